@@ -1,0 +1,42 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Flask
+from flask_migrate import Migrate
+from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
+
+from cases.db import db
+
+from . import auth, config, errors
+from .resources import auth as auth_resource
+from .resources import cases, health, me, tasks, versions
+
+migrate = Migrate()
+MIGRATIONS_DIR = str(config.ROOT / "migrations")
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(config.ROOT / "instance"))
+    app.config.update(config.DEFAULTS)
+    app.config.update(config.from_environment())
+    app.config.update(overrides or {})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    api = Api(app)
+    for module in (auth_resource, me, cases, tasks, versions, health):
+        api.register_blueprint(module.blp)
+    # Swagger UI's files come from a Python package: no CDN at run time.
+    app.register_blueprint(Blueprint("docs_static", __name__, static_folder=swagger_ui_path,
+                                     static_url_path="/api/docs/static"))
+    errors.register(app)
+    auth.register(app)
+
+    from . import cli
+    cli.register(app)
+    return app

@@ -1,0 +1,41 @@
+"""Bearer-token authentication for every endpoint but the few that must be public."""
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+from cases.accounts import user_for_token
+from cases.errors import Unauthenticated
+from cases.models import User
+
+#: Endpoints reachable without a token: getting a token, the liveness probe (it reveals no
+#: data; load balancers cannot carry credentials) and the API description with its docs page.
+PUBLIC_ENDPOINTS = frozenset({
+    "auth.TokenResource", "health.Health", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
+    "docs_static.static", "static",
+})
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def authenticate() -> None:
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    token = bearer_token()
+    if token is None:
+        raise Unauthenticated("send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/token")
+    user = user_for_token(token)
+    if user is None:
+        raise Unauthenticated("the token is unknown, expired or revoked")
+    g.user = user
+
+
+def current_user() -> User:
+    return g.user
+
+
+def register(app: Flask) -> None:
+    app.before_request(authenticate)

@@ -1,0 +1,83 @@
+"""Command line: ``caseflow deploy``, ``caseflow demo-data``, ``caseflow create-user`` and
+Flask's own commands (``caseflow db upgrade``, ``caseflow run``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from cases import accounts, deploy as deploying
+from cases.errors import DomainError
+
+
+def _fail(error: DomainError) -> None:
+    lines = [error.message]
+    for item in getattr(error, "errors", None) or getattr(error, "problems", None) or []:
+        lines.append("  " + ", ".join(f"{k}={v}" for k, v in item.items() if v is not None))
+    raise click.ClickException("\n".join(lines))
+
+
+@click.command("deploy")
+@click.option("--processes", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--forms", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def deploy_command(processes: Path | None, forms: Path | None) -> None:
+    """Validate and deploy processes/ and forms/ as a version (no-op if unchanged)."""
+    processes = processes or Path(current_app.config["PROCESSES_DIR"])
+    forms = forms or Path(current_app.config["FORMS_DIR"])
+    try:
+        version, created = deploying.deploy(*deploying.read_directory(processes, forms))
+    except DomainError as exc:
+        _fail(exc)
+    state = "deployed" if created else "already deployed, re-activated"
+    click.echo(f"version {version.id} {version.content_hash[:12]} {state}: {', '.join(version.process_ids)}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", "roles", multiple=True, required=True)
+@click.option("--name", "display_name")
+@click.option("--email")
+@click.option("--customer", "customer_code", help="customer code, for customer users")
+@with_appcontext
+def create_user_command(username, password, roles, display_name, email, customer_code) -> None:
+    """Create a user with one or more roles."""
+    try:
+        user = accounts.create_user(username, password, list(roles), display_name, email, customer_code,
+                                    hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"user {user.username} created with roles {', '.join(sorted(user.roles))}")
+
+
+@click.command("demo-data")
+@click.option("--password", default="demo", show_default=True)
+@with_appcontext
+def demo_data_command(password: str) -> None:
+    """Load demo customers, a user for every role and cases at different steps (once)."""
+    from cases import demo
+    logins = demo.load(password, hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    if logins is None:
+        click.echo("demo data already present")
+        return
+    click.echo("Demo logins (password: %s):" % password)
+    for username, roles in logins:
+        click.echo(f"  {username:<14} {', '.join(roles)}")
+
+
+def register(app: Flask) -> None:
+    for command in (deploy_command, create_user_command, demo_data_command):
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from api import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """caseflow: after-sales support cases on BPMN."""

@@ -1,0 +1,49 @@
+"""Configuration. Read from the environment only when the app is created, never at import."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _database_url(env: dict[str, str]) -> str:
+    url = env.get("DATABASE_URL") or f"sqlite:///{ROOT / 'instance' / 'caseflow.db'}"
+    if url.startswith("postgres://"):  # the scheme some platforms still hand out
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
+    env = dict(os.environ if env is None else env)
+    return {
+        "SQLALCHEMY_DATABASE_URI": _database_url(env),
+        "SECRET_KEY": env.get("SECRET_KEY", "dev-only-change-me"),
+        "TOKEN_LIFETIME_HOURS": int(env.get("TOKEN_LIFETIME_HOURS", "12")),
+        "PROCESSES_DIR": env.get("PROCESSES_DIR", str(ROOT / "processes")),
+        "FORMS_DIR": env.get("FORMS_DIR", str(ROOT / "forms")),
+        "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
+    }
+
+
+DEFAULTS: dict[str, Any] = {
+    "API_TITLE": "caseflow",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",
+    "API_SPEC_OPTIONS": {
+        "info": {"description": "After-sales support cases, run as BPMN processes. "
+                               "Get a token from POST /api/v1/auth/token and send it as "
+                               "'Authorization: Bearer <token>'. Errors are application/problem+json."},
+        "security": [{"bearerAuth": []}],
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    },
+    "JSON_SORT_KEYS": False,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+}

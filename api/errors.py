@@ -1,0 +1,107 @@
+"""Every error becomes an application/problem+json response, here and nowhere else."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from cases import errors as domain
+
+log = logging.getLogger("caseflow.api")
+
+PROBLEM_BASE = "https://caseflow.example/problems/"
+
+_STATUS = {
+    domain.NotFound: 404, domain.Forbidden: 403, domain.Unauthenticated: 401, domain.Conflict: 409,
+    domain.PreconditionRequired: 428, domain.ValidationFailed: 422, domain.ProcessFailure: 422,
+    domain.InvalidDefinition: 422,
+}
+
+
+def problem(status: int, code: str, title: str, detail: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body = {"type": PROBLEM_BASE + code, "title": title, "status": status, "code": code}
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _flatten(messages: Any, prefix: str = "") -> list[dict]:
+    """webargs/marshmallow error dicts -> [{field, message}]."""
+    out: list[dict] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
+            out.extend(_flatten(value, name))
+    elif isinstance(messages, list):
+        for item in messages:
+            out.extend(_flatten(item, prefix) if isinstance(item, (dict, list)) else
+                       [{"field": prefix or None, "message": str(item)}])
+    else:
+        out.append({"field": prefix or None, "message": str(messages)})
+    return out
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    if error.code == 400 and messages and "json" in messages and "Invalid JSON body." in str(messages["json"]):
+        return problem(400, "invalid_json", "The request body is not valid JSON",
+                       errors=[{"field": None, "message": "Invalid JSON body."}])
+    if messages:
+        errors = []
+        for location, fields in messages.items():
+            for item in _flatten(fields):
+                field = item["field"]
+                if location not in ("json", "form") and field:
+                    field = f"{location}.{field}"
+                errors.append({"field": field, "message": item["message"]})
+        code = "validation_failed" if error.code == 422 else "bad_request"
+        return problem(error.code or 400, code, "The request is not valid", errors=errors)
+    if isinstance(error, InternalServerError):
+        log.exception("unhandled error", exc_info=error.original_exception or error)
+        return problem(500, "internal_error", "Internal error")
+    code = (error.name or "error").lower().replace(" ", "_")
+    return problem(error.code or 500, code, error.name, error.description, headers=dict(error.get_headers())
+                   if error.code == 405 else None)
+
+
+def handle_domain_error(error: domain.DomainError) -> Response:
+    status = _STATUS.get(type(error), 400)
+    extra: dict[str, Any] = dict(error.details)
+    headers = None
+    if isinstance(error, domain.ValidationFailed):
+        extra["errors"] = error.errors
+    elif isinstance(error, domain.ProcessFailure):
+        extra.update(element=error.element, line=error.line)
+    elif isinstance(error, domain.InvalidDefinition):
+        extra["errors"] = error.problems
+    elif isinstance(error, domain.Unauthenticated):
+        headers = {"WWW-Authenticate": 'Bearer realm="caseflow"'}
+    return problem(status, error.code, error.message, headers=headers, **extra)
+
+
+def handle_stale(error: StaleDataError) -> Response:
+    return problem(409, "concurrent_update", "Someone else changed this at the same time; reload and retry")
+
+
+def handle_operational(error: OperationalError) -> Response:
+    if "locked" in str(error.orig).lower() or "could not serialize" in str(error.orig).lower():
+        return problem(409, "concurrent_update", "The database was busy with a concurrent change; retry")
+    log.exception("database error", exc_info=error)
+    return problem(503, "database_unavailable", "The database is not available")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(domain.DomainError, handle_domain_error)
+    app.register_error_handler(StaleDataError, handle_stale)
+    app.register_error_handler(OperationalError, handle_operational)

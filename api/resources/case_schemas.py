@@ -1,0 +1,116 @@
+"""Schemas of the cases blueprint."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from api.pagination import PageArgs, page_schema
+from cases.models import CATEGORIES, CHANNELS, PRIORITIES, CaseStatus
+
+
+class CaseCreateSchema(Schema):
+    customer_id = fields.Integer(load_default=None, metadata={
+        "description": "Required for staff; customers open cases for their own organisation."})
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    environment = fields.String(load_default=None, validate=validate.Length(max=10000))
+    steps_to_reproduce = fields.String(load_default=None, validate=validate.Length(max=10000))
+    category_hint = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
+    priority_hint = fields.String(load_default=None, validate=validate.OneOf(PRIORITIES))
+    contact_name = fields.String(load_default=None, validate=validate.Length(max=200))
+    contact_phone = fields.String(load_default=None, validate=validate.Length(max=50))
+    contact_email = fields.Email(load_default=None)
+
+
+class CustomerRefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    tier = fields.String()
+
+
+class TaskRefSchema(Schema):
+    id = fields.String()
+    element_id = fields.String()
+    name = fields.String()
+    lane = fields.String(allow_none=True)
+    assignee = fields.Function(lambda t: t.assignee.username if t.assignee else None)
+    version = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    kind = fields.String()
+    actor = fields.Function(lambda e: e.actor.username if e.actor else None)
+    data = fields.Dict()
+
+
+class CustomerCaseSchema(Schema):
+    """What a customer user sees of a case."""
+
+    id = fields.Integer()
+    number = fields.String()
+    customer = fields.Nested(CustomerRefSchema)
+    channel = fields.String()
+    title = fields.String()
+    description = fields.String()
+    environment = fields.String(allow_none=True)
+    steps_to_reproduce = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    priority = fields.String(allow_none=True)
+    solution = fields.String(allow_none=True)
+    satisfaction = fields.Integer(allow_none=True)
+    stage = fields.String()
+    status = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class CaseSchema(CustomerCaseSchema):
+    """What staff see of a case."""
+
+    contact_name = fields.String(allow_none=True)
+    contact_phone = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
+    category_hint = fields.String(allow_none=True)
+    priority_hint = fields.String(allow_none=True)
+    classification_rule = fields.Dict(allow_none=True, metadata={
+        "description": "The decision rule that proposed category and priority, and why."})
+    owner = fields.Function(lambda c: c.owner.username if c.owner else None)
+    due_at = fields.DateTime(allow_none=True)
+    analysis = fields.String(allow_none=True)
+    reopen_count = fields.Integer()
+
+
+class CaseDetailSchema(CaseSchema):
+    tasks = fields.List(fields.Nested(TaskRefSchema), metadata={"description": "Open tasks"})
+    history = fields.List(fields.Nested(EventSchema))
+    process_version = fields.String()
+
+
+class CustomerCaseDetailSchema(CustomerCaseSchema):
+    tasks = fields.List(fields.Nested(TaskRefSchema))
+    history = fields.List(fields.Nested(EventSchema))
+
+
+class CaseListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf([s.value for s in CaseStatus]))
+    stage = fields.String()
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    customer_id = fields.Integer()
+    owner = fields.String(metadata={"description": "user name of the owner"})
+    q = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "text in the number, title or description"})
+
+
+class MessageSchema(Schema):
+    payload = fields.Dict(load_default=dict, metadata={
+        "description": "Whatever the message carries (e.g. {'text': ..., 'attachments': [...]})"})
+
+
+CasePageSchema = page_schema(CaseSchema, "CasePage")

@@ -1,0 +1,75 @@
+"""Cases: open, list, read with tasks and history, send a message to a waiting case."""
+from __future__ import annotations
+
+import re
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import current_user
+from api.responses import dumped
+from cases import intake, queries, work
+from cases.errors import ValidationFailed
+
+from .case_schemas import (
+    CaseCreateSchema, CaseDetailSchema, CaseListArgs, CasePageSchema, CustomerCaseDetailSchema,
+    MessageSchema,
+)
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Support cases")
+
+MESSAGE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
+
+
+class _Detail:
+    """A case with its tasks and history, read as one object by the detail schemas."""
+
+    def __init__(self, view: queries.CaseView):
+        self._case = view.case
+        self.tasks, self.history, self.process_version = view.tasks, view.history, view.process_version
+
+    def __getattr__(self, name):
+        return getattr(self._case, name)
+
+
+def _detail(case_id: int, status: int = 200):
+    view = queries.case_view(current_user(), case_id)
+    schema = CaseDetailSchema() if view.internal else CustomerCaseDetailSchema()
+    return dumped(schema, _Detail(view), status)
+
+
+@blp.route("")
+class CaseCollection(MethodView):
+    @blp.arguments(CaseListArgs, location="query")
+    @blp.response(200, CasePageSchema)
+    def get(self, args):
+        """List the cases I may see (customers: their organisation's), newest first."""
+        page, per_page = args.pop("page"), args.pop("per_page")
+        return queries.list_cases(current_user(), args, page, per_page)
+
+    @blp.arguments(CaseCreateSchema)
+    @blp.response(201, CaseDetailSchema)
+    def post(self, body):
+        """Open a case; its process starts at once (intake, classification proposal)."""
+        case = intake.open_case(current_user(), body)
+        return _detail(case.id, 201)
+
+
+@blp.route("/<int:case_id>")
+class CaseItem(MethodView):
+    @blp.response(200, CaseDetailSchema)
+    def get(self, case_id):
+        """A case with its open tasks and its history (customers see the public part)."""
+        return _detail(case_id)
+
+
+@blp.route("/<int:case_id>/messages/<string:name>")
+class CaseMessage(MethodView):
+    @blp.arguments(MessageSchema)
+    @blp.response(200, CaseDetailSchema)
+    def post(self, body, case_id, name):
+        """Deliver a message (e.g. ``customer_reply``) to the case's waiting process."""
+        if not MESSAGE_NAME.match(name):
+            raise ValidationFailed("bad message name", [{"field": "name", "message": "not a message name"}])
+        work.send_message(current_user(), case_id, name, body["payload"])
+        return _detail(case_id)

@@ -1,0 +1,90 @@
+"""Tasks: inboxes, a task with its form, claim, release, complete."""
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import current_user
+from api.responses import dumped
+from cases import queries, work
+from cases.errors import ValidationFailed
+
+from .task_schemas import (
+    CompleteSchema, TaskDetailSchema, TaskListArgs, TaskPageSchema, TaskSchema, VersionSchema,
+)
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="User tasks")
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _version(body: dict) -> int | None:
+    """The version the client saw: If-Match header, else the body's 'version'."""
+    header = request.headers.get("If-Match")
+    if header:
+        value = header.strip().removeprefix("W/").strip('"')
+        if not value.isdigit():
+            raise ValidationFailed("bad If-Match", [{"field": "If-Match", "message": "expected a task version"}])
+        return int(value)
+    return body.get("version")
+
+
+def _task_response(task, status: int = 200):
+    return dumped(TaskSchema(), task, status, headers={"ETag": _etag(task.version)})
+
+
+@blp.route("")
+class TaskCollection(MethodView):
+    @blp.arguments(TaskListArgs, location="query")
+    @blp.response(200, TaskPageSchema)
+    def get(self, args):
+        """My inbox: tasks assigned to me, claimable by my roles, or all I may see."""
+        page, per_page, scope = args.pop("page"), args.pop("per_page"), args.pop("scope")
+        return queries.list_tasks(current_user(), scope, args, page, per_page)
+
+
+class _TaskDetail:
+    def __init__(self, view: queries.TaskView):
+        self._task, self.form_schema, self.values = view.task, view.form, view.values
+
+    def __getattr__(self, name):
+        return getattr(self._task, name)
+
+
+@blp.route("/<string:task_id>")
+class TaskItem(MethodView):
+    @blp.response(200, TaskDetailSchema)
+    def get(self, task_id):
+        """A task with its form (JSON schema), the values it starts with and its case."""
+        view = queries.task_view(current_user(), task_id)
+        return dumped(TaskDetailSchema(), _TaskDetail(view), headers={"ETag": _etag(view.task.version)})
+
+
+@blp.route("/<string:task_id>/claim")
+class TaskClaim(MethodView):
+    @blp.arguments(VersionSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, body, task_id):
+        """Take the task (a supervisor may take it over from someone else)."""
+        return _task_response(work.claim(current_user(), task_id, _version(body)))
+
+
+@blp.route("/<string:task_id>/release")
+class TaskRelease(MethodView):
+    @blp.arguments(VersionSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, body, task_id):
+        """Give the task back to its lane."""
+        return _task_response(work.release(current_user(), task_id, _version(body)))
+
+
+@blp.route("/<string:task_id>/complete")
+class TaskComplete(MethodView):
+    @blp.arguments(CompleteSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, body, task_id):
+        """Complete the task with data matching its form; the process moves on."""
+        return _task_response(work.complete(current_user(), task_id, _version(body), body["data"]))

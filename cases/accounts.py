@@ -1,0 +1,70 @@
+"""Users, passwords and API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import db, use_case
+from .errors import Unauthenticated, ValidationFailed
+from .models import ApiToken, Customer, Role, User, UserRole, utcnow
+
+# A real hash of a random password: checking an unknown user name costs the same time as a
+# known one, so response times do not reveal which user names exist.
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@use_case
+def create_user(username: str, password: str, roles: list[str], display_name: str | None = None,
+                email: str | None = None, customer_code: str | None = None,
+                hash_method: str = "scrypt") -> User:
+    unknown = set(roles) - {r.value for r in Role}
+    if unknown:
+        raise ValidationFailed("unknown roles", [{"field": "roles", "message": f"unknown: {sorted(unknown)}"}])
+    customer = None
+    if customer_code:
+        customer = db.session.scalar(select(Customer).where(Customer.code == customer_code))
+        if customer is None:
+            raise ValidationFailed("unknown customer", [{"field": "customer", "message": customer_code}])
+    if Role.CUSTOMER.value in roles and customer is None:
+        raise ValidationFailed("a customer user belongs to a customer",
+                               [{"field": "customer", "message": "required for the customer role"}])
+    user = User(username=username, display_name=display_name or username, email=email,
+                password_hash=generate_password_hash(password, method=hash_method), customer=customer,
+                role_rows=[UserRole(role=r) for r in sorted(set(roles))])
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+@use_case
+def issue_token(username: str, password: str, lifetime: timedelta) -> tuple[str, ApiToken]:
+    user = db.session.scalar(select(User).where(User.username == username))
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not valid or not user.active:
+        raise Unauthenticated("unknown user name or wrong password")
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(user=user, user_id=user.id, token_hash=_digest(token), expires_at=utcnow() + lifetime)
+    db.session.add(row)
+    return token, row
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None or not row.is_valid(utcnow()):
+        return None
+    return row.user
+
+
+@use_case
+def revoke_token(token: str) -> None:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()

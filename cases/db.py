@@ -1,0 +1,92 @@
+"""The database handle, transactions and the SQLite settings caseflow relies on."""
+from __future__ import annotations
+
+import contextvars
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# Objects stay readable after commit: a response is built from what was just written
+# without a second round of SELECTs.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+_depth: contextvars.ContextVar[int] = contextvars.ContextVar("uow_depth", default=0)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # Let SQLAlchemy's "begin" hook below issue BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn: Any) -> None:
+    if conn.dialect.name == "sqlite":
+        # A write transaction takes the write lock up front: two writers queue on the busy
+        # timeout instead of failing when a reader tries to upgrade (SQLITE_BUSY_SNAPSHOT).
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+T = TypeVar("T")
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Any]:
+    """One transaction: commit when the block ends, roll back on any exception.
+
+    Nested units join the outermost one; only the outermost commits.
+    """
+    depth = _depth.get()
+    token_depth = _depth.set(depth + 1)
+    token_write = _write_intent.set(True)
+    try:
+        if depth == 0:
+            db.session.rollback()  # start clean: no half-read state from earlier reads
+        yield db.session
+        if depth == 0:
+            db.session.commit()
+    except BaseException:
+        if depth == 0:
+            db.session.rollback()
+        raise
+    finally:
+        _write_intent.reset(token_write)
+        _depth.reset(token_depth)
+
+
+def use_case(fn: Callable[..., T]) -> Callable[..., T]:
+    """Run a use-case function as one unit of work."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        with unit_of_work():
+            return fn(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,68 @@
+"""Domain errors. They know nothing of HTTP; api/errors.py maps them to responses."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+
+class Conflict(DomainError):
+    """The change conflicts with the current state (stale version, task no longer open...)."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, code: str = "conflict", **details):
+        super().__init__(message, **details)
+        self.code = code
+
+
+class PreconditionRequired(DomainError):
+    code = "version_required"
+
+
+class ValidationFailed(DomainError):
+    """Input that breaks a rule; ``errors`` lists {field, message} pairs."""
+
+    code = "validation_failed"
+
+    def __init__(self, message: str, errors: list[dict]):
+        super().__init__(message)
+        self.errors = errors
+
+
+class ProcessFailure(DomainError):
+    """The process could not take the step (an error in the diagram); nothing was saved."""
+
+    code = "process_error"
+
+    def __init__(self, message: str, element: str | None, line: int | None = None):
+        super().__init__(message)
+        self.element = element
+        self.line = line
+
+
+class InvalidDefinition(DomainError):
+    """Process files that cannot be deployed."""
+
+    code = "invalid_definition"
+
+    def __init__(self, message: str, problems: list[dict]):
+        super().__init__(message)
+        self.problems = problems

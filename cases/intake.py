@@ -1,0 +1,66 @@
+"""Opening a case: the row, its process instance, the first tasks and the first events."""
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import EngineError
+from engine.serialization import SERIALIZER_VERSION
+
+from . import events
+from .access import FRONT_LINE_ROLES
+from .db import db, use_case
+from .deploy import current_version
+from .errors import Conflict, Forbidden, ValidationFailed
+from .locking import engine_errors
+from .models import Case, Customer, ProcessInstance, User
+from .runtime import start_run
+from .sync import synchronise
+
+CASE_PROCESS = "support_case"
+INTAKE_FIELDS = ("channel", "title", "description", "environment", "steps_to_reproduce",
+                 "category_hint", "priority_hint", "contact_name", "contact_phone", "contact_email")
+
+
+def _customer_for(actor: User, customer_id: int | None) -> Customer:
+    if actor.is_customer:
+        if customer_id is not None and customer_id != actor.customer_id:
+            raise Forbidden("customers open cases for their own organisation only")
+        return actor.customer
+    if not actor.has_role(*FRONT_LINE_ROLES):
+        raise Forbidden(f"opening a case needs one of the roles: {', '.join(FRONT_LINE_ROLES)}")
+    if customer_id is None:
+        raise ValidationFailed("customer_id is required", [{"field": "customer_id", "message": "required"}])
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        raise ValidationFailed("unknown customer",
+                               [{"field": "customer_id", "message": f"no customer {customer_id}"}])
+    return customer
+
+
+@use_case
+def open_case(actor: User, fields: dict[str, Any]) -> Case:
+    customer = _customer_for(actor, fields.get("customer_id"))
+    version = current_version(CASE_PROCESS)
+    if version is None:
+        raise Conflict("no version of the support process is deployed", code="no_deployed_process")
+    case = Case(customer=customer, customer_id=customer.id, created_by_id=actor.id,
+                reporter_id=actor.id if actor.is_customer else None,
+                **{k: fields.get(k) for k in INTAKE_FIELDS})
+    db.session.add(case)
+    db.session.flush()
+    case.number = f"CF-{case.created_at:%Y}-{case.id:06d}"
+    events.record(case, "case_opened", actor, public=True, number=case.number, channel=case.channel,
+                  title=case.title)
+    data = {k: fields.get(k) for k in INTAKE_FIELDS}
+    data.update(case_id=case.id, case_number=case.number, customer_id=customer.id,
+                customer_tier=customer.tier)
+    try:
+        run = start_run(version, CASE_PROCESS, data, case, actor)
+    except EngineError as exc:
+        raise engine_errors(exc) from exc
+    instance = ProcessInstance(case_id=case.id, version_id=version.id, version=version,
+                               process_id=CASE_PROCESS, state="", serializer_version=SERIALIZER_VERSION)
+    db.session.add(instance)
+    db.session.flush()
+    synchronise(case, instance, run, actor)
+    return case

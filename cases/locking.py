@@ -1,0 +1,42 @@
+"""Serialising writers of one process instance.
+
+PostgreSQL: ``SELECT ... FOR UPDATE`` on the instance row, so a second writer waits and then
+sees the first one's result. SQLite: write transactions start with ``BEGIN IMMEDIATE`` (see
+db.py), which serialises writers for the whole database. Either way the ``lock_version`` column
+makes a lost update impossible even if a path forgets to lock.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.errors import NotWaiting, ProcessError, TaskNotReady
+
+from .db import db
+from .errors import Conflict, NotFound, ProcessFailure
+from .models import ProcessInstance, Task
+
+
+def lock_instance(**where) -> ProcessInstance:
+    query = select(ProcessInstance).filter_by(**where).with_for_update(of=ProcessInstance)
+    instance = db.session.scalar(query.execution_options(populate_existing=True))
+    if instance is None:
+        raise NotFound("process instance not found", resource="instance")
+    return instance
+
+
+def reread(task: Task) -> Task:
+    """The task as committed now (after the instance lock was taken)."""
+    db.session.refresh(task)
+    return task
+
+
+def engine_errors(exc: Exception) -> Exception:
+    """Map an engine error raised by a step to the domain error the API reports."""
+    if isinstance(exc, ProcessError):
+        where = f" at '{exc.element}'" if exc.element else ""
+        return ProcessFailure(f"the process failed{where}: {exc.message}", exc.element, exc.line)
+    if isinstance(exc, TaskNotReady):
+        return Conflict(str(exc), code="task_not_open")
+    if isinstance(exc, NotWaiting):
+        return Conflict(str(exc), code="not_waiting")
+    return exc

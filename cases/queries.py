@@ -1,0 +1,123 @@
+"""Read side: inboxes, case lists, a case with its tasks and history."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+
+from . import forms
+from .access import restrict_cases, visible_case, visible_task
+from .db import db
+from .errors import ValidationFailed
+from .models import Case, CaseEvent, ProcessInstance, Task, TaskState, User, UserRole
+from .taskrules import CUSTOMER_LANE
+
+TASK_SCOPES = ("mine", "claimable", "all")
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+
+def _paginate(query: Select, page: int, per_page: int) -> Page:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return Page(list(items), total or 0, page, per_page)
+
+
+def _user_id(username: str) -> int:
+    found = db.session.scalar(select(User.id).where(User.username == username))
+    if found is None:
+        raise ValidationFailed("unknown user", [{"field": "assignee", "message": f"no user '{username}'"}])
+    return found
+
+
+def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_page: int) -> Page:
+    query = select(Task).join(Task.case).where(Task.state == filters.get("state", TaskState.OPEN.value))
+    if scope == "mine":
+        query = query.where(Task.assignee_id == user.id)
+    elif scope == "claimable":
+        query = query.where(Task.assignee_id.is_(None))
+        lanes = set(user.roles) - {CUSTOMER_LANE}
+        conditions = [Task.lane.in_(lanes)] if lanes else []
+        if user.is_customer:
+            conditions.append((Task.lane == CUSTOMER_LANE) & (Case.customer_id == user.customer_id))
+        query = query.where(or_(*conditions)) if conditions else query.where(False)
+    if not user.is_staff:
+        query = query.where(Task.lane == CUSTOMER_LANE, Case.customer_id == user.customer_id)
+    for key, column in (("element_id", Task.element_id), ("lane", Task.lane), ("case_id", Task.case_id),
+                        ("priority", Case.priority), ("category", Case.category),
+                        ("customer_id", Case.customer_id)):
+        if filters.get(key) is not None:
+            query = query.where(column == filters[key])
+    if filters.get("assignee"):
+        query = query.where(Task.assignee_id == _user_id(filters["assignee"]))
+    return _paginate(query.order_by(Task.created_at, Task.id), page, per_page)
+
+
+def list_cases(user: User, filters: dict[str, Any], page: int, per_page: int) -> Page:
+    query = restrict_cases(user, select(Case))
+    for key in ("status", "stage", "priority", "category", "channel", "customer_id"):
+        if filters.get(key) is not None:
+            query = query.where(getattr(Case, key) == filters[key])
+    if filters.get("owner"):
+        query = query.where(Case.owner_id == _user_id(filters["owner"]))
+    if filters.get("q"):
+        pattern = f"%{filters['q']}%"
+        query = query.where(or_(Case.title.ilike(pattern), Case.number.ilike(pattern),
+                                Case.description.ilike(pattern)))
+    return _paginate(query.order_by(Case.created_at.desc(), Case.id.desc()), page, per_page)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: Case
+    tasks: list[Task]
+    history: list[CaseEvent]
+    process_version: str
+    internal: bool
+
+
+def case_view(user: User, case_id: int) -> CaseView:
+    case = visible_case(user, case_id)
+    tasks = db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == TaskState.OPEN.value)
+                               .order_by(Task.created_at)).all()
+    history_query = select(CaseEvent).where(CaseEvent.case_id == case.id)
+    if not user.is_staff:
+        history_query = history_query.where(CaseEvent.public.is_(True))
+        tasks = [t for t in tasks if t.lane == CUSTOMER_LANE]
+    history = db.session.scalars(history_query.order_by(CaseEvent.at, CaseEvent.id)).all()
+    version = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    return CaseView(case, list(tasks), list(history), version.version.content_hash if version else "",
+                    internal=user.is_staff)
+
+
+@dataclass(frozen=True)
+class TaskView:
+    task: Task
+    form: dict
+    values: dict
+    case: Case
+
+
+def task_view(user: User, task_id: str) -> TaskView:
+    task = visible_task(user, task_id)
+    instance = db.session.get(ProcessInstance, task.instance_id)
+    schema = forms.schema(instance.version_id, task.form)
+    values: dict = {}
+    if task.is_open:
+        from .runtime import load_run
+        run = load_run(instance, task.case, user)
+        current = next((t for t in run.user_tasks() if t.id == task.id), None)
+        if current is not None:
+            values = forms.prefill(instance.version_id, task.form, current.data)
+    return TaskView(task, schema, values, task.case)
+
+
+def users_with_role(role: str) -> list[User]:
+    return list(db.session.scalars(select(User).join(UserRole).where(UserRole.role == role).order_by(User.id)))

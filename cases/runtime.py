@@ -1,0 +1,53 @@
+"""The one engine of the application, wired to the handler registry and the version table."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.runtime import Engine, ProcessRun
+from handlers import REGISTRY
+
+from . import assignment
+from .db import db
+from .models import Case, ProcessInstance, ProcessVersion, User
+
+
+def _load_spec_json(content_hash: str) -> str:
+    spec = db.session.scalar(select(ProcessVersion.spec_json).where(ProcessVersion.content_hash == content_hash))
+    if spec is None:
+        raise KeyError(f"no deployed version {content_hash}")
+    return spec
+
+
+@functools.cache
+def get_engine() -> Engine:
+    return Engine(REGISTRY, spec_loader=_load_spec_json)
+
+
+@dataclass
+class ServiceContext:
+    """What service-task handlers may use: the case being run and a few domain operations."""
+
+    case: Case
+    actor: User | None
+
+    def next_user(self, role: str) -> str | None:
+        user = assignment.next_user(role)
+        return user.username if user else None
+
+    @property
+    def case_id(self) -> int:
+        return self.case.id
+
+
+def start_run(version: ProcessVersion, process_id: str, data: dict[str, Any], case: Case,
+              actor: User | None) -> ProcessRun:
+    return get_engine().start(version.content_hash, process_id, data, ServiceContext(case, actor))
+
+
+def load_run(instance: ProcessInstance, case: Case, actor: User | None) -> ProcessRun:
+    return get_engine().load(instance.version.content_hash, instance.process_id, instance.state,
+                             ServiceContext(case, actor))

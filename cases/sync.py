@@ -1,0 +1,88 @@
+"""After every engine step: store the state and bring tasks, case fields and history in line.
+
+This runs inside the caller's unit of work, so engine state, task rows, case fields and
+events commit together or not at all.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.model import Completion, UserTask
+from engine.runtime import ProcessRun
+
+from . import events, projection
+from .db import db
+from .models import (
+    Case, CaseStatus, InstanceStatus, ProcessInstance, Task, TaskState, User, utcnow,
+)
+from .taskrules import CUSTOMER_LANE, FORM_PROPERTY, also_roles, initial_assignee
+
+CLOSED_STAGE = "closed"
+
+
+def _case_fields(user_task: UserTask) -> list[str]:
+    return [f.strip() for f in user_task.prop("caseFields", "").split(",") if f.strip()]
+
+
+def apply_completion(case: Case, completion: Completion, actor: User | None) -> None:
+    changes = projection.apply(case, completion.data, _case_fields(completion.task))
+    if changes:
+        events.record(case, "case_updated", actor, public=False, changes=changes,
+                      by_task=completion.task.element_id)
+
+
+def _stage(run: ProcessRun, open_tasks: list[UserTask]) -> str:
+    if run.completed:
+        return CLOSED_STAGE
+    for task in open_tasks:
+        stage = task.prop("caseStage")
+        if stage:
+            return stage
+    messages = [w.name for w in run.waiting() if w.kind == "message"]
+    if messages:
+        return f"waiting:{messages[0]}"
+    return "processing"
+
+
+def synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: User | None) -> list[Task]:
+    """Persist ``run`` and reconcile the derived rows. Returns the tasks that were opened."""
+    instance.state = run.dump()
+    ready = run.user_tasks()
+    ready_ids = {t.id for t in ready}
+    known = {t.id: t for t in db.session.scalars(
+        select(Task).where(Task.instance_id == instance.id, Task.state == TaskState.OPEN.value))}
+    now = utcnow()
+    for task_id, row in known.items():
+        if task_id not in ready_ids:  # gone without being completed here: cancelled by the process
+            row.state = TaskState.CANCELLED.value
+            row.completed_at = now
+            events.record(case, "task_cancelled", actor, task_id=task_id, element=row.element_id)
+    opened = []
+    for user_task in ready:
+        if user_task.id in known:
+            continue
+        assignee = initial_assignee(user_task, case)
+        row = Task(
+            id=user_task.id, case_id=case.id, instance_id=instance.id, element_id=user_task.element_id,
+            name=user_task.name, lane=user_task.lane, form=user_task.prop(FORM_PROPERTY),
+            also_roles=also_roles(user_task), state=TaskState.OPEN.value, assignee=assignee,
+            assignee_id=assignee.id if assignee else None, created_at=now, case=case,
+        )
+        db.session.add(row)
+        opened.append(row)
+        events.record(case, "task_created", actor, public=user_task.lane == CUSTOMER_LANE,
+                      task_id=row.id, element=row.element_id, name=row.name, lane=row.lane,
+                      assignee=assignee.username if assignee else None)
+    old_stage = case.stage
+    case.stage = _stage(run, ready)
+    case.reopen_count = int(run.data.get("reopen_count", case.reopen_count) or 0)
+    if case.stage != old_stage:
+        events.record(case, "stage_changed", actor, public=True, old=old_stage, new=case.stage)
+    if run.completed and case.is_open:
+        case.status = CaseStatus.CLOSED.value
+        case.closed_at = now
+        instance.status = InstanceStatus.COMPLETED.value
+        events.record(case, "case_closed", actor, public=True)
+    case.updated_at = now
+    instance.updated_at = now
+    return opened

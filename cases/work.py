@@ -1,0 +1,122 @@
+"""Working on tasks: claim, release, complete; and messages from outside into a waiting case."""
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import EngineError
+
+from . import events, forms
+from .access import FRONT_LINE_ROLES, visible_case, visible_task
+from .db import db, use_case
+from .errors import Conflict, Forbidden, PreconditionRequired
+from .locking import engine_errors, lock_instance, reread
+from .models import Case, Role, Task, TaskState, User, utcnow
+from .runtime import load_run
+from .sync import apply_completion, synchronise
+from .taskrules import CUSTOMER_LANE, can_work_on
+
+
+def _check_version(task: Task, version: int | None) -> None:
+    if version is None:
+        raise PreconditionRequired("send the task version you saw (If-Match header or 'version')")
+    if version != task.version:
+        raise Conflict(f"task {task.id} changed since version {version}; it is now at {task.version}",
+                       code="stale_version", current_version=task.version)
+
+
+def _check_open(task: Task) -> None:
+    if not task.is_open:
+        raise Conflict(f"task {task.id} is {task.state}", code="task_not_open", state=task.state)
+
+
+def _check_may_work(user: User, task: Task) -> None:
+    if not can_work_on(user, task):
+        raise Forbidden(f"your roles do not include the lane '{task.lane}' of this task",
+                        lane=task.lane)
+
+
+@use_case
+def claim(user: User, task_id: str, version: int | None) -> Task:
+    task = visible_task(user, task_id)
+    db.session.refresh(task, with_for_update=True)
+    _check_version(task, version)
+    _check_open(task)
+    _check_may_work(user, task)
+    if task.assignee_id == user.id:
+        return task
+    previous = task.assignee
+    if previous is not None and not user.has_role(Role.SUPERVISOR.value):
+        raise Conflict(f"task {task.id} is claimed by {previous.username}", code="already_claimed",
+                       assignee=previous.username)
+    task.assignee, task.assignee_id = user, user.id
+    events.record(task.case, "task_claimed", user, public=task.lane == CUSTOMER_LANE, task_id=task.id,
+                  element=task.element_id, previous=previous.username if previous else None)
+    return task
+
+
+@use_case
+def release(user: User, task_id: str, version: int | None) -> Task:
+    task = visible_task(user, task_id)
+    db.session.refresh(task, with_for_update=True)
+    _check_version(task, version)
+    _check_open(task)
+    if task.assignee_id is None:
+        raise Conflict(f"task {task.id} is not claimed", code="not_claimed")
+    if task.assignee_id != user.id and not user.has_role(Role.SUPERVISOR.value):
+        raise Forbidden("only the assignee or a supervisor can release a task")
+    previous = task.assignee.username
+    task.assignee, task.assignee_id = None, None
+    events.record(task.case, "task_released", user, task_id=task.id, element=task.element_id,
+                  previous=previous)
+    return task
+
+
+@use_case
+def complete(user: User, task_id: str, version: int | None, data: Any) -> Task:
+    task = visible_task(user, task_id)
+    instance = lock_instance(id=task.instance_id)
+    task = reread(task)
+    _check_version(task, version)
+    _check_open(task)
+    _check_may_work(user, task)
+    if task.assignee_id not in (None, user.id):
+        raise Forbidden(f"task {task.id} is assigned to {task.assignee.username}; claim it first",
+                        assignee=task.assignee.username)
+    forms.validate(instance.version_id, task.form, data)
+    case = task.case
+    try:
+        run = load_run(instance, case, user)
+        completion = run.complete(task.id, data)
+    except EngineError as exc:
+        raise engine_errors(exc) from exc
+    now = utcnow()
+    task.state, task.completed_at, task.completed_by_id = TaskState.COMPLETED.value, now, user.id
+    if task.assignee_id is None:
+        task.assignee, task.assignee_id = user, user.id
+    events.record(case, "task_completed", user, public=task.lane == CUSTOMER_LANE, task_id=task.id,
+                  element=task.element_id, name=task.name, data=data)
+    apply_completion(case, completion, user)
+    synchronise(case, instance, run, user)
+    return task
+
+
+def _check_may_send(user: User, case: Case) -> None:
+    if user.is_customer and user.customer_id == case.customer_id:
+        return
+    if not user.has_role(*FRONT_LINE_ROLES):
+        raise Forbidden(f"sending a message to a case needs one of the roles: {', '.join(FRONT_LINE_ROLES)}")
+
+
+@use_case
+def send_message(user: User, case_id: int, name: str, payload: Any) -> Case:
+    case = visible_case(user, case_id)
+    _check_may_send(user, case)
+    instance = lock_instance(case_id=case.id)
+    try:
+        run = load_run(instance, case, user)
+        run.send_message(name, payload)
+    except EngineError as exc:
+        raise engine_errors(exc) from exc
+    events.record(case, "message_received", user, public=True, message=name, payload=payload)
+    synchronise(case, instance, run, user)
+    return case

@@ -1,0 +1,58 @@
+"""Exceptions the engine raises; the API maps them to problem responses in one place."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a process definition."""
+
+    file: str | None
+    element: str | None
+    message: str
+    line: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "element": self.element, "line": self.line, "message": self.message}
+
+
+class EngineError(Exception):
+    """Base class of the engine's errors."""
+
+
+class DefinitionError(EngineError):
+    """Process files that cannot be deployed; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+class ProcessError(EngineError):
+    """A step of a running instance failed (script error, sandbox violation, missing handler)."""
+
+    def __init__(self, message: str, element: str | None = None, element_name: str | None = None,
+                 line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.element = element
+        self.element_name = element_name
+        self.line = line
+
+
+class TaskNotReady(EngineError):
+    """The task does not exist in the instance or is no longer ready."""
+
+
+class NotWaiting(EngineError):
+    """The instance is not waiting for the message that was sent."""
+
+
+class HandlerError(EngineError):
+    """Raised by a service-task handler; becomes a ProcessError naming the task."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message

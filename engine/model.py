@@ -1,0 +1,60 @@
+"""Plain values the engine hands to the rest of caseflow (no SpiffWorkflow types leak out)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class UserTask:
+    """A ready user or manual task."""
+
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    process_id: str
+    properties: dict[str, str]
+    data: dict[str, Any]
+
+    def prop(self, name: str, default: str | None = None) -> str | None:
+        return self.properties.get(name, default)
+
+
+@dataclass(frozen=True)
+class WaitingEvent:
+    """Something the instance waits for: a timer (with its due time) or a message."""
+
+    kind: str  # 'timer' | 'message' | 'signal' | ...
+    name: str
+    element_id: str
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What completing a task changed: the data the task ended with."""
+
+    task: UserTask
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TaskSpecInfo:
+    """Static facts about a user task of a deployed process (for validation and docs)."""
+
+    element_id: str
+    name: str
+    lane: str | None
+    process_id: str
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BuiltVersion:
+    """The result of parsing a set of process files."""
+
+    spec_json: str
+    process_ids: tuple[str, ...]
+    user_tasks: tuple[TaskSpecInfo, ...]

@@ -1,0 +1,189 @@
+"""Running process instances: start, load, complete tasks, deliver messages, fire timers."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from . import specs as spec_module
+from .errors import EngineError, NotWaiting, ProcessError, TaskNotReady
+from .model import BuiltVersion, Completion, UserTask, WaitingEvent
+from .sandbox import Sandbox, SandboxError
+from .scripting import CaseflowScriptEngine, Handler
+from .serialization import StateSerializer
+
+SpecLoader = Callable[[str], str]
+
+
+def _process_error(exc: Exception) -> ProcessError:
+    """Translate whatever a step raised into a ProcessError naming the element."""
+    task = getattr(exc, "task", None)
+    spec = getattr(task, "task_spec", None)
+    cause = getattr(exc, "exception", None) or exc.__cause__ or exc
+    message = getattr(cause, "message", None) or str(cause) or type(cause).__name__
+    line = getattr(cause, "line", None) or getattr(exc, "line_number", None) or None
+    return ProcessError(message, element=getattr(spec, "bpmn_id", None),
+                        element_name=getattr(spec, "bpmn_name", None), line=line)
+
+
+class ProcessRun:
+    """One loaded instance. Not thread-safe: load, change and dump it within one unit of work."""
+
+    def __init__(self, workflow: BpmnWorkflow, serializer: StateSerializer):
+        self._wf = workflow
+        self._serializer = serializer
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def completed(self) -> bool:
+        return self._wf.is_completed()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The data of the most recently completed task (the instance's current variables)."""
+        last = self._wf.last_task
+        return dict(last.data) if last is not None else dict(self._wf.data)
+
+    def user_tasks(self) -> list[UserTask]:
+        return [self._to_user_task(t) for t in self._wf.get_tasks(state=TaskState.READY, manual=True)]
+
+    def waiting(self) -> list[WaitingEvent]:
+        events = []
+        for ev in self._wf.waiting_events():
+            due = None
+            if ev.event_type.endswith("TimerEventDefinition") and ev.value:
+                due = datetime.fromisoformat(ev.value)
+            kind = ev.event_type.replace("EventDefinition", "").replace("Duration", "").replace("Date", "").replace("Cycle", "").lower()
+            events.append(WaitingEvent(kind=kind, name=ev.name, element_id=ev.name, due_at=due))
+        return events
+
+    def dump(self) -> str:
+        return self._serializer.dump(self._wf)
+
+    # -- changing --------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run every automatic step until only user tasks or waiting events remain."""
+        self._guard(self._wf.do_engine_steps)
+
+    def complete(self, task_id: str, data: Mapping[str, Any]) -> Completion:
+        task = self._ready_task(task_id)
+        info = self._to_user_task(task)
+        task.data.update(data)
+        self._guard(task.run)
+        result = dict(task.data)
+        self.run()
+        return Completion(task=info, data=result)
+
+    def send_message(self, name: str, payload: Any) -> None:
+        event = BpmnEvent(MessageEventDefinition(name), payload, {})
+        try:
+            self._wf.send_event(event)
+        except WorkflowException as exc:
+            raise NotWaiting(str(exc)) from None
+        self.run()
+
+    def fire_due_timers(self) -> None:
+        self._guard(self._wf.refresh_timers)
+        self.run()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _ready_task(self, task_id: str):
+        try:
+            task = self._wf.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, TypeError, KeyError, SpiffWorkflowException):
+            raise TaskNotReady(f"task {task_id} does not exist in this instance") from None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(f"task {task_id} is not ready")
+        return task
+
+    def _to_user_task(self, task) -> UserTask:
+        spec = task.task_spec
+        return UserTask(
+            id=str(task.id), element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+            lane=spec.lane, process_id=task.workflow.spec.name,
+            properties=dict(spec.extensions.get("properties", {})), data=dict(task.data),
+        )
+
+    @staticmethod
+    def _guard(step: Callable[[], Any]) -> None:
+        try:
+            step()
+        except EngineError:
+            raise
+        except (SpiffWorkflowException, SandboxError) as exc:
+            raise _process_error(exc) from exc
+
+
+class Engine:
+    """Parses process files, caches specs per version, starts and loads instances.
+
+    ``spec_loader`` returns a version's stored spec JSON by its key when the cache misses (e.g.
+    after a restart, or for an instance on an older version).
+    """
+
+    def __init__(self, handlers: Mapping[str, Handler], spec_loader: SpecLoader | None = None,
+                 sandbox: Sandbox | None = None, cache_size: int = 32):
+        self.handlers = handlers
+        self.sandbox = sandbox or Sandbox()
+        self.serializer = StateSerializer()
+        self._spec_loader = spec_loader
+        self._cache: OrderedDict[str, dict] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        # The library logs every task state change at INFO: noise, and measurable time per step.
+        logging.getLogger("spiff").setLevel(logging.WARNING)
+
+    def build(self, files: Mapping[str, bytes]) -> BuiltVersion:
+        """Parse and check ``files``; raise DefinitionError listing every problem."""
+        specs = spec_module.build(files, self.sandbox, self.handlers.keys())
+        return BuiltVersion(
+            spec_json=self.serializer.dump_specs(specs),
+            process_ids=tuple(sorted(specs)),
+            user_tasks=tuple(spec_module.user_task_infos(specs)),
+        )
+
+    def _specs(self, key: str) -> dict:
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return found
+        if self._spec_loader is None:
+            raise KeyError(f"version {key} is not loaded")
+        loaded = self.serializer.load_specs(self._spec_loader(key))
+        with self._lock:
+            self._cache[key] = loaded
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return loaded
+
+    def _script_engine(self, context: Any) -> CaseflowScriptEngine:
+        return CaseflowScriptEngine(self.sandbox, self.handlers, context)
+
+    def start(self, key: str, process_id: str, data: Mapping[str, Any], context: Any = None) -> ProcessRun:
+        specs = self._specs(key)
+        if process_id not in specs:
+            raise ProcessError(f"version {key} has no process '{process_id}'", element=process_id)
+        spec, subprocess_specs = specs[process_id]
+        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine(context))
+        wf.task_tree.data.update(data)
+        for task in wf.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        run = ProcessRun(wf, self.serializer)
+        run.run()
+        return run
+
+    def load(self, key: str, process_id: str, state: str, context: Any = None) -> ProcessRun:
+        wf = self.serializer.load(state, self._specs(key)[process_id])
+        wf.script_engine = self._script_engine(context)
+        return ProcessRun(wf, self.serializer)

@@ -1,0 +1,135 @@
+"""Parse a set of BPMN/DMN files into process specs, with the checks SpiffWorkflow skips."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.defaults import (
+    BusinessRuleTask, ManualTask, ScriptTask, ServiceTask, UserTask,
+)
+from SpiffWorkflow.specs.MultiChoice import MultiChoice
+
+from .errors import DefinitionError, Problem
+from .model import TaskSpecInfo
+from .sandbox import Sandbox, SandboxError
+
+
+def _problem_from_validation(exc: ValidationException, default_file: str) -> Problem:
+    line = exc.line_number if isinstance(exc, ValidationException) and exc.line_number else None
+    return Problem(
+        file=getattr(exc, "file_name", None) or default_file,
+        element=getattr(exc, "id", None) or None,
+        message=str(exc.args[0]) if exc.args else str(exc),
+        line=int(line) if line else None,
+    )
+
+
+def parse_files(files: Mapping[str, bytes]) -> tuple[dict, list[Problem]]:
+    """Return (process id -> (spec, subprocess specs), problems)."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    problems: list[Problem] = []
+    for name in sorted(files):
+        content = files[name]
+        try:
+            if name.endswith(".dmn"):
+                parser.add_dmn_str(content, filename=name)
+            elif name.endswith(".bpmn"):
+                parser.add_bpmn_str(content, filename=name)
+        except etree.XMLSyntaxError as exc:
+            problems.append(Problem(name, None, f"malformed XML: {exc.msg}", exc.lineno))
+        except ValidationException as exc:
+            problems.append(_problem_from_validation(exc, name))
+    if problems:
+        return {}, problems
+    specs: dict = {}
+    for pid in parser.get_process_ids():
+        try:
+            specs[pid] = (parser.get_spec(pid), parser.get_subprocess_specs(pid))
+        except ValidationException as exc:
+            problems.append(_problem_from_validation(exc, None))
+    return specs, problems
+
+
+def _all_task_specs(specs: dict) -> Iterable[tuple[str, object]]:
+    seen: set[int] = set()
+    for pid, (spec, subs) in specs.items():
+        for process_spec in (spec, *subs.values()):
+            for task_spec in process_spec.task_specs.values():
+                if id(task_spec) not in seen:
+                    seen.add(id(task_spec))
+                    yield process_spec.name, task_spec
+
+
+def user_task_infos(specs: dict) -> list[TaskSpecInfo]:
+    infos = []
+    for pid, ts in _all_task_specs(specs):
+        if isinstance(ts, (UserTask, ManualTask)):
+            props = dict(ts.extensions.get("properties", {}))
+            infos.append(TaskSpecInfo(ts.bpmn_id, ts.bpmn_name or ts.bpmn_id, ts.lane, pid, props))
+    return infos
+
+
+def check_specs(specs: dict, sandbox: Sandbox, operations: Iterable[str]) -> list[Problem]:
+    """Compile every script and condition under the sandbox; check service operators exist."""
+    problems: list[Problem] = []
+    known_ops = set(operations)
+
+    def compiles(source: str | None, mode: str, ts, what: str) -> None:
+        if not source:
+            return
+        try:
+            sandbox.compile(source, mode)
+        except SandboxError as exc:
+            line = f" (line {exc.line})" if exc.line else ""
+            problems.append(Problem(None, ts.bpmn_id, f"{what}{line}: {exc.message}"))
+
+    for _pid, ts in _all_task_specs(specs):
+        if not getattr(ts, "bpmn_id", None):
+            continue
+        compiles(getattr(ts, "prescript", None), "exec", ts, "pre-script")
+        compiles(getattr(ts, "postscript", None), "exec", ts, "post-script")
+        if isinstance(ts, ScriptTask):
+            compiles(ts.script, "exec", ts, "script")
+        if isinstance(ts, MultiChoice):
+            for condition, _target in ts.cond_task_specs:
+                args = getattr(condition, "args", None) or [None]
+                compiles(args[0], "eval", ts, "condition")
+            if not ts.outputs:
+                problems.append(Problem(None, ts.bpmn_id, "gateway has no outgoing flow"))
+        if isinstance(ts, ServiceTask):
+            if ts.operation_name not in known_ops:
+                problems.append(Problem(None, ts.bpmn_id,
+                                        f"no handler implements the operator '{ts.operation_name}'"))
+            for name, param in ts.operation_params.items():
+                compiles(param.get("value"), "eval", ts, f"parameter '{name}'")
+        if isinstance(ts, BusinessRuleTask):
+            table = ts.dmnEngine.decision_table
+            for rule in table.rules:
+                for entry in rule.inputEntries:
+                    for cell in entry.lhs:
+                        if cell and cell.strip() and cell.strip() != "-":
+                            _check_dmn_cell(cell, sandbox, ts, rule, problems)
+                for entry in rule.outputEntries:
+                    compiles(entry.text, "eval", ts, f"DMN rule {rule.row_number} output")
+    return problems
+
+
+def _check_dmn_cell(cell: str, sandbox: Sandbox, ts, rule, problems: list[Problem]) -> None:
+    for candidate in (cell.replace("?", "v"), f"v {cell}"):
+        try:
+            sandbox.compile(candidate, "eval")
+            return
+        except SandboxError as exc:
+            error = exc
+    problems.append(Problem(None, ts.bpmn_id, f"DMN rule {rule.row_number} cell '{cell}': {error.message}"))
+
+
+def build(files: Mapping[str, bytes], sandbox: Sandbox, operations: Iterable[str]) -> dict:
+    specs, problems = parse_files(files)
+    if not problems:
+        problems = check_specs(specs, sandbox, operations)
+    if problems:
+        raise DefinitionError(problems)
+    return specs
