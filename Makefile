@@ -1,0 +1,35 @@
+# caseflow — two commands on a fresh machine:
+#   make run   install, migrate an SQLite database, deploy the processes, load demo data, serve
+#   make test  install and run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+WORKERS ?= 2
+PYTEST_WORKERS ?= 2
+
+.PHONY: install run serve test bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	mkdir -p instance
+	$(BIN)/caseflow db upgrade
+	$(BIN)/caseflow deploy
+	$(BIN)/caseflow demo-data
+	@echo "caseflow on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
+	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind 127.0.0.1:$(PORT) 'api:create_app()'
+
+test: install
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+bench: install
+	$(BIN)/python bench/lifecycle.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
