@@ -68,8 +68,24 @@ def demo_data_command(password: str) -> None:
         click.echo(f"  {username:<14} {', '.join(roles)}")
 
 
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="fire what is due now and exit")
+@with_appcontext
+def scheduler_command(once: bool) -> None:
+    """Run the scheduler process (timers); one per installation."""
+    from cases import timers
+
+    from . import scheduler
+    app = current_app._get_current_object()
+    fired = timers.fire_due()  # catch up on anything that came due while no scheduler ran
+    click.echo(f"fired on start: {fired or 'nothing due'}")
+    if not once:
+        click.echo(f"scheduler running, polling every {app.config['TIMER_POLL_SECONDS']}s")
+        scheduler.build(app).start()
+
+
 def register(app: Flask) -> None:
-    for command in (deploy_command, create_user_command, demo_data_command):
+    for command in (deploy_command, create_user_command, demo_data_command, scheduler_command):
         app.cli.add_command(command)
 
 

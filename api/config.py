@@ -26,6 +26,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "PROCESSES_DIR": env.get("PROCESSES_DIR", str(ROOT / "processes")),
         "FORMS_DIR": env.get("FORMS_DIR", str(ROOT / "forms")),
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
+        "TIMER_POLL_SECONDS": float(env.get("TIMER_POLL_SECONDS", "5")),
     }
 
 

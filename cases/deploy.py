@@ -98,6 +98,7 @@ def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
         problems.extend(exc.problems)
         built = None
     if built is not None:
+        problems.extend(built.problems)
         for task in built.user_tasks:
             problems.extend(_check_user_task(task, parsed_forms))
     if problems:

@@ -24,10 +24,12 @@ def lock_instance(**where) -> ProcessInstance:
     return instance
 
 
-def reread(task: Task) -> Task:
-    """The task as committed now (after the instance lock was taken)."""
-    db.session.refresh(task)
-    return task
+def reread(task: Task, lock: bool = False) -> Task:
+    """The task as committed now (after the instance lock was taken), optionally row-locked."""
+    query = select(Task).where(Task.id == task.id)
+    if lock:
+        query = query.with_for_update(of=Task)
+    return db.session.scalars(query.execution_options(populate_existing=True)).one()
 
 
 def engine_errors(exc: Exception) -> Exception:

@@ -258,6 +258,18 @@ class CaseEvent(db.Model):
     actor: Mapped[User | None] = relationship(lazy="joined")
 
 
+class Timer(db.Model):
+    """A timer an instance waits for. Derived from the engine state in the same transaction,
+    so a restart loses none: the scheduler reads this table, not its own memory."""
+
+    __tablename__ = "timers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    element_id: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class RoundRobinCursor(db.Model):
     """Where the round-robin assignment rule stopped, per role."""
 
@@ -268,5 +280,5 @@ class RoundRobinCursor(db.Model):
 
 __all__ = [
     "ApiToken", "Case", "CaseEvent", "Customer", "ProcessInstance", "ProcessVersion", "Role",
-    "RoundRobinCursor", "Task", "User", "UserRole",
+    "RoundRobinCursor", "Task", "Timer", "User", "UserRole",
 ]

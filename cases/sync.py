@@ -13,7 +13,7 @@ from engine.runtime import ProcessRun
 from . import events, projection
 from .db import db
 from .models import (
-    Case, CaseStatus, InstanceStatus, ProcessInstance, Task, TaskState, User, utcnow,
+    Case, CaseStatus, InstanceStatus, ProcessInstance, Task, TaskState, Timer, User, utcnow,
 )
 from .taskrules import CUSTOMER_LANE, FORM_PROPERTY, also_roles, initial_assignee
 
@@ -73,6 +73,7 @@ def synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: U
         events.record(case, "task_created", actor, public=user_task.lane == CUSTOMER_LANE,
                       task_id=row.id, element=row.element_id, name=row.name, lane=row.lane,
                       assignee=assignee.username if assignee else None)
+    _synchronise_timers(case, instance, run)
     old_stage = case.stage
     case.stage = _stage(run, ready)
     case.reopen_count = int(run.data.get("reopen_count", case.reopen_count) or 0)
@@ -86,3 +87,16 @@ def synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: U
     case.updated_at = now
     instance.updated_at = now
     return opened
+
+
+def _synchronise_timers(case: Case, instance: ProcessInstance, run: ProcessRun) -> None:
+    """The timer rows of the instance are exactly the engine's waiting timers."""
+    wanted = {(w.element_id, w.due_at) for w in run.waiting() if w.kind == "timer" and w.due_at}
+    for row in db.session.scalars(select(Timer).where(Timer.instance_id == instance.id)):
+        key = (row.element_id, row.due_at)
+        if key in wanted:
+            wanted.discard(key)
+        else:
+            db.session.delete(row)
+    for element_id, due_at in wanted:
+        db.session.add(Timer(instance_id=instance.id, case_id=case.id, element_id=element_id, due_at=due_at))

@@ -37,8 +37,7 @@ def _check_may_work(user: User, task: Task) -> None:
 
 @use_case
 def claim(user: User, task_id: str, version: int | None) -> Task:
-    task = visible_task(user, task_id)
-    db.session.refresh(task, with_for_update=True)
+    task = reread(visible_task(user, task_id), lock=True)
     _check_version(task, version)
     _check_open(task)
     _check_may_work(user, task)
@@ -56,8 +55,7 @@ def claim(user: User, task_id: str, version: int | None) -> Task:
 
 @use_case
 def release(user: User, task_id: str, version: int | None) -> Task:
-    task = visible_task(user, task_id)
-    db.session.refresh(task, with_for_update=True)
+    task = reread(visible_task(user, task_id), lock=True)
     _check_version(task, version)
     _check_open(task)
     if task.assignee_id is None:

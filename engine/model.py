@@ -58,3 +58,8 @@ class BuiltVersion:
     spec_json: str
     process_ids: tuple[str, ...]
     user_tasks: tuple[TaskSpecInfo, ...]
+    problems: tuple = ()
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems

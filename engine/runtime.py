@@ -23,6 +23,11 @@ from .scripting import CaseflowScriptEngine, Handler
 from .serialization import StateSerializer
 
 SpecLoader = Callable[[str], str]
+_EVENT_KINDS = {
+    "TimeDateEventDefinition": "timer", "DurationTimerEventDefinition": "timer",
+    "CycleTimerEventDefinition": "timer", "MessageEventDefinition": "message",
+    "SignalEventDefinition": "signal",
+}
 
 
 def _process_error(exc: Exception) -> ProcessError:
@@ -58,13 +63,14 @@ class ProcessRun:
         return [self._to_user_task(t) for t in self._wf.get_tasks(state=TaskState.READY, manual=True)]
 
     def waiting(self) -> list[WaitingEvent]:
+        """Timers (with their due time) and messages the instance waits for."""
         events = []
-        for ev in self._wf.waiting_events():
-            due = None
-            if ev.event_type.endswith("TimerEventDefinition") and ev.value:
-                due = datetime.fromisoformat(ev.value)
-            kind = ev.event_type.replace("EventDefinition", "").replace("Duration", "").replace("Date", "").replace("Cycle", "").lower()
-            events.append(WaitingEvent(kind=kind, name=ev.name, element_id=ev.name, due_at=due))
+        for task in self._wf.event_manager.tasks.values():
+            details = task.task_spec.event_definition.details(task)
+            kind = _EVENT_KINDS.get(details.event_type, details.event_type)
+            due = datetime.fromisoformat(details.value) if kind == "timer" and details.value else None
+            events.append(WaitingEvent(kind=kind, name=details.name, element_id=task.task_spec.bpmn_id,
+                                       due_at=due))
         return events
 
     def dump(self) -> str:
@@ -144,12 +150,14 @@ class Engine:
         logging.getLogger("spiff").setLevel(logging.WARNING)
 
     def build(self, files: Mapping[str, bytes]) -> BuiltVersion:
-        """Parse and check ``files``; raise DefinitionError listing every problem."""
-        specs = spec_module.build(files, self.sandbox, self.handlers.keys())
+        """Parse and check ``files``. Unparseable files raise DefinitionError; every other
+        problem is listed in the result's ``problems`` (deploy only a ``valid`` build)."""
+        specs, problems = spec_module.build(files, self.sandbox, self.handlers.keys())
         return BuiltVersion(
-            spec_json=self.serializer.dump_specs(specs),
+            spec_json=self.serializer.dump_specs(specs) if not problems else "",
             process_ids=tuple(sorted(specs)),
             user_tasks=tuple(spec_module.user_task_infos(specs)),
+            problems=tuple(problems),
         )
 
     def _specs(self, key: str) -> dict:

@@ -126,10 +126,10 @@ def _check_dmn_cell(cell: str, sandbox: Sandbox, ts, rule, problems: list[Proble
     problems.append(Problem(None, ts.bpmn_id, f"DMN rule {rule.row_number} cell '{cell}': {error.message}"))
 
 
-def build(files: Mapping[str, bytes], sandbox: Sandbox, operations: Iterable[str]) -> dict:
+def build(files: Mapping[str, bytes], sandbox: Sandbox, operations: Iterable[str]) -> tuple[dict, list[Problem]]:
+    """Parse (raising DefinitionError if the files cannot be parsed), then check every element;
+    the problems of the check come back with the specs so callers can add their own."""
     specs, problems = parse_files(files)
-    if not problems:
-        problems = check_specs(specs, sandbox, operations)
     if problems:
         raise DefinitionError(problems)
-    return specs
+    return specs, check_specs(specs, sandbox, operations)

@@ -1,0 +1,541 @@
+"""Case-lifecycle benchmark: caseflow over HTTP (SQLite and PostgreSQL) against the bare engine.
+
+For each backend: a fresh database is migrated, the processes deployed and the demo users
+loaded with the real ``caseflow`` commands; a real gunicorn server is started on a free
+loopback port; clients (threads, one ``requests.Session`` each) drive cases from open to
+closed through the REST API at 1, 4 and 16 concurrent clients. The bare SpiffWorkflow engine
+runs the same case path in this process, with a serialize/deserialize around every step.
+
+    .venv/bin/python bench/lifecycle.py [--quick] [--cases N] [--clients 1,4,16]
+                                        [--backends sqlite,postgresql]
+
+The last line on stdout is one JSON object with every figure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.prefix) / "bin"
+PASSWORD = "demo"
+PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+HTTP_TIMEOUT = 60
+WARMUP_CLIENTS, WARMUP_CASES = 4, 8  # not measured
+MAX_STEPS = 10  # a standard case has 5 tasks; more means the process went somewhere else
+
+CASE_BODY = {"customer_id": 1, "channel": "web", "title": "Report shows an error",
+             "description": "Opening the month-end report fails with an error.",
+             "environment": "Windows 10, SQL Server 2017"}
+#: (element, data) of the standard path, in order.
+STEPS = [
+    ("classify", {"category": "software_bug", "priority": "high"}),
+    ("assign", {"owner": "consultant1", "due_at": "2030-01-01T09:00:00Z"}),
+    ("resolve", {"analysis": "a", "solution": "s", "outcome": "resolved"}),
+    ("confirm", {"confirmed": True}),
+    ("callback", {"reached": True, "callback_channel": "phone", "satisfaction": 5}),
+]
+STEP_DATA = dict(STEPS)
+#: Who completes a task that has no assignee (confirm: the customer user of customer 1).
+WORKER = {"classify": "agent1", "resolve": "consultant1", "confirm": "huaxin"}
+USERS = ("agent1", "agent2", "consultant1", "huaxin")
+READER = "agent1"  # staff see every open task of a case
+
+
+# -- statistics ------------------------------------------------------------------------------
+
+def percentiles(values: list[float]) -> dict[str, float | None]:
+    if len(values) < 2:
+        only = round(values[0], 1) if values else None
+        return {"p50": only, "p95": only, "p99": only}
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": round(cuts[49], 1), "p95": round(cuts[94], 1), "p99": round(cuts[98], 1)}
+
+
+def cases_for(clients: int, cases_at_16: int) -> int:
+    """Fewer cases at low concurrency (where throughput is lower), at least 2 per client."""
+    return max(2 * clients, math.ceil(cases_at_16 * math.sqrt(min(clients, 16) / 16)))
+
+
+# -- the bare engine -----------------------------------------------------------------------
+
+def bare_engine(min_seconds: float, min_cases: int) -> dict[str, Any]:
+    """Cases/s of the bare engine in this process: same process files, same path, same data."""
+    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+    from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+    from SpiffWorkflow.util.task import TaskState
+    import logging
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+
+    class BareScriptEngine(PythonScriptEngine):
+        def call_service(self, task, operation_name=None, operation_params=None, **kw):
+            return json.dumps("consultant1")
+
+    started = time.perf_counter()
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_files(sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn")))
+    parser.add_dmn_files(sorted(str(p) for p in (ROOT / "processes").glob("*.dmn")))
+    spec, subprocess_specs = parser.get_spec("support_case"), parser.get_subprocess_specs("support_case")
+    parse_ms = (time.perf_counter() - started) * 1000
+    script_engine = BareScriptEngine(TaskDataEnvironment({
+        "now": lambda: datetime.now(timezone.utc), "timedelta": timedelta, "datetime": datetime}))
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    start_data = {"title": CASE_BODY["title"], "description": CASE_BODY["description"],
+                  "environment": CASE_BODY["environment"], "category_hint": None, "priority_hint": None,
+                  "customer_tier": "standard", "channel": "web", "case_id": 1, "customer_id": 1}
+
+    def run_case(persist: bool) -> int:
+        """One case from start to end; returns the size of the last saved state."""
+        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+        wf.task_tree.data.update(start_data)
+        for task in wf.get_tasks(state=TaskState.READY):
+            task.data.update(start_data)
+        wf.do_engine_steps()
+        state = serializer.serialize_json(wf) if persist else ""
+        for element, data in STEPS:
+            if persist:  # what a service does per request: load, step, save
+                wf = serializer.deserialize_json(state)
+                wf.script_engine = script_engine
+            [task] = wf.get_tasks(state=TaskState.READY, manual=True)
+            assert task.task_spec.bpmn_id == element, (task.task_spec.bpmn_id, element)
+            task.data.update(data)
+            task.run()
+            wf.do_engine_steps()
+            if persist:
+                state = serializer.serialize_json(wf)
+        assert wf.is_completed(), "the bare case did not reach its end"
+        return len(state)
+
+    def rate(persist: bool) -> tuple[float, int, int]:
+        run_case(persist)  # warm-up
+        done, size, t0 = 0, 0, time.perf_counter()
+        while done < min_cases or time.perf_counter() - t0 < min_seconds:
+            size = run_case(persist)
+            done += 1
+        return done / (time.perf_counter() - t0), done, size
+
+    per_s, done, size = rate(persist=True)
+    per_s_memory, _, _ = rate(persist=False)
+    return {"cases_per_s": round(per_s, 1), "cases": done, "ms_per_case": round(1000 / per_s, 2),
+            "cases_per_s_without_serialization": round(per_s_memory, 1),
+            "state_bytes_at_end": size, "parse_ms": round(parse_ms, 1)}
+
+
+# -- databases -----------------------------------------------------------------------------
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    skipped: str | None = None
+
+
+@contextmanager
+def sqlite_database(workdir: Path) -> Iterator[Backend]:
+    yield Backend("sqlite", f"sqlite:///{workdir / 'caseflow.db'}")
+
+
+@contextmanager
+def postgresql_database(admin_url: str) -> Iterator[Backend]:
+    """A throwaway database cf_bench_<random> on the server of ``admin_url``, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url).set(drivername="postgresql+psycopg")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    name = f"cf_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # unreachable server, no rights: report and go on without it
+        admin.dispose()
+        yield Backend("postgresql", "", skipped=f"server not reachable or no CREATE DATABASE: {exc.__class__.__name__}: "
+                                                 f"{str(exc).splitlines()[0][:200]}")
+        return
+    try:
+        yield Backend("postgresql", url.set(database=name, drivername="postgresql")
+                      .render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    # PYTHONPATH: the commands and the server run the tree this file is in.
+    return {**os.environ, "DATABASE_URL": database_url, "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,
+            "PYTHONPATH": str(ROOT)}
+
+
+def prepare_database(database_url: str) -> None:
+    """Migrate, deploy the processes and load the demo users with the real commands."""
+    env = server_env(database_url)
+    for args in (["db", "upgrade"], ["deploy"], ["demo-data", "--password", PASSWORD]):
+        done = subprocess.run([str(BIN / "caseflow"), *args], cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"caseflow {' '.join(args)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+
+
+# -- the server ----------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the gunicorn master and its workers."""
+        return sum(cpu_seconds(pid) for pid in (self.pid, *children(self.pid)))
+
+
+def _stat_fields(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()  # [state, ppid, ...]
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = _stat_fields(pid)
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if int(_stat_fields(int(entry))[1]) == pid:
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+@contextmanager
+def running_server(database_url: str, log_path: Path, workers: int, threads: int) -> Iterator[Server]:
+    """gunicorn serving the app; stopped (TERM, then KILL) whatever happens."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--workers", str(workers), "--threads", str(threads),
+             "--bind", f"127.0.0.1:{port}", "api:create_app()"],
+            cwd=ROOT, env=server_env(database_url), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    try:
+        wait_healthy(base, proc, log_path)
+        yield Server(base, proc.pid)
+    finally:
+        stop(proc)
+
+
+def wait_healthy(base: str, proc: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{tail(log_path)}")
+        try:
+            if requests.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn not healthy after {timeout}s:\n{tail(log_path)}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)  # the master stops its workers
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # its own session: only gunicorn's processes
+        proc.wait()
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# -- clients -------------------------------------------------------------------------------
+
+class RequestFailed(Exception):
+    pass
+
+
+@dataclass
+class Recorder:
+    """Latencies per request kind and the errors of one run, shared by its clients."""
+
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    cases_done: int = 0
+    cases_failed: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def request(self, kind: str, ms: float) -> None:
+        with self.lock:
+            self.latencies.setdefault(kind, []).append(ms)
+
+    def error(self, text: str) -> None:
+        with self.lock:
+            self.errors += 1
+            if len(self.error_samples) < 5:
+                self.error_samples.append(text[:500])
+
+    def case(self, ok: bool) -> None:
+        with self.lock:
+            if ok:
+                self.cases_done += 1
+            else:
+                self.cases_failed += 1
+
+    def count(self, *kinds: str) -> int:
+        return sum(len(self.latencies.get(k, [])) for k in kinds)
+
+
+class Client:
+    """One user agent: one HTTP session, one token per user it acts as."""
+
+    def __init__(self, base: str, recorder: Recorder):
+        self.base, self.recorder = base, recorder
+        self.http = requests.Session()
+        self.tokens: dict[str, str] = {}
+
+    def call(self, kind: str, method: str, path: str, user: str | None = None,
+             body: dict | None = None, expect: int = 200) -> dict:
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
+        started = time.perf_counter()
+        try:
+            response = self.http.request(method, self.base + path, json=body, headers=headers,
+                                         timeout=HTTP_TIMEOUT)
+        except requests.RequestException as exc:
+            self.recorder.request(kind, (time.perf_counter() - started) * 1000)
+            self.recorder.error(f"{method} {path}: {exc!r}")
+            raise RequestFailed(str(exc)) from exc
+        self.recorder.request(kind, (time.perf_counter() - started) * 1000)
+        if response.status_code != expect:
+            self.recorder.error(f"{method} {path} as {user} -> {response.status_code}: {response.text}")
+            raise RequestFailed(f"{response.status_code}")
+        return response.json()
+
+    def login(self) -> None:
+        for user in USERS:
+            self.tokens[user] = self.call("login", "POST", "/api/v1/auth/token",
+                                          body={"username": user, "password": PASSWORD}, expect=201)["token"]
+
+    def run_case(self, number: int) -> None:
+        """Open a case and complete its tasks until it is closed."""
+        case = self.call("open", "POST", "/api/v1/cases", "agent1",
+                         {**CASE_BODY, "title": f"{CASE_BODY['title']} #{number}"}, expect=201)
+        for _ in range(MAX_STEPS):
+            if case["status"] == "closed":
+                return
+            if len(case["tasks"]) != 1:
+                raise RequestFailed(f"case {case['id']} has tasks {case['tasks']} at stage {case['stage']}")
+            task = case["tasks"][0]
+            element = task["element_id"]
+            self.call("complete", "POST", f"/api/v1/tasks/{task['id']}/complete",
+                      task["assignee"] or WORKER[element], {"version": task["version"], "data": STEP_DATA[element]})
+            case = self.call("get", "GET", f"/api/v1/cases/{case['id']}", READER)
+        raise RequestFailed(f"case {case['id']} not closed after {MAX_STEPS} steps (stage {case['stage']})")
+
+
+def load_run(server: Server, clients: int, cases: int) -> dict[str, Any]:
+    """``clients`` threads drive ``cases`` cases in total; log-ins happen before the clock starts."""
+    base = server.base
+    recorder = Recorder()
+    numbers = iter(range(cases))
+    numbers_lock = threading.Lock()
+    ready = threading.Barrier(clients + 1)
+
+    def next_number() -> int | None:
+        with numbers_lock:
+            return next(numbers, None)
+
+    def work() -> None:
+        client = Client(base, recorder)
+        try:
+            client.login()
+            ready.wait()
+        except (RequestFailed, threading.BrokenBarrierError):
+            ready.abort()  # a client that cannot log in stops the run
+            return
+        while (number := next_number()) is not None:
+            try:
+                client.run_case(number)
+                recorder.case(True)
+            except RequestFailed as exc:
+                recorder.case(False)
+                if not str(exc).isdigit():  # an HTTP error was recorded already
+                    recorder.error(str(exc))
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    try:
+        ready.wait()
+    except threading.BrokenBarrierError:
+        pass  # a log-in failed: the run ends with its errors recorded
+    started, client_cpu, server_cpu = time.perf_counter(), time.process_time(), server.cpu_seconds()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    cpu = {"bench_process": time.process_time() - client_cpu, "gunicorn": server.cpu_seconds() - server_cpu}
+    return summarise(recorder, clients, cases, seconds, cpu)
+
+
+def summarise(rec: Recorder, clients: int, cases: int, seconds: float, cpu: dict[str, float]) -> dict[str, Any]:
+    requests_made = rec.count("open", "complete", "get")
+    return {
+        "clients": clients, "cases": cases, "cases_closed": rec.cases_done, "cases_failed": rec.cases_failed,
+        "seconds": round(seconds, 2),
+        "cases_per_s": round(rec.cases_done / seconds, 2),
+        "requests_per_s": round(requests_made / seconds, 1),
+        "requests_per_case": round(requests_made / max(1, rec.cases_done + rec.cases_failed), 2),
+        "complete_ms": percentiles(rec.latencies.get("complete", [])),
+        "open_ms": percentiles(rec.latencies.get("open", [])),
+        "get_ms": percentiles(rec.latencies.get("get", [])),
+        "logins": rec.count("login"),
+        # CPU seconds per closed case, and the share of the machine's cores used during the run
+        "cpu_ms_per_case": {k: round(1000 * v / max(1, rec.cases_done), 1) for k, v in cpu.items()},
+        "cpu_share": {k: round(v / seconds / (os.cpu_count() or 1), 2) for k, v in cpu.items()},
+        "errors": rec.errors,
+        "error_samples": rec.error_samples,
+    }
+
+
+# -- orchestration -------------------------------------------------------------------------
+
+def bench_backend(backend: Backend, workdir: Path, client_counts: list[int], cases_at_16: int,
+                  workers: int, threads: int) -> dict[str, Any]:
+    prepare_database(backend.url)
+    log(f"[{backend.name}] database ready; starting gunicorn --workers {workers} --threads {threads}")
+    results: dict[str, Any] = {}
+    with running_server(backend.url, workdir / f"gunicorn-{backend.name}.log", workers, threads) as server:
+        warm = load_run(server, WARMUP_CLIENTS, WARMUP_CASES)  # every worker loads specs, forms, pools
+        if warm["errors"]:
+            print_run(f"{backend.name} warm-up", warm)
+        for clients in client_counts:
+            cases = cases_for(clients, cases_at_16)
+            log(f"[{backend.name}] {clients} client(s), {cases} cases ...")
+            results[f"c{clients}"] = run = load_run(server, clients, cases)
+            print_run(backend.name, run)
+    return results
+
+
+def print_run(backend: str, r: dict[str, Any]) -> None:
+    c = r["complete_ms"]
+    print(f"{backend:<10} c={r['clients']:<3} cases={r['cases_closed']}/{r['cases']:<4} "
+          f"{r['cases_per_s']:7.2f} cases/s {r['requests_per_s']:7.1f} req/s "
+          f"({r['requests_per_case']} req/case)  complete p50/p95/p99 = {c['p50']}/{c['p95']}/{c['p99']} ms  "
+          f"errors={r['errors']}  cpu ms/case {r['cpu_ms_per_case']}", flush=True)
+    for sample in r["error_samples"][:3]:
+        print(f"    error: {sample}", flush=True)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def ratios(report: dict[str, Any]) -> dict[str, float]:
+    bare = report["bare_engine"]["cases_per_s"]
+    out = {}
+    for backend in ("sqlite", "postgresql"):
+        for key, run in report.get(backend, {}).items():
+            if isinstance(run, dict) and "cases_per_s" in run:
+                out[f"{backend}_{key}"] = round(run["cases_per_s"] / bare, 5)
+    return out
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--cases", type=int, default=200,
+                   help="cases at 16 clients; fewer at lower concurrency (x sqrt(clients/16), "
+                        "at least 2 per client) (default 200)")
+    p.add_argument("--clients", default="1,4,16", help="comma-separated concurrency levels (default 1,4,16)")
+    p.add_argument("--backends", default="sqlite,postgresql", help="sqlite,postgresql (default both)")
+    p.add_argument("--quick", action="store_true", help="smoke run: 32 cases at 16 clients, 1 s bare engine")
+    p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL),
+                   help=f"PostgreSQL server to create a throwaway database on (default {DEFAULT_PG_URL})")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    p.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (default 8)")
+    args = p.parse_args(argv)
+    args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = set(args.backends) - {"sqlite", "postgresql"}
+    if unknown:
+        p.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    if args.quick:
+        args.cases = 32
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    report: dict[str, Any] = {"config": {"cases_at_16": args.cases, "clients": args.clients,
+                                         "gunicorn": {"workers": args.workers, "threads": args.threads},
+                                         "cpus": os.cpu_count()}}
+    log("bare engine ...")
+    report["bare_engine"] = bare = bare_engine(1.0 if args.quick else 5.0, 20 if args.quick else 200)
+    print(f"bare engine: {bare['cases_per_s']} cases/s ({bare['ms_per_case']} ms/case, with a "
+          f"serialize/deserialize per step; {bare['cases_per_s_without_serialization']} cases/s in memory only)",
+          flush=True)
+    backends: dict[str, Callable[[Path], Any]] = {
+        "sqlite": sqlite_database, "postgresql": lambda _w: postgresql_database(args.pg_url)}
+    failed = False
+    for name in args.backends:
+        with tempfile.TemporaryDirectory(prefix=f"cf_bench_{name}_") as tmp, backends[name](Path(tmp)) as backend:
+            if backend.skipped:
+                print(f"{name}: SKIPPED ({backend.skipped})", flush=True)
+                report[name] = {"skipped": backend.skipped}
+                continue
+            try:
+                report[name] = bench_backend(backend, Path(tmp), args.clients, args.cases,
+                                             args.workers, args.threads)
+            except Exception as exc:  # report it, go on with the next backend
+                failed = True
+                print(f"{name}: FAILED: {exc}", flush=True)
+                report[name] = {"failed": str(exc)[:2000]}
+    report["ratios"] = ratios(report)
+    for key, value in report["ratios"].items():
+        print(f"ratio caseflow:bare {key}: {value} (1 : {round(1 / value) if value else 'inf'})", flush=True)
+    print(json.dumps(report, ensure_ascii=False), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""The command line, run through Flask's CLI runner against the test database."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from cases.db import db
+from cases.models import Case, Customer, Task, User
+
+
+def test_deploy_command_reports_the_active_version(app):
+    result = app.test_cli_runner().invoke(args=["deploy"])
+    assert result.exit_code == 0, result.output
+    assert "already deployed" in result.output and "support_case" in result.output
+
+
+def test_create_user_command(app, app_ctx):
+    result = app.test_cli_runner().invoke(args=["create-user", "carol", "--password", "pw", "--role", "agent",
+                                                "--role", "supervisor"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "carol"))
+    assert user.roles == {"agent", "supervisor"}
+    bad = app.test_cli_runner().invoke(args=["create-user", "dave", "--password", "pw", "--role", "wizard"])
+    assert bad.exit_code != 0 and "unknown roles" in bad.output
+
+
+def test_demo_data_loads_cases_at_different_steps_once(app, app_ctx):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo-data", "--password", "pw"])
+    assert result.exit_code == 0, result.output
+    assert "supervisor" in result.output and "huaxin" in result.output
+    assert db.session.scalar(select(Customer).where(Customer.code == "YUANHANG")).tier == "vip"
+    stages = set(db.session.scalars(select(Case.stage)))
+    assert {"classifying", "assigning", "in_progress", "awaiting_confirmation", "waiting:customer_reply",
+            "closed"} <= stages
+    assert db.session.scalar(select(Task).where(Task.state == "open", Task.element_id == "classify"))
+    again = runner.invoke(args=["demo-data"])
+    assert again.exit_code == 0 and "already present" in again.output

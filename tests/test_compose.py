@@ -1,0 +1,62 @@
+"""docker-compose.yml describes the production shape and names commands that exist."""
+from __future__ import annotations
+
+import importlib
+import shlex
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from api.cli import main as caseflow_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def _commands(service: dict) -> list[list[str]]:
+    command = service.get("command", [])
+    if command[:2] == ["sh", "-c"]:
+        return [shlex.split(part) for part in command[2].split("&&")]
+    return [command]
+
+
+def _check(argv: list[str]) -> None:
+    if argv[0] == "caseflow":
+        result = CliRunner().invoke(caseflow_cli, [a for a in argv[1:] if not a.startswith("-")] + ["--help"])
+        assert result.exit_code == 0, f"{argv}: {result.output}"
+        assert "Usage:" in result.output
+    elif argv[0] == "gunicorn":
+        module, _, factory = argv[-1].partition(":")
+        assert callable(getattr(importlib.import_module(module), factory.rstrip("()")))
+    else:
+        raise AssertionError(f"unexpected command {argv}")
+
+
+def test_compose_has_the_production_services():
+    services = _compose()["services"]
+    assert {"db", "web", "scheduler", "migrate"} <= set(services)
+    assert services["db"]["image"].startswith("postgres")
+    assert services["scheduler"]["deploy"]["replicas"] == 1
+    assert "postgresql://" in services["web"]["environment"]["DATABASE_URL"]
+
+
+def test_compose_commands_exist():
+    for name, service in _compose()["services"].items():
+        if "command" in service:
+            for argv in _commands(service):
+                _check(argv)
+
+
+def test_dockerfile_copies_every_package():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for folder in ("api", "cases", "engine", "handlers", "processes", "forms", "migrations"):
+        assert f"COPY {folder} ./{folder}" in dockerfile
+
+
+def test_an_unknown_command_would_be_caught():
+    result = CliRunner().invoke(caseflow_cli, ["no-such-command", "--help"])
+    assert result.exit_code != 0
