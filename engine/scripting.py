@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
@@ -53,9 +54,14 @@ class CaseflowScriptEngine(PythonScriptEngine):
         self.environment.sandbox.compile(expression, "eval")
 
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
-        handler = self.handlers.get(operation_name)
-        if handler is None:
-            raise UnknownOperation(operation_name)
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
-        result = handler(self.context, **params)
+        try:
+            handler = self.handlers.get(operation_name)
+            if handler is None:
+                raise UnknownOperation(operation_name)
+            result = handler(self.context, **params)
+        except Exception as exc:  # a handler's failure fails this step, naming the service task
+            message = exc.message if isinstance(exc, HandlerError) else f"{type(exc).__name__}: {exc}"
+            raise WorkflowTaskException(f"operation '{operation_name}' failed: {message}",
+                                        task=task, exception=exc) from exc
         return json.dumps(result, default=str)
