@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from engine.errors import DefinitionError, Problem
 from engine.model import TaskSpecInfo
+from engine.specs import locate
 from engine.serialization import SERIALIZER_VERSION
 
 from .db import db, use_case
@@ -102,6 +103,7 @@ def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
         for task in built.user_tasks:
             problems.extend(_check_user_task(task, parsed_forms))
     if problems:
+        problems = locate(problems, processes)
         raise InvalidDefinition(f"{len(problems)} problem(s) in the process files",
                                 [p.as_dict() for p in problems])
     version = ProcessVersion(

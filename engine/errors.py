@@ -1,7 +1,7 @@
 """Exceptions the engine raises; the API maps them to problem responses in one place."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -12,6 +12,9 @@ class Problem:
     element: str | None
     message: str
     line: int | None = None
+    #: the script or expression at fault and the line within it, to locate it in the file
+    source: str | None = field(default=None, compare=False, repr=False)
+    source_line: int | None = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict:
         return {"file": self.file, "element": self.element, "line": self.line, "message": self.message}

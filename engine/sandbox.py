@@ -49,6 +49,8 @@ class SandboxTimeout(SandboxError):
 
 MAX_POW_EXPONENT = 1000
 MAX_SEQUENCE = 100_000
+MAX_STRING = 1_000_000
+MAX_INT_BITS = 100_000
 DEFAULT_TIME_LIMIT = 1.0
 
 _ALLOWED_NODES = (
@@ -59,6 +61,7 @@ _ALLOWED_NODES = (
     ast.DictComp, ast.SetComp, ast.GeneratorExp, ast.comprehension, ast.Subscript,
     ast.Slice, ast.Attribute, ast.JoinedStr, ast.FormattedValue, ast.Starred,
     ast.And, ast.Or, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow,
+    ast.LShift, ast.RShift, ast.BitAnd, ast.BitOr, ast.BitXor, ast.Invert,
     ast.USub, ast.UAdd, ast.Not, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE,
     ast.In, ast.NotIn, ast.Is, ast.IsNot,
 )
@@ -113,7 +116,7 @@ def _check_format_spec(node: ast.FormattedValue) -> None:
         raise _violation(node, f"format width larger than {_MAX_FORMAT_WIDTH}")
 
 
-_CHECKED_OPS = {ast.Pow: "_cf_pow", ast.Mult: "_cf_mul", ast.Mod: "_cf_mod"}
+_CHECKED_OPS = {ast.Pow: "_cf_pow", ast.Mult: "_cf_mul", ast.Mod: "_cf_mod", ast.LShift: "_cf_lshift"}
 
 
 class _Guard(ast.NodeTransformer):
@@ -168,12 +171,47 @@ def _guarded_getattr(obj: Any, name: str) -> Any:
         raise SandboxViolation(f"attribute '{name}' is not allowed")
     if not (isinstance(obj, _SAFE_TYPES) or obj in _SAFE_CLASSES):
         raise SandboxViolation(f"attribute access on {type(obj).__name__} is not allowed")
+    if isinstance(obj, str) and name in _STRING_GUARDS:
+        return _STRING_GUARDS[name](obj)
     return getattr(obj, name)
+
+
+def _too_long(size: int) -> None:
+    if size > MAX_STRING:
+        raise SandboxViolation(f"string longer than {MAX_STRING} characters")
+
+
+def _guarded_join(separator: str):
+    def join(items):
+        items = list(items)
+        _too_long(sum(len(i) for i in items if isinstance(i, str)) + len(separator) * max(len(items) - 1, 0))
+        return separator.join(items)
+    return join
+
+
+def _guarded_replace(text: str):
+    def replace(old, new, count=-1):
+        hits = text.count(old) if count < 0 else min(count, text.count(old))
+        if old == "":
+            hits = len(text) + 1 if count < 0 else min(count, len(text) + 1)
+        _too_long(len(text) + hits * (len(new) - len(old)))
+        return text.replace(old, new, count)
+    return replace
+
+
+_STRING_GUARDS = {"join": _guarded_join, "replace": _guarded_replace}
+
+
+def _int_too_big(bits: int) -> None:
+    if bits > MAX_INT_BITS:
+        raise SandboxViolation(f"integer larger than {MAX_INT_BITS} bits")
 
 
 def _checked_pow(base: Any, exponent: Any) -> Any:
     if isinstance(exponent, (int, float)) and abs(exponent) > MAX_POW_EXPONENT:
         raise SandboxViolation(f"exponent {exponent} is larger than {MAX_POW_EXPONENT}")
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
+        _int_too_big(base.bit_length() * exponent)
     return base ** exponent
 
 
@@ -182,7 +220,15 @@ def _checked_mul(left: Any, right: Any) -> Any:
         if isinstance(seq, (str, list, tuple)) and isinstance(count, int):
             if len(seq) * count > MAX_SEQUENCE:
                 raise SandboxViolation(f"sequence longer than {MAX_SEQUENCE} items")
+    if isinstance(left, int) and isinstance(right, int):
+        _int_too_big(left.bit_length() + right.bit_length())
     return left * right
+
+
+def _checked_lshift(left: Any, right: Any) -> Any:
+    if isinstance(left, int) and isinstance(right, int):
+        _int_too_big(left.bit_length() + right)
+    return left << right
 
 
 def _checked_mod(left: Any, right: Any) -> Any:
@@ -218,14 +264,29 @@ SAFE_BUILTINS: dict[str, Any] = {
 }
 SAFE_BUILTINS["range"] = _capped_range
 
+
+def _ticking(lazy: Any) -> Any:
+    """A lazy builtin whose every item passes the clock: ``list.extend(map(f, same_list))``
+    would otherwise loop forever inside C code, where no loop tick runs."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for item in lazy(*args, **kwargs):
+            _tick()
+            yield item
+
+    wrapper.__name__ = lazy.__name__
+    return wrapper
+
+
+for _lazy in (map, filter, zip, enumerate):
+    SAFE_BUILTINS[_lazy.__name__] = _ticking(_lazy)
+
 #: Helpers every script and expression can call.
 HELPERS: dict[str, Any] = {
     "now": _now,
     "parse_datetime": _parse_datetime,
     "datetime": _dt.datetime,
-    "date": _dt.date,
     "timedelta": _dt.timedelta,
-    "timezone": _dt.timezone,
     "floor": math.floor,
     "ceil": math.ceil,
     "json_dumps": json.dumps,
@@ -242,8 +303,12 @@ def _tick() -> bool:
 
 _INTERNAL = {
     "_cf_getattr": _guarded_getattr, "_cf_pow": _checked_pow, "_cf_mul": _checked_mul,
-    "_cf_mod": _checked_mod, "_cf_tick": _tick,
+    "_cf_mod": _checked_mod, "_cf_lshift": _checked_lshift, "_cf_tick": _tick,
 }
+
+
+_RESERVED = frozenset(HELPERS) | frozenset(_INTERNAL)
+_DATA_TYPES = tuple(t for t in _SAFE_TYPES if t is not _dt.timezone)
 
 
 class Sandbox:
@@ -274,10 +339,10 @@ class Sandbox:
         return code
 
     def _globals(self, context: dict, external: dict | None) -> dict:
-        env = {"__builtins__": SAFE_BUILTINS, **HELPERS, **_INTERNAL}
-        env.update(external or {})
-        env.update(context)
-        return env
+        clash = _RESERVED.intersection(context)
+        if clash:
+            raise SandboxError(f"task data overwrites the helper(s) {sorted(clash)}; rename the variable")
+        return {"__builtins__": SAFE_BUILTINS, **HELPERS, **(external or {}), **context, **_INTERNAL}
 
     def _run(self, code: Any, env: dict) -> Any:
         outer = getattr(_clock, "deadline", None)
@@ -296,16 +361,16 @@ class Sandbox:
     def execute(self, script: str, context: dict, external: dict | None = None) -> None:
         """Run ``script`` with ``context`` as its variables; write the results back into it."""
         code = self.compile(script, "exec")
-        reserved = set(HELPERS) | set(_INTERNAL) | set(external or {}) | {"__builtins__"}
-        clash = reserved.intersection(context) - {"__builtins__"}
-        if clash:
-            raise SandboxError(f"task data overwrites the helper(s) {sorted(clash)}")
         env = self._globals(context, external)
         self._run(code, env)
+        skip = _RESERVED | set(external or {}) | {"__builtins__"}
         for key in list(context):
             if key not in env:
                 del context[key]
         for key, value in env.items():
-            if key in reserved or callable(value):
+            if key in skip or callable(value):
                 continue
+            if not isinstance(value, _DATA_TYPES):
+                raise SandboxError(f"variable '{key}' holds a {type(value).__name__}, which is not data; "
+                                   "convert it (e.g. with list())")
             context[key] = value

@@ -83,7 +83,8 @@ def check_specs(specs: dict, sandbox: Sandbox, operations: Iterable[str]) -> lis
             sandbox.compile(source, mode)
         except SandboxError as exc:
             line = f" (line {exc.line})" if exc.line else ""
-            problems.append(Problem(None, ts.bpmn_id, f"{what}{line}: {exc.message}"))
+            problems.append(Problem(None, ts.bpmn_id, f"{what}{line}: {exc.message}", source=source,
+                                    source_line=exc.line))
 
     for _pid, ts in _all_task_specs(specs):
         if not getattr(ts, "bpmn_id", None):
@@ -117,13 +118,58 @@ def check_specs(specs: dict, sandbox: Sandbox, operations: Iterable[str]) -> lis
 
 
 def _check_dmn_cell(cell: str, sandbox: Sandbox, ts, rule, problems: list[Problem]) -> None:
+    errors = []
     for candidate in (cell.replace("?", "v"), f"v {cell}"):
         try:
             sandbox.compile(candidate, "eval")
             return
         except SandboxError as exc:
-            error = exc
+            errors.append(exc)
+    # report a forbidden construct rather than the syntax error of the other reading
+    error = next((e for e in errors if not e.message.startswith("syntax error")), errors[0])
     problems.append(Problem(None, ts.bpmn_id, f"DMN rule {rule.row_number} cell '{cell}': {error.message}"))
+
+
+def _element_index(files: Mapping[str, bytes]) -> dict[str, tuple[str, etree._Element]]:
+    index: dict[str, tuple[str, etree._Element]] = {}
+    for name, content in files.items():
+        try:
+            root = etree.fromstring(content)
+        except etree.XMLSyntaxError:
+            continue  # its own problem already names the file and line
+        for node in root.iter():
+            element_id = node.get("id") if isinstance(node.tag, str) else None
+            if element_id and element_id not in index:
+                index[element_id] = (name, node)
+    return index
+
+
+def _source_line(node: etree._Element, source: str | None, source_line: int | None) -> int | None:
+    """The file line of ``source_line`` within the script ``source`` inside ``node``."""
+    if source and source_line:
+        for child in node.iter():
+            text = child.text if isinstance(child.tag, str) else None
+            if text and source.strip() and source.strip() in text:
+                before = text[:text.index(source.strip())]
+                return child.sourceline + before.count("\n") + source_line - 1
+    return node.sourceline
+
+
+def locate(problems: list[Problem], files: Mapping[str, bytes]) -> list[Problem]:
+    """Fill in the file and line of problems that only name their element."""
+    if all(p.file or not p.element for p in problems):
+        return problems
+    index = _element_index(files)
+    located = []
+    for problem in problems:
+        found = index.get(problem.element) if problem.element and problem.file is None else None
+        if found is None:
+            located.append(problem)
+            continue
+        file, node = found
+        located.append(Problem(file, problem.element, problem.message,
+                               problem.line or _source_line(node, problem.source, problem.source_line)))
+    return located
 
 
 def build(files: Mapping[str, bytes], sandbox: Sandbox, operations: Iterable[str]) -> tuple[dict, list[Problem]]:
@@ -131,5 +177,5 @@ def build(files: Mapping[str, bytes], sandbox: Sandbox, operations: Iterable[str
     the problems of the check come back with the specs so callers can add their own."""
     specs, problems = parse_files(files)
     if problems:
-        raise DefinitionError(problems)
-    return specs, check_specs(specs, sandbox, operations)
+        raise DefinitionError(locate(problems, files))
+    return specs, locate(check_specs(specs, sandbox, operations), files)
