@@ -35,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(Blueprint("docs_static", __name__, static_folder=swagger_ui_path,
                                      static_url_path="/api/docs/static"))
     errors.register(app)
+    app.before_request(errors.reject_unstorable_url)
     auth.register(app)
 
     from . import cli

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -53,9 +53,9 @@ def _flatten(messages: Any, prefix: str = "") -> list[dict]:
 def handle_http_exception(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     messages = data.get("messages") or data.get("errors")
-    if error.code == 400 and messages and "json" in messages and "Invalid JSON body." in str(messages["json"]):
-        return problem(400, "invalid_json", "The request body is not valid JSON",
-                       errors=[{"field": None, "message": "Invalid JSON body."}])
+    if data.get("invalid_json"):
+        return problem(400, "invalid_json", "The request body is not valid JSON", data["invalid_json"],
+                       errors=[{"field": None, "message": data["invalid_json"]}])
     if messages:
         errors = []
         for location, fields in messages.items():
@@ -98,6 +98,18 @@ def handle_operational(error: OperationalError) -> Response:
         return problem(409, "concurrent_update", "The database was busy with a concurrent change; retry")
     log.exception("database error", exc_info=error)
     return problem(503, "database_unavailable", "The database is not available")
+
+
+def reject_unstorable_url() -> Response | None:
+    """A NUL character in the path or the query can never match anything stored: say so."""
+    if "\x00" in request.path:
+        return problem(400, "bad_request", "The URL contains a NUL character",
+                       errors=[{"field": "path", "message": "NUL character"}])
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            return problem(400, "bad_request", "A query parameter contains a NUL character",
+                           errors=[{"field": f"query.{name}", "message": "NUL character"}])
+    return None
 
 
 def register(app: Flask) -> None:

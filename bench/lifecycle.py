@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import signal
@@ -26,7 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -34,11 +35,20 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+logging.getLogger("spiff").setLevel(logging.WARNING)  # it logs every task state change at INFO
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.prefix) / "bin"
 PASSWORD = "demo"
 PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+CASE_PROCESS = "support_case"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 HTTP_TIMEOUT = 60
 WARMUP_CLIENTS, WARMUP_CASES = 4, 8  # not measured
@@ -79,69 +89,85 @@ def cases_for(clients: int, cases_at_16: int) -> int:
 
 # -- the bare engine -----------------------------------------------------------------------
 
-def bare_engine(min_seconds: float, min_cases: int) -> dict[str, Any]:
-    """Cases/s of the bare engine in this process: same process files, same path, same data."""
-    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
-    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
-    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-    from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-    from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-    from SpiffWorkflow.util.task import TaskState
-    import logging
-    logging.getLogger("spiff").setLevel(logging.WARNING)
+class BareEngine:
+    """The same process files, path and data as a caseflow case, on SpiffWorkflow alone."""
 
-    class BareScriptEngine(PythonScriptEngine):
-        def call_service(self, task, operation_name=None, operation_params=None, **kw):
-            return json.dumps("consultant1")
-
-    started = time.perf_counter()
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_files(sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn")))
-    parser.add_dmn_files(sorted(str(p) for p in (ROOT / "processes").glob("*.dmn")))
-    spec, subprocess_specs = parser.get_spec("support_case"), parser.get_subprocess_specs("support_case")
-    parse_ms = (time.perf_counter() - started) * 1000
-    script_engine = BareScriptEngine(TaskDataEnvironment({
-        "now": lambda: datetime.now(timezone.utc), "timedelta": timedelta, "datetime": datetime}))
-    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    start_data = {"title": CASE_BODY["title"], "description": CASE_BODY["description"],
+    START_DATA = {"title": CASE_BODY["title"], "description": CASE_BODY["description"],
                   "environment": CASE_BODY["environment"], "category_hint": None, "priority_hint": None,
                   "customer_tier": "standard", "channel": "web", "case_id": 1, "customer_id": 1}
 
-    def run_case(persist: bool) -> int:
-        """One case from start to end; returns the size of the last saved state."""
-        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
-        wf.task_tree.data.update(start_data)
+    class ScriptEngine(PythonScriptEngine):
+        def call_service(self, task, operation_name=None, operation_params=None, **kw):
+            return json.dumps("consultant1")  # round_robin_user(role=...)
+
+    def __init__(self):
+        started = time.perf_counter()
+        parser = SpiffBpmnParser()
+        parser.add_bpmn_files(sorted(str(p) for p in (ROOT / "processes").glob("*.bpmn")))
+        parser.add_dmn_files(sorted(str(p) for p in (ROOT / "processes").glob("*.dmn")))
+        self.spec = parser.get_spec(CASE_PROCESS)
+        self.subprocess_specs = parser.get_subprocess_specs(CASE_PROCESS)
+        self.parse_ms = (time.perf_counter() - started) * 1000
+        # scripts use now() and timedelta (caseflow's sandbox provides them)
+        self.script_engine = self.ScriptEngine(TaskDataEnvironment({
+            "now": lambda: datetime.now(timezone.utc), "timedelta": timedelta, "datetime": datetime}))
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+    def start(self) -> BpmnWorkflow:
+        wf = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine)
+        wf.task_tree.data.update(self.START_DATA)
         for task in wf.get_tasks(state=TaskState.READY):
-            task.data.update(start_data)
+            task.data.update(self.START_DATA)
         wf.do_engine_steps()
-        state = serializer.serialize_json(wf) if persist else ""
+        return wf
+
+    def load(self, state: str) -> BpmnWorkflow:
+        wf = self.serializer.deserialize_json(state)
+        wf.script_engine = self.script_engine  # not serialized
+        return wf
+
+    @staticmethod
+    def complete(wf: BpmnWorkflow, element: str, data: dict) -> None:
+        [task] = wf.get_tasks(state=TaskState.READY, manual=True)
+        if task.task_spec.bpmn_id != element:
+            raise RuntimeError(f"bare engine: expected task {element}, found {task.task_spec.bpmn_id}")
+        task.data.update(data)
+        task.run()
+        wf.do_engine_steps()
+
+    def run_case(self, persist: bool) -> int:
+        """One case from start to end, saving after every step and loading before the next (as a
+        service does per request) when ``persist``. Returns the size of the last saved state."""
+        wf = self.start()
+        state = self.serializer.serialize_json(wf) if persist else ""
         for element, data in STEPS:
-            if persist:  # what a service does per request: load, step, save
-                wf = serializer.deserialize_json(state)
-                wf.script_engine = script_engine
-            [task] = wf.get_tasks(state=TaskState.READY, manual=True)
-            assert task.task_spec.bpmn_id == element, (task.task_spec.bpmn_id, element)
-            task.data.update(data)
-            task.run()
-            wf.do_engine_steps()
             if persist:
-                state = serializer.serialize_json(wf)
-        assert wf.is_completed(), "the bare case did not reach its end"
+                wf = self.load(state)
+            self.complete(wf, element, data)
+            if persist:
+                state = self.serializer.serialize_json(wf)
+        if not wf.is_completed():
+            raise RuntimeError("bare engine: the case did not reach its end")
         return len(state)
 
-    def rate(persist: bool) -> tuple[float, int, int]:
-        run_case(persist)  # warm-up
-        done, size, t0 = 0, 0, time.perf_counter()
-        while done < min_cases or time.perf_counter() - t0 < min_seconds:
-            size = run_case(persist)
+    def rate(self, persist: bool, min_seconds: float, min_cases: int) -> tuple[float, int, int]:
+        """(cases/s, cases run, state bytes), after one warm-up case."""
+        self.run_case(persist)
+        done, size, started = 0, 0, time.perf_counter()
+        while done < min_cases or time.perf_counter() - started < min_seconds:
+            size = self.run_case(persist)
             done += 1
-        return done / (time.perf_counter() - t0), done, size
+        return done / (time.perf_counter() - started), done, size
 
-    per_s, done, size = rate(persist=True)
-    per_s_memory, _, _ = rate(persist=False)
+
+def bare_engine(min_seconds: float, min_cases: int) -> dict[str, Any]:
+    """Cases/s of the bare engine in this process, single thread."""
+    engine = BareEngine()
+    per_s, done, size = engine.rate(True, min_seconds, min_cases)
+    per_s_memory, _, _ = engine.rate(False, min_seconds / 2, min_cases)
     return {"cases_per_s": round(per_s, 1), "cases": done, "ms_per_case": round(1000 / per_s, 2),
             "cases_per_s_without_serialization": round(per_s_memory, 1),
-            "state_bytes_at_end": size, "parse_ms": round(parse_ms, 1)}
+            "state_bytes_at_end": size, "parse_ms": round(engine.parse_ms, 1)}
 
 
 # -- databases -----------------------------------------------------------------------------
@@ -431,7 +457,8 @@ def summarise(rec: Recorder, clients: int, cases: int, seconds: float, cpu: dict
         "get_ms": percentiles(rec.latencies.get("get", [])),
         "logins": rec.count("login"),
         # CPU seconds per closed case, and the share of the machine's cores used during the run
-        "cpu_ms_per_case": {k: round(1000 * v / max(1, rec.cases_done), 1) for k, v in cpu.items()},
+        "cpu_ms_per_case": {k: round(1000 * v / max(1, rec.cases_done + rec.cases_failed), 1)
+                            for k, v in cpu.items()},
         "cpu_share": {k: round(v / seconds / (os.cpu_count() or 1), 2) for k, v in cpu.items()},
         "errors": rec.errors,
         "error_samples": rec.error_samples,
@@ -504,37 +531,47 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def database_for(name: str, workdir: Path, pg_url: str):
+    return sqlite_database(workdir) if name == "sqlite" else postgresql_database(pg_url)
+
+
+def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One backend's figures, or {"skipped": why} / {"failed": why}."""
+    with tempfile.TemporaryDirectory(prefix=f"cf_bench_{name}_") as tmp, \
+            database_for(name, Path(tmp), args.pg_url) as backend:
+        if backend.skipped:
+            print(f"{name}: SKIPPED ({backend.skipped})", flush=True)
+            return {"skipped": backend.skipped}
+        try:
+            return bench_backend(backend, Path(tmp), args.clients, args.cases, args.workers, args.threads)
+        except Exception as exc:  # report it, go on with the next backend
+            print(f"{name}: FAILED: {exc}", flush=True)
+            return {"failed": str(exc)[:2000]}
+
+
+def has_failures(results: dict[str, Any]) -> bool:
+    return "failed" in results or any(run.get("errors") for run in results.values() if isinstance(run, dict))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    report: dict[str, Any] = {"config": {"cases_at_16": args.cases, "clients": args.clients,
-                                         "gunicorn": {"workers": args.workers, "threads": args.threads},
-                                         "cpus": os.cpu_count()}}
+    report: dict[str, Any] = {"config": {
+        "cases_at_16": args.cases, "clients": args.clients, "cpus": os.cpu_count(),
+        "gunicorn": {"workers": args.workers, "threads": args.threads},
+        "loadavg_1m_at_start": round(os.getloadavg()[0], 2)}}  # other work on the machine skews figures
     log("bare engine ...")
     report["bare_engine"] = bare = bare_engine(1.0 if args.quick else 5.0, 20 if args.quick else 200)
     print(f"bare engine: {bare['cases_per_s']} cases/s ({bare['ms_per_case']} ms/case, with a "
           f"serialize/deserialize per step; {bare['cases_per_s_without_serialization']} cases/s in memory only)",
           flush=True)
-    backends: dict[str, Callable[[Path], Any]] = {
-        "sqlite": sqlite_database, "postgresql": lambda _w: postgresql_database(args.pg_url)}
-    failed = False
     for name in args.backends:
-        with tempfile.TemporaryDirectory(prefix=f"cf_bench_{name}_") as tmp, backends[name](Path(tmp)) as backend:
-            if backend.skipped:
-                print(f"{name}: SKIPPED ({backend.skipped})", flush=True)
-                report[name] = {"skipped": backend.skipped}
-                continue
-            try:
-                report[name] = bench_backend(backend, Path(tmp), args.clients, args.cases,
-                                             args.workers, args.threads)
-            except Exception as exc:  # report it, go on with the next backend
-                failed = True
-                print(f"{name}: FAILED: {exc}", flush=True)
-                report[name] = {"failed": str(exc)[:2000]}
+        report[name] = run_backend(name, args)
+    report["config"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     report["ratios"] = ratios(report)
     for key, value in report["ratios"].items():
         print(f"ratio caseflow:bare {key}: {value} (1 : {round(1 / value) if value else 'inf'})", flush=True)
     print(json.dumps(report, ensure_ascii=False), flush=True)
-    return 1 if failed else 0
+    return 1 if any(has_failures(report[name]) for name in args.backends) else 0
 
 
 if __name__ == "__main__":

@@ -30,10 +30,10 @@ def _paginate(query: Select, page: int, per_page: int) -> Page:
     return Page(list(items), total or 0, page, per_page)
 
 
-def _user_id(username: str) -> int:
+def _user_id(username: str, field: str) -> int:
     found = db.session.scalar(select(User.id).where(User.username == username))
     if found is None:
-        raise ValidationFailed("unknown user", [{"field": "assignee", "message": f"no user '{username}'"}])
+        raise ValidationFailed("unknown user", [{"field": f"query.{field}", "message": f"no user '{username}'"}])
     return found
 
 
@@ -56,7 +56,7 @@ def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_p
         if filters.get(key) is not None:
             query = query.where(column == filters[key])
     if filters.get("assignee"):
-        query = query.where(Task.assignee_id == _user_id(filters["assignee"]))
+        query = query.where(Task.assignee_id == _user_id(filters["assignee"], "assignee"))
     return _paginate(query.order_by(Task.created_at, Task.id), page, per_page)
 
 
@@ -66,7 +66,7 @@ def list_cases(user: User, filters: dict[str, Any], page: int, per_page: int) ->
         if filters.get(key) is not None:
             query = query.where(getattr(Case, key) == filters[key])
     if filters.get("owner"):
-        query = query.where(Case.owner_id == _user_id(filters["owner"]))
+        query = query.where(Case.owner_id == _user_id(filters["owner"], "owner"))
     if filters.get("q"):
         pattern = f"%{filters['q']}%"
         query = query.where(or_(Case.title.ilike(pattern), Case.number.ilike(pattern),

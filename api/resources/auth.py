@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.parsing import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.auth import bearer_token

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.pagination import PageArgs, page_schema
+from api.pagination import PageArgs, id_field, page_schema
 from cases.models import CATEGORIES, CHANNELS, PRIORITIES, CaseStatus
 
 
 class CaseCreateSchema(Schema):
-    customer_id = fields.Integer(load_default=None, metadata={
+    customer_id = id_field(load_default=None, allow_none=True, metadata={
         "description": "Required for staff; customers open cases for their own organisation."})
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -102,7 +102,7 @@ class CaseListArgs(PageArgs):
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
-    customer_id = fields.Integer()
+    customer_id = id_field(strict=False)
     owner = fields.String(metadata={"description": "user name of the owner"})
     q = fields.String(validate=validate.Length(min=1, max=200), metadata={
         "description": "text in the number, title or description"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.parsing import Blueprint
 
 from api.auth import current_user
 from api.responses import dumped
@@ -55,7 +55,7 @@ class CaseCollection(MethodView):
         return _detail(case.id, 201)
 
 
-@blp.route("/<int:case_id>")
+@blp.route("/<int(max=2147483647):case_id>")
 class CaseItem(MethodView):
     @blp.response(200, CaseDetailSchema)
     def get(self, case_id):
@@ -63,7 +63,7 @@ class CaseItem(MethodView):
         return _detail(case_id)
 
 
-@blp.route("/<int:case_id>/messages/<string:name>")
+@blp.route("/<int(max=2147483647):case_id>/messages/<string:name>")
 class CaseMessage(MethodView):
     @blp.arguments(MessageSchema)
     @blp.response(200, CaseDetailSchema)

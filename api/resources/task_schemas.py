@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.pagination import PageArgs, page_schema
+from api.pagination import PageArgs, id_field, page_schema
 from cases.models import CATEGORIES, PRIORITIES, TaskState
 from cases.queries import TASK_SCOPES
 
@@ -45,15 +45,15 @@ class TaskListArgs(PageArgs):
     state = fields.String(load_default=TaskState.OPEN.value, validate=validate.OneOf([s.value for s in TaskState]))
     element_id = fields.String()
     lane = fields.String()
-    case_id = fields.Integer()
+    case_id = id_field(strict=False)
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    customer_id = fields.Integer()
+    customer_id = id_field(strict=False)
     assignee = fields.String(metadata={"description": "user name"})
 
 
 class VersionSchema(Schema):
-    version = fields.Integer(load_default=None, metadata={
+    version = id_field(load_default=None, allow_none=True, metadata={
         "description": "the task version you saw; or send it as the If-Match header"})
 
 

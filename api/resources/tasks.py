@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.parsing import Blueprint
 
 from api.auth import current_user
 from api.responses import dumped

@@ -1,0 +1,54 @@
+"""Request parsing: JSON that cannot be stored is refused as invalid before any schema runs."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import flask_smorest
+from flask import Request
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why a decoded JSON value cannot be stored (NUL characters, unpaired surrogates), if so."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "text contains a NUL character"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "text contains an unpaired surrogate"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+class CaseflowParser(FlaskParser):
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        try:
+            value = core.parse_json(req.get_data(cache=True))
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "<body>", 0) from None
+        reason = _unstorable(value)
+        if reason:
+            raise json.JSONDecodeError(reason, "<body>", 0)
+        return value
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        detail = getattr(error, "msg", None) or str(error)
+        abort(400, exc=error, messages={"json": ["Invalid JSON body."]}, invalid_json=detail)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's blueprint with caseflow's parser."""
+
+    ARGUMENTS_PARSER = CaseflowParser()
