@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, g, request
 
 from cases.accounts import user_for_token
+from cases.db import begin_write_request, db, end_write_request
 from cases.errors import Unauthenticated
 from cases.models import User
 
@@ -37,5 +38,24 @@ def current_user() -> User:
     return g.user
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _declare_writes() -> None:
+    if request.method in WRITE_METHODS:
+        g.write_token = begin_write_request()
+
+
+def _end_writes(_exc: BaseException | None) -> None:
+    # Whatever the request left open ends with it (a write lock on SQLite, above all), also
+    # when the app context outlives the request.
+    db.session.rollback()
+    token = g.pop("write_token", None)
+    if token is not None:
+        end_write_request(token)
+
+
 def register(app: Flask) -> None:
+    app.before_request(_declare_writes)
     app.before_request(authenticate)
+    app.teardown_request(_end_writes)

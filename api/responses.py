@@ -12,3 +12,14 @@ def dumped(schema: Schema, obj: Any, status: int = 200, headers: dict[str, str] 
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
+
+
+class Overlay:
+    """``base`` read with a few attributes added, for schemas that combine an object with more."""
+
+    def __init__(self, base: Any, **extra: Any):
+        self._base = base
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name)

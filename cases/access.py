@@ -30,8 +30,9 @@ def visible_case(user: User, case_id: int, for_update: bool = False) -> Case:
     return case
 
 
-def visible_task(user: User, task_id: str) -> Task:
-    task = db.session.get(Task, task_id)
+def visible_task(user: User, task_id: str, task: Task | None = None) -> Task:
+    """The task if ``user`` may see it (``task``: already loaded), else NotFound."""
+    task = task if task is not None else db.session.get(Task, task_id)
     if task is None or not (user.is_staff or (user.is_customer and task.case.customer_id == user.customer_id
                                                and task.lane == Role.CUSTOMER.value)):
         raise NotFound(f"task {task_id} not found", resource="task", id=task_id)

@@ -1,20 +1,26 @@
 """Users, passwords and API tokens."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import db, use_case
 from .errors import Unauthenticated, ValidationFailed
 from .models import ApiToken, Customer, Role, User, UserRole, utcnow
 
-# A real hash of a random password: checking an unknown user name costs the same time as a
-# known one, so response times do not reveal which user names exist.
-_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A real hash of a random password, made with the configured method: checking an unknown
+    user name then costs the same time as a known one, so timing reveals no user names."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def _digest(token: str) -> str:
@@ -45,9 +51,10 @@ def create_user(username: str, password: str, roles: list[str], display_name: st
 
 
 @use_case
-def issue_token(username: str, password: str, lifetime: timedelta) -> tuple[str, ApiToken]:
+def issue_token(username: str, password: str, lifetime: timedelta,
+                hash_method: str = "scrypt") -> tuple[str, ApiToken]:
     user = db.session.scalar(select(User).where(User.username == username))
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    valid = check_password_hash(user.password_hash if user else _dummy_hash(hash_method), password)
     if user is None or not valid or not user.active:
         raise Unauthenticated("unknown user name or wrong password")
     token = secrets.token_urlsafe(32)
@@ -57,7 +64,11 @@ def issue_token(username: str, password: str, lifetime: timedelta) -> tuple[str,
 
 
 def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _digest(token))
+        .options(joinedload(ApiToken.user).joinedload(User.role_rows),
+                 joinedload(ApiToken.user).joinedload(User.customer))
+    )
     if row is None or not row.is_valid(utcnow()):
         return None
     return row.user

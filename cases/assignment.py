@@ -23,11 +23,12 @@ def next_user(role: str) -> User | None:
     ).all()
     if not candidates:
         return None
-    _ensure_cursor(role)
-    cursor = db.session.scalars(
-        select(RoundRobinCursor).where(RoundRobinCursor.role == role).with_for_update()
+    lock = select(RoundRobinCursor).where(RoundRobinCursor.role == role).with_for_update() \
         .execution_options(populate_existing=True)
-    ).one()
+    cursor = db.session.scalars(lock).one_or_none()
+    if cursor is None:  # first use of the role: create the row (racing creators both succeed)
+        _ensure_cursor(role)
+        cursor = db.session.scalars(lock).one()
     chosen = next((u for u in candidates if cursor.last_user_id is None or u.id > cursor.last_user_id),
                   candidates[0])
     cursor.last_user_id = chosen.id

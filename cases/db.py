@@ -51,7 +51,28 @@ def _sqlite_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
         # A write transaction takes the write lock up front: two writers queue on the busy
         # timeout instead of failing when a reader tries to upgrade (SQLITE_BUSY_SNAPSHOT).
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        write = _write_intent.get()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        conn.info["caseflow_write"] = write
+    else:
+        conn.info["caseflow_write"] = True  # a PostgreSQL transaction can always go on to write
+
+
+def _in_read_only_transaction() -> bool:
+    session = db.session()
+    if not session.in_transaction():
+        return False
+    return not session.connection().info.get("caseflow_write", False)
+
+
+def begin_write_request() -> contextvars.Token:
+    """Declare that what follows (e.g. a POST request) will write: on SQLite its first
+    transaction then starts with the write lock, so authentication and the use case share it."""
+    return _write_intent.set(True)
+
+
+def end_write_request(token: contextvars.Token) -> None:
+    _write_intent.reset(token)
 
 
 T = TypeVar("T")
@@ -67,8 +88,8 @@ def unit_of_work() -> Iterator[Any]:
     token_depth = _depth.set(depth + 1)
     token_write = _write_intent.set(True)
     try:
-        if depth == 0:
-            db.session.rollback()  # start clean: no half-read state from earlier reads
+        if depth == 0 and _in_read_only_transaction():
+            db.session.rollback()  # a read transaction cannot be upgraded safely: start anew
         yield db.session
         if depth == 0:
             db.session.commit()

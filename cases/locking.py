@@ -24,12 +24,19 @@ def lock_instance(**where) -> ProcessInstance:
     return instance
 
 
-def reread(task: Task, lock: bool = False) -> Task:
-    """The task as committed now (after the instance lock was taken), optionally row-locked."""
-    query = select(Task).where(Task.id == task.id)
+def lock_instance_of_task(task_id: str) -> ProcessInstance | None:
+    """Lock the instance a task belongs to, without loading the task first."""
+    owner = select(Task.instance_id).where(Task.id == task_id).scalar_subquery()
+    query = select(ProcessInstance).where(ProcessInstance.id == owner).with_for_update(of=ProcessInstance)
+    return db.session.scalar(query.execution_options(populate_existing=True))
+
+
+def load_task(task_id: str, lock: bool = False) -> Task | None:
+    """The task as committed now, optionally row-locked."""
+    query = select(Task).where(Task.id == task_id)
     if lock:
         query = query.with_for_update(of=Task)
-    return db.session.scalars(query.execution_options(populate_existing=True)).one()
+    return db.session.scalars(query.execution_options(populate_existing=True)).one_or_none()
 
 
 def engine_errors(exc: Exception) -> Exception:

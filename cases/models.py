@@ -100,8 +100,10 @@ class User(db.Model):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    role_rows: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")
-    customer: Mapped[Customer | None] = relationship(lazy="joined")
+    # Loaded on demand: a user read as an assignee or owner needs neither. The token lookup
+    # loads both in its one query.
+    role_rows: Mapped[list[UserRole]] = relationship(lazy="select", cascade="all, delete-orphan")
+    customer: Mapped[Customer | None] = relationship(lazy="select")
 
     @property
     def roles(self) -> frozenset[str]:
@@ -178,7 +180,7 @@ class Case(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=CaseStatus.OPEN.value, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship(lazy="joined")
@@ -201,8 +203,10 @@ class ProcessInstance(db.Model):
     serializer_version: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default=InstanceStatus.RUNNING.value)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: the earliest timer the instance waits for (derived; None when it waits for none)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[ProcessVersion] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": lock_version}

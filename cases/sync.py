@@ -45,19 +45,24 @@ def _stage(run: ProcessRun, open_tasks: list[UserTask]) -> str:
 
 
 def synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: User | None) -> list[Task]:
-    """Persist ``run`` and reconcile the derived rows. Returns the tasks that were opened."""
-    instance.state = run.dump()
+    """Persist ``run`` and reconcile the derived rows. Returns the open tasks of the instance."""
+    with db.session.no_autoflush:  # one UPDATE of the instance and the case, at the end
+        return _synchronise(case, instance, run, actor)
+
+
+def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: User | None) -> list[Task]:
     ready = run.user_tasks()
     ready_ids = {t.id for t in ready}
     known = {t.id: t for t in db.session.scalars(
         select(Task).where(Task.instance_id == instance.id, Task.state == TaskState.OPEN.value))}
     now = utcnow()
     for task_id, row in known.items():
-        if task_id not in ready_ids:  # gone without being completed here: cancelled by the process
+        if row.is_open and task_id not in ready_ids:  # gone without being completed here: cancelled by the process
             row.state = TaskState.CANCELLED.value
             row.completed_at = now
             events.record(case, "task_cancelled", actor, task_id=task_id, element=row.element_id)
     opened = []
+    still_open = [row for task_id, row in known.items() if row.is_open and task_id in ready_ids]
     for user_task in ready:
         if user_task.id in known:
             continue
@@ -86,12 +91,17 @@ def synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: U
         events.record(case, "case_closed", actor, public=True)
     case.updated_at = now
     instance.updated_at = now
-    return opened
+    instance.state = run.dump()
+    return still_open + opened
 
 
 def _synchronise_timers(case: Case, instance: ProcessInstance, run: ProcessRun) -> None:
     """The timer rows of the instance are exactly the engine's waiting timers."""
     wanted = {(w.element_id, w.due_at) for w in run.waiting() if w.kind == "timer" and w.due_at}
+    next_due = min((due for _element, due in wanted), default=None)
+    if not wanted and instance.next_timer_at is None:
+        return  # no timer before, none now: nothing to read or write
+    instance.next_timer_at = next_due
     for row in db.session.scalars(select(Timer).where(Timer.instance_id == instance.id)):
         key = (row.element_id, row.due_at)
         if key in wanted:

@@ -1,6 +1,7 @@
 """Working on tasks: claim, release, complete; and messages from outside into a waiting case."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import EngineError
@@ -9,7 +10,7 @@ from . import events, forms
 from .access import FRONT_LINE_ROLES, visible_case, visible_task
 from .db import db, use_case
 from .errors import Conflict, Forbidden, PreconditionRequired
-from .locking import engine_errors, lock_instance, reread
+from .locking import engine_errors, load_task, lock_instance, lock_instance_of_task
 from .models import Case, Role, Task, TaskState, User, utcnow
 from .runtime import load_run
 from .sync import apply_completion, synchronise
@@ -37,7 +38,7 @@ def _check_may_work(user: User, task: Task) -> None:
 
 @use_case
 def claim(user: User, task_id: str, version: int | None) -> Task:
-    task = reread(visible_task(user, task_id), lock=True)
+    task = visible_task(user, task_id, load_task(task_id, lock=True))
     _check_version(task, version)
     _check_open(task)
     _check_may_work(user, task)
@@ -55,7 +56,7 @@ def claim(user: User, task_id: str, version: int | None) -> Task:
 
 @use_case
 def release(user: User, task_id: str, version: int | None) -> Task:
-    task = reread(visible_task(user, task_id), lock=True)
+    task = visible_task(user, task_id, load_task(task_id, lock=True))
     _check_version(task, version)
     _check_open(task)
     if task.assignee_id is None:
@@ -69,11 +70,18 @@ def release(user: User, task_id: str, version: int | None) -> Task:
     return task
 
 
+@dataclass(frozen=True)
+class Completed:
+    """A completed task and the tasks of its case that are open now (those the user may see)."""
+
+    task: Task
+    next_tasks: list[Task]
+
+
 @use_case
-def complete(user: User, task_id: str, version: int | None, data: Any) -> Task:
-    task = visible_task(user, task_id)
-    instance = lock_instance(id=task.instance_id)
-    task = reread(task)
+def complete(user: User, task_id: str, version: int | None, data: Any) -> Completed:
+    instance = lock_instance_of_task(task_id)
+    task = visible_task(user, task_id, load_task(task_id) if instance is not None else None)
     _check_version(task, version)
     _check_open(task)
     _check_may_work(user, task)
@@ -94,8 +102,9 @@ def complete(user: User, task_id: str, version: int | None, data: Any) -> Task:
     events.record(case, "task_completed", user, public=task.lane == CUSTOMER_LANE, task_id=task.id,
                   element=task.element_id, name=task.name, data=data)
     apply_completion(case, completion, user)
-    synchronise(case, instance, run, user)
-    return task
+    open_tasks = synchronise(case, instance, run, user)
+    visible = [t for t in open_tasks if user.is_staff or t.lane == CUSTOMER_LANE]
+    return Completed(task, visible)
 
 
 def _check_may_send(user: User, case: Case) -> None:

@@ -36,7 +36,8 @@ class TokenResource(MethodView):
     def post(self, body):
         """Get a bearer token (public)."""
         lifetime = timedelta(hours=current_app.config["TOKEN_LIFETIME_HOURS"])
-        token, row = accounts.issue_token(body["username"], body["password"], lifetime)
+        token, row = accounts.issue_token(body["username"], body["password"], lifetime,
+                                          current_app.config["PASSWORD_HASH_METHOD"])
         return {"token": token, "token_type": "Bearer", "expires_at": row.expires_at, "user": row.user}
 
     @blp.response(204)

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from api.parsing import Blueprint
 
 from api.auth import current_user
-from api.responses import dumped
+from api.responses import Overlay, dumped
 from cases import intake, queries, work
 from cases.errors import ValidationFailed
 
@@ -21,21 +21,11 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Supp
 MESSAGE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
 
 
-class _Detail:
-    """A case with its tasks and history, read as one object by the detail schemas."""
-
-    def __init__(self, view: queries.CaseView):
-        self._case = view.case
-        self.tasks, self.history, self.process_version = view.tasks, view.history, view.process_version
-
-    def __getattr__(self, name):
-        return getattr(self._case, name)
-
-
 def _detail(case_id: int, status: int = 200):
     view = queries.case_view(current_user(), case_id)
     schema = CaseDetailSchema() if view.internal else CustomerCaseDetailSchema()
-    return dumped(schema, _Detail(view), status)
+    return dumped(schema, Overlay(view.case, tasks=view.tasks, history=view.history,
+                                  process_version=view.process_version), status)
 
 
 @blp.route("")

@@ -34,6 +34,20 @@ class TaskSchema(Schema):
     case = fields.Nested(CaseSummarySchema)
 
 
+class NextTaskSchema(Schema):
+    id = fields.String()
+    element_id = fields.String()
+    name = fields.String()
+    lane = fields.String(allow_none=True)
+    assignee = fields.Function(lambda t: t.assignee.username if t.assignee else None)
+    version = fields.Integer()
+
+
+class CompletedSchema(TaskSchema):
+    next_tasks = fields.List(fields.Nested(NextTaskSchema), metadata={
+        "description": "the case's open tasks after this step (that you may see)"})
+
+
 class TaskDetailSchema(TaskSchema):
     form_schema = fields.Dict(metadata={"description": "JSON schema the completion data must match"})
     values = fields.Dict(metadata={"description": "the values the form starts with"})

@@ -6,12 +6,12 @@ from flask.views import MethodView
 from api.parsing import Blueprint
 
 from api.auth import current_user
-from api.responses import dumped
+from api.responses import Overlay, dumped
 from cases import queries, work
 from cases.errors import ValidationFailed
 
 from .task_schemas import (
-    CompleteSchema, TaskDetailSchema, TaskListArgs, TaskPageSchema, TaskSchema, VersionSchema,
+    CompletedSchema, CompleteSchema, TaskDetailSchema, TaskListArgs, TaskPageSchema, TaskSchema, VersionSchema,
 )
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="User tasks")
@@ -46,21 +46,13 @@ class TaskCollection(MethodView):
         return queries.list_tasks(current_user(), scope, args, page, per_page)
 
 
-class _TaskDetail:
-    def __init__(self, view: queries.TaskView):
-        self._task, self.form_schema, self.values = view.task, view.form, view.values
-
-    def __getattr__(self, name):
-        return getattr(self._task, name)
-
-
 @blp.route("/<string:task_id>")
 class TaskItem(MethodView):
     @blp.response(200, TaskDetailSchema)
     def get(self, task_id):
         """A task with its form (JSON schema), the values it starts with and its case."""
         view = queries.task_view(current_user(), task_id)
-        return dumped(TaskDetailSchema(), _TaskDetail(view), headers={"ETag": _etag(view.task.version)})
+        return dumped(TaskDetailSchema(), Overlay(view.task, form_schema=view.form, values=view.values), headers={"ETag": _etag(view.task.version)})
 
 
 @blp.route("/<string:task_id>/claim")
@@ -84,7 +76,9 @@ class TaskRelease(MethodView):
 @blp.route("/<string:task_id>/complete")
 class TaskComplete(MethodView):
     @blp.arguments(CompleteSchema)
-    @blp.response(200, TaskSchema)
+    @blp.response(200, CompletedSchema)
     def post(self, body, task_id):
-        """Complete the task with data matching its form; the process moves on."""
-        return _task_response(work.complete(current_user(), task_id, _version(body), body["data"]))
+        """Complete the task with data matching its form; the process moves on. The answer
+        lists the case's open tasks after the step."""
+        done = work.complete(current_user(), task_id, _version(body), body["data"])
+        return dumped(CompletedSchema(), Overlay(done.task, next_tasks=done.next_tasks), headers={"ETag": _etag(done.task.version)})

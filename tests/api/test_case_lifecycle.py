@@ -93,3 +93,16 @@ def test_rejection_reopens_and_caps_escalate_to_supervisor(api, world):
     assert get_case(api, case["id"])["stage"] == "escalated"
     step(api, case["id"], "supervisor_review", {"decision": "close", "review_note": "Closing, offer training"})
     assert only_task(api, case["id"])["element_id"] == "callback"
+
+
+def test_completing_a_task_answers_with_the_next_tasks(api, world):
+    case = open_case(api, customer_id=world.customers["ACME"].id)
+    done = complete(api, only_task(api, case["id"]), "agent1")
+    assert done["state"] == "completed" and done["element_id"] == "classify"
+    [assign] = done["next_tasks"]
+    assert assign["element_id"] == "assign" and assign == {k: only_task(api, case["id"])[k] for k in assign}
+    done = complete(api, only_task(api, case["id"]))
+    done = complete(api, only_task(api, case["id"]))  # resolve: the next task is the customer's
+    assert [t["element_id"] for t in done["next_tasks"]] == ["confirm"]
+    done = complete(api, only_task(api, case["id"]), "acme_user", {"confirmed": True})
+    assert done["next_tasks"] == []  # the callback is internal: a customer does not see it
