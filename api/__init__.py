@@ -16,6 +16,20 @@ from .resources import auth as auth_resource
 from .resources import cases, health, me, tasks, versions
 
 migrate = Migrate()
+
+
+class CaseflowApi(Api):
+    """flask-smorest's Api documenting errors as they are: problem+json bodies."""
+
+    ERROR_SCHEMA = errors.ProblemSchema
+
+    def _register_responses(self):
+        json_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = "application/problem+json"
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = json_type
 MIGRATIONS_DIR = str(config.ROOT / "migrations")
 
 
@@ -28,7 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
-    api = Api(app)
+    api = CaseflowApi(app)
     for module in (auth_resource, me, cases, tasks, versions, health):
         api.register_blueprint(module.blp)
     # Swagger UI's files come from a Python package: no CDN at run time.

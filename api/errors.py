@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import marshmallow as ma
+
 from flask import Flask, Response, json, request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -20,6 +22,26 @@ _STATUS = {
     domain.PreconditionRequired: 428, domain.ValidationFailed: 422, domain.ProcessFailure: 422,
     domain.InvalidDefinition: 422,
 }
+
+
+class ProblemItemSchema(ma.Schema):
+    field = ma.fields.String(allow_none=True, metadata={"description": "the input field at fault"})
+    message = ma.fields.String()
+    element = ma.fields.String(metadata={"description": "process files: the BPMN/DMN element"})
+    file = ma.fields.String(metadata={"description": "process files: the file"})
+    line = ma.fields.Integer(metadata={"description": "process files: the line"})
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, with caseflow's machine-readable ``code`` and ``errors``."""
+
+    type = ma.fields.String()
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    code = ma.fields.String(metadata={"description": "e.g. validation_failed, stale_version, not_found"})
+    detail = ma.fields.String()
+    errors = ma.fields.List(ma.fields.Nested(ProblemItemSchema))
+    element = ma.fields.String(metadata={"description": "process_error: the BPMN element that failed"})
 
 
 def problem(status: int, code: str, title: str, detail: str | None = None,

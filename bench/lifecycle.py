@@ -384,24 +384,26 @@ class Client:
                                           body={"username": user, "password": PASSWORD}, expect=201)["token"]
 
     def run_case(self, number: int) -> None:
-        """Open a case, complete its tasks (each answer names the next ones), check it closed."""
+        """Open a case and complete its tasks until it is closed. Each completion names the next
+        tasks; when it names none (a customer does not see staff tasks), read the case."""
         case = self.call("open", "POST", "/api/v1/cases", "agent1",
                          {**CASE_BODY, "title": f"{CASE_BODY['title']} #{number}"}, expect=201)
         tasks = case["tasks"]
         for _ in range(MAX_STEPS):
             if not tasks:
-                break
+                case = self.call("get", "GET", f"/api/v1/cases/{case['id']}", READER)
+                if case["status"] == "closed":
+                    return
+                tasks = case["tasks"]
             if len(tasks) != 1:
-                raise RequestFailed(f"case {case['id']} has tasks {tasks}")
+                raise RequestFailed(f"case {case['id']} has tasks {tasks} at stage {case['stage']}")
             task = tasks[0]
             element = task["element_id"]
             done = self.call("complete", "POST", f"/api/v1/tasks/{task['id']}/complete",
                              task["assignee"] or WORKER[element],
                              {"version": task["version"], "data": STEP_DATA[element]})
             tasks = done["next_tasks"]
-        case = self.call("get", "GET", f"/api/v1/cases/{case['id']}", READER)
-        if case["status"] != "closed":
-            raise RequestFailed(f"case {case['id']} not closed (stage {case['stage']}, tasks {tasks})")
+        raise RequestFailed(f"case {case['id']} not closed after {MAX_STEPS} steps (stage {case['stage']})")
 
 
 def load_run(server: Server, clients: int, cases: int) -> dict[str, Any]:

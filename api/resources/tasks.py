@@ -14,6 +14,9 @@ from .task_schemas import (
     CompletedSchema, CompleteSchema, TaskDetailSchema, TaskListArgs, TaskPageSchema, TaskSchema, VersionSchema,
 )
 
+# stateless when dumping: one instance each instead of a deep copy of the fields per response
+TASK, TASK_DETAIL, COMPLETED = TaskSchema(), TaskDetailSchema(), CompletedSchema()
+
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="User tasks")
 
 
@@ -33,7 +36,7 @@ def _version(body: dict) -> int | None:
 
 
 def _task_response(task, status: int = 200):
-    return dumped(TaskSchema(), task, status, headers={"ETag": _etag(task.version)})
+    return dumped(TASK, task, status, headers={"ETag": _etag(task.version)})
 
 
 @blp.route("")
@@ -52,7 +55,8 @@ class TaskItem(MethodView):
     def get(self, task_id):
         """A task with its form (JSON schema), the values it starts with and its case."""
         view = queries.task_view(current_user(), task_id)
-        return dumped(TaskDetailSchema(), Overlay(view.task, form_schema=view.form, values=view.values), headers={"ETag": _etag(view.task.version)})
+        return dumped(TASK_DETAIL, Overlay(view.task, form_schema=view.form, values=view.values),
+                      headers={"ETag": _etag(view.task.version)})
 
 
 @blp.route("/<string:task_id>/claim")
@@ -81,4 +85,5 @@ class TaskComplete(MethodView):
         """Complete the task with data matching its form; the process moves on. The answer
         lists the case's open tasks after the step."""
         done = work.complete(current_user(), task_id, _version(body), body["data"])
-        return dumped(CompletedSchema(), Overlay(done.task, next_tasks=done.next_tasks), headers={"ETag": _etag(done.task.version)})
+        return dumped(COMPLETED, Overlay(done.task, next_tasks=done.next_tasks),
+                      headers={"ETag": _etag(done.task.version)})
