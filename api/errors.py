@@ -42,6 +42,14 @@ class ProblemSchema(ma.Schema):
     detail = ma.fields.String()
     errors = ma.fields.List(ma.fields.Nested(ProblemItemSchema))
     element = ma.fields.String(metadata={"description": "process_error: the BPMN element that failed"})
+    line = ma.fields.Integer(metadata={"description": "process_error: the script line"})
+    resource = ma.fields.String(metadata={"description": "not_found: what was not found"})
+    id = ma.fields.Raw(metadata={"description": "not_found: the id that was not found"})
+    current_version = ma.fields.Integer(metadata={"description": "stale_version: the task's version now"})
+    state = ma.fields.String(metadata={"description": "task_not_open: the task's state"})
+    assignee = ma.fields.String(metadata={"description": "already_claimed / forbidden: who holds the task"})
+    lane = ma.fields.String(metadata={"description": "forbidden: the lane (role) the task needs"})
+    required_roles = ma.fields.List(ma.fields.String(), metadata={"description": "forbidden: roles that may"})
 
 
 def problem(status: int, code: str, title: str, detail: str | None = None,
