@@ -41,7 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "API_SPEC_OPTIONS": {
         "info": {"description": "After-sales support cases, run as BPMN processes. "
                                "Get a token from POST /api/v1/auth/token and send it as "
-                               "'Authorization: Bearer <token>'. Errors are application/problem+json."},
+                               "'Authorization: Bearer TOKEN'. Errors are application/problem+json."},
         "security": [{"bearerAuth": []}],
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
     },

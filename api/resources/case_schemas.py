@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.pagination import PageArgs, id_field, page_schema
+from api.schemas import CustomerSchema, TaskRefSchema, username_of
 from cases.models import CATEGORIES, CHANNELS, PRIORITIES, CaseStatus
 
 
@@ -22,28 +23,11 @@ class CaseCreateSchema(Schema):
     contact_email = fields.Email(load_default=None)
 
 
-class CustomerRefSchema(Schema):
-    id = fields.Integer()
-    code = fields.String()
-    name = fields.String()
-    tier = fields.String()
-
-
-class TaskRefSchema(Schema):
-    id = fields.String()
-    element_id = fields.String()
-    name = fields.String()
-    lane = fields.String(allow_none=True)
-    assignee = fields.Function(lambda t: t.assignee.username if t.assignee else None)
-    version = fields.Integer()
-    created_at = fields.DateTime()
-
-
 class EventSchema(Schema):
     id = fields.Integer()
     at = fields.DateTime()
     kind = fields.String()
-    actor = fields.Function(lambda e: e.actor.username if e.actor else None)
+    actor = username_of("actor")
     data = fields.Dict()
 
 
@@ -52,7 +36,7 @@ class CustomerCaseSchema(Schema):
 
     id = fields.Integer()
     number = fields.String()
-    customer = fields.Nested(CustomerRefSchema)
+    customer = fields.Nested(CustomerSchema)
     channel = fields.String()
     title = fields.String()
     description = fields.String()
@@ -79,7 +63,7 @@ class CaseSchema(CustomerCaseSchema):
     priority_hint = fields.String(allow_none=True)
     classification_rule = fields.Dict(allow_none=True, metadata={
         "description": "The decision rule that proposed category and priority, and why."})
-    owner = fields.Function(lambda c: c.owner.username if c.owner else None)
+    owner = username_of("owner")
     due_at = fields.DateTime(allow_none=True)
     analysis = fields.String(allow_none=True)
     reopen_count = fields.Integer()

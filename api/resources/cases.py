@@ -61,7 +61,7 @@ class CaseMessage(MethodView):
     @blp.arguments(MessageSchema)
     @blp.response(200, CaseDetailSchema)
     def post(self, body, case_id, name):
-        """Deliver a message (e.g. ``customer_reply``) to the case's waiting process."""
+        """Deliver a message (e.g. customer_reply) to the case's waiting process."""
         if not MESSAGE_NAME.match(name):
             raise ValidationFailed("bad message name", [{"field": "name", "message": "not a message name"}])
         work.send_message(current_user(), case_id, name, body["payload"])

@@ -6,15 +6,9 @@ from api.parsing import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth import current_user
+from api.schemas import CustomerSchema
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The current user")
-
-
-class CustomerSchema(Schema):
-    id = fields.Integer()
-    code = fields.String()
-    name = fields.String()
-    tier = fields.String()
 
 
 class UserSchema(Schema):

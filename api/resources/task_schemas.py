@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.pagination import PageArgs, id_field, page_schema
+from api.schemas import TaskRefSchema, username_of
 from cases.models import CATEGORIES, PRIORITIES, TaskState
 from cases.queries import TASK_SCOPES
 
@@ -26,7 +27,7 @@ class TaskSchema(Schema):
     name = fields.String()
     lane = fields.String(allow_none=True, metadata={"description": "the role that works on it"})
     state = fields.String()
-    assignee = fields.Function(lambda t: t.assignee.username if t.assignee else None)
+    assignee = username_of("assignee")
     form = fields.String(allow_none=True)
     version = fields.Integer(metadata={"description": "send it back with claim/release/complete"})
     created_at = fields.DateTime()
@@ -34,17 +35,8 @@ class TaskSchema(Schema):
     case = fields.Nested(CaseSummarySchema)
 
 
-class NextTaskSchema(Schema):
-    id = fields.String()
-    element_id = fields.String()
-    name = fields.String()
-    lane = fields.String(allow_none=True)
-    assignee = fields.Function(lambda t: t.assignee.username if t.assignee else None)
-    version = fields.Integer()
-
-
 class CompletedSchema(TaskSchema):
-    next_tasks = fields.List(fields.Nested(NextTaskSchema), metadata={
+    next_tasks = fields.List(fields.Nested(TaskRefSchema), metadata={
         "description": "the case's open tasks after this step (that you may see)"})
 
 
