@@ -73,6 +73,7 @@ class TaskState(str, enum.Enum):
 class InstanceStatus(str, enum.Enum):
     RUNNING = "running"
     COMPLETED = "completed"
+    ERROR = "error"  # a step the scheduler ran failed; waits for an operator's retry
 
 
 class Customer(db.Model):
@@ -205,11 +206,19 @@ class ProcessInstance(db.Model):
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     #: the earliest timer the instance waits for (derived; None when it waits for none)
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: why the last step run by the scheduler failed (status ERROR), for the operators
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_element: Mapped[str | None] = mapped_column(String(100))
+    error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[ProcessVersion] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == InstanceStatus.RUNNING.value
 
 
 class Task(db.Model):

@@ -5,7 +5,7 @@ events commit together or not at all.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from engine.model import Completion, UserTask
 from engine.runtime import ProcessRun
@@ -53,8 +53,10 @@ def synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: U
 def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: User | None) -> list[Task]:
     ready = run.user_tasks()
     ready_ids = {t.id for t in ready}
-    known = {t.id: t for t in db.session.scalars(
-        select(Task).where(Task.instance_id == instance.id, Task.state == TaskState.OPEN.value))}
+    # the open rows, and any row of a ready task (a repaired instance may have closed it)
+    rows = db.session.scalars(select(Task).where(
+        Task.instance_id == instance.id, or_(Task.state == TaskState.OPEN.value, Task.id.in_(ready_ids))))
+    known = {t.id: t for t in rows}
     now = utcnow()
     for task_id, row in known.items():
         if row.is_open and task_id not in ready_ids:  # gone without being completed here: cancelled by the process
@@ -64,7 +66,12 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
     opened = []
     still_open = [row for task_id, row in known.items() if row.is_open and task_id in ready_ids]
     for user_task in ready:
-        if user_task.id in known:
+        row = known.get(user_task.id)
+        if row is not None and not row.is_open and row.completed_by_id is None:
+            row.state, row.completed_at = TaskState.OPEN.value, None  # reopened by a repair
+            still_open.append(row)
+            continue
+        if row is not None:
             continue
         assignee = initial_assignee(user_task, case)
         row = Task(

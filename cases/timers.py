@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from engine.errors import EngineError
 
-from . import events
+from . import events, incidents
 from .db import db, unit_of_work
 from .locking import lock_instance
-from .models import Case, InstanceStatus, Timer, utcnow
+from .models import Case, InstanceStatus, ProcessInstance, Timer, utcnow
 from .runtime import load_run
 from .sync import synchronise
 
@@ -24,8 +24,11 @@ log = logging.getLogger("caseflow.timers")
 
 
 def due_instances(now: datetime, limit: int) -> list[int]:
+    """Running instances with a due timer, the most overdue first (failed ones wait for a retry)."""
     rows = db.session.execute(
-        select(Timer.instance_id, Timer.due_at).where(Timer.due_at <= now).order_by(Timer.due_at).limit(limit * 4)
+        select(Timer.instance_id, Timer.due_at).join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+        .where(Timer.due_at <= now, ProcessInstance.status == InstanceStatus.RUNNING.value)
+        .order_by(Timer.due_at).limit(limit * 4)
     ).all()
     db.session.rollback()
     seen: list[int] = []
@@ -55,7 +58,8 @@ def fire_instance(instance_id: int, now: datetime) -> list[str]:
 
 
 def fire_due(now: datetime | None = None, limit: int = 100) -> dict[int, list[str]]:
-    """Fire every due timer (up to ``limit`` instances); a failing instance does not stop the rest."""
+    """Fire every due timer (up to ``limit`` instances). A failing instance is marked ERROR with
+    the reason (see incidents.py) and does not stop the rest."""
     now = now or utcnow()
     fired: dict[int, list[str]] = {}
     for instance_id in due_instances(now, limit):
@@ -63,6 +67,7 @@ def fire_due(now: datetime | None = None, limit: int = 100) -> dict[int, list[st
             result = fire_instance(instance_id, now)
         except EngineError as exc:
             log.error("timer on instance %s failed: %s", instance_id, exc)
+            incidents.record_failure(instance_id, exc)
             continue
         if result:
             fired[instance_id] = result

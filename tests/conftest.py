@@ -139,6 +139,9 @@ class ApiClient:
             self._tokens[username] = r.json["token"]
         return self._tokens[username]
 
+    def forget_tokens(self) -> None:
+        self._tokens.clear()
+
     def request(self, method: str, url: str, as_user: str | None = None, **kwargs):
         headers = kwargs.pop("headers", {})
         if as_user:

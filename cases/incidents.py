@@ -1,0 +1,82 @@
+"""Cases in trouble: instances whose step failed in the scheduler, and stuck instances.
+
+A failing step in a request is simply refused (the transaction rolls back and the user gets the
+error). A failing step the scheduler runs (a timer) has nobody to tell: the instance is marked
+ERROR with the message and the element, the scheduler leaves it alone, and an operator retries it
+after fixing the cause (e.g. after deploying a corrected version and migrating).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, or_, select
+
+from engine.errors import EngineError
+
+from . import events
+from .access import require_role
+from .db import db, use_case
+from .errors import Conflict
+from .locking import engine_errors, lock_instance
+from .models import Case, InstanceStatus, ProcessInstance, Role, Task, TaskState, User, utcnow
+from .runtime import load_run
+from .sync import synchronise
+
+OPERATORS = (Role.ADMIN.value, Role.PROCESS_OWNER.value, Role.SUPERVISOR.value)
+
+
+@use_case
+def record_failure(instance_id: int, error: Exception) -> None:
+    instance = lock_instance(id=instance_id)
+    instance.status = InstanceStatus.ERROR.value
+    instance.error_message = getattr(error, "message", None) or str(error)
+    instance.error_element = getattr(error, "element", None)
+    instance.error_at = utcnow()
+    case = db.session.get(Case, instance.case_id)
+    events.record(case, "process_failed", None, element=instance.error_element, message=instance.error_message)
+
+
+@dataclass(frozen=True)
+class Trouble:
+    instance: ProcessInstance
+    case: Case
+    kind: str  # 'error' | 'stuck'
+
+
+def _stuck():
+    """Running, but nothing can move it: no open task, no timer, not waiting for a message."""
+    open_task = exists().where(and_(Task.instance_id == ProcessInstance.id, Task.state == TaskState.OPEN.value))
+    return and_(ProcessInstance.status == InstanceStatus.RUNNING.value, ~open_task,
+                ProcessInstance.next_timer_at.is_(None), ~Case.stage.startswith("waiting:"))
+
+
+def in_trouble(user: User) -> list[Trouble]:
+    require_role(user, *OPERATORS)
+    rows = db.session.execute(
+        select(ProcessInstance, Case).join(Case, Case.id == ProcessInstance.case_id)
+        .where(or_(ProcessInstance.status == InstanceStatus.ERROR.value, _stuck()))
+        .order_by(ProcessInstance.updated_at)
+    ).all()
+    return [Trouble(i, c, "error" if i.status == InstanceStatus.ERROR.value else "stuck") for i, c in rows]
+
+
+@use_case
+def retry(user: User, instance_id: int) -> Case:
+    """Run the instance's automatic steps and due timers again; on success it runs normally."""
+    require_role(user, *OPERATORS)
+    instance = lock_instance(id=instance_id)
+    case = db.session.get(Case, instance.case_id)
+    if instance.status == InstanceStatus.COMPLETED.value:
+        raise Conflict(f"instance {instance_id} is completed", code="instance_completed")
+    try:
+        run = load_run(instance, case, user)
+        run.run()
+        run.fire_due_timers()
+    except EngineError as exc:
+        raise engine_errors(exc) from exc
+    was = instance.status
+    instance.status = InstanceStatus.RUNNING.value
+    instance.error_message = instance.error_element = instance.error_at = None
+    events.record(case, "process_retried", user, previous_status=was)
+    synchronise(case, instance, run, user)
+    return case
