@@ -46,5 +46,6 @@ DEFAULTS: dict[str, Any] = {
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
     },
     "JSON_SORT_KEYS": False,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies; attachments will have their own limit
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
 }

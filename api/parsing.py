@@ -30,14 +30,24 @@ def _unstorable(value: Any) -> str | None:
     return None
 
 
+def _reject_constant(name: str) -> None:
+    raise json.JSONDecodeError(f"{name} is not a JSON number", "<body>", 0)
+
+
 class CaseflowParser(FlaskParser):
     def _raw_load_json(self, req: Request) -> Any:
         if not is_json_request(req):
             return core.missing
         try:
-            value = core.parse_json(req.get_data(cache=True))
+            value = json.loads(req.get_data(cache=True), parse_constant=_reject_constant)
         except RecursionError:
             raise json.JSONDecodeError("nested too deeply", "<body>", 0) from None
+        except UnicodeDecodeError:
+            raise json.JSONDecodeError("not UTF-8 text", "<body>", 0) from None
+        except json.JSONDecodeError:
+            raise
+        except ValueError as exc:  # e.g. an integer literal longer than Python converts
+            raise json.JSONDecodeError(str(exc), "<body>", 0) from None
         reason = _unstorable(value)
         if reason:
             raise json.JSONDecodeError(reason, "<body>", 0)

@@ -20,11 +20,8 @@ def restrict_cases(user: User, query: Select) -> Select:
     return query.where(False)
 
 
-def visible_case(user: User, case_id: int, for_update: bool = False) -> Case:
-    query = restrict_cases(user, select(Case).where(Case.id == case_id))
-    if for_update:
-        query = query.with_for_update(of=Case).execution_options(populate_existing=True)
-    case = db.session.scalar(query)
+def visible_case(user: User, case_id: int) -> Case:
+    case = db.session.scalar(restrict_cases(user, select(Case).where(Case.id == case_id)))
     if case is None:  # the same answer whether it does not exist or is not theirs
         raise NotFound(f"case {case_id} not found", resource="case", id=case_id)
     return case
@@ -42,8 +39,3 @@ def visible_task(user: User, task_id: str, task: Task | None = None) -> Task:
 def require_role(user: User, *roles: str) -> None:
     if not user.has_role(*roles):
         raise Forbidden(f"this needs one of the roles: {', '.join(roles)}", required_roles=list(roles))
-
-
-def require_staff(user: User) -> None:
-    if not user.is_staff:
-        raise Forbidden("this is for staff only")

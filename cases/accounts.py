@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .db import db, use_case
+from .db import db, unit_of_work, use_case
 from .errors import Unauthenticated, ValidationFailed
 from .models import ApiToken, Customer, Role, User, UserRole, utcnow
 
@@ -50,16 +50,18 @@ def create_user(username: str, password: str, roles: list[str], display_name: st
     return user
 
 
-@use_case
 def issue_token(username: str, password: str, lifetime: timedelta,
                 hash_method: str = "scrypt") -> tuple[str, ApiToken]:
+    # The slow password check runs before the write transaction: on SQLite no writer waits
+    # behind a log-in.
     user = db.session.scalar(select(User).where(User.username == username))
     valid = check_password_hash(user.password_hash if user else _dummy_hash(hash_method), password)
     if user is None or not valid or not user.active:
         raise Unauthenticated("unknown user name or wrong password")
     token = secrets.token_urlsafe(32)
-    row = ApiToken(user=user, user_id=user.id, token_hash=_digest(token), expires_at=utcnow() + lifetime)
-    db.session.add(row)
+    with unit_of_work():
+        row = ApiToken(user=user, user_id=user.id, token_hash=_digest(token), expires_at=utcnow() + lifetime)
+        db.session.add(row)
     return token, row
 
 

@@ -72,6 +72,8 @@ def _check_user_task(task: TaskSpecInfo, forms: Mapping[str, dict]) -> list[Prob
     rule = task.properties.get("assignment", "pool")
     if rule not in ASSIGNMENT_RULES:
         problem(f"assignment '{rule}' is not one of {', '.join(ASSIGNMENT_RULES)}")
+    elif (rule == "case_customer") != (task.lane == Role.CUSTOMER.value):
+        problem("assignment 'case_customer' belongs on the customer lane, and the customer lane needs it")
     fields = [f.strip() for f in task.properties.get("caseFields", "").split(",") if f.strip()]
     for field in fields:
         if field not in PROJECTED_FIELDS:
@@ -92,6 +94,14 @@ def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
     if existing is not None:
         existing.activated_at = utcnow()
         return existing, False
+    encoding = []
+    for name, raw in processes.items():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            encoding.append(Problem(name, None, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"))
+    if encoding:
+        raise InvalidDefinition(f"{len(encoding)} file(s) are not UTF-8", [p.as_dict() for p in encoding])
     parsed_forms, problems = _parse_forms(forms)
     try:
         built = get_engine().build(processes)

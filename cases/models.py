@@ -216,10 +216,6 @@ class ProcessInstance(db.Model):
 
     __mapper_args__ = {"version_id_col": lock_version}
 
-    @property
-    def is_running(self) -> bool:
-        return self.status == InstanceStatus.RUNNING.value
-
 
 class Task(db.Model):
     """A user task of an instance. Open rows feed the inboxes; closed rows stay as record."""

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from .db import db
+from .errors import ValidationFailed
 from .models import Case, User
 
 
@@ -22,7 +23,7 @@ def _datetime(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if parsed is not None and parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
+    return parsed.astimezone(timezone.utc) if parsed is not None else None
 
 
 def _integer(value: Any) -> int | None:
@@ -61,7 +62,11 @@ def apply(case: Case, data: Mapping[str, Any], fields: Iterable[str]) -> dict[st
                 changes["owner"] = [old, user.username if user else None]
             continue
         old = getattr(case, field)
-        new = CONVERTERS[field](data[field])
+        try:
+            new = CONVERTERS[field](data[field])
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValidationFailed(f"'{field}' cannot be stored on the case",
+                                   [{"field": f"data.{field}", "message": str(exc)}]) from None
         if new != old:
             setattr(case, field, new)
             changes[field] = [_display(old), _display(new)]

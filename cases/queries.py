@@ -10,7 +10,7 @@ from . import forms
 from .access import restrict_cases, visible_case, visible_task
 from .db import db
 from .errors import ValidationFailed
-from .models import Case, CaseEvent, ProcessInstance, Task, TaskState, User, UserRole
+from .models import Case, CaseEvent, ProcessInstance, Task, TaskState, User
 from .taskrules import CUSTOMER_LANE
 
 TASK_SCOPES = ("mine", "claimable", "all")
@@ -30,9 +30,13 @@ def _paginate(query: Select, page: int, per_page: int) -> Page:
     return Page(list(items), total or 0, page, per_page)
 
 
-def _user_id(username: str, field: str) -> int:
+def _user_id(user: User, username: str, field: str) -> int:
+    """The id of the user a filter names. Staff are told about an unknown name; for customers an
+    unknown name just matches nothing, so the filters cannot be used to probe for staff names."""
     found = db.session.scalar(select(User.id).where(User.username == username))
     if found is None:
+        if not user.is_staff:
+            return -1
         raise ValidationFailed("unknown user", [{"field": f"query.{field}", "message": f"no user '{username}'"}])
     return found
 
@@ -56,7 +60,7 @@ def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_p
         if filters.get(key) is not None:
             query = query.where(column == filters[key])
     if filters.get("assignee"):
-        query = query.where(Task.assignee_id == _user_id(filters["assignee"], "assignee"))
+        query = query.where(Task.assignee_id == _user_id(user, filters["assignee"], "assignee"))
     return _paginate(query.order_by(Task.created_at, Task.id), page, per_page)
 
 
@@ -66,7 +70,7 @@ def list_cases(user: User, filters: dict[str, Any], page: int, per_page: int) ->
         if filters.get(key) is not None:
             query = query.where(getattr(Case, key) == filters[key])
     if filters.get("owner"):
-        query = query.where(Case.owner_id == _user_id(filters["owner"], "owner"))
+        query = query.where(Case.owner_id == _user_id(user, filters["owner"], "owner"))
     if filters.get("q"):
         pattern = f"%{filters['q']}%"
         query = query.where(or_(Case.title.ilike(pattern), Case.number.ilike(pattern),
@@ -118,6 +122,3 @@ def task_view(user: User, task_id: str) -> TaskView:
             values = forms.prefill(instance.version_id, task.form, current.data)
     return TaskView(task, schema, values, task.case)
 
-
-def users_with_role(role: str) -> list[User]:
-    return list(db.session.scalars(select(User).join(UserRole).where(UserRole.role == role).order_by(User.id)))

@@ -11,8 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from engine.errors import EngineError
-
 from . import events, incidents
 from .db import db, unit_of_work
 from .locking import lock_instance
@@ -48,9 +46,10 @@ def fire_instance(instance_id: int, now: datetime) -> list[str]:
             return []
         case = db.session.get(Case, instance.case_id)
         run = load_run(instance, case, None)
+        waiting = {(w.element_id, w.due_at) for w in run.waiting() if w.kind == "timer"}
         run.fire_due_timers()
         still = {(w.element_id, w.due_at) for w in run.waiting() if w.kind == "timer"}
-        fired = sorted({element for element, due in before if (element, due) not in still})
+        fired = sorted({element for element, due in waiting - still if due <= now})
         for element in fired:
             events.record(case, "timer_fired", None, element=element)
         synchronise(case, instance, run, None)
@@ -65,8 +64,8 @@ def fire_due(now: datetime | None = None, limit: int = 100) -> dict[int, list[st
     for instance_id in due_instances(now, limit):
         try:
             result = fire_instance(instance_id, now)
-        except EngineError as exc:
-            log.error("timer on instance %s failed: %s", instance_id, exc)
+        except Exception as exc:  # noqa: BLE001 - one broken instance must not stop the others
+            log.exception("timer on instance %s failed", instance_id)
             incidents.record_failure(instance_id, exc)
             continue
         if result:

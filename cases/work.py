@@ -119,6 +119,7 @@ def send_message(user: User, case_id: int, name: str, payload: Any) -> Case:
     case = visible_case(user, case_id)
     _check_may_send(user, case)
     instance = lock_instance(case_id=case.id)
+    db.session.refresh(case)  # as committed now that the instance is ours
     try:
         run = load_run(instance, case, user)
         run.send_message(name, payload)

@@ -18,7 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import specs as spec_module
 from .errors import EngineError, NotWaiting, ProcessError, TaskNotReady
 from .model import BuiltVersion, Completion, UserTask, WaitingEvent
-from .sandbox import Sandbox, SandboxError
+from .sandbox import Sandbox
 from .scripting import CaseflowScriptEngine, Handler
 from .serialization import StateSerializer
 
@@ -126,7 +126,7 @@ class ProcessRun:
             step()
         except EngineError:
             raise
-        except (SpiffWorkflowException, SandboxError) as exc:
+        except Exception as exc:  # anything a diagram's step raises fails that step, named
             raise _process_error(exc) from exc
 
 

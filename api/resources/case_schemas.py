@@ -20,7 +20,7 @@ class CaseCreateSchema(Schema):
     priority_hint = fields.String(load_default=None, validate=validate.OneOf(PRIORITIES))
     contact_name = fields.String(load_default=None, validate=validate.Length(max=200))
     contact_phone = fields.String(load_default=None, validate=validate.Length(max=50))
-    contact_email = fields.Email(load_default=None)
+    contact_email = fields.Email(load_default=None, validate=validate.Length(max=254))
 
 
 class EventSchema(Schema):
@@ -29,6 +29,17 @@ class EventSchema(Schema):
     kind = fields.String()
     actor = username_of("actor")
     data = fields.Dict()
+
+
+def _public_actor(event) -> str | None:
+    """Customers see their own organisation's user names; staff appear as 'support'."""
+    if event.actor is None:
+        return None
+    return event.actor.username if event.actor.customer_id is not None else "support"
+
+
+class CustomerEventSchema(EventSchema):
+    actor = fields.Function(_public_actor)
 
 
 class CustomerCaseSchema(Schema):
@@ -77,7 +88,7 @@ class CaseDetailSchema(CaseSchema):
 
 class CustomerCaseDetailSchema(CustomerCaseSchema):
     tasks = fields.List(fields.Nested(TaskRefSchema))
-    history = fields.List(fields.Nested(EventSchema))
+    history = fields.List(fields.Nested(CustomerEventSchema))
 
 
 class CaseListArgs(PageArgs):

@@ -18,7 +18,6 @@ class CaseSummarySchema(Schema):
     priority = fields.String(allow_none=True)
     stage = fields.String()
     status = fields.String()
-    due_at = fields.DateTime(allow_none=True)
 
 
 class TaskSchema(Schema):

@@ -29,7 +29,7 @@ def _version(body: dict) -> int | None:
     header = request.headers.get("If-Match")
     if header:
         value = header.strip().removeprefix("W/").strip('"')
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()) or len(value) > 10:
             raise ValidationFailed("bad If-Match", [{"field": "If-Match", "message": "expected a task version"}])
         return int(value)
     return body.get("version")

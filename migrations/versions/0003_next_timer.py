@@ -23,6 +23,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_process_instances_next_timer_at'), ['next_timer_at'], unique=False)
 
     # ### end Alembic commands ###
+    # instances already waiting for timers: the new column must say so
+    op.execute("UPDATE process_instances SET next_timer_at = "
+               "(SELECT min(timers.due_at) FROM timers WHERE timers.instance_id = process_instances.id)")
 
 
 def downgrade():
