@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.runtime import Engine, ProcessRun
+from engine.serialization import SERIALIZER_VERSION
 from handlers import REGISTRY
 
 from . import assignment
 from .db import db
+from .errors import Conflict
 from .models import Case, ProcessInstance, ProcessVersion, User
 
 
@@ -49,5 +51,9 @@ def start_run(version: ProcessVersion, process_id: str, data: dict[str, Any], ca
 
 
 def load_run(instance: ProcessInstance, case: Case, actor: User | None) -> ProcessRun:
+    if instance.serializer_version != SERIALIZER_VERSION:
+        # an engine upgrade changed the format: such instances need a tested migration first
+        raise Conflict(f"instance {instance.id} was stored in engine format {instance.serializer_version}; "
+                       f"this installation reads {SERIALIZER_VERSION}", code="engine_format")
     return get_engine().load(instance.version.content_hash, instance.process_id, instance.state,
                              ServiceContext(case, actor))

@@ -79,3 +79,15 @@ def test_malformed_xml_names_file_and_line(app_ctx, process_copy):
         deploy(*read_directory(processes, forms))
     problem = error.value.problems[0]
     assert problem["file"] == "support_case.bpmn" and problem["line"] and "malformed XML" in problem["message"]
+
+
+def test_an_instance_in_another_engine_format_is_refused_not_misread(api, world):
+    case = open_case(api, customer_id=world.customers["ACME"].id)
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case["id"]))
+    instance.serializer_version = "1.4"
+    db.session.commit()
+    task = only_task(api, case["id"])
+    r = api.post(f"/api/v1/tasks/{task['id']}/complete", "agent1",
+                 json={"version": task["version"], "data": {"category": "software_bug", "priority": "low"}})
+    assert r.status_code == 409 and r.json["code"] == "engine_format"
+    assert only_task(api, case["id"])["id"] == task["id"]
