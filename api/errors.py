@@ -91,7 +91,7 @@ def handle_http_exception(error: HTTPException) -> Response:
         for location, fields in messages.items():
             for item in _flatten(fields):
                 field = item["field"]
-                if location not in ("json", "form") and field:
+                if location not in ("json", "form", "files") and field:
                     field = f"{location}.{field}"
                 errors.append({"field": field, "message": item["message"]})
         code = "validation_failed" if error.code == 422 else "bad_request"

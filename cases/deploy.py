@@ -16,7 +16,8 @@ from engine.specs import locate
 from engine.serialization import SERIALIZER_VERSION
 
 from .db import db, use_case
-from .errors import InvalidDefinition
+from .access import require_role
+from .errors import InvalidDefinition, ValidationFailed
 from .models import ProcessVersion, Role, User, utcnow
 from .projection import PROJECTED_FIELDS
 from .runtime import get_engine
@@ -84,16 +85,8 @@ def _check_user_task(task: TaskSpecInfo, forms: Mapping[str, dict]) -> list[Prob
     return problems
 
 
-@use_case
-def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
-           actor: User | None = None) -> tuple[ProcessVersion, bool]:
-    """Validate and store a version; returns (version, created). Re-deploying known content
-    re-activates that version instead of copying it."""
-    key = content_hash(processes, forms)
-    existing = db.session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == key))
-    if existing is not None:
-        existing.activated_at = utcnow()
-        return existing, False
+def problems_in(processes: Mapping[str, bytes], forms: Mapping[str, bytes]) -> tuple[list[dict], object]:
+    """Every problem of a set of files (empty when it can be deployed), and the build."""
     encoding = []
     for name, raw in processes.items():
         try:
@@ -101,7 +94,7 @@ def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
         except UnicodeDecodeError as exc:
             encoding.append(Problem(name, None, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"))
     if encoding:
-        raise InvalidDefinition(f"{len(encoding)} file(s) are not UTF-8", [p.as_dict() for p in encoding])
+        return [p.as_dict() for p in encoding], None
     parsed_forms, problems = _parse_forms(forms)
     try:
         built = get_engine().build(processes)
@@ -112,19 +105,80 @@ def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
         problems.extend(built.problems)
         for task in built.user_tasks:
             problems.extend(_check_user_task(task, parsed_forms))
+    return [p.as_dict() for p in locate(problems, processes)], (built, parsed_forms)
+
+
+@use_case
+def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
+           actor: User | None = None) -> tuple[ProcessVersion, bool]:
+    """Validate and store a version; returns (version, created). Re-deploying known content
+    re-activates that version instead of copying it."""
+    key = content_hash(processes, forms)
+    existing = db.session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == key))
+    if existing is not None:
+        existing.activated_at = utcnow()
+        return existing, False
+    problems, result = problems_in(processes, forms)
     if problems:
-        problems = locate(problems, processes)
-        raise InvalidDefinition(f"{len(problems)} problem(s) in the process files",
-                                [p.as_dict() for p in problems])
+        raise InvalidDefinition(f"{len(problems)} problem(s) in the process files", problems)
+    built, parsed_forms = result
+    files = {name: raw.decode("utf-8") for name, raw in processes.items()}
+    files.update({FORMS_PREFIX + name: raw.decode("utf-8") for name, raw in forms.items()})
     version = ProcessVersion(
-        content_hash=key, process_ids=list(built.process_ids),
-        files={name: raw.decode("utf-8") for name, raw in processes.items()},
-        forms=parsed_forms, spec_json=built.spec_json, serializer_version=SERIALIZER_VERSION,
+        content_hash=key, process_ids=list(built.process_ids), files=files, forms=parsed_forms,
+        spec_json=built.spec_json, serializer_version=SERIALIZER_VERSION,
         created_by_id=actor.id if actor else None,
     )
     db.session.add(version)
     db.session.flush()
     return version, True
+
+
+#: where a version keeps its form files' text, beside the process files
+FORMS_PREFIX = "forms/"
+PROCESS_SUFFIXES = (".bpmn", ".dmn")
+DEPLOYERS = (Role.PROCESS_OWNER.value, Role.ADMIN.value)
+
+
+def split_upload(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """Uploaded files by kind: *.bpmn/*.dmn are processes, *.json are forms."""
+    processes = {n: b for n, b in files.items() if n.endswith(PROCESS_SUFFIXES)}
+    forms = {n: b for n, b in files.items() if n.endswith(".json")}
+    others = sorted(set(files) - set(processes) - set(forms))
+    if others or not files:
+        raise ValidationFailed("upload .bpmn, .dmn and .json (form) files",
+                               [{"field": "files", "message": f"not a process or form file: {n}"} for n in others]
+                               or [{"field": "files", "message": "no files"}])
+    return processes, forms
+
+
+def with_active_files(processes: dict[str, bytes], forms: dict[str, bytes]) -> tuple[dict, dict]:
+    """The active version's files, with the given ones replacing those of the same name."""
+    active = db.session.scalar(select(ProcessVersion).order_by(ProcessVersion.activated_at.desc(),
+                                                               ProcessVersion.id.desc()).limit(1))
+    if active is None:
+        return processes, forms
+    base_processes = {n: t.encode() for n, t in active.files.items() if not n.startswith(FORMS_PREFIX)}
+    base_forms = {n[len(FORMS_PREFIX):]: t.encode() for n, t in active.files.items() if n.startswith(FORMS_PREFIX)}
+    return {**base_processes, **processes}, {**base_forms, **forms}
+
+
+def check_upload(actor: User, files: Mapping[str, bytes], merge: bool) -> list[dict]:
+    """Validate uploaded files without deploying them (e.g. from the modeller)."""
+    require_role(actor, *DEPLOYERS)
+    processes, forms = split_upload(files)
+    if merge:
+        processes, forms = with_active_files(processes, forms)
+    return problems_in(processes, forms)[0]
+
+
+def deploy_upload(actor: User, files: Mapping[str, bytes], merge: bool) -> tuple[ProcessVersion, bool]:
+    """Deploy uploaded files: the complete set, or (``merge``) changes to the active version."""
+    require_role(actor, *DEPLOYERS)
+    processes, forms = split_upload(files)
+    if merge:
+        processes, forms = with_active_files(processes, forms)
+    return deploy(processes, forms, actor)
 
 
 def current_version(process_id: str) -> ProcessVersion | None:

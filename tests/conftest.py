@@ -78,6 +78,7 @@ def _clean_tables(request):
     with app.app_context():
         db.session.rollback()
         with db.engine.begin() as conn:
+            conn.execute(text("UPDATE process_versions SET created_by_id = NULL"))  # versions stay
             for table in TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
         db.session.remove()

@@ -1,12 +1,17 @@
-"""Deployed process versions (read-only here; deploy with ``caseflow deploy``)."""
+"""Deployed process versions: list, upload a new version, validate files without deploying."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask.views import MethodView
+from flask_smorest.fields import Upload
 from api.parsing import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from api.auth import current_user
+from api.responses import dumped
+from cases import deploy as deploying
 from cases.access import require_role
 from cases.db import db
 from cases.models import ProcessVersion, Role
@@ -17,7 +22,7 @@ blp = Blueprint("versions", __name__, url_prefix="/api/v1/process-versions",
 READERS = (Role.PROCESS_OWNER.value, Role.ADMIN.value, Role.SUPERVISOR.value)
 
 
-class ProcessVersionSchema(Schema):
+class ProcessVersionSchema(Schema):  # noqa: D101
     id = fields.Integer()
     content_hash = fields.String()
     process_ids = fields.List(fields.String())
@@ -25,6 +30,29 @@ class ProcessVersionSchema(Schema):
     serializer_version = fields.String()
     created_at = fields.DateTime()
     activated_at = fields.DateTime()
+
+
+VERSION = ProcessVersionSchema()
+
+
+class UploadSchema(Schema):
+    files = fields.List(Upload(), required=True, metadata={
+        "description": "the .bpmn, .dmn and form .json files"})
+
+
+class UploadArgs(Schema):
+    merge = fields.Boolean(load_default=False, metadata={
+        "description": "true: the files replace same-named files of the active version; "
+                       "false: they are the complete set"})
+
+
+class ValidationSchema(Schema):
+    valid = fields.Boolean()
+    errors = fields.List(fields.Dict(), metadata={"description": "[{file, element, line, message}]"})
+
+
+def _read(body: dict) -> dict[str, bytes]:
+    return {Path(f.filename or "").name: f.read() for f in body["files"]}
 
 
 @blp.route("")
@@ -35,3 +63,23 @@ class VersionCollection(MethodView):
         require_role(current_user(), *READERS)
         return db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.activated_at.desc(),
                                                                   ProcessVersion.id.desc())).all()
+
+    @blp.arguments(UploadArgs, location="query")
+    @blp.arguments(UploadSchema, location="files")
+    @blp.response(201, ProcessVersionSchema)
+    @blp.alt_response(200, schema=ProcessVersionSchema, description="identical files: re-activated")
+    def post(self, args, body):
+        """Deploy (process owner, admin): validated first, every problem at once (422)."""
+        version, created = deploying.deploy_upload(current_user(), _read(body), args["merge"])
+        return dumped(VERSION, version, 201 if created else 200)
+
+
+@blp.route("/validate")
+class VersionValidation(MethodView):
+    @blp.arguments(UploadArgs, location="query")
+    @blp.arguments(UploadSchema, location="files")
+    @blp.response(200, ValidationSchema)
+    def post(self, args, body):
+        """Check files as a deploy would, without deploying them."""
+        errors = deploying.check_upload(current_user(), _read(body), args["merge"])
+        return {"valid": not errors, "errors": errors}
