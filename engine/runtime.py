@@ -16,9 +16,9 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from . import specs as spec_module
-from .errors import EngineError, NotWaiting, ProcessError, TaskNotReady
+from .errors import EngineError, HandlerError, NotWaiting, ProcessError, TaskNotReady
 from .model import BuiltVersion, Completion, UserTask, WaitingEvent
-from .sandbox import Sandbox
+from .sandbox import Sandbox, SandboxError
 from .scripting import CaseflowScriptEngine, Handler
 from .serialization import StateSerializer
 
@@ -30,11 +30,26 @@ _EVENT_KINDS = {
 }
 
 
+def _root_cause(exc: BaseException) -> BaseException:
+    """The error that started it: SpiffWorkflow wraps errors in its own, sometimes twice."""
+    seen: set[int] = set()
+    current = exc
+    while id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (SandboxError, HandlerError)):
+            return current
+        inner = getattr(current, "exception", None) or current.__cause__ or current.__context__
+        if inner is None:
+            return current
+        current = inner
+    return current
+
+
 def _process_error(exc: Exception) -> ProcessError:
     """Translate whatever a step raised into a ProcessError naming the element."""
     task = getattr(exc, "task", None)
     spec = getattr(task, "task_spec", None)
-    cause = getattr(exc, "exception", None) or exc.__cause__ or exc
+    cause = _root_cause(exc)
     message = getattr(cause, "message", None) or str(cause) or type(cause).__name__
     line = getattr(cause, "line", None) or getattr(exc, "line_number", None) or None
     return ProcessError(message, element=getattr(spec, "bpmn_id", None),

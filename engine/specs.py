@@ -105,8 +105,12 @@ def check_specs(specs: dict, sandbox: Sandbox, operations: Iterable[str]) -> lis
                                         f"no handler implements the operator '{ts.operation_name}'"))
             for name, param in ts.operation_params.items():
                 compiles(param.get("value"), "eval", ts, f"parameter '{name}'")
+        for what, source in _other_expressions(ts):
+            compiles(source, "eval", ts, what)
         if isinstance(ts, BusinessRuleTask):
             table = ts.dmnEngine.decision_table
+            for number, table_input in enumerate(table.inputs, 1):
+                compiles(table_input.expression, "eval", ts, f"DMN input {number} expression")
             for rule in table.rules:
                 for entry in rule.inputEntries:
                     for cell in entry.lhs:
@@ -115,6 +119,23 @@ def check_specs(specs: dict, sandbox: Sandbox, operations: Iterable[str]) -> lis
                 for entry in rule.outputEntries:
                     compiles(entry.text, "eval", ts, f"DMN rule {rule.row_number} output")
     return problems
+
+
+def _other_expressions(ts) -> Iterable[tuple[str, str]]:
+    """Expressions SpiffWorkflow evaluates besides scripts, conditions, parameters and DMN
+    tables: loop and multi-instance settings, timer, conditional and message expressions."""
+    for name in ("cardinality", "condition"):
+        value = getattr(ts, name, None)
+        if isinstance(value, str):
+            yield f"loop {name}", value
+    definition = getattr(ts, "event_definition", None)
+    for event in getattr(definition, "event_definitions", None) or [definition]:
+        expression = getattr(event, "expression", None)
+        if isinstance(expression, str):
+            yield f"{type(event).__name__} expression", expression
+        for prop in getattr(event, "correlation_properties", None) or []:
+            if isinstance(prop.retrieval_expression, str):
+                yield f"correlation '{prop.name}'", prop.retrieval_expression
 
 
 def _check_dmn_cell(cell: str, sandbox: Sandbox, ts, rule, problems: list[Problem]) -> None:
