@@ -11,7 +11,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from cases.db import db
 
-from . import auth, config, errors
+from . import auth, config, errors, permissions
 from .resources import auth as auth_resource
 from .resources import cases, health, instances, me, tasks, versions
 
@@ -51,6 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     app.before_request(errors.reject_unstorable_url)
     auth.register(app)
+    permissions.register(app)  # after authentication: it needs the user
 
     from . import cli
     cli.register(app)

@@ -105,7 +105,7 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 
 def handle_domain_error(error: domain.DomainError) -> Response:
-    status = _STATUS.get(type(error), 400)
+    status = next((code for cls in type(error).__mro__ if (code := _STATUS.get(cls))), 400)
     extra: dict[str, Any] = dict(error.details)
     headers = None
     if isinstance(error, domain.ValidationFailed):

@@ -332,14 +332,14 @@ def test_unknown_user_in_a_filter_names_that_filter(api, world, unchanged):
 @pytest.mark.parametrize("user", ["owner", "bizmanager", "techlead", "complaints"])
 def test_roles_without_the_front_line_cannot_open_cases(api, acme, unchanged, user):
     unchanged()
-    body = refused(api.post("/api/v1/cases", user, json={**CASE_FIELDS, "customer_id": acme}), 403, "forbidden")
+    body = refused(api.post("/api/v1/cases", user, json={**CASE_FIELDS, "customer_id": acme}), 403, "role_not_allowed")
     assert "agent" in body["title"]
 
 
 @pytest.mark.parametrize("user", ["agent1", "consultant1", "bizmanager", "acme_user"])
 def test_process_versions_are_not_for_everyone(api, world, unchanged, user):
     unchanged()
-    body = refused(api.get("/api/v1/process-versions", user), 403, "forbidden")
+    body = refused(api.get("/api/v1/process-versions", user), 403, "role_not_allowed")
     assert "process_owner" in body["required_roles"]
 
 

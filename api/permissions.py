@@ -1,0 +1,70 @@
+"""Who may call what: one table, endpoint × role, enforced before any view runs.
+
+This is the coarse gate. Finer rules that depend on the object stay in the domain: a customer
+reaches only their organisation's cases, a task needs its lane's role, a release needs the
+assignee or a supervisor. An endpoint missing from the table is refused for everyone.
+"""
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+from cases.errors import Forbidden
+
+from .auth import PUBLIC_ENDPOINTS
+from cases.models import Role
+
+R = Role
+EVERYONE = frozenset(r.value for r in Role)
+FRONT_LINE = frozenset({R.AGENT.value, R.SERVICE_CONSULTANT.value, R.SUPERVISOR.value, R.ADMIN.value})
+CASE_OPENERS = FRONT_LINE | {R.CUSTOMER.value}
+OPERATORS = frozenset({R.ADMIN.value, R.PROCESS_OWNER.value, R.SUPERVISOR.value})
+DEPLOYERS = frozenset({R.ADMIN.value, R.PROCESS_OWNER.value})
+
+#: (endpoint, method) -> the roles that may call it, with what it is for.
+MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
+    ("me.Me", "GET"): (EVERYONE, "who am I"),
+    ("cases.CaseCollection", "GET"): (EVERYONE, "list cases (customers: their organisation's)"),
+    ("cases.CaseCollection", "POST"): (CASE_OPENERS, "open a case (customers: for their organisation)"),
+    ("cases.CaseItem", "GET"): (EVERYONE, "read a case (customers: their organisation's, public part)"),
+    ("cases.CaseMessage", "POST"): (CASE_OPENERS, "send a message to a waiting case"),
+    ("tasks.TaskCollection", "GET"): (EVERYONE, "inbox (customers: their customer-lane tasks)"),
+    ("tasks.TaskItem", "GET"): (EVERYONE, "read a task and its form"),
+    ("tasks.TaskClaim", "POST"): (EVERYONE, "claim (the task's lane decides)"),
+    ("tasks.TaskRelease", "POST"): (EVERYONE, "release (assignee or supervisor)"),
+    ("tasks.TaskComplete", "POST"): (EVERYONE, "complete (the task's lane decides)"),
+    ("versions.VersionCollection", "GET"): (OPERATORS, "list deployed versions"),
+    ("versions.VersionCollection", "POST"): (DEPLOYERS, "deploy process files"),
+    ("versions.VersionValidation", "POST"): (DEPLOYERS, "validate process files"),
+    ("instances.Trouble", "GET"): (OPERATORS, "instances in trouble"),
+    ("instances.Retry", "POST"): (OPERATORS, "retry an instance"),
+}
+
+
+class RoleNotAllowed(Forbidden):
+    code = "role_not_allowed"
+
+
+def authorise() -> None:
+    """Refuse the request unless the user holds a role the table allows (after authentication)."""
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    user = g.user
+    allowed, _purpose = MATRIX.get((request.endpoint, request.method), (frozenset(), ""))
+    if not user.has_role(*allowed):
+        raise RoleNotAllowed(f"{request.method} {request.path} is only open to: {', '.join(sorted(allowed))}",
+                             required_roles=sorted(allowed))
+
+
+def as_markdown() -> str:
+    """The table as documentation (docs/permissions.md is this text; a test keeps them equal)."""
+    roles = [r.value for r in Role]
+    lines = ["| endpoint | method | what | " + " | ".join(roles) + " |",
+             "| --- | --- | --- | " + " | ".join("---" for _ in roles) + " |"]
+    for (endpoint, method), (allowed, purpose) in MATRIX.items():
+        marks = " | ".join("✓" if r in allowed else "" for r in roles)
+        lines.append(f"| `{endpoint}` | {method} | {purpose} | {marks} |")
+    return "\n".join(lines) + "\n"
+
+
+def register(app: Flask) -> None:
+    app.before_request(authorise)
