@@ -20,7 +20,7 @@ PROBLEM_BASE = "https://caseflow.example/problems/"
 _STATUS = {
     domain.NotFound: 404, domain.Forbidden: 403, domain.Unauthenticated: 401, domain.Conflict: 409,
     domain.PreconditionRequired: 428, domain.ValidationFailed: 422, domain.ProcessFailure: 422,
-    domain.InvalidDefinition: 422,
+    domain.InvalidDefinition: 422, domain.TooManyAttempts: 429,
 }
 
 
@@ -49,6 +49,7 @@ class ProblemSchema(ma.Schema):
     state = ma.fields.String(metadata={"description": "task_not_open: the task's state"})
     assignee = ma.fields.String(metadata={"description": "already_claimed / forbidden: who holds the task"})
     lane = ma.fields.String(metadata={"description": "forbidden: the lane (role) the task needs"})
+    retry_after = ma.fields.Integer(metadata={"description": "too_many_attempts: seconds to wait"})
     required_roles = ma.fields.List(ma.fields.String(), metadata={"description": "forbidden: roles that may"})
 
 
@@ -116,6 +117,8 @@ def handle_domain_error(error: domain.DomainError) -> Response:
         extra["errors"] = error.problems
     elif isinstance(error, domain.Unauthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="caseflow"'}
+    elif isinstance(error, domain.TooManyAttempts):
+        headers = {"Retry-After": str(error.retry_after)}
     return problem(status, error.code, error.message, headers=headers, **extra)
 
 

@@ -6,13 +6,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import db, unit_of_work, use_case
-from .errors import Unauthenticated, ValidationFailed
-from .models import ApiToken, Customer, Role, User, UserRole, utcnow
+from .errors import TooManyAttempts, Unauthenticated, ValidationFailed
+from .models import ApiToken, Customer, LoginFailure, Role, User, UserRole, utcnow
 
 
 
@@ -50,13 +50,41 @@ def create_user(username: str, password: str, roles: list[str], display_name: st
     return user
 
 
-def issue_token(username: str, password: str, lifetime: timedelta,
-                hash_method: str = "scrypt") -> tuple[str, ApiToken]:
+#: Log-in rate limit: failed attempts within the window, per user name and per address.
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 10
+MAX_FAILURES_PER_ADDRESS = 100
+
+
+def _check_rate(username: str, remote_addr: str | None) -> None:
+    since = utcnow() - LOGIN_WINDOW
+    for column, value, limit in ((LoginFailure.username, username, MAX_FAILURES_PER_USER),
+                                 (LoginFailure.remote_addr, remote_addr, MAX_FAILURES_PER_ADDRESS)):
+        if value is None:
+            continue
+        oldest = db.session.execute(
+            select(func.count(), func.min(LoginFailure.at)).where(column == value, LoginFailure.at > since)
+        ).one()
+        if oldest[0] >= limit:
+            retry_after = max(1, int((oldest[1] + LOGIN_WINDOW - utcnow()).total_seconds()) + 1)
+            raise TooManyAttempts("too many failed log-ins; try again later", retry_after)
+
+
+def _record_failure(username: str, remote_addr: str | None) -> None:
+    with unit_of_work():
+        db.session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - LOGIN_WINDOW))
+        db.session.add(LoginFailure(username=username[:80], remote_addr=remote_addr, at=utcnow()))
+
+
+def issue_token(username: str, password: str, lifetime: timedelta, hash_method: str = "scrypt",
+                remote_addr: str | None = None) -> tuple[str, ApiToken]:
     # The slow password check runs before the write transaction: on SQLite no writer waits
     # behind a log-in.
+    _check_rate(username, remote_addr)
     user = db.session.scalar(select(User).where(User.username == username))
     valid = check_password_hash(user.password_hash if user else _dummy_hash(hash_method), password)
     if user is None or not valid or not user.active:
+        _record_failure(username, remote_addr)
         raise Unauthenticated("unknown user name or wrong password")
     token = secrets.token_urlsafe(32)
     with unit_of_work():

@@ -33,6 +33,14 @@ class Conflict(DomainError):
         self.code = code
 
 
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
 class PreconditionRequired(DomainError):
     code = "version_required"
 

@@ -136,6 +136,16 @@ class ApiToken(db.Model):
         return self.revoked_at is None and self.expires_at > now and self.user.active
 
 
+class LoginFailure(db.Model):
+    """A failed log-in, kept for the rate limit's window."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    remote_addr: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class ProcessVersion(db.Model):
     """An immutable deployment of the process, decision and form files, keyed by content hash."""
 
@@ -288,6 +298,6 @@ class RoundRobinCursor(db.Model):
 
 
 __all__ = [
-    "ApiToken", "Case", "CaseEvent", "Customer", "ProcessInstance", "ProcessVersion", "Role",
+    "ApiToken", "Case", "CaseEvent", "Customer", "LoginFailure", "ProcessInstance", "ProcessVersion", "Role",
     "RoundRobinCursor", "Task", "Timer", "User", "UserRole",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from api.parsing import Blueprint
 from marshmallow import Schema, fields, validate
@@ -37,7 +37,7 @@ class TokenResource(MethodView):
         """Get a bearer token (public)."""
         lifetime = timedelta(hours=current_app.config["TOKEN_LIFETIME_HOURS"])
         token, row = accounts.issue_token(body["username"], body["password"], lifetime,
-                                          current_app.config["PASSWORD_HASH_METHOD"])
+                                          current_app.config["PASSWORD_HASH_METHOD"], request.remote_addr)
         return {"token": token, "token_type": "Bearer", "expires_at": row.expires_at, "user": row.user}
 
     @blp.response(204)
