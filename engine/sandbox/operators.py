@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from .clock import _tick
-from .compiler import check
 from .limits import MAX_POW_EXPONENT, SandboxViolation, _CONTAINERS
 from .measure import _checked_tuple, _int_too_big, _measure, _too_long, _too_many
 

@@ -161,7 +161,7 @@ CORPUS: list[Technique] = [
               needle="attribute access on ValueError"),
     Technique("raise-system-exit", "raise SystemExit / assert", "raise SystemExit(1)", None, needle="Raise"),
     # -- definitions ---------------------------------------------------------------------------------------
-    Technique("decorator", "@open on a function", f"@open\ndef f():\n    pass", None, needle="FunctionDef"),
+    Technique("decorator", "@open on a function", "@open\ndef f():\n    pass", None, needle="FunctionDef"),
     Technique("lambda", "(lambda: 0).__globals__", S("(lambda: 0).__globals__"), "(lambda: 0)()",
               needle="__globals__", expr_needle="Lambda"),
     Technique("def", "def f(): return f.__globals__", "def f():\n    return f.__globals__\nx = f()", None,
