@@ -68,6 +68,56 @@ def demo_data_command(password: str) -> None:
         click.echo(f"  {username:<14} {', '.join(roles)}")
 
 
+def _operator(username: str):
+    from sqlalchemy import select
+
+    from cases.db import db
+    from cases.models import User
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    return user
+
+
+@click.command("migrate")
+@click.option("--from", "from_version", type=int, required=True, help="version id the cases are on")
+@click.option("--to", "to_version", type=int, required=True, help="version id to move them to")
+@click.option("--as", "username", required=True, help="the process owner or admin doing it")
+@click.option("--dry-run", is_flag=True, help="only say which cases could move, and why not")
+@with_appcontext
+def migrate_command(from_version: int, to_version: int, username: str, dry_run: bool) -> None:
+    """Move running cases from one deployed version to another (or check which could)."""
+    from cases import moves
+    try:
+        if dry_run:
+            for v in moves.dry_run(_operator(username), from_version, to_version):
+                state = "can move" if v.migratable else "stays: " + "; ".join(v.reasons)
+                click.echo(f"{v.case_number} (instance {v.instance_id}): {state}")
+            return
+        outcome = moves.migrate_all(_operator(username), from_version, to_version)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"batch {outcome.batch}: moved {len(outcome.moved)}, stayed {len(outcome.skipped)}")
+    for skipped in outcome.skipped:
+        click.echo(f"  instance {skipped['instance_id']}: {'; '.join(skipped['reasons'])}")
+
+
+@click.command("revert-migration")
+@click.argument("batch")
+@click.option("--as", "username", required=True, help="the process owner or admin doing it")
+@with_appcontext
+def revert_command(batch: str, username: str) -> None:
+    """Move the cases of a migration batch back where nothing happened to them since."""
+    from cases import moves
+    try:
+        outcome = moves.revert(_operator(username), batch)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"batch {batch}: moved back {len(outcome.moved)}, stayed {len(outcome.skipped)}")
+    for skipped in outcome.skipped:
+        click.echo(f"  instance {skipped['instance_id']}: {'; '.join(skipped['reasons'])}")
+
+
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="fire what is due now and exit")
 @with_appcontext
@@ -85,7 +135,8 @@ def scheduler_command(once: bool) -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (deploy_command, create_user_command, demo_data_command, scheduler_command):
+    for command in (deploy_command, create_user_command, demo_data_command, scheduler_command,
+                    migrate_command, revert_command):
         app.cli.add_command(command)
 
 

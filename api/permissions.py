@@ -35,6 +35,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("versions.VersionCollection", "GET"): (OPERATORS, "list deployed versions"),
     ("versions.VersionCollection", "POST"): (DEPLOYERS, "deploy process files"),
     ("versions.VersionValidation", "POST"): (DEPLOYERS, "validate process files"),
+    ("migrations.DryRun", "POST"): (DEPLOYERS, "which running cases could move to a version"),
+    ("migrations.Migrations", "POST"): (DEPLOYERS, "move running cases to a version"),
+    ("migrations.Revert", "POST"): (DEPLOYERS, "move a batch back"),
     ("instances.Trouble", "GET"): (OPERATORS, "instances in trouble"),
     ("instances.Retry", "POST"): (OPERATORS, "retry an instance"),
 }

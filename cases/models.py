@@ -289,6 +289,24 @@ class Timer(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class InstanceMigration(db.Model):
+    """One instance moved to another version, with what is needed to move it back."""
+
+    __tablename__ = "instance_migrations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch: Mapped[str] = mapped_column(String(36), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    from_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    previous_state: Mapped[str] = mapped_column(Text, deferred=True)
+    #: the instance's lock_version right after the move: a revert only undoes an untouched move
+    lock_version_after: Mapped[int] = mapped_column(Integer)
+    migrated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    migrated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reverted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class RoundRobinCursor(db.Model):
     """Where the round-robin assignment rule stopped, per role."""
 
@@ -298,6 +316,6 @@ class RoundRobinCursor(db.Model):
 
 
 __all__ = [
-    "ApiToken", "Case", "CaseEvent", "Customer", "LoginFailure", "ProcessInstance", "ProcessVersion", "Role",
+    "ApiToken", "Case", "CaseEvent", "Customer", "InstanceMigration", "LoginFailure", "ProcessInstance", "ProcessVersion", "Role",
     "RoundRobinCursor", "Task", "Timer", "User", "UserRole",
 ]

@@ -15,7 +15,9 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from . import migration
 from . import specs as spec_module
+from .migration import MigrationCheck
 from .errors import EngineError, HandlerError, NotWaiting, ProcessError, TaskNotReady
 from .model import BuiltVersion, Completion, UserTask, WaitingEvent
 from .sandbox import Sandbox, SandboxError
@@ -203,6 +205,25 @@ class Engine:
         for task in wf.get_tasks(state=TaskState.READY):
             task.data.update(data)
         run = ProcessRun(wf, self.serializer)
+        run.run()
+        return run
+
+    def check_migration(self, key: str, process_id: str, state: str, target_key: str) -> MigrationCheck:
+        """Could this instance move to the version ``target_key``? If not, why not."""
+        workflow = self.serializer.load(state, self._specs(key)[process_id])
+        return migration.check(self.serializer.registry, workflow, self._specs(target_key).get(process_id))
+
+    def migrate(self, key: str, process_id: str, state: str, target_key: str, context: Any = None) -> ProcessRun:
+        """The instance moved onto ``target_key``, its automatic steps run (MigrationBlocked if it cannot)."""
+        workflow = self.serializer.load(state, self._specs(key)[process_id])
+        workflow.script_engine = self._script_engine(context)  # re-predicted tasks run pre-scripts
+        try:
+            migration.migrate(self.serializer.registry, workflow, self._specs(target_key).get(process_id))
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise _process_error(exc) from exc
+        run = ProcessRun(workflow, self.serializer)
         run.run()
         return run
 

@@ -1,0 +1,63 @@
+"""Moving running cases between deployed versions (process owners, admins)."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from api.auth import current_user
+from api.pagination import id_field
+from api.parsing import Blueprint
+from cases import moves
+
+blp = Blueprint("migrations", __name__, url_prefix="/api/v1/migrations",
+                description="Move running cases to another process version")
+
+
+class MoveSchema(Schema):
+    from_version = id_field(required=True)
+    to_version = id_field(required=True)
+
+
+class VerdictSchema(Schema):
+    instance_id = fields.Integer()
+    case_id = fields.Integer()
+    case_number = fields.String()
+    migratable = fields.Boolean()
+    reasons = fields.List(fields.String())
+
+
+class SkippedSchema(Schema):
+    instance_id = fields.Integer()
+    reasons = fields.List(fields.String())
+
+
+class OutcomeSchema(Schema):
+    batch = fields.String(metadata={"description": "revert with POST /api/v1/migrations/{batch}/revert"})
+    moved = fields.List(fields.Integer(), metadata={"description": "instance ids"})
+    skipped = fields.List(fields.Nested(SkippedSchema))
+
+
+@blp.route("/dry-run")
+class DryRun(MethodView):
+    @blp.arguments(MoveSchema)
+    @blp.response(200, VerdictSchema(many=True))
+    def post(self, body):
+        """Per running case of from_version: could it move to to_version, and if not, why."""
+        return moves.dry_run(current_user(), body["from_version"], body["to_version"])
+
+
+@blp.route("")
+class Migrations(MethodView):
+    @blp.arguments(MoveSchema)
+    @blp.response(201, OutcomeSchema)
+    def post(self, body):
+        """Move every movable running case (each in its own transaction); the rest is listed."""
+        return moves.migrate_all(current_user(), body["from_version"], body["to_version"])
+
+
+@blp.route("/<string:batch>/revert")
+class Revert(MethodView):
+    @blp.response(200, OutcomeSchema)
+    def post(self, batch):
+        """Move a batch's cases back where nothing happened to them since."""
+        return moves.revert(current_user(), batch)

@@ -1,0 +1,63 @@
+"""Moving a running instance onto another deployed version of its process.
+
+SpiffWorkflow aligns the task specs of two versions by BPMN id (``bpmn/util/diff.py``); an
+instance can move when every task it is at (ready or waiting) still exists in the target. Its
+ready and waiting branches are then re-predicted on the new spec.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import EngineError
+
+ACTIVE = TaskState.READY | TaskState.WAITING
+
+
+@dataclass(frozen=True)
+class MigrationCheck:
+    migratable: bool
+    reasons: tuple[str, ...]
+
+
+class MigrationBlocked(EngineError):
+    def __init__(self, reasons: tuple[str, ...]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def _diffs(registry, workflow, target):
+    spec, dependencies = target
+    return diff_workflow(registry, workflow, spec, dependencies)
+
+
+def check(registry, workflow, target) -> MigrationCheck:
+    """Can ``workflow`` move to ``target`` = (spec, subprocess specs)? If not, why."""
+    if target is None:
+        return MigrationCheck(False, (f"the target version has no process '{workflow.spec.name}'",))
+    top, subprocesses = _diffs(registry, workflow, target)
+    reasons = []
+    for task in workflow.get_tasks(state=ACTIVE, skip_subprocesses=True):
+        if task in top.removed:
+            reasons.append(f"the current step '{task.task_spec.bpmn_id}' does not exist in the target version")
+    for sp_id, diff in subprocesses.items():
+        if diff is None:
+            reasons.append(f"the running subprocess '{workflow.subprocesses[sp_id].spec.name}' does not exist "
+                           "in the target version")
+    return MigrationCheck(not reasons, tuple(dict.fromkeys(reasons)))
+
+
+def migrate(registry, workflow, target) -> None:
+    """Move ``workflow`` onto ``target`` in place; raise MigrationBlocked if it cannot move."""
+    verdict = check(registry, workflow, target)
+    if not verdict.migratable:
+        raise MigrationBlocked(verdict.reasons)
+    spec, dependencies = target
+    top, subprocesses = _diffs(registry, workflow, target)
+    migrate_workflow(top, workflow, spec)
+    for sp_id, diff in subprocesses.items():
+        sub = workflow.subprocesses[sp_id]
+        migrate_workflow(diff, sub, dependencies[sub.spec.name])
+    workflow.subprocess_specs = dependencies

@@ -1,0 +1,146 @@
+"""Moving running cases to another version: dry run, bulk move, revert."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from sqlalchemy import select
+
+from cases.db import db
+from cases.deploy import current_version, deploy, read_directory
+from cases.models import ProcessInstance
+from tests.conftest import ROOT
+from tests.helpers import get_case, only_task, open_case, step
+
+
+def _deploy_variant(tmp_path, name, change) -> int:
+    processes, forms = tmp_path / name / "processes", tmp_path / name / "forms"
+    shutil.copytree(ROOT / "processes", processes)
+    shutil.copytree(ROOT / "forms", forms)
+    diagram = processes / "support_case.bpmn"
+    diagram.write_text(change(diagram.read_text()))
+    version, _created = deploy(*read_directory(processes, forms))  # (earlier tests may have made it)
+    return version.id
+
+
+def _more_reopens(text: str) -> str:
+    return text.replace("max_reopens = 3", "max_reopens = 5")
+
+
+def _without_assign(text: str) -> str:
+    """The owner suggestion goes straight to resolve: the assign step is gone."""
+    text = re.sub(r'<bpmn:userTask id="assign".*?</bpmn:userTask>', "", text, flags=re.S)
+    text = text.replace('sourceRef="suggest_owner" targetRef="assign"', 'sourceRef="suggest_owner" targetRef="merge_resolve"')
+    text = text.replace('<bpmn:sequenceFlow id="f_assigned" sourceRef="assign" targetRef="merge_resolve" />', "")
+    text = text.replace("<bpmn:incoming>f_assigned</bpmn:incoming>", "<bpmn:incoming>f_suggested</bpmn:incoming>")
+    text = text.replace("<bpmn:flowNodeRef>assign</bpmn:flowNodeRef>", "")
+    text = re.sub(r'<bpmndi:BPMNShape id="assign_di".*?</bpmndi:BPMNShape>', "", text, flags=re.S)
+    return re.sub(r'<bpmndi:BPMNEdge id="f_assigned_di".*?</bpmndi:BPMNEdge>', "", text, flags=re.S)
+
+
+@pytest.fixture
+def cases_at_steps(api, world):
+    """Four running cases: at classify, at assign, waiting for the customer, at confirm."""
+    acme = world.customers["ACME"].id
+    at_classify = open_case(api, customer_id=acme)
+    at_assign = open_case(api, customer_id=acme)
+    step(api, at_assign["id"], "classify")
+    waiting = open_case(api, customer_id=acme)
+    for element in ("classify", "assign"):
+        step(api, waiting["id"], element)
+    step(api, waiting["id"], "resolve", {"analysis": "a", "outcome": "need_info", "question": "log?"})
+    at_confirm = open_case(api, customer_id=acme)
+    for element in ("classify", "assign", "resolve"):
+        step(api, at_confirm["id"], element)
+    return {"classify": at_classify, "assign": at_assign, "waiting": waiting, "confirm": at_confirm}
+
+
+@pytest.fixture
+def restore_active_version(app_ctx):
+    yield
+    deploy(*read_directory(ROOT / "processes", ROOT / "forms"))
+
+
+def _version_of(case_id: int) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.case_id == case_id))
+
+
+def test_dry_run_move_and_revert(api, cases_at_steps, tmp_path, restore_active_version):
+    source = current_version("support_case").id
+    target = _deploy_variant(tmp_path, "more", _more_reopens)
+    blocked_target = _deploy_variant(tmp_path, "noassign", _without_assign)
+    body = {"from_version": source, "to_version": blocked_target}
+
+    verdicts = api.post("/api/v1/migrations/dry-run", "owner", json=body).json
+    by_case = {v["case_id"]: v for v in verdicts}
+    assert not by_case[cases_at_steps["assign"]["id"]]["migratable"]
+    assert "'assign' does not exist" in by_case[cases_at_steps["assign"]["id"]]["reasons"][0]
+    assert all(by_case[cases_at_steps[k]["id"]]["migratable"] for k in ("classify", "waiting", "confirm"))
+    assert _version_of(cases_at_steps["assign"]["id"]) == source  # a dry run changes nothing
+
+    moved = api.post("/api/v1/migrations", "owner", json={"from_version": source, "to_version": target})
+    assert moved.status_code == 201, moved.json
+    assert len(moved.json["moved"]) == 4 and moved.json["skipped"] == []
+    assert {_version_of(c["id"]) for c in cases_at_steps.values()} == {target}
+    # the moved cases go on: the waiting one takes the reply, the assign one its next step
+    r = api.post(f"/api/v1/cases/{cases_at_steps['waiting']['id']}/messages/customer_reply", "acme_user",
+                 json={"payload": {"text": "log"}})
+    assert r.status_code == 200 and r.json["stage"] == "in_progress"
+    assert "process_migrated" in [e["kind"] for e in get_case(api, cases_at_steps["confirm"]["id"])["history"]]
+
+    reverted = api.post(f"/api/v1/migrations/{moved.json['batch']}/revert", "owner")
+    assert reverted.status_code == 200
+    waiting_id = db.session.scalar(select(ProcessInstance.id).where(
+        ProcessInstance.case_id == cases_at_steps["waiting"]["id"]))
+    assert [s["instance_id"] for s in reverted.json["skipped"]] == [waiting_id]  # it moved on since
+    assert "moved on" in reverted.json["skipped"][0]["reasons"][0]
+    for key in ("classify", "assign", "confirm"):
+        assert _version_of(cases_at_steps[key]["id"]) == source
+    assert _version_of(cases_at_steps["waiting"]["id"]) == target
+    assert only_task(api, cases_at_steps["assign"]["id"])["element_id"] == "assign"
+    step(api, cases_at_steps["assign"]["id"], "assign")  # and work goes on, on the old version
+
+
+def test_blocked_cases_stay_and_are_reported(api, cases_at_steps, tmp_path, restore_active_version):
+    source = current_version("support_case").id
+    target = _deploy_variant(tmp_path, "noassign", _without_assign)
+    moved = api.post("/api/v1/migrations", "admin", json={"from_version": source, "to_version": target}).json
+    at_assign = db.session.scalar(select(ProcessInstance.id).where(
+        ProcessInstance.case_id == cases_at_steps["assign"]["id"]))
+    assert [s["instance_id"] for s in moved["skipped"]] == [at_assign]
+    assert len(moved["moved"]) == 3
+    assert _version_of(cases_at_steps["assign"]["id"]) == source
+    # a moved case at classify now skips the assign step
+    step(api, cases_at_steps["classify"]["id"], "classify")
+    assert only_task(api, cases_at_steps["classify"]["id"])["element_id"] == "resolve"
+
+
+def test_bad_requests(api, world):
+    source = current_version("support_case").id
+    r = api.post("/api/v1/migrations/dry-run", "owner", json={"from_version": source, "to_version": source})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "to_version"
+    r = api.post("/api/v1/migrations", "owner", json={"from_version": source, "to_version": 999999})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "to_version"
+    assert api.post("/api/v1/migrations/nope/revert", "owner").status_code == 404
+    assert api.post("/api/v1/migrations/dry-run", "agent1", json={"from_version": source,
+                                                                   "to_version": source}).status_code == 403
+
+
+def test_the_command_line_moves_and_reverts(app, api, cases_at_steps, tmp_path, restore_active_version):
+    source = current_version("support_case").id
+    target = _deploy_variant(tmp_path, "more", _more_reopens)
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["migrate", "--from", str(source), "--to", str(target), "--as", "owner", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.count("can move") == 4 and _version_of(cases_at_steps["assign"]["id"]) == source
+    done = runner.invoke(args=["migrate", "--from", str(source), "--to", str(target), "--as", "owner"])
+    assert done.exit_code == 0 and "moved 4, stayed 0" in done.output, done.output
+    assert _version_of(cases_at_steps["assign"]["id"]) == target
+    batch = done.output.split()[1].rstrip(":")
+    back = runner.invoke(args=["revert-migration", batch, "--as", "owner"])
+    assert back.exit_code == 0 and "moved back 4" in back.output, back.output
+    assert _version_of(cases_at_steps["assign"]["id"]) == source
+    refused = runner.invoke(args=["migrate", "--from", str(source), "--to", str(target), "--as", "agent1"])
+    assert refused.exit_code != 0 and "process_owner" in refused.output
