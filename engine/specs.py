@@ -12,6 +12,7 @@ from SpiffWorkflow.spiff.specs.defaults import (
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
 
 from .errors import DefinitionError, Problem
+from .structure import check_structure
 from .model import TaskSpecInfo
 from .sandbox import Sandbox, SandboxError
 
@@ -199,4 +200,4 @@ def build(files: Mapping[str, bytes], sandbox: Sandbox, operations: Iterable[str
     specs, problems = parse_files(files)
     if problems:
         raise DefinitionError(locate(problems, files))
-    return specs, locate(check_specs(specs, sandbox, operations), files)
+    return specs, locate(check_structure(files) + check_specs(specs, sandbox, operations), files)
