@@ -37,7 +37,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("versions.VersionValidation", "POST"): (DEPLOYERS, "validate process files"),
     ("migrations.DryRun", "POST"): (DEPLOYERS, "which running cases could move to a version"),
     ("migrations.Migrations", "POST"): (DEPLOYERS, "move running cases to a version"),
+    ("migrations.Batch", "GET"): (DEPLOYERS, "a migration's progress"),
     ("migrations.Revert", "POST"): (DEPLOYERS, "move a batch back"),
+    ("audit.AuditTrail", "GET"): (OPERATORS, "the audit trail"),
     ("instances.Trouble", "GET"): (OPERATORS, "instances in trouble"),
     ("instances.Retry", "POST"): (OPERATORS, "retry an instance"),
 }

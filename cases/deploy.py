@@ -16,6 +16,7 @@ from engine.specs import locate
 from engine.serialization import SERIALIZER_VERSION
 
 from .db import db, use_case
+from . import audit
 from .access import require_role
 from .errors import InvalidDefinition, ValidationFailed
 from .models import ProcessVersion, Role, User, utcnow
@@ -117,6 +118,7 @@ def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
     existing = db.session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == key))
     if existing is not None:
         existing.activated_at = utcnow()
+        audit.record(actor, "reactivate", existing.id, content_hash=key)
         return existing, False
     problems, result = problems_in(processes, forms)
     if problems:
@@ -131,6 +133,8 @@ def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
     )
     db.session.add(version)
     db.session.flush()
+    audit.record(actor, "deploy", version.id, content_hash=key, process_ids=list(built.process_ids),
+                 files=sorted(processes) + sorted(forms))
     return version, True
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, or_, select
 
 from engine.errors import EngineError
 
-from . import events
+from . import audit, events
 from .access import require_role
 from .db import db, use_case
 from .errors import Conflict
@@ -78,5 +78,6 @@ def retry(user: User, instance_id: int) -> Case:
     instance.status = InstanceStatus.RUNNING.value
     instance.error_message = instance.error_element = instance.error_at = None
     events.record(case, "process_retried", user, previous_status=was)
+    audit.record(user, "retry", instance.id, case=case.number, previous_status=was)
     synchronise(case, instance, run, user)
     return case

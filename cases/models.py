@@ -289,6 +289,35 @@ class Timer(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class AuditEvent(db.Model):
+    """What operators and process owners did to the installation: deploys, migrations, retries."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    subject: Mapped[str | None] = mapped_column(String(100))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class MigrationBatch(db.Model):
+    """A bulk move of running cases, with its progress while it runs."""
+
+    __tablename__ = "migration_batches"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    from_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | done
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    moved: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
 class InstanceMigration(db.Model):
     """One instance moved to another version, with what is needed to move it back."""
 
@@ -316,6 +345,7 @@ class RoundRobinCursor(db.Model):
 
 
 __all__ = [
-    "ApiToken", "Case", "CaseEvent", "Customer", "InstanceMigration", "LoginFailure", "ProcessInstance", "ProcessVersion", "Role",
+    "ApiToken", "AuditEvent", "Case", "CaseEvent", "Customer", "InstanceMigration", "LoginFailure",
+    "MigrationBatch", "ProcessInstance", "ProcessVersion", "Role",
     "RoundRobinCursor", "Task", "Timer", "User", "UserRole",
 ]

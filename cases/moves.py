@@ -14,12 +14,14 @@ from sqlalchemy import select
 from engine.errors import EngineError
 from engine.migration import MigrationBlocked
 
-from . import events
+from . import audit, events
 from .access import require_role
 from .db import db, unit_of_work
 from .errors import NotFound, ValidationFailed
 from .locking import lock_instance
-from .models import Case, InstanceMigration, InstanceStatus, ProcessInstance, ProcessVersion, User, utcnow
+from .models import (
+    Case, InstanceMigration, InstanceStatus, MigrationBatch, ProcessInstance, ProcessVersion, User, utcnow,
+)
 from .runtime import ServiceContext, get_engine, load_run
 from .sync import synchronise
 
@@ -91,25 +93,50 @@ def _move(user: User, instance_id: int, source: ProcessVersion, target: ProcessV
             migrated_by_id=user.id))
         events.record(case, "process_migrated", user, batch=batch, from_version=source.content_hash,
                       to_version=target.content_hash)
+        progress_row = db.session.get(MigrationBatch, batch)
+        progress_row.moved += 1
+
+
+def _count(batch: str, field_name: str) -> None:
+    with unit_of_work():
+        row = db.session.get(MigrationBatch, batch)
+        setattr(row, field_name, getattr(row, field_name) + 1)
 
 
 def migrate_all(user: User, from_id: int, to_id: int) -> Outcome:
-    """Move every movable running case of ``from`` to ``to``; report the ones that stay."""
+    """Move every movable running case of ``from`` to ``to``; report the ones that stay.
+
+    Progress is committed after every case (``GET /api/v1/migrations/{batch}`` while it runs)."""
     require_role(user, *DEPLOYERS)
     source, target = _versions(from_id, to_id)
     outcome = Outcome(batch=str(uuid.uuid4()))
     ids = [i.id for i in _movable_instances(source)]
-    db.session.rollback()
+    with unit_of_work():
+        db.session.add(MigrationBatch(id=outcome.batch, from_version_id=source.id, to_version_id=target.id,
+                                      total=len(ids), started_by_id=user.id, started_at=utcnow()))
     for instance_id in ids:
         try:
             _move(user, instance_id, source, target, outcome.batch)
-        except MigrationBlocked as exc:
-            outcome.skipped.append({"instance_id": instance_id, "reasons": list(exc.reasons)})
-        except EngineError as exc:
-            outcome.skipped.append({"instance_id": instance_id, "reasons": [getattr(exc, "message", str(exc))]})
+        except (MigrationBlocked, EngineError) as exc:
+            reasons = list(getattr(exc, "reasons", ())) or [getattr(exc, "message", str(exc))]
+            outcome.skipped.append({"instance_id": instance_id, "reasons": reasons})
+            _count(outcome.batch, "skipped")
         else:
             outcome.moved.append(instance_id)
+    with unit_of_work():
+        row = db.session.get(MigrationBatch, outcome.batch)
+        row.status, row.finished_at = "done", utcnow()
+        audit.record(user, "migrate", outcome.batch, from_version=source.id, to_version=target.id,
+                     moved=len(outcome.moved), skipped=len(outcome.skipped))
     return outcome
+
+
+def progress(user: User, batch: str) -> MigrationBatch:
+    require_role(user, *DEPLOYERS)
+    row = db.session.get(MigrationBatch, batch[:36])
+    if row is None:
+        raise NotFound(f"migration {batch} not found", resource="migration", id=batch)
+    return row
 
 
 def _revert_one(user: User, row_id: int) -> str | None:
@@ -146,4 +173,6 @@ def revert(user: User, batch: str) -> Outcome:
             outcome.moved.append(row.instance_id)
         else:
             outcome.skipped.append({"instance_id": row.instance_id, "reasons": [reason]})
+    with unit_of_work():
+        audit.record(user, "revert_migration", batch, moved_back=len(outcome.moved), stayed=len(outcome.skipped))
     return outcome

@@ -24,7 +24,7 @@ class Page:
     per_page: int
 
 
-def _paginate(query: Select, page: int, per_page: int) -> Page:
+def paginate(query: Select, page: int, per_page: int) -> Page:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
     return Page(list(items), total or 0, page, per_page)
@@ -61,7 +61,7 @@ def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_p
             query = query.where(column == filters[key])
     if filters.get("assignee"):
         query = query.where(Task.assignee_id == _user_id(user, filters["assignee"], "assignee"))
-    return _paginate(query.order_by(Task.created_at, Task.id), page, per_page)
+    return paginate(query.order_by(Task.created_at, Task.id), page, per_page)
 
 
 def list_cases(user: User, filters: dict[str, Any], page: int, per_page: int) -> Page:
@@ -75,7 +75,7 @@ def list_cases(user: User, filters: dict[str, Any], page: int, per_page: int) ->
         pattern = f"%{filters['q']}%"
         query = query.where(or_(Case.title.ilike(pattern), Case.number.ilike(pattern),
                                 Case.description.ilike(pattern)))
-    return _paginate(query.order_by(Case.created_at.desc(), Case.id.desc()), page, per_page)
+    return paginate(query.order_by(Case.created_at.desc(), Case.id.desc()), page, per_page)
 
 
 @dataclass(frozen=True)

@@ -144,3 +144,23 @@ def test_the_command_line_moves_and_reverts(app, api, cases_at_steps, tmp_path, 
     assert _version_of(cases_at_steps["assign"]["id"]) == source
     refused = runner.invoke(args=["migrate", "--from", str(source), "--to", str(target), "--as", "agent1"])
     assert refused.exit_code != 0 and "process_owner" in refused.output
+
+
+def test_progress_and_the_audit_trail(api, cases_at_steps, tmp_path, restore_active_version):
+    source = current_version("support_case").id
+    target = _deploy_variant(tmp_path, "audit", lambda text: text.replace("max_turns = 30", "max_turns = 20"))
+    moved = api.post("/api/v1/migrations", "owner", json={"from_version": source, "to_version": target}).json
+    batch = api.get(f"/api/v1/migrations/{moved['batch']}", "owner").json
+    assert batch["status"] == "done" and batch["total"] == 4 and batch["moved"] == 4 and batch["skipped"] == 0
+    assert batch["from_version"] == source and batch["to_version"] == target
+    api.post(f"/api/v1/migrations/{moved['batch']}/revert", "owner")
+    trail = api.get("/api/v1/audit", "supervisor").json
+    actions = [e["action"] for e in trail["items"]]
+    assert actions[:2] == ["revert_migration", "migrate"]
+    assert {"deploy", "reactivate"} & set(actions)
+    migrate = next(e for e in trail["items"] if e["action"] == "migrate")
+    assert migrate["actor"] == "owner" and migrate["subject"] == moved["batch"] and migrate["details"]["moved"] == 4
+    only_migrations = api.get("/api/v1/audit?action=migrate", "admin").json
+    assert only_migrations["total"] >= 1 and {e["action"] for e in only_migrations["items"]} == {"migrate"}
+    assert api.get("/api/v1/audit", "agent1").status_code == 403
+    assert api.get("/api/v1/migrations/unknown-batch", "owner").status_code == 404

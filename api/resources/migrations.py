@@ -55,6 +55,26 @@ class Migrations(MethodView):
         return moves.migrate_all(current_user(), body["from_version"], body["to_version"])
 
 
+class BatchSchema(Schema):
+    batch = fields.String(attribute="id")
+    status = fields.String(metadata={"description": "running | done"})
+    from_version = fields.Integer(attribute="from_version_id")
+    to_version = fields.Integer(attribute="to_version_id")
+    total = fields.Integer()
+    moved = fields.Integer()
+    skipped = fields.Integer()
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+
+
+@blp.route("/<string:batch>")
+class Batch(MethodView):
+    @blp.response(200, BatchSchema)
+    def get(self, batch):
+        """A migration's progress: poll it while the POST that started it runs."""
+        return moves.progress(current_user(), batch)
+
+
 @blp.route("/<string:batch>/revert")
 class Revert(MethodView):
     @blp.response(200, OutcomeSchema)
