@@ -13,7 +13,7 @@ from cases.db import db
 
 from . import auth, config, errors, permissions
 from .resources import auth as auth_resource
-from .resources import audit, cases, health, instances, me, migrations, tasks, versions
+from .resources import audit, cases, health, instances, me, migrations, tasks, users, versions
 
 migrate = Migrate()
 
@@ -43,7 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     api = CaseflowApi(app)
-    for module in (auth_resource, me, cases, tasks, versions, migrations, instances, audit, health):
+    for module in (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health):
         api.register_blueprint(module.blp)
     # Swagger UI's files come from a Python package: no CDN at run time.
     app.register_blueprint(Blueprint("docs_static", __name__, static_folder=swagger_ui_path,

@@ -35,6 +35,23 @@ def deploy_command(processes: Path | None, forms: Path | None) -> None:
     click.echo(f"version {version.id} {version.content_hash[:12]} {state}: {', '.join(version.process_ids)}")
 
 
+@click.command("validate")
+@click.option("--processes", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--forms", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def validate_command(processes: Path | None, forms: Path | None) -> None:
+    """Check process and form files as a deploy would, without a database or deploying."""
+    processes = processes or Path(current_app.config["PROCESSES_DIR"])
+    forms = forms or Path(current_app.config["FORMS_DIR"])
+    problems, _ = deploying.problems_in(*deploying.read_directory(processes, forms))
+    for problem in problems:
+        where = ":".join(str(x) for x in (problem["file"], problem["line"]) if x)
+        click.echo(f"{where or '-'} [{problem['element'] or '-'}] {problem['message']}")
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s)")
+    click.echo("valid")
+
+
 @click.command("create-user")
 @click.argument("username")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
@@ -135,8 +152,8 @@ def scheduler_command(once: bool) -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (deploy_command, create_user_command, demo_data_command, scheduler_command,
-                    migrate_command, revert_command):
+    for command in (deploy_command, validate_command, create_user_command, demo_data_command,
+                    scheduler_command, migrate_command, revert_command):
         app.cli.add_command(command)
 
 

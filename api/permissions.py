@@ -19,6 +19,7 @@ FRONT_LINE = frozenset({R.AGENT.value, R.SERVICE_CONSULTANT.value, R.SUPERVISOR.
 CASE_OPENERS = FRONT_LINE | {R.CUSTOMER.value}
 OPERATORS = frozenset({R.ADMIN.value, R.PROCESS_OWNER.value, R.SUPERVISOR.value})
 DEPLOYERS = frozenset({R.ADMIN.value, R.PROCESS_OWNER.value})
+ADMINS = frozenset({R.ADMIN.value})
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
@@ -40,6 +41,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("migrations.Batch", "GET"): (DEPLOYERS, "a migration's progress"),
     ("migrations.Revert", "POST"): (DEPLOYERS, "move a batch back"),
     ("audit.AuditTrail", "GET"): (OPERATORS, "the audit trail"),
+    ("users.UserCollection", "GET"): (ADMINS, "list users"),
+    ("users.UserCollection", "POST"): (ADMINS, "create a user"),
+    ("users.UserItem", "PATCH"): (ADMINS, "change a user's roles, activity, name, e-mail, password"),
     ("instances.Trouble", "GET"): (OPERATORS, "instances in trouble"),
     ("instances.Retry", "POST"): (OPERATORS, "retry an instance"),
 }

@@ -11,7 +11,9 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import db, unit_of_work, use_case
-from .errors import TooManyAttempts, Unauthenticated, ValidationFailed
+from . import audit
+from .access import require_role
+from .errors import Conflict, NotFound, TooManyAttempts, Unauthenticated, ValidationFailed
 from .models import ApiToken, Customer, LoginFailure, Role, User, UserRole, utcnow
 
 
@@ -27,13 +29,68 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _check_roles(roles: list[str]) -> None:
+    unknown = set(roles) - {r.value for r in Role}
+    if unknown or not roles:
+        raise ValidationFailed("unknown roles", [{"field": "roles", "message": f"unknown: {sorted(unknown)}"
+                                                  if unknown else "at least one role"}])
+
+
+@use_case
+def add_user(actor: User, fields: dict, hash_method: str = "scrypt") -> User:
+    """An admin creates a user."""
+    require_role(actor, Role.ADMIN.value)
+    user = create_user(fields["username"], fields["password"], fields["roles"], fields.get("display_name"),
+                       fields.get("email"), fields.get("customer"), hash_method=hash_method)
+    audit.record(actor, "user_created", user.username, roles=sorted(fields["roles"]))
+    return user
+
+
+def list_users(actor: User, role: str | None, page: int, per_page: int):
+    require_role(actor, Role.ADMIN.value)
+    query = select(User)
+    if role:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    from .queries import paginate
+    return paginate(query.order_by(User.username), page, per_page)
+
+
+@use_case
+def update_user(actor: User, user_id: int, changes: dict, hash_method: str = "scrypt") -> User:
+    """An admin changes a user's roles, activity, name, e-mail or password."""
+    require_role(actor, Role.ADMIN.value)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found", resource="user", id=user_id)
+    if "roles" in changes:
+        _check_roles(changes["roles"])
+        if Role.CUSTOMER.value in changes["roles"] and user.customer_id is None:
+            raise ValidationFailed("a customer user belongs to a customer",
+                                   [{"field": "roles", "message": "this user belongs to no customer"}])
+        if user.id == actor.id and Role.ADMIN.value not in changes["roles"]:
+            raise Conflict("admins cannot take the admin role from themselves", code="last_admin_guard")
+        user.role_rows = [UserRole(role=r) for r in sorted(set(changes["roles"]))]
+    if "active" in changes:
+        if user.id == actor.id and not changes["active"]:
+            raise Conflict("admins cannot deactivate themselves", code="last_admin_guard")
+        user.active = changes["active"]
+    for name in ("display_name", "email"):
+        if name in changes:
+            setattr(user, name, changes[name])
+    if changes.get("password"):
+        user.password_hash = generate_password_hash(changes["password"], method=hash_method)
+    audit.record(actor, "user_updated", user.username,
+                 changed=sorted(k if k != "password" else "password" for k in changes))
+    return user
+
+
 @use_case
 def create_user(username: str, password: str, roles: list[str], display_name: str | None = None,
                 email: str | None = None, customer_code: str | None = None,
                 hash_method: str = "scrypt") -> User:
-    unknown = set(roles) - {r.value for r in Role}
-    if unknown:
-        raise ValidationFailed("unknown roles", [{"field": "roles", "message": f"unknown: {sorted(unknown)}"}])
+    _check_roles(roles)
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"the user name {username} is taken", code="username_taken")
     customer = None
     if customer_code:
         customer = db.session.scalar(select(Customer).where(Customer.code == customer_code))

@@ -69,7 +69,8 @@ def dry_run(user: User, from_id: int, to_id: int) -> list[Verdict]:
     verdicts = []
     for instance in _movable_instances(source):
         case = db.session.get(Case, instance.case_id)
-        check = engine.check_migration(source.content_hash, instance.process_id, instance.state, target.content_hash)
+        check = engine.check_migration(source.content_hash, instance.process_id, instance.state,
+                                       target.content_hash, ServiceContext(case, user))
         verdicts.append(Verdict(instance.id, case.id, case.number, check.migratable, check.reasons))
     db.session.rollback()
     return verdicts

@@ -208,10 +208,23 @@ class Engine:
         run.run()
         return run
 
-    def check_migration(self, key: str, process_id: str, state: str, target_key: str) -> MigrationCheck:
-        """Could this instance move to the version ``target_key``? If not, why not."""
+    def check_migration(self, key: str, process_id: str, state: str, target_key: str,
+                        context: Any = None) -> MigrationCheck:
+        """Could this instance move to the version ``target_key``? If not, why not.
+
+        Beyond the shape (every current step exists in the target), the move is tried on a copy
+        and the automatic steps that follow are run: a script of the new diagram that needs a
+        variable the case does not have shows up here, not after the move."""
         workflow = self.serializer.load(state, self._specs(key)[process_id])
-        return migration.check(self.serializer.registry, workflow, self._specs(target_key).get(process_id))
+        verdict = migration.check(self.serializer.registry, workflow, self._specs(target_key).get(process_id))
+        if not verdict.migratable:
+            return verdict
+        try:
+            self.migrate(key, process_id, state, target_key, context)
+        except ProcessError as exc:
+            where = f" at '{exc.element}'" if exc.element else ""
+            return MigrationCheck(False, (f"after the move the process fails{where}: {exc.message}",))
+        return verdict
 
     def migrate(self, key: str, process_id: str, state: str, target_key: str, context: Any = None) -> ProcessRun:
         """The instance moved onto ``target_key``, its automatic steps run (MigrationBlocked if it cannot)."""

@@ -164,3 +164,21 @@ def test_progress_and_the_audit_trail(api, cases_at_steps, tmp_path, restore_act
     assert only_migrations["total"] >= 1 and {e["action"] for e in only_migrations["items"]} == {"migrate"}
     assert api.get("/api/v1/audit", "agent1").status_code == 403
     assert api.get("/api/v1/migrations/unknown-batch", "owner").status_code == 404
+
+
+def _needs_a_new_variable(text: str) -> str:
+    """The assign step's pre-script reads a variable older cases never got."""
+    return text.replace("owner = suggested_owner\n", "owner = suggested_owner\nescalation_team = team_of_the_case\n")
+
+
+def test_a_variable_the_new_diagram_needs_blocks_the_move(api, cases_at_steps, tmp_path, restore_active_version):
+    source = current_version("support_case").id
+    target = _deploy_variant(tmp_path, "needsvar", _needs_a_new_variable)
+    verdicts = api.post("/api/v1/migrations/dry-run", "owner",
+                        json={"from_version": source, "to_version": target}).json
+    by_case = {v["case_id"]: v for v in verdicts}
+    at_assign = by_case[cases_at_steps["assign"]["id"]]
+    assert not at_assign["migratable"] and "team_of_the_case" in at_assign["reasons"][0]
+    assert "'assign'" in at_assign["reasons"][0]
+    assert by_case[cases_at_steps["confirm"]["id"]]["migratable"]  # past that step: unaffected
+    assert _version_of(cases_at_steps["assign"]["id"]) == source
