@@ -64,6 +64,7 @@ class ProcessFailure(DomainError):
         super().__init__(message)
         self.element = element
         self.line = line
+        self.instance_id: int | None = None
 
 
 class InvalidDefinition(DomainError):

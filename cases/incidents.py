@@ -26,14 +26,18 @@ OPERATORS = (Role.ADMIN.value, Role.PROCESS_OWNER.value, Role.SUPERVISOR.value)
 
 
 @use_case
-def record_failure(instance_id: int, error: Exception) -> None:
+def record_failure(instance_id: int, error: Exception, actor: User | None = None, stop: bool = True) -> None:
+    """Note why a step of the instance failed. ``stop``: the scheduler leaves the instance alone
+    until it is retried (a failed timer step); a refused user step only leaves the note (the
+    instance's timers go on, and the next step that works clears it)."""
     instance = lock_instance(id=instance_id)
-    instance.status = InstanceStatus.ERROR.value
+    if stop:
+        instance.status = InstanceStatus.ERROR.value
     instance.error_message = getattr(error, "message", None) or str(error)
     instance.error_element = getattr(error, "element", None)
     instance.error_at = utcnow()
     case = db.session.get(Case, instance.case_id)
-    events.record(case, "process_failed", None, element=instance.error_element, message=instance.error_message)
+    events.record(case, "process_failed", actor, element=instance.error_element, message=instance.error_message)
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,11 @@ def in_trouble(user: User) -> list[Trouble]:
     require_role(user, *OPERATORS)
     rows = db.session.execute(
         select(ProcessInstance, Case).join(Case, Case.id == ProcessInstance.case_id)
-        .where(or_(ProcessInstance.status == InstanceStatus.ERROR.value, _stuck()))
+        .where(or_(ProcessInstance.status == InstanceStatus.ERROR.value, ProcessInstance.error_message.is_not(None),
+                   _stuck()))
         .order_by(ProcessInstance.updated_at)
     ).all()
-    return [Trouble(i, c, "error" if i.status == InstanceStatus.ERROR.value else "stuck") for i, c in rows]
+    return [Trouble(i, c, "error" if i.error_message is not None else "stuck") for i, c in rows]
 
 
 @use_case

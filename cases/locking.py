@@ -39,11 +39,13 @@ def load_task(task_id: str, lock: bool = False) -> Task | None:
     return db.session.scalars(query.execution_options(populate_existing=True)).one_or_none()
 
 
-def engine_errors(exc: Exception) -> Exception:
+def engine_errors(exc: Exception, instance_id: int | None = None) -> Exception:
     """Map an engine error raised by a step to the domain error the API reports."""
     if isinstance(exc, ProcessError):
         where = f" at '{exc.element}'" if exc.element else ""
-        return ProcessFailure(f"the process failed{where}: {exc.message}", exc.element, exc.line)
+        failure = ProcessFailure(f"the process failed{where}: {exc.message}", exc.element, exc.line)
+        failure.instance_id = instance_id
+        return failure
     if isinstance(exc, TaskNotReady):
         return Conflict(str(exc), code="task_not_open")
     if isinstance(exc, NotWaiting):

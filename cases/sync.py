@@ -97,9 +97,9 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
         instance.status = InstanceStatus.COMPLETED.value
         events.record(case, "case_closed", actor, public=True)
     if instance.status == InstanceStatus.ERROR.value and not run.completed:
-        # a step went through: whatever failed before no longer blocks the instance
         instance.status = InstanceStatus.RUNNING.value
-        instance.error_message = instance.error_element = instance.error_at = None
+    # a step went through: whatever failed before no longer blocks or troubles the instance
+    instance.error_message = instance.error_element = instance.error_at = None
     case.updated_at = now
     instance.updated_at = now
     instance.state = run.dump()

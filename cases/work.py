@@ -1,15 +1,16 @@
 """Working on tasks: claim, release, complete; and messages from outside into a waiting case."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import EngineError
 
-from . import events, forms
+from . import events, forms, incidents
 from .access import FRONT_LINE_ROLES, visible_case, visible_task
 from .db import db, use_case
-from .errors import Conflict, Forbidden, PreconditionRequired
+from .errors import Conflict, Forbidden, PreconditionRequired, ProcessFailure
 from .locking import engine_errors, load_task, lock_instance, lock_instance_of_task
 from .models import Case, Role, Task, TaskState, User, utcnow
 from .runtime import load_run
@@ -78,6 +79,23 @@ class Completed:
     next_tasks: list[Task]
 
 
+def _noting_failures(step):
+    """A step the diagram fails is refused (nothing saved), and the failure is noted on the
+    instance in a transaction of its own, so operators see the case in trouble."""
+
+    @functools.wraps(step)
+    def wrapper(user: User, *args: Any) -> Any:
+        try:
+            return step(user, *args)
+        except ProcessFailure as failure:
+            if failure.instance_id is not None:
+                incidents.record_failure(failure.instance_id, failure, user, stop=False)
+            raise
+
+    return wrapper
+
+
+@_noting_failures
 @use_case
 def complete(user: User, task_id: str, version: int | None, data: Any) -> Completed:
     instance = lock_instance_of_task(task_id)
@@ -94,7 +112,7 @@ def complete(user: User, task_id: str, version: int | None, data: Any) -> Comple
         run = load_run(instance, case, user)
         completion = run.complete(task.id, data)
     except EngineError as exc:
-        raise engine_errors(exc) from exc
+        raise engine_errors(exc, instance.id) from exc
     now = utcnow()
     task.state, task.completed_at, task.completed_by_id = TaskState.COMPLETED.value, now, user.id
     if task.assignee_id is None:
@@ -114,6 +132,7 @@ def _check_may_send(user: User, case: Case) -> None:
         raise Forbidden(f"sending a message to a case needs one of the roles: {', '.join(FRONT_LINE_ROLES)}")
 
 
+@_noting_failures
 @use_case
 def send_message(user: User, case_id: int, name: str, payload: Any) -> Case:
     case = visible_case(user, case_id)
@@ -124,7 +143,7 @@ def send_message(user: User, case_id: int, name: str, payload: Any) -> Case:
         run = load_run(instance, case, user)
         run.send_message(name, payload)
     except EngineError as exc:
-        raise engine_errors(exc) from exc
+        raise engine_errors(exc, instance.id) from exc
     events.record(case, "message_received", user, public=True, message=name, payload=payload)
     synchronise(case, instance, run, user)
     return case

@@ -110,3 +110,31 @@ def test_only_operators_see_or_retry_instances(api, world):
         assert api.get("/api/v1/instances/trouble", user).status_code == 403
         assert api.post(f"/api/v1/instances/{instance_id}/retry", user).status_code == 403
     assert api.post("/api/v1/instances/999999/retry", "owner").status_code == 404
+
+
+@pytest.fixture
+def broken_reopen_version(app_ctx, tmp_path):
+    processes, forms = tmp_path / "processes", tmp_path / "forms"
+    shutil.copytree(ROOT / "processes", processes)
+    shutil.copytree(ROOT / "forms", forms)
+    diagram = processes / "support_case.bpmn"
+    diagram.write_text(diagram.read_text().replace("reopen_count = reopen_count + 1", "reopen_count = 1 / 0"))
+    deploy(*read_directory(processes, forms))
+    yield
+    deploy(*read_directory(ROOT / "processes", ROOT / "forms"))
+
+
+def test_a_refused_user_step_is_noted_for_operators(api, world, broken_reopen_version):
+    case = open_case(api, customer_id=world.customers["ACME"].id)
+    for element in ("classify", "assign", "resolve"):
+        step(api, case["id"], element)
+    confirm = only_task(api, case["id"])
+    r = api.post(f"/api/v1/tasks/{confirm['id']}/complete", "acme_user",
+                 json={"version": confirm["version"], "data": {"confirmed": False, "confirmation_comment": "no"}})
+    assert r.status_code == 422 and r.json["code"] == "process_error" and r.json["element"] == "count_reopen"
+    assert only_task(api, case["id"]) == confirm  # nothing was saved
+    [trouble] = _trouble(api)
+    assert trouble["kind"] == "error" and trouble["status"] == "running"  # its timers go on
+    assert trouble["error_element"] == "count_reopen" and "division by zero" in trouble["error_message"]
+    step(api, case["id"], "confirm", {"confirmed": True})  # a step that works clears the note
+    assert _trouble(api) == []
