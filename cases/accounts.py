@@ -15,6 +15,7 @@ from . import audit
 from .access import require_role
 from .errors import Conflict, NotFound, TooManyAttempts, Unauthenticated, ValidationFailed
 from .models import ApiToken, Customer, LoginFailure, Role, User, UserRole, utcnow
+from .queries import paginate
 
 
 
@@ -51,7 +52,6 @@ def list_users(actor: User, role: str | None, page: int, per_page: int):
     query = select(User)
     if role:
         query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
-    from .queries import paginate
     return paginate(query.order_by(User.username), page, per_page)
 
 

@@ -22,7 +22,7 @@ blp = Blueprint("versions", __name__, url_prefix="/api/v1/process-versions",
 READERS = (Role.PROCESS_OWNER.value, Role.ADMIN.value, Role.SUPERVISOR.value)
 
 
-class ProcessVersionSchema(Schema):  # noqa: D101
+class ProcessVersionSchema(Schema):
     id = fields.Integer()
     content_hash = fields.String()
     process_ids = fields.List(fields.String())
