@@ -19,16 +19,26 @@ def _fail(error: DomainError) -> None:
     raise click.ClickException("\n".join(lines))
 
 
+def _directories(processes: Path | None, forms: Path | None) -> tuple[Path, Path]:
+    """The given folders, or the configured processes/ and forms/."""
+    return (processes or Path(current_app.config["PROCESSES_DIR"]),
+            forms or Path(current_app.config["FORMS_DIR"]))
+
+
+def _report(outcome, done: str) -> None:
+    click.echo(f"batch {outcome.batch}: {done} {len(outcome.moved)}, stayed {len(outcome.skipped)}")
+    for skipped in outcome.skipped:
+        click.echo(f"  instance {skipped['instance_id']}: {'; '.join(skipped['reasons'])}")
+
+
 @click.command("deploy")
 @click.option("--processes", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--forms", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @with_appcontext
 def deploy_command(processes: Path | None, forms: Path | None) -> None:
     """Validate and deploy processes/ and forms/ as a version (no-op if unchanged)."""
-    processes = processes or Path(current_app.config["PROCESSES_DIR"])
-    forms = forms or Path(current_app.config["FORMS_DIR"])
     try:
-        version, created = deploying.deploy(*deploying.read_directory(processes, forms))
+        version, created = deploying.deploy(*deploying.read_directory(*_directories(processes, forms)))
     except DomainError as exc:
         _fail(exc)
     state = "deployed" if created else "already deployed, re-activated"
@@ -41,9 +51,7 @@ def deploy_command(processes: Path | None, forms: Path | None) -> None:
 @with_appcontext
 def validate_command(processes: Path | None, forms: Path | None) -> None:
     """Check process and form files as a deploy would, without a database or deploying."""
-    processes = processes or Path(current_app.config["PROCESSES_DIR"])
-    forms = forms or Path(current_app.config["FORMS_DIR"])
-    problems, _ = deploying.problems_in(*deploying.read_directory(processes, forms))
+    problems, _ = deploying.problems_in(*deploying.read_directory(*_directories(processes, forms)))
     for problem in problems:
         where = ":".join(str(x) for x in (problem["file"], problem["line"]) if x)
         click.echo(f"{where or '-'} [{problem['element'] or '-'}] {problem['message']}")
@@ -114,9 +122,7 @@ def migrate_command(from_version: int, to_version: int, username: str, dry_run: 
         outcome = moves.migrate_all(_operator(username), from_version, to_version)
     except DomainError as exc:
         _fail(exc)
-    click.echo(f"batch {outcome.batch}: moved {len(outcome.moved)}, stayed {len(outcome.skipped)}")
-    for skipped in outcome.skipped:
-        click.echo(f"  instance {skipped['instance_id']}: {'; '.join(skipped['reasons'])}")
+    _report(outcome, "moved")
 
 
 @click.command("revert-migration")
@@ -130,9 +136,7 @@ def revert_command(batch: str, username: str) -> None:
         outcome = moves.revert(_operator(username), batch)
     except DomainError as exc:
         _fail(exc)
-    click.echo(f"batch {batch}: moved back {len(outcome.moved)}, stayed {len(outcome.skipped)}")
-    for skipped in outcome.skipped:
-        click.echo(f"  instance {skipped['instance_id']}: {'; '.join(skipped['reasons'])}")
+    _report(outcome, "moved back")
 
 
 @click.command("scheduler")

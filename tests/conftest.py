@@ -159,3 +159,10 @@ class ApiClient:
 @pytest.fixture
 def api(app, world) -> ApiClient:
     return ApiClient(app.test_client())
+
+
+@pytest.fixture
+def restore_active_version(app_ctx):
+    """For tests that deploy other versions: the real files are the active version again after."""
+    yield
+    deploy(*read_directory(ROOT / "processes", ROOT / "forms"))

@@ -56,3 +56,23 @@ def step(api, case_id, expected_element: str, data: dict | None = None, as_user:
     task = only_task(api, case_id)
     assert task["element_id"] == expected_element
     return complete(api, task, as_user, data)
+
+
+def process_files(tmp_path, change=None, name: str = "files"):
+    """A copy of processes/ and forms/ under ``tmp_path``; ``change`` rewrites support_case.bpmn."""
+    import shutil
+
+    from tests.conftest import ROOT
+    processes, forms = tmp_path / name / "processes", tmp_path / name / "forms"
+    shutil.copytree(ROOT / "processes", processes)
+    shutil.copytree(ROOT / "forms", forms)
+    if change is not None:
+        diagram = processes / "support_case.bpmn"
+        diagram.write_text(change(diagram.read_text()))
+    return processes, forms
+
+
+def deploy_variant(tmp_path, change, name: str = "variant"):
+    """Deploy the real files with support_case.bpmn changed (re-activated if deployed before)."""
+    from cases.deploy import deploy, read_directory
+    return deploy(*read_directory(*process_files(tmp_path, change, name)))[0]

@@ -38,17 +38,11 @@ def test_demo_data_loads_cases_at_different_steps_once(app, app_ctx):
 
 
 def test_validate_command_names_each_problem(app, tmp_path):
-    import shutil
-
-    from tests.conftest import ROOT
+    from tests.helpers import process_files
     runner = app.test_cli_runner()
     good = runner.invoke(args=["validate"])
     assert good.exit_code == 0 and good.output.strip() == "valid"
-    processes, forms = tmp_path / "p", tmp_path / "f"
-    shutil.copytree(ROOT / "processes", processes)
-    shutil.copytree(ROOT / "forms", forms)
-    diagram = processes / "support_case.bpmn"
-    diagram.write_text(diagram.read_text().replace("reopen_count = reopen_count + 1", "import os"))
+    processes, forms = process_files(tmp_path, lambda t: t.replace("reopen_count = reopen_count + 1", "import os"))
     bad = runner.invoke(args=["validate", "--processes", str(processes), "--forms", str(forms)])
     assert bad.exit_code != 0
     assert "support_case.bpmn:" in bad.output and "[count_reopen]" in bad.output and "Import" in bad.output

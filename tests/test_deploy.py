@@ -1,7 +1,6 @@
 """Deployed versions: immutable, keyed by content hash; running cases stay on their version."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from sqlalchemy import func, select
@@ -11,15 +10,12 @@ from cases.deploy import content_hash, current_version, deploy, read_directory
 from cases.errors import InvalidDefinition
 from cases.models import ProcessInstance, ProcessVersion
 from tests.conftest import ROOT
-from tests.helpers import only_task, open_case, step
+from tests.helpers import only_task, open_case, process_files, step
 
 
 @pytest.fixture
 def process_copy(tmp_path):
-    processes, forms = tmp_path / "processes", tmp_path / "forms"
-    shutil.copytree(ROOT / "processes", processes)
-    shutil.copytree(ROOT / "forms", forms)
-    return processes, forms
+    return process_files(tmp_path)
 
 
 def _versions() -> int:

@@ -1,7 +1,6 @@
 """Cases in trouble: a scheduled step that fails marks the instance, an operator retries it."""
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 
 import pytest
@@ -10,10 +9,8 @@ from sqlalchemy import select, update
 
 from cases import timers
 from cases.db import db
-from cases.deploy import deploy, read_directory
 from cases.models import ProcessInstance, Task, Timer, User, UserRole
-from tests.conftest import ROOT
-from tests.helpers import get_case, only_task, open_case, step
+from tests.helpers import deploy_variant, get_case, only_task, open_case, step
 
 AUTO_CONFIRM_SCRIPT = '''<bpmn:scriptTask id="auto_confirm" name="Close as confirmed (no answer)">
       <bpmn:incoming>f_confirm_timeout</bpmn:incoming>
@@ -35,18 +32,14 @@ AUTO_CONFIRM_SERVICE = '''<bpmn:serviceTask id="auto_confirm" name="Close as con
     </bpmn:serviceTask>'''
 
 
-@pytest.fixture
-def fragile_version(app_ctx, tmp_path):
-    processes, forms = tmp_path / "processes", tmp_path / "forms"
-    shutil.copytree(ROOT / "processes", processes)
-    shutil.copytree(ROOT / "forms", forms)
-    diagram = processes / "support_case.bpmn"
-    text = diagram.read_text()
+def _fragile(text: str) -> str:
     assert AUTO_CONFIRM_SCRIPT in text
-    diagram.write_text(text.replace(AUTO_CONFIRM_SCRIPT, AUTO_CONFIRM_SERVICE))
-    version, _ = deploy(*read_directory(processes, forms))
-    yield version
-    deploy(*read_directory(ROOT / "processes", ROOT / "forms"))  # re-activate the real files
+    return text.replace(AUTO_CONFIRM_SCRIPT, AUTO_CONFIRM_SERVICE)
+
+
+@pytest.fixture
+def fragile_version(tmp_path, restore_active_version):
+    return deploy_variant(tmp_path, _fragile)
 
 
 def _consultants_active(active: bool) -> None:
@@ -113,15 +106,8 @@ def test_only_operators_see_or_retry_instances(api, world):
 
 
 @pytest.fixture
-def broken_reopen_version(app_ctx, tmp_path):
-    processes, forms = tmp_path / "processes", tmp_path / "forms"
-    shutil.copytree(ROOT / "processes", processes)
-    shutil.copytree(ROOT / "forms", forms)
-    diagram = processes / "support_case.bpmn"
-    diagram.write_text(diagram.read_text().replace("reopen_count = reopen_count + 1", "reopen_count = 1 / 0"))
-    deploy(*read_directory(processes, forms))
-    yield
-    deploy(*read_directory(ROOT / "processes", ROOT / "forms"))
+def broken_reopen_version(tmp_path, restore_active_version):
+    return deploy_variant(tmp_path, lambda t: t.replace("reopen_count = reopen_count + 1", "reopen_count = 1 / 0"))
 
 
 def test_a_refused_user_step_is_noted_for_operators(api, world, broken_reopen_version):

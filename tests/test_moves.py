@@ -2,26 +2,18 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from sqlalchemy import select
 
 from cases.db import db
-from cases.deploy import current_version, deploy, read_directory
+from cases.deploy import current_version
 from cases.models import ProcessInstance
-from tests.conftest import ROOT
-from tests.helpers import get_case, only_task, open_case, step
+from tests.helpers import deploy_variant, get_case, only_task, open_case, step
 
 
 def _deploy_variant(tmp_path, name, change) -> int:
-    processes, forms = tmp_path / name / "processes", tmp_path / name / "forms"
-    shutil.copytree(ROOT / "processes", processes)
-    shutil.copytree(ROOT / "forms", forms)
-    diagram = processes / "support_case.bpmn"
-    diagram.write_text(change(diagram.read_text()))
-    version, _created = deploy(*read_directory(processes, forms))  # (earlier tests may have made it)
-    return version.id
+    return deploy_variant(tmp_path, change, name).id
 
 
 def _more_reopens(text: str) -> str:
@@ -54,12 +46,6 @@ def cases_at_steps(api, world):
     for element in ("classify", "assign", "resolve"):
         step(api, at_confirm["id"], element)
     return {"classify": at_classify, "assign": at_assign, "waiting": waiting, "confirm": at_confirm}
-
-
-@pytest.fixture
-def restore_active_version(app_ctx):
-    yield
-    deploy(*read_directory(ROOT / "processes", ROOT / "forms"))
 
 
 def _version_of(case_id: int) -> int:
