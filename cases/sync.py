@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from engine.model import Completion, UserTask
 from engine.runtime import ProcessRun
 
-from . import events, projection
+from . import events, projection, wakeup
 from .db import db
 from .models import (
     Case, CaseStatus, InstanceStatus, ProcessInstance, Task, TaskState, Timer, User, utcnow,
@@ -112,6 +112,8 @@ def _synchronise_timers(case: Case, instance: ProcessInstance, run: ProcessRun) 
     next_due = min((due for _element, due in wanted), default=None)
     if not wanted and instance.next_timer_at is None:
         return  # no timer before, none now: nothing to read or write
+    if next_due is not None and (instance.next_timer_at is None or next_due < instance.next_timer_at):
+        wakeup.announce(next_due)
     instance.next_timer_at = next_due
     for row in db.session.scalars(select(Timer).where(Timer.instance_id == instance.id)):
         key = (row.element_id, row.due_at)
