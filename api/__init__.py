@@ -13,6 +13,10 @@ from cases.db import db
 
 from . import auth, config, errors, permissions
 from .resources import auth as auth_resource
+from .resources import notifications as notifications_resource
+from .resources import calendars as calendars_resource
+from .resources import sla_policies as sla_policies_resource
+from .resources import escalations as escalations_resource
 from .resources import audit, cases, health, instances, me, migrations, tasks, users, versions
 
 migrate = Migrate()
@@ -45,6 +49,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api = CaseflowApi(app)
     for module in (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health):
         api.register_blueprint(module.blp)
+    api.register_blueprint(notifications_resource.blp)
+    api.register_blueprint(calendars_resource.blp)
+    api.register_blueprint(sla_policies_resource.blp)
+    api.register_blueprint(escalations_resource.blp)
     # Swagger UI's files come from a Python package: no CDN at run time.
     app.register_blueprint(Blueprint("docs_static", __name__, static_folder=swagger_ui_path,
                                      static_url_path="/api/docs/static"))

@@ -26,7 +26,33 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "PROCESSES_DIR": env.get("PROCESSES_DIR", str(ROOT / "processes")),
         "FORMS_DIR": env.get("FORMS_DIR", str(ROOT / "forms")),
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
-        "TIMER_POLL_SECONDS": float(env.get("TIMER_POLL_SECONDS", "5")),
+        # the scheduler process (api/scheduler.py)
+        "TIMER_POLL_SECONDS": float(env.get("TIMER_POLL_SECONDS", "1")),  # SQLite: new timers seen within
+        "TIMER_MAX_IDLE_SECONDS": float(env.get("TIMER_MAX_IDLE_SECONDS", "60")),  # longest sleep between runs
+        "TIMER_BATCH_SIZE": int(env.get("TIMER_BATCH_SIZE", "100")),
+        "SCHEDULER_STANDBY_RETRY_SECONDS": float(env.get("SCHEDULER_STANDBY_RETRY_SECONDS", "5")),
+        "NOTIFY_POLL_SECONDS": float(env.get("NOTIFY_POLL_SECONDS", "5")),
+        **_mail(env),
+    }
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _mail(env: dict[str, str]) -> dict[str, Any]:
+    """Outbound mail (cases/notifications.py). No SMTP_HOST: delivery is off, mail stays queued."""
+    return {
+        "SMTP_HOST": env.get("SMTP_HOST") or None,
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _flag(env.get("SMTP_STARTTLS")),
+        "SMTP_SSL": _flag(env.get("SMTP_SSL")),
+        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "30")),
+        "MAIL_FROM": env.get("MAIL_FROM", "caseflow <caseflow@localhost>"),
+        "NOTIFY_MAX_ATTEMPTS": int(env.get("NOTIFY_MAX_ATTEMPTS", "8")),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
     }
 
 

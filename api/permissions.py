@@ -20,6 +20,9 @@ CASE_OPENERS = FRONT_LINE | {R.CUSTOMER.value}
 OPERATORS = frozenset({R.ADMIN.value, R.PROCESS_OWNER.value, R.SUPERVISOR.value})
 DEPLOYERS = frozenset({R.ADMIN.value, R.PROCESS_OWNER.value})
 ADMINS = frozenset({R.ADMIN.value})
+SUPERVISORS = frozenset({R.SUPERVISOR.value})
+STAFF = EVERYONE - {R.CUSTOMER.value}
+MAIL_OPERATORS = frozenset({R.ADMIN.value, R.SUPERVISOR.value})
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
@@ -46,6 +49,29 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("users.UserItem", "PATCH"): (ADMINS, "change a user's roles, activity, name, e-mail, password"),
     ("instances.Trouble", "GET"): (OPERATORS, "instances in trouble"),
     ("instances.Retry", "POST"): (OPERATORS, "retry an instance"),
+    ("escalations.EscalationQueue", "GET"): (SUPERVISORS, "the escalation queue: breached and at-risk targets"),
+    ("escalations.SlaClock", "GET"): (EVERYONE, "a case's SLA clock (customers: their organisation's)"),
+    ("escalations.Reassign", "POST"): (SUPERVISORS, "give a case to another staff member"),
+    ("escalations.TakeOver", "POST"): (SUPERVISORS, "take a case over"),
+    ("escalations.Extend", "POST"): (SUPERVISORS, "extend an SLA target, with a reason"),
+    ("escalations.Reapply", "POST"): (SUPERVISORS, "re-apply the active SLA policy to a case"),
+    ("escalations.ChangePriority", "POST"): (SUPERVISORS, "change a case's priority (targets recomputed)"),
+    ("escalations.Comment", "POST"): (SUPERVISORS, "comment on an escalated case"),
+    ("escalations.Acknowledge", "POST"): (SUPERVISORS, "acknowledge a breach"),
+    ("notifications.NotificationCollection", "GET"): (MAIL_OPERATORS, "outbound mail: queued, sent, failed"),
+    ("notifications.NotificationRetry", "POST"): (ADMINS, "queue a failed mail again"),
+    ("calendars.CalendarCollection", "GET"): (STAFF, "list business calendars (built-in and stored)"),
+    ("calendars.CalendarItem", "GET"): (STAFF, "read a business calendar"),
+    ("calendars.CalendarItem", "PUT"): (ADMINS, "create or replace a business calendar"),
+    ("calendars.CalendarItem", "DELETE"): (ADMINS, "delete a stored business calendar"),
+    ("calendars.CalendarDays", "GET"): (STAFF, "preview a calendar's days and working intervals"),
+    ("calendars.CalendarAdd", "GET"): (STAFF, "business time added to an instant"),
+    ("calendars.CalendarBetween", "GET"): (STAFF, "business time between two instants"),
+    ("sla_policies.ActivePolicy", "GET"): (STAFF, "the active SLA policy"),
+    ("sla_policies.PolicyVersions", "GET"): (STAFF, "list SLA policy versions"),
+    ("sla_policies.PolicyVersions", "POST"): (ADMINS, "publish a new SLA policy version"),
+    ("sla_policies.PolicyVersion", "GET"): (STAFF, "read an SLA policy version"),
+    ("sla_policies.PolicyTargets", "GET"): (STAFF, "which SLA rule and targets a case would get"),
 }
 
 

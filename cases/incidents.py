@@ -18,7 +18,7 @@ from .access import require_role
 from .db import db, use_case
 from .errors import Conflict
 from .locking import engine_errors, lock_instance
-from .models import Case, InstanceStatus, ProcessInstance, Role, Task, TaskState, User, utcnow
+from .models import Case, InstanceStatus, ProcessInstance, Role, Task, TaskState, Timer, User, utcnow
 from .runtime import load_run
 from .sync import synchronise
 
@@ -50,8 +50,9 @@ class Trouble:
 def _stuck():
     """Running, but nothing can move it: no open task, no timer, not waiting for a message."""
     open_task = exists().where(and_(Task.instance_id == ProcessInstance.id, Task.state == TaskState.OPEN.value))
+    moving_timer = exists().where(and_(Timer.instance_id == ProcessInstance.id, Timer.alarm.is_(False)))
     return and_(ProcessInstance.status == InstanceStatus.RUNNING.value, ~open_task,
-                ProcessInstance.next_timer_at.is_(None), ~Case.stage.startswith("waiting:"))
+                ~moving_timer, ~Case.stage.startswith("waiting:"))
 
 
 def in_trouble(user: User) -> list[Trouble]:

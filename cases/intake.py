@@ -6,13 +6,13 @@ from typing import Any
 from engine.errors import EngineError
 from engine.serialization import SERIALIZER_VERSION
 
-from . import events
+from . import events, sla
 from .access import FRONT_LINE_ROLES
 from .db import db, use_case
 from .deploy import current_version
 from .errors import Conflict, Forbidden, ValidationFailed
 from .locking import engine_errors
-from .models import Case, Customer, ProcessInstance, User
+from .models import Case, Customer, ProcessInstance, User, utcnow
 from .runtime import start_run
 from .sync import synchronise
 
@@ -62,5 +62,8 @@ def open_case(actor: User, fields: dict[str, Any]) -> Case:
                                process_id=CASE_PROCESS, state="", serializer_version=SERIALIZER_VERSION)
     db.session.add(instance)
     db.session.flush()
+    # the clock starts now, with the priority the intake proposes (the classifier may change it)
+    case.priority = fields.get("priority_hint") or run.data.get("proposed_priority")
+    sla.start(case, utcnow())
     synchronise(case, instance, run, actor)
     return case

@@ -11,10 +11,10 @@ from engine.runtime import Engine, ProcessRun
 from engine.serialization import SERIALIZER_VERSION
 from handlers import REGISTRY
 
-from . import assignment
+from . import assignment, sla
 from .db import db
 from .errors import Conflict
-from .models import Case, ProcessInstance, ProcessVersion, User
+from .models import Case, ProcessInstance, ProcessVersion, User, utcnow
 
 
 def _load_spec_json(content_hash: str) -> str:
@@ -43,6 +43,10 @@ class ServiceContext:
     @property
     def case_id(self) -> int:
         return self.case.id
+
+    def escalate(self, recipients: dict[str, str]) -> list[dict[str, Any]]:
+        """Record the rungs of the SLA ladder that came due (see cases/sla.py)."""
+        return sla.escalate_due(self.case, utcnow(), recipients)
 
 
 def start_run(version: ProcessVersion, process_id: str, data: dict[str, Any], case: Case,

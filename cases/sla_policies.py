@@ -4,22 +4,26 @@ Versions are immutable; the newest stored version is active, and without any sto
 the built-in policy (version 0) applies. A case copies its targets when it opens (see
 cases/sla.py), so publishing a new version never moves a running case's deadlines unless
 someone re-applies the policy to that case.
+
+Administration: ``publish`` (admins; checked by cases/sla_policy_input.py, audited),
+``list_versions``, ``read_version``, ``read_active`` and ``explain`` (which rule a case with a
+given priority, tier and opening instant meets, and its targets) for staff.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
 
-from . import calendars
-from .business_time import is_working
-from .db import db
-from .models import SlaPolicyVersion
-
-KINDS = ("first_response", "next_update", "resolution")
-ANY = "*"
+from . import audit, calendars, sla_policy_input
+from .access import require_role
+from .business_time import add, is_working
+from .db import db, use_case
+from .errors import NotFound, ValidationFailed
+from .models import STAFF_ROLES, Role, SlaPolicyVersion, User, utcnow
+from .sla_policy_input import ANY, KINDS
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,13 @@ class Policy:
     comment: str | None = field(default=None, compare=False)
 
     def rule_for(self, priority: str | None, tier: str | None) -> dict[str, Any] | None:
-        """The most specific rule: exact priority and tier, then one wildcard, then both."""
+        """The most specific rule: exact tier and priority, then the tier's rule for any priority (a
+        contract's promises come first), then the priority's rule for any tier, then the catch-all."""
         best, best_score = None, -1
         for rule in self.rules:
             if rule.get("priority", ANY) not in (ANY, priority) or rule.get("tier", ANY) not in (ANY, tier):
                 continue
-            score = (rule.get("priority", ANY) != ANY) * 2 + (rule.get("tier", ANY) != ANY)
+            score = (rule.get("tier", ANY) != ANY) * 2 + (rule.get("priority", ANY) != ANY)
             if score > best_score:
                 best, best_score = rule, score
         return best
@@ -104,3 +109,114 @@ def version(number: int) -> Policy | None:
         return BUILTIN
     row = db.session.get(SlaPolicyVersion, number)
     return None if row is None else from_row(row)
+
+
+# --- administration -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionView:
+    policy: Policy
+    active: bool
+    builtin: bool
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetView:
+    kind: str
+    minutes: int
+    calendar: str
+    off_hours: bool  # the rule's off-hours value applies
+    due_at: datetime  # if the clock ran from the opening without a pause
+    due_at_local: datetime
+
+
+@dataclass(frozen=True)
+class Explanation:
+    version: int
+    priority: str | None
+    tier: str | None
+    opened_at: datetime
+    office_calendar: str | None
+    office_hours: bool | None  # None: the policy has no office calendar
+    rule_index: int | None
+    rule: dict[str, Any] | None
+    targets: list[TargetView]
+
+
+def _require_staff(actor: User) -> None:
+    require_role(actor, *sorted(STAFF_ROLES))
+
+
+def _newest_id() -> int:
+    return db.session.scalar(select(SlaPolicyVersion.id).order_by(SlaPolicyVersion.id.desc()).limit(1)) or 0
+
+
+def _with_author():
+    return (select(SlaPolicyVersion, User.username)
+            .outerjoin(User, User.id == SlaPolicyVersion.created_by_id))
+
+
+def _view(row: SlaPolicyVersion, author: str | None, newest: int) -> VersionView:
+    return VersionView(from_row(row), row.id == newest, False, row.created_at, author)
+
+
+@use_case
+def publish(actor: User, fields: dict[str, Any]) -> VersionView:
+    """A new version, active at once; cases already open keep their targets."""
+    require_role(actor, Role.ADMIN.value)
+    values = sla_policy_input.check(fields)
+    row = SlaPolicyVersion(**values, created_at=utcnow(), created_by_id=actor.id)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor, "sla_policy_published", row.id, calendar=row.calendar,
+                 office_calendar=row.office_calendar, rules=len(row.rules), comment=row.comment)
+    return VersionView(from_row(row), True, False, row.created_at, actor.username)
+
+
+def list_versions(actor: User) -> list[VersionView]:
+    """Every version, the newest (active) first, the built-in version 0 last."""
+    _require_staff(actor)
+    rows = db.session.execute(_with_author().order_by(SlaPolicyVersion.id.desc())).all()
+    newest = rows[0][0].id if rows else 0
+    return [_view(row, author, newest) for row, author in rows] + [VersionView(BUILTIN, not rows, True)]
+
+
+def read_version(actor: User, number: int) -> VersionView:
+    _require_staff(actor)
+    newest = _newest_id()
+    if number == 0:
+        return VersionView(BUILTIN, newest == 0, True)
+    found = db.session.execute(_with_author().where(SlaPolicyVersion.id == number)).first()
+    if found is None:
+        raise NotFound(f"SLA policy version {number} not found", resource="sla_policy_version", id=number)
+    return _view(*found, newest)
+
+
+def read_active(actor: User) -> VersionView:
+    _require_staff(actor)
+    return read_version(actor, _newest_id())
+
+
+def explain(actor: User, priority: str | None, tier: str | None, opened_at: datetime,
+            number: int | None = None) -> Explanation:
+    """Which rule of the active version (or of version ``number``) a case meets, and its targets."""
+    if problems := calendars.instant_problems(opened_at=opened_at):
+        raise ValidationFailed("the request is not valid", problems)
+    policy = (read_active(actor) if number is None else read_version(actor, number)).policy
+    rule = policy.rule_for(priority, tier)
+    office_hours = None
+    if policy.office_calendar:
+        office_hours = is_working(calendars.get(policy.office_calendar), opened_at)
+    off_kinds = set((rule or {}).get("off_hours") or ()) if office_hours is False else set()
+    targets = []
+    for spec in policy.targets_for(priority, tier, opened_at):
+        calendar = calendars.get(spec.calendar)
+        due = add(calendar, opened_at, timedelta(minutes=spec.minutes))
+        targets.append(TargetView(spec.kind, spec.minutes, spec.calendar, spec.kind in off_kinds, due,
+                                  due.astimezone(calendar.tz)))
+    index = next((i for i, r in enumerate(policy.rules) if r is rule), None)
+    return Explanation(policy.version, priority, tier, opened_at.astimezone(timezone.utc), policy.office_calendar,
+                       office_hours, index, rule, targets)

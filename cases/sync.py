@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from engine.model import Completion, UserTask
 from engine.runtime import ProcessRun
 
-from . import events, projection, wakeup
+from . import events, projection, sla, wakeup
 from .db import db
 from .models import (
     Case, CaseStatus, InstanceStatus, ProcessInstance, Task, TaskState, Timer, User, utcnow,
@@ -29,6 +29,8 @@ def apply_completion(case: Case, completion: Completion, actor: User | None) -> 
     if changes:
         events.record(case, "case_updated", actor, public=False, changes=changes,
                       by_task=completion.task.element_id)
+    if "priority" in changes:
+        sla.recompute(case, actor, "priority_changed", utcnow())
 
 
 def _stage(run: ProcessRun, open_tasks: list[UserTask]) -> str:
@@ -85,9 +87,13 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
         events.record(case, "task_created", actor, public=user_task.lane == CUSTOMER_LANE,
                       task_id=row.id, element=row.element_id, name=row.name, lane=row.lane,
                       assignee=assignee.username if assignee else None)
-    _synchronise_timers(case, instance, run)
     old_stage = case.stage
     case.stage = _stage(run, ready)
+    clock = sla.clock_input(case.stage, [t.properties for t in ready], run.completed)
+    alarm = sla.follow(case, clock, actor, now)
+    if not run.completed:
+        run.set_alarm(sla.ALARM_VARIABLE, alarm)
+    _synchronise_timers(case, instance, run)
     case.reopen_count = int(run.data.get("reopen_count", case.reopen_count) or 0)
     if case.stage != old_stage:
         events.record(case, "stage_changed", actor, public=True, old=old_stage, new=case.stage)
@@ -108,7 +114,9 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
 
 def _synchronise_timers(case: Case, instance: ProcessInstance, run: ProcessRun) -> None:
     """The timer rows of the instance are exactly the engine's waiting timers."""
-    wanted = {(w.element_id, w.due_at) for w in run.waiting() if w.kind == "timer" and w.due_at}
+    timers = [w for w in run.waiting() if w.kind == "timer" and w.due_at and w.due_at < sla.NEVER]
+    wanted = {(w.element_id, w.due_at) for w in timers}
+    alarms = {w.element_id for w in timers if w.expression == sla.ALARM_VARIABLE}
     next_due = min((due for _element, due in wanted), default=None)
     if not wanted and instance.next_timer_at is None:
         return  # no timer before, none now: nothing to read or write
@@ -122,4 +130,5 @@ def _synchronise_timers(case: Case, instance: ProcessInstance, run: ProcessRun) 
         else:
             db.session.delete(row)
     for element_id, due_at in wanted:
-        db.session.add(Timer(instance_id=instance.id, case_id=case.id, element_id=element_id, due_at=due_at))
+        db.session.add(Timer(instance_id=instance.id, case_id=case.id, element_id=element_id, due_at=due_at,
+                             alarm=element_id in alarms))

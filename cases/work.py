@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.errors import EngineError
 
-from . import events, forms, incidents
+from . import events, forms, incidents, sla
 from .access import FRONT_LINE_ROLES, visible_case, visible_task
 from .db import db, use_case
 from .errors import Conflict, Forbidden, PreconditionRequired, ProcessFailure
@@ -119,6 +119,8 @@ def complete(user: User, task_id: str, version: int | None, data: Any) -> Comple
         task.assignee, task.assignee_id = user, user.id
     events.record(case, "task_completed", user, public=task.lane == CUSTOMER_LANE, task_id=task.id,
                   element=task.element_id, name=task.name, data=data)
+    if user.is_staff and task.lane != CUSTOMER_LANE:
+        sla.responded(case, user, now)
     apply_completion(case, completion, user)
     open_tasks = synchronise(case, instance, run, user)
     visible = [t for t in open_tasks if user.is_staff or t.lane == CUSTOMER_LANE]

@@ -30,6 +30,7 @@ class WaitingEvent:
     name: str
     element_id: str
     due_at: datetime | None = None
+    expression: str | None = None  # a timer's expression as written in the diagram
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition, TimeDateEventDefinition,
+)
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -86,8 +89,9 @@ class ProcessRun:
             details = task.task_spec.event_definition.details(task)
             kind = _EVENT_KINDS.get(details.event_type, details.event_type)
             due = datetime.fromisoformat(details.value) if kind == "timer" and details.value else None
+            expression = getattr(task.task_spec.event_definition, "expression", None)
             events.append(WaitingEvent(kind=kind, name=details.name, element_id=task.task_spec.bpmn_id,
-                                       due_at=due))
+                                       due_at=due, expression=expression.strip() if expression else None))
         return events
 
     def dump(self) -> str:
@@ -118,6 +122,29 @@ class ProcessRun:
     def fire_due_timers(self) -> None:
         self._guard(self._wf.refresh_timers)
         self.run()
+
+    def set_alarm(self, variable: str, due: datetime) -> None:
+        """Move every timer whose expression is the bare name ``variable`` to ``due``.
+
+        For due times the application computes (business-calendar arithmetic) and changes while
+        the timer waits: the engine fixes a timer's due time when it starts waiting, so the new
+        value is written into the waiting timers and into the variable of the ready and waiting
+        tasks (which timers armed later read). A cycle timer keeps firing while its task is open,
+        each time at the ``due`` set after its previous firing — an alarm clock the application
+        re-sets; date timers fire once.
+        """
+        value = f"R/{due.isoformat()}/PT1H"
+        for task in self._wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            if variable in task.data or task.task_spec.manual:
+                task.data[variable] = value
+        for task in self._wf.event_manager.tasks.values():
+            definition = task.task_spec.event_definition
+            if (getattr(definition, "expression", "") or "").strip() != variable:
+                continue
+            if isinstance(definition, CycleTimerEventDefinition):
+                task._set_internal_data(event_value={"cycles": -1, "next": due.isoformat(), "duration": 3600.0})
+            elif isinstance(definition, TimeDateEventDefinition):
+                task._set_internal_data(event_value=due.isoformat())
 
     # -- helpers ---------------------------------------------------------------------------
     def _ready_task(self, task_id: str):

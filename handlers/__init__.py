@@ -22,4 +22,4 @@ def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
-from . import assignment  # noqa: E402,F401  (registers its operations)
+from . import assignment, sla  # noqa: E402,F401  (register their operations)

@@ -50,6 +50,22 @@ class RoundRobin:
         return next(self._cycles[role])
 
 
+class Escalations:
+    """A tiny real ``sla_escalate`` handler: records the recipients the diagram names."""
+
+    def __init__(self):
+        self.calls: list[dict[str, str]] = []
+
+    def __call__(self, ctx, **recipients):
+        self.calls.append(recipients)
+        return []
+
+
+def process_handlers(**overrides: Any) -> dict[str, Any]:
+    """The operations the real processes call, with real little implementations."""
+    return {"round_robin_user": RoundRobin(), "sla_escalate": Escalations(), **overrides}
+
+
 class CaseDriver:
     """Drives one instance of the real process.
 
@@ -59,8 +75,8 @@ class CaseDriver:
     """
 
     def __init__(self, handlers: dict | None = None, data: dict | None = None, context: Any = None):
-        self.round_robin = RoundRobin()
-        self.handlers = handlers if handlers is not None else {"round_robin_user": self.round_robin}
+        self.handlers = process_handlers(**(handlers or {}))
+        self.round_robin = self.handlers["round_robin_user"]
         self.context = context
         self.store: dict[str, str] = {}
         self.loader_calls: list[str] = []

@@ -9,7 +9,7 @@ from engine.errors import DefinitionError, Problem, ProcessError
 from engine.model import BuiltVersion
 from engine.runtime import Engine
 from engine.sandbox import Sandbox
-from tests.engine.conftest import PROCESS_FILES, RoundRobin, start_data
+from tests.engine.conftest import PROCESS_FILES, process_handlers, start_data
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
@@ -69,7 +69,7 @@ def user_task(task_id: str) -> str:
 
 @pytest.fixture
 def engine() -> Engine:
-    return Engine({"round_robin_user": RoundRobin()})
+    return Engine(process_handlers())
 
 
 def problems_of(engine: Engine, files: dict[str, bytes]) -> list[Problem]:
@@ -132,9 +132,11 @@ def test_real_processes_build_cleanly(engine: Engine):
     assert "support_case" in json.loads(built.spec_json)
 
 
-def test_real_processes_need_the_round_robin_handler():
+def test_real_processes_need_their_handlers():
     problems = problems_of(Engine({}), PROCESS_FILES)
-    assert [(p.element, "round_robin_user" in p.message) for p in problems] == [("suggest_owner", True)]
+    assert sorted((p.element, p.message.split("'")[1]) for p in problems) == [
+        ("assign_escalate", "sla_escalate"), ("classify_escalate", "sla_escalate"),
+        ("resolve_escalate", "sla_escalate"), ("suggest_owner", "round_robin_user")]
 
 
 def test_built_spec_starts_instances(engine: Engine):

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from engine.runtime import Engine
-from tests.engine.conftest import PROCESS_FILES
+from tests.engine.conftest import PROCESS_FILES, process_handlers
 
 
 def _problems(files: dict[str, bytes]):
-    return Engine({"round_robin_user": lambda ctx, role: "x"}).build(files).problems
+    return Engine(process_handlers()).build(files).problems
 
 
 def _real_files() -> dict[str, bytes]:

@@ -1,0 +1,141 @@
+"""The SLA policy: its versions, publishing a new one (admins), and which targets a case would get."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask.views import MethodView
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from api.auth import current_user
+from api.pagination import MAX_ID
+from api.parsing import Blueprint
+from api.responses import dumped
+from cases import calendars, sla_policies
+from cases.models import PRIORITIES, TIERS
+
+blp = Blueprint("sla_policies", __name__, url_prefix="/api/v1/sla-policy",
+                description="SLA policy versions: targets per priority and customer tier")
+
+_MINUTES = {"description": "business minutes on the rule's calendar"}
+
+
+class RuleSchema(Schema):
+    priority = fields.String(metadata={"description": f"{', '.join(PRIORITIES)} or * (default *)"})
+    tier = fields.String(metadata={"description": f"{', '.join(TIERS)} or * (default *)"})
+    calendar = fields.String(allow_none=True, dump_default=None, metadata={
+        "description": "null: the policy's calendar"})
+    first_response = fields.Integer(strict=True, metadata=_MINUTES)
+    next_update = fields.Integer(strict=True, allow_none=True, dump_default=None, metadata=_MINUTES)
+    resolution = fields.Integer(strict=True, metadata=_MINUTES)
+    off_hours = fields.Dict(keys=fields.String(), values=fields.Integer(strict=True), allow_none=True,
+                            dump_default=None, metadata={
+                                "description": "minutes replacing the regular ones for a case opened outside the "
+                                               "office calendar's working time, e.g. {\"first_response\": 60}"})
+
+
+class PolicyBodySchema(Schema):
+    calendar = fields.String(required=True, metadata={"description": "calendar of the rules that name none"})
+    office_calendar = fields.String(allow_none=True, metadata={
+        "description": "whose working time are office hours (for off_hours); null: no off-hours rule"})
+    warning_percent = fields.Integer(strict=True, metadata={
+        "description": "warn the owner at this share of a target (1-99, default 75)"})
+    manager_after_minutes = fields.Integer(strict=True, metadata={
+        "description": "escalate to the manager this long after a breach (default 120)"})
+    comment = fields.String(allow_none=True)
+    rules = fields.List(fields.Nested(RuleSchema), required=True, metadata={
+        "description": "the most specific rule applies: exact priority and tier, then priority, then tier"})
+
+
+class PolicyVersionSchema(Schema):
+    version = fields.Integer(attribute="policy.version", metadata={"description": "0: the built-in policy"})
+    active = fields.Boolean()
+    builtin = fields.Boolean()
+    calendar = fields.String(attribute="policy.calendar")
+    office_calendar = fields.String(attribute="policy.office_calendar", allow_none=True)
+    warning_percent = fields.Integer(attribute="policy.warning_percent")
+    manager_after_minutes = fields.Integer(attribute="policy.manager_after_minutes")
+    comment = fields.String(attribute="policy.comment", allow_none=True)
+    rules = fields.List(fields.Nested(RuleSchema), attribute="policy.rules")
+    created_at = fields.DateTime(allow_none=True)
+    created_by = fields.String(allow_none=True)
+
+
+VERSION = PolicyVersionSchema()
+
+
+class ExplainArgs(Schema):
+    priority = fields.String(validate=validate.OneOf(PRIORITIES), metadata={
+        "description": "left out: a case not classified yet"})
+    tier = fields.String(validate=validate.OneOf(TIERS))
+    opened_at = fields.AwareDateTime(metadata={"description": "default: now (encode '+' as %2B)"})
+    version = fields.Integer(validate=validate.Range(min=0, max=MAX_ID), metadata={
+        "description": "default: the active version"})
+
+    @validates_schema
+    def _check(self, data, **kwargs):
+        if problems := calendars.instant_problems(**{k: data[k] for k in ("opened_at",) if k in data}):
+            raise ValidationError({p["field"]: [p["message"]] for p in problems})
+
+
+class TargetSchema(Schema):
+    kind = fields.String()
+    minutes = fields.Integer()
+    calendar = fields.String()
+    off_hours = fields.Boolean(metadata={"description": "the rule's off-hours value applies"})
+    due_at = fields.DateTime(metadata={"description": "UTC, if the clock ran from opened_at without a pause"})
+    due_at_local = fields.DateTime()
+
+
+class ExplanationSchema(Schema):
+    version = fields.Integer()
+    priority = fields.String(allow_none=True)
+    tier = fields.String(allow_none=True)
+    opened_at = fields.DateTime()
+    office_calendar = fields.String(allow_none=True)
+    office_hours = fields.Boolean(allow_none=True, metadata={
+        "description": "opened_at lies in the office calendar's working time (null: no office calendar)"})
+    rule_index = fields.Integer(allow_none=True)
+    rule = fields.Nested(RuleSchema, allow_none=True)
+    targets = fields.List(fields.Nested(TargetSchema))
+
+
+@blp.route("")
+class ActivePolicy(MethodView):
+    @blp.response(200, PolicyVersionSchema)
+    def get(self):
+        """The active version: the newest published one, else the built-in one (version 0)."""
+        return sla_policies.read_active(current_user())
+
+
+@blp.route("/versions")
+class PolicyVersions(MethodView):
+    @blp.response(200, PolicyVersionSchema(many=True))
+    def get(self):
+        """Every version, the newest (active) first; the built-in version 0 last."""
+        return sla_policies.list_versions(current_user())
+
+    @blp.arguments(PolicyBodySchema)
+    @blp.response(201, PolicyVersionSchema)
+    def post(self, body):
+        """Publish a new version; it applies to cases opened from now on. Every priority x tier (and a case
+        without a priority yet) must meet a rule; calendars must exist."""
+        return dumped(VERSION, sla_policies.publish(current_user(), body), 201)
+
+
+@blp.route("/versions/<int(max=2147483647):version_id>")
+class PolicyVersion(MethodView):
+    @blp.response(200, PolicyVersionSchema)
+    def get(self, version_id):
+        """One version (0: the built-in one)."""
+        return sla_policies.read_version(current_user(), version_id)
+
+
+@blp.route("/targets")
+class PolicyTargets(MethodView):
+    @blp.arguments(ExplainArgs, location="query")
+    @blp.response(200, ExplanationSchema)
+    def get(self, args):
+        """Which rule a case with this priority and tier, opened at 'opened_at', meets, and its targets."""
+        opened_at = args.get("opened_at") or datetime.now(timezone.utc)
+        return sla_policies.explain(current_user(), args.get("priority"), args.get("tier"), opened_at,
+                                    args.get("version"))

@@ -1,0 +1,66 @@
+"""The texts of outbound mail, in one place: plain text, Chinese (zh-CN) first, then English.
+
+Each kind has a subject and a body written with ``str.format`` fields; ``render`` fills them
+from a dict of values (values are inserted as they are, never interpreted as templates).
+Customer mail (acknowledgement, request for information, resolution, survey link) is added
+here as more kinds.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+_FOOTER = "\n--\ncaseflow（此邮件由系统自动发送 / sent automatically）\n"
+
+_CASE_LINES = (
+    "客户：{customer}　优先级：{priority}　负责人：{owner}\n"
+    "查看工单：{link}\n"
+)
+_CASE_LINES_EN = (
+    "Customer: {customer}   Priority: {priority}   Owner: {owner}\n"
+    "Open the case: {link}\n"
+)
+
+#: kind -> (subject, body)
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "sla_warning": (
+        "[{case_number}] SLA 预警：{target_zh}即将到期 / SLA warning: {target_en} due soon",
+        "工单 {case_number}「{title}」的{target_zh}即将到期。\n"
+        "到期时间：{due_local}\n" + _CASE_LINES +
+        "\n"
+        "Case {case_number} \"{title}\": the {target_en} deadline is approaching.\n"
+        "Due: {due_local}\n" + _CASE_LINES_EN + _FOOTER,
+    ),
+    "sla_breach": (
+        "[{case_number}] SLA 超时：{target_zh}已超时 / SLA breached: {target_en} overdue",
+        "工单 {case_number}「{title}」的{target_zh}已超过期限，请主管跟进。\n"
+        "到期时间：{due_local}\n" + _CASE_LINES +
+        "\n"
+        "Case {case_number} \"{title}\": the {target_en} deadline has passed; a supervisor should act.\n"
+        "Was due: {due_local}\n" + _CASE_LINES_EN + _FOOTER,
+    ),
+    "sla_manager": (
+        "[{case_number}] SLA 升级：{target_zh}超时未处理 / SLA escalation: {target_en} still overdue",
+        "工单 {case_number}「{title}」的{target_zh}超时后仍未处理，现升级至经理。\n"
+        "到期时间：{due_local}\n" + _CASE_LINES +
+        "\n"
+        "Case {case_number} \"{title}\": the {target_en} is still overdue after the breach and is "
+        "escalated to management.\n"
+        "Was due: {due_local}\n" + _CASE_LINES_EN + _FOOTER,
+    ),
+}
+
+#: SLA target kinds as the texts name them: kind -> (zh, en)
+TARGET_NAMES: dict[str, tuple[str, str]] = {
+    "first_response": ("首次响应", "first response"),
+    "next_update": ("下次更新", "next update"),
+    "resolution": ("解决时限", "resolution"),
+}
+
+
+def render(kind: str, values: dict[str, Any]) -> tuple[str, str]:
+    """The subject and body of a ``kind`` of mail; ``values`` must name every field it uses."""
+    try:
+        subject, body = TEMPLATES[kind]
+    except KeyError:
+        raise ValueError(f"no mail template for {kind!r}") from None
+    return subject.format_map(values), body.format_map(values)
