@@ -23,6 +23,7 @@ USERS = [
     ("bizmanager", "赵敏 (business manager)", ["business_manager"], None),
     ("techlead", "陈工 (technical lead)", ["technical_lead"], None),
     ("supervisor", "周主管 (supervisor)", ["supervisor"], None),
+    ("manager", "吴经理 (customer service manager)", ["manager"], None),
     ("complaints", "孙洁 (complaint officer)", ["complaint_officer"], None),
     ("owner", "Process Owner", ["process_owner"], None),
     ("admin", "Administrator", ["admin"], None),

@@ -29,6 +29,7 @@ from email.utils import parseaddr
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select
 
 from . import audit, mail_templates, mailer
@@ -60,9 +61,7 @@ _said_disabled = False
 def app_settings() -> MailSettings:
     """The mail settings of the application this code runs in (its configuration, never the
     request: the database session is bound to the same application)."""
-    import flask
-
-    return MailSettings.from_config(flask.current_app.config)
+    return MailSettings.from_config(current_app.config)
 
 
 # -- writing ---------------------------------------------------------------------------------
