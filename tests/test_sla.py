@@ -333,5 +333,12 @@ def test_bad_supervisor_input_is_named_and_changes_nothing(api, acme):
 def test_customers_read_only_their_own_clock(api, world):
     case = open_case(api, customer_id=world.customers["ACME"].id)
     assert api.get(f"/api/v1/cases/{case['id']}/sla", "acme_user").status_code == 200
+    # the case's detail carries the same clock, for staff and for the customer
+    for user in ("agent1", "acme_user"):
+        detail = get_case(api, case["id"], user)["sla"]
+        assert [t["kind"] for t in detail["targets"]] == ["first_response", "resolution"]
+        same = clock(api, case["id"], user)
+        assert [(t["kind"], t["due_at"], t["status"]) for t in detail["targets"]] == \
+            [(t["kind"], t["due_at"], t["status"]) for t in same["targets"]]
     assert api.get(f"/api/v1/cases/{case['id']}/sla", "other_user").status_code == 404
     assert api.get("/api/v1/escalations", "acme_user").status_code == 403

@@ -7,6 +7,8 @@ from api.pagination import PageArgs, id_field, page_schema
 from api.schemas import CustomerSchema, TaskRefSchema, username_of
 from cases.models import CATEGORIES, CHANNELS, PRIORITIES, CaseStatus
 
+from .sla_schemas import SlaClockSchema
+
 
 class CaseCreateSchema(Schema):
     customer_id = id_field(load_default=None, allow_none=True, metadata={
@@ -84,11 +86,13 @@ class CaseDetailSchema(CaseSchema):
     tasks = fields.List(fields.Nested(TaskRefSchema), metadata={"description": "Open tasks"})
     history = fields.List(fields.Nested(EventSchema))
     process_version = fields.String()
+    sla = fields.Nested(SlaClockSchema, metadata={"description": "The SLA clock (docs/sla.md)"})
 
 
 class CustomerCaseDetailSchema(CustomerCaseSchema):
     tasks = fields.List(fields.Nested(TaskRefSchema))
     history = fields.List(fields.Nested(CustomerEventSchema))
+    sla = fields.Nested(SlaClockSchema, metadata={"description": "The promises made on the case"})
 
 
 class CaseListArgs(PageArgs):

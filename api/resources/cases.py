@@ -8,7 +8,7 @@ from api.parsing import Blueprint
 
 from api.auth import current_user
 from api.responses import Overlay, dumped
-from cases import intake, queries, work
+from cases import intake, queries, sla, work
 from cases.errors import ValidationFailed
 
 from .case_schemas import (
@@ -28,7 +28,7 @@ def _detail(case_id: int, status: int = 200):
     view = queries.case_view(current_user(), case_id)
     schema = STAFF_DETAIL if view.internal else CUSTOMER_DETAIL
     return dumped(schema, Overlay(view.case, tasks=view.tasks, history=view.history,
-                                  process_version=view.process_version), status)
+                                  process_version=view.process_version, sla=sla.view(view.case)), status)
 
 
 @blp.route("")
