@@ -17,6 +17,10 @@ from .resources import notifications as notifications_resource
 from .resources import calendars as calendars_resource
 from .resources import sla_policies as sla_policies_resource
 from .resources import escalations as escalations_resource
+from .resources import channels as channels_resource
+from .resources import kpis as kpis_resource
+from .resources import attachments as attachments_resource
+from .resources import knowledge as knowledge_resource
 from .resources import audit, cases, health, instances, me, migrations, tasks, users, versions
 
 migrate = Migrate()
@@ -53,6 +57,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(calendars_resource.blp)
     api.register_blueprint(sla_policies_resource.blp)
     api.register_blueprint(escalations_resource.blp)
+    api.register_blueprint(channels_resource.blp)
+    api.register_blueprint(kpis_resource.blp)
+    api.register_blueprint(attachments_resource.blp)
+    api.register_blueprint(knowledge_resource.blp)
     # Swagger UI's files come from a Python package: no CDN at run time.
     app.register_blueprint(Blueprint("docs_static", __name__, static_folder=swagger_ui_path,
                                      static_url_path="/api/docs/static"))

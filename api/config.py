@@ -32,7 +32,36 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "TIMER_BATCH_SIZE": int(env.get("TIMER_BATCH_SIZE", "100")),
         "SCHEDULER_STANDBY_RETRY_SECONDS": float(env.get("SCHEDULER_STANDBY_RETRY_SECONDS", "5")),
         "NOTIFY_POLL_SECONDS": float(env.get("NOTIFY_POLL_SECONDS", "5")),
+        # the chat webhook (api/resources/channels.py): unset secret = the webhook refuses everything
+        "CHAT_WEBHOOK_SECRET": env.get("CHAT_WEBHOOK_SECRET") or None,
+        "CHAT_WEBHOOK_MAX_SKEW_SECONDS": int(env.get("CHAT_WEBHOOK_MAX_SKEW_SECONDS", "300")),
+        # the inbound mail process (api/mail_listener.py)
+        "MAIL_LISTEN_HOST": env.get("MAIL_LISTEN_HOST", "127.0.0.1"),
+        "MAIL_LISTEN_PORT": int(env.get("MAIL_LISTEN_PORT", "2525")),
+        "MAIL_INBOUND_ADDRESSES": env.get("MAIL_INBOUND_ADDRESSES", ""),  # empty: any recipient
+        "MAIL_MAX_BYTES": int(env.get("MAIL_MAX_BYTES", str(25 * 1024 * 1024))),
         **_mail(env),
+        **_attachments(env),
+        **_hq(env),
+    }
+
+
+def _hq(env: dict[str, str]) -> dict[str, Any]:
+    """Bug reports to the HQ product team (cases/hq.py). No URL: reports are recorded only."""
+    return {
+        "HQ_WEBHOOK_URL": env.get("HQ_WEBHOOK_URL") or None,
+        "HQ_WEBHOOK_TIMEOUT": float(env.get("HQ_WEBHOOK_TIMEOUT", "10")),
+        "HQ_WEBHOOK_MAX_ATTEMPTS": int(env.get("HQ_WEBHOOK_MAX_ATTEMPTS", "8")),
+    }
+
+
+def _attachments(env: dict[str, str]) -> dict[str, Any]:
+    """Attachments (cases/attachments.py, cases/storage.py)."""
+    return {
+        "ATTACHMENT_STORAGE": env.get("ATTACHMENT_STORAGE", "filesystem"),
+        "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR", str(ROOT / "instance" / "attachments")),
+        "ATTACHMENT_MAX_BYTES": int(env.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
+        "ATTACHMENT_MAX_PER_CASE": int(env.get("ATTACHMENT_MAX_PER_CASE", "100")),
     }
 
 
@@ -69,7 +98,11 @@ DEFAULTS: dict[str, Any] = {
                                "Get a token from POST /api/v1/auth/token and send it as "
                                "'Authorization: Bearer TOKEN'. Errors are application/problem+json."},
         "security": [{"bearerAuth": []}],
-        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "components": {"securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer"},
+            # chat platforms: HMAC-SHA256 of "<X-Caseflow-Timestamp>.<raw body>" (docs/channels.md)
+            "webhookSignature": {"type": "apiKey", "in": "header", "name": "X-Caseflow-Signature"},
+        }},
     },
     "JSON_SORT_KEYS": False,
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies; attachments will have their own limit

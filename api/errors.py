@@ -20,7 +20,7 @@ PROBLEM_BASE = "https://caseflow.example/problems/"
 _STATUS = {
     domain.NotFound: 404, domain.Forbidden: 403, domain.Unauthenticated: 401, domain.Conflict: 409,
     domain.PreconditionRequired: 428, domain.ValidationFailed: 422, domain.ProcessFailure: 422,
-    domain.InvalidDefinition: 422, domain.TooManyAttempts: 429,
+    domain.InvalidDefinition: 422, domain.TooManyAttempts: 429, domain.TooLarge: 413,
 }
 
 
@@ -51,6 +51,7 @@ class ProblemSchema(ma.Schema):
     lane = ma.fields.String(metadata={"description": "forbidden: the lane (role) the task needs"})
     retry_after = ma.fields.Integer(metadata={"description": "too_many_attempts: seconds to wait"})
     required_roles = ma.fields.List(ma.fields.String(), metadata={"description": "forbidden: roles that may"})
+    max_bytes = ma.fields.Integer(metadata={"description": "too_large: the size limit in bytes"})
 
 
 def problem(status: int, code: str, title: str, detail: str | None = None,

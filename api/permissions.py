@@ -23,6 +23,8 @@ ADMINS = frozenset({R.ADMIN.value})
 SUPERVISORS = frozenset({R.SUPERVISOR.value})
 STAFF = EVERYONE - {R.CUSTOMER.value}
 MAIL_OPERATORS = frozenset({R.ADMIN.value, R.SUPERVISOR.value})
+KPI_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.PROCESS_OWNER.value, R.ADMIN.value})
+KB_WRITERS = FRONT_LINE  # agents, service consultants, supervisors, admins
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
@@ -58,6 +60,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("escalations.ChangePriority", "POST"): (SUPERVISORS, "change a case's priority (targets recomputed)"),
     ("escalations.Comment", "POST"): (SUPERVISORS, "comment on an escalated case"),
     ("escalations.Acknowledge", "POST"): (SUPERVISORS, "acknowledge a breach"),
+    ("channels.Calls", "POST"): (FRONT_LINE, "log a hotline call (opens or continues a case)"),
+    ("channels.CaseCalls", "GET"): (FRONT_LINE, "the calls logged on a case"),
     ("notifications.NotificationCollection", "GET"): (MAIL_OPERATORS, "outbound mail: queued, sent, failed"),
     ("notifications.NotificationRetry", "POST"): (ADMINS, "queue a failed mail again"),
     ("calendars.CalendarCollection", "GET"): (STAFF, "list business calendars (built-in and stored)"),
@@ -72,6 +76,18 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("sla_policies.PolicyVersions", "POST"): (ADMINS, "publish a new SLA policy version"),
     ("sla_policies.PolicyVersion", "GET"): (STAFF, "read an SLA policy version"),
     ("sla_policies.PolicyTargets", "GET"): (STAFF, "which SLA rule and targets a case would get"),
+    ("kpis.Kpis", "GET"): (KPI_READERS, "service KPIs over a period, in total and per group"),
+    ("kpis.KpisCsv", "GET"): (KPI_READERS, "the same KPIs as a CSV file"),
+    ("attachments.CaseAttachments", "GET"): (EVERYONE, "a case's attachments (customers: public ones of their cases)"),
+    ("attachments.CaseAttachments", "POST"): (EVERYONE, "attach a file to a case or its task (whoever may see it)"),
+    ("attachments.AttachmentItem", "GET"): (EVERYONE, "download an attachment (customers: public ones of their cases)"),
+    ("knowledge.ArticleCollection", "GET"): (EVERYONE, "knowledge-base articles (customers: published articles)"),
+    ("knowledge.ArticleCollection", "POST"): (KB_WRITERS, "write an article or a canned answer"),
+    ("knowledge.ArticleItem", "GET"): (EVERYONE, "read an article (customers: published articles)"),
+    ("knowledge.ArticleItem", "PATCH"): (KB_WRITERS, "change an article (If-Match)"),
+    ("knowledge.ArticleItem", "DELETE"): (KB_WRITERS, "delete an article (If-Match)"),
+    ("knowledge.Search", "GET"): (EVERYONE, "search the knowledge base (customers: published articles)"),
+    ("knowledge.Suggest", "GET"): (EVERYONE, "the best published articles for a new case"),
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import accounts, intake, queries, work
+from . import accounts, assignment, demo_history, intake, queries, work
 from .db import db, use_case
 from .models import Customer, Task, TaskState, User
 
@@ -40,7 +40,11 @@ CASES = [
      "A new employee does not know how to export the customer list to Excel.", 2),
     ("beta", "BETA", "email", "Stock report totals mismatch",
      "The stock report and the inventory ledger show different totals for March.", 3),
-    ("agent1", "HUAXIN", "chat", "打印机无法打印发货单", "发货单打印时打印机没有反应。", 4),
+    ("agent1", "HUAXIN", "chat", "发货单数量与订单不一致", "打印出的发货单数量与销售订单不符。", 4),
+    ("agent2", "BETA", "phone", "保存凭证时报错", "保存凭证时提示错误 0x80004005。", 1),  # waits for HQ's fixed version
+    ("huaxin", "HUAXIN", "web", "打印机坏了", "发货室的打印机无法开机。", 1),  # a repair order
+    ("agent1", "HUAXIN", "phone", "Need a new report for sales by region",
+     "Sales managers want a monthly report by region.", 3),  # evaluated, waits for the customer's answer
     ("yuanhang", "YUANHANG", "vip", "Invoice numbering configuration",
      "Please help us change the invoice number format in the configuration.", 6),
 ]
@@ -49,7 +53,8 @@ CASES = [
 def _someone_for(task: Task) -> User:
     if task.lane == "customer":
         return db.session.scalar(select(User).where(User.customer_id == task.case.customer_id))
-    return db.session.scalar(select(User).where(User.username == {"agent": "agent1", "supervisor": "supervisor"}
+    return db.session.scalar(select(User).where(User.username == {"agent": "agent1", "supervisor": "supervisor",
+                                                 "business_manager": "bizmanager", "technical_lead": "techlead"}
                                                 .get(task.lane, "consultant1")))
 
 
@@ -65,10 +70,23 @@ def load(password: str, hash_method: str = "scrypt") -> list[tuple[str, list[str
                              hash_method=hash_method)
     customers = {c.code: c for c in db.session.scalars(select(Customer))}
     users = {u.username: u for u in db.session.scalars(select(User))}
+    # the VIP channel: YUANHANG's service orders go straight to their dedicated consultant
+    assignment.set_dedicated_consultant(customers["YUANHANG"].id, users["consultant2"])
+    demo_history.load(users, customers)  # eight weeks of cases behind the KPIs
     steps = {
         "classify": None, "assign": None,
         "resolve": {"analysis": "Reproduced on a copy of the customer's data.",
-                    "solution": "Applied the configuration fix and verified it.", "outcome": "resolved"},
+                    "solution": "Applied the configuration fix and verified it.", "outcome": "resolved",
+                    "contact_made": True, "service_mode": "remote", "time_spent_minutes": 45,
+                    "actions": "Connected remotely, corrected the setting, checked with the user."},
+        "retrain_user": {"training_content": "Exporting the customer list to Excel", "trainees": "the new sales assistant",
+                         "duration_minutes": 20, "training_mode": "remote"},
+        "answer_consultation": {"answer": "Reports > Export, then choose Excel.", "answer_channel": "phone"},
+        "contact_requester": {"contacted_at": "2030-01-02T10:00:00+08:00", "contact_channel": "phone",
+                              "requirement_summary": "A monthly sales report by region"},
+        "assess_requirement": {"already_supported": False, "workaround_possible": False,
+                               "customer_agrees_secondary_development": True, "feasible": True,
+                               "meets_customer_date": True, "person_days": 8, "expected_acceptance": "likely"},
         "confirm": {"confirmed": True, "confirmation_comment": "Works now, thank you."},
         "callback": {"reached": True, "callback_channel": "phone", "satisfaction": 5,
                      "feedback": "Quick and friendly."},

@@ -41,6 +41,12 @@ class TooManyAttempts(DomainError):
         self.retry_after = retry_after
 
 
+class TooLarge(DomainError):
+    """Content over a size limit (``max_bytes`` names it)."""
+
+    code = "too_large"
+
+
 class PreconditionRequired(DomainError):
     code = "version_required"
 

@@ -35,7 +35,26 @@ def prefill(version_id: int, form: str, data: dict[str, Any]) -> dict[str, Any]:
     return {name: data[name] for name in fields if name in data}
 
 
-def _path(error) -> str:
+@functools.lru_cache(maxsize=256)
+def _form_names(version_id: int) -> frozenset[str]:
+    forms = db.session.scalar(select(ProcessVersion.forms).where(ProcessVersion.id == version_id))
+    return frozenset(forms or ())
+
+
+def message_form(name: str) -> str:
+    """The form a message's payload must match, when the version has one (``<name>.message.schema.json``)."""
+    return f"{name}.message.schema.json"
+
+
+def validate_message(version_id: int, name: str, payload: Any) -> None:
+    """Raise ValidationFailed (fields ``payload.<name>``) if the version has a form for the message
+    ``name`` and ``payload`` does not match it; messages without a form take any payload."""
+    form = message_form(name)
+    if form in _form_names(version_id):
+        validate(version_id, form, payload, prefix="payload")
+
+
+def _path(error, prefix: str = "data") -> str:
     parts = [str(p) for p in error.absolute_path]
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else ""
@@ -43,18 +62,18 @@ def _path(error) -> str:
     elif error.validator == "additionalProperties":
         extra = error.message.split("'")[1] if "'" in error.message else ""
         parts.append(extra)
-    return ".".join(["data", *[p for p in parts if p]])
+    return ".".join([prefix, *[p for p in parts if p]])
 
 
-def validate(version_id: int, form: str, data: Any) -> None:
+def validate(version_id: int, form: str, data: Any, prefix: str = "data") -> None:
     """Raise ValidationFailed with one entry per field at fault."""
     validator = _validator(version_id, form)
-    errors = [{"field": _path(e), "message": e.message}
+    errors = [{"field": _path(e, prefix), "message": e.message}
               for e in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))]
     if not errors and isinstance(data, dict):
         errors = _check_user_references(validator.schema, data)
     if errors:
-        raise ValidationFailed("the task data does not match its form", errors)
+        raise ValidationFailed(f"the {'task data' if prefix == 'data' else prefix} does not match its form", errors)
 
 
 def _check_user_references(form_schema: dict, data: dict) -> list[dict]:

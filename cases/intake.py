@@ -39,12 +39,17 @@ def _customer_for(actor: User, customer_id: int | None) -> Customer:
 
 @use_case
 def open_case(actor: User, fields: dict[str, Any]) -> Case:
-    customer = _customer_for(actor, fields.get("customer_id"))
+    return start_case(_customer_for(actor, fields.get("customer_id")), actor, fields)
+
+
+def start_case(customer: Customer, actor: User | None, fields: dict[str, Any]) -> Case:
+    """Open a case for ``customer`` in the caller's unit of work. ``actor`` None: the case came in
+    through a channel integration (chat, e-mail), which vouched for the customer itself."""
     version = current_version(CASE_PROCESS)
     if version is None:
         raise Conflict("no version of the support process is deployed", code="no_deployed_process")
-    case = Case(customer=customer, customer_id=customer.id, created_by_id=actor.id,
-                reporter_id=actor.id if actor.is_customer else None,
+    case = Case(customer=customer, customer_id=customer.id, created_by_id=actor.id if actor else None,
+                reporter_id=actor.id if actor is not None and actor.is_customer else None,
                 **{k: fields.get(k) for k in INTAKE_FIELDS})
     db.session.add(case)
     db.session.flush()

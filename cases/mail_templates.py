@@ -49,6 +49,17 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
 }
 
+TEMPLATES["case_acknowledged"] = (
+    "[{case_number}] 已受理：{title} / Received: {title}",
+    "您好！我们已收到您的问题，工单号 {case_number}「{title}」。\n"
+    "回复此邮件即可补充信息（请保留主题中的工单号）。\n"
+    "查看工单：{link}\n"
+    "\n"
+    "Hello, we have received your request: case {case_number} \"{title}\".\n"
+    "Reply to this e-mail to add information (keep the case number in the subject).\n"
+    "Open the case: {link}\n" + _FOOTER,
+)
+
 #: SLA target kinds as the texts name them: kind -> (zh, en)
 TARGET_NAMES: dict[str, tuple[str, str]] = {
     "first_response": ("首次响应", "first response"),

@@ -470,9 +470,153 @@ class Notification(db.Model):
     )
 
 
+class CustomerConsultant(db.Model):
+    """A customer's dedicated service consultant (the VIP channel): their service orders skip the
+    round-robin queue. A table of its own, not a column on customers, because users already
+    reference customers (a column would make the two tables reference each other)."""
+
+    __tablename__ = "customer_consultants"
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    consultant: Mapped[User] = relationship(lazy="joined")
+
+
+class HqReport(db.Model):
+    """A bug report to the HQ product team, and its delivery to the HQ webhook (an outbox row:
+    written with the step that reported, posted by ``cases.hq.deliver_pending`` afterwards)."""
+
+    __tablename__ = "hq_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    #: where it goes (HQ_WEBHOOK_URL when it was written); None: recorded only
+    url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed | recorded
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the release HQ answered with (the ``fixed_version`` message), when it came
+    fixed_version: Mapped[str | None] = mapped_column(String(100))
+    fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        Index("ix_hq_reports_pending", "send_after",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+    )
+
+
+class ChannelThread(db.Model):
+    """A conversation on an outside channel (a chat, a phone number) and the case it feeds."""
+
+    __tablename__ = "channel_threads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(200))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    __table_args__ = (Index("uq_channel_threads_channel_external", "channel", "external_id", unique=True),)
+
+
+class ChannelMessage(db.Model):
+    """An inbound message already taken in: a platform's retry of the same message changes nothing."""
+
+    __tablename__ = "channel_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(200))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    __table_args__ = (Index("uq_channel_messages_channel_external", "channel", "external_id", unique=True),)
+
+
+class CallLog(db.Model):
+    """A hotline call an agent logged on a case."""
+
+    __tablename__ = "call_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    direction: Mapped[str] = mapped_column(String(10))  # inbound | outbound
+    caller_name: Mapped[str | None] = mapped_column(String(200))
+    number: Mapped[str | None] = mapped_column(String(50), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_seconds: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    agent: Mapped[User] = relationship(lazy="joined")
+
+class Attachment(db.Model):
+    """A file on a case or one of its tasks. The bytes live in the attachment storage
+    (cases/storage.py) under ``storage_key`` (content-addressed: the SHA-256), the row says
+    what they are: the type sniffed from the content, never the one the client claimed."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(ForeignKey("tasks.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    storage: Mapped[str] = mapped_column(String(20))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    #: shown to the customer's users (a customer's own uploads always are)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class KnowledgeArticle(db.Model):
+    """A knowledge-base article or an agents' canned answer (``kind``), in one language.
+    ``version`` guards concurrent edits like a task's; the search index is ``article_terms``."""
+
+    __tablename__ = "knowledge_articles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="article")  # article | canned_answer
+    language: Mapped[str] = mapped_column(String(5), index=True)  # zh | en
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(40), index=True)
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)  # draft | published
+    #: the number of index terms (title, tags and body weighted): BM25's document length
+    indexed_length: Mapped[int] = mapped_column(Integer, default=0)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+
+class ArticleTerm(db.Model):
+    """The full-text index of the knowledge base, built in Python (cases/knowledge_index.py) so
+    it behaves the same on SQLite and PostgreSQL: how often ``term`` occurs in a ``field``."""
+
+    __tablename__ = "article_terms"
+    article_id: Mapped[int] = mapped_column(ForeignKey("knowledge_articles.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    field: Mapped[str] = mapped_column(String(10), primary_key=True)  # title | tags | body
+    term: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 __all__ = [
-    "ApiToken", "AuditEvent", "Calendar", "Case", "CaseEvent", "Customer", "Escalation",
-    "InstanceMigration", "LoginFailure", "MigrationBatch", "Notification", "ProcessInstance",
+    "ApiToken", "ArticleTerm", "Attachment", "AuditEvent", "Calendar", "CallLog", "Case", "CaseEvent", "ChannelMessage",
+    "ChannelThread", "Customer", "CustomerConsultant", "Escalation",
+    "HqReport", "InstanceMigration", "KnowledgeArticle", "LoginFailure", "MigrationBatch", "Notification", "ProcessInstance",
     "ProcessVersion", "Role", "RoundRobinCursor", "SlaPause", "SlaPolicyVersion", "SlaTarget",
     "Task", "Timer", "User", "UserRole",
 ]

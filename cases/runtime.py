@@ -11,7 +11,7 @@ from engine.runtime import Engine, ProcessRun
 from engine.serialization import SERIALIZER_VERSION
 from handlers import REGISTRY
 
-from . import assignment, sla
+from . import assignment, events, hq, sla
 from .db import db
 from .errors import Conflict
 from .models import Case, ProcessInstance, ProcessVersion, User, utcnow
@@ -47,6 +47,23 @@ class ServiceContext:
     def escalate(self, recipients: dict[str, str]) -> list[dict[str, Any]]:
         """Record the rungs of the SLA ladder that came due (see cases/sla.py)."""
         return sla.escalate_due(self.case, utcnow(), recipients)
+
+    def dedicated_consultant(self, resolution_hours: float) -> str | None:
+        """Give the case to its customer's dedicated consultant, if it has an active one (see
+        cases/assignment.py); their user name, else None."""
+        return assignment.assign_dedicated(self.case, self.actor, resolution_hours)
+
+    def report_to_hq(self, category: str | None, priority: str | None, note: str | None = None) -> dict[str, Any]:
+        """Record a bug report for HQ, posted to HQ_WEBHOOK_URL after the step (cases/hq.py)."""
+        return hq.report(self.case, self.actor, category, priority, note)
+
+    def record_fixed_version(self, version: Any, notes: Any) -> dict[str, Any]:
+        return hq.record_fixed_version(self.case, self.actor, version, notes)
+
+    def deadline_missed(self, step: str) -> dict[str, Any]:
+        """A step drawn with a deadline is still open when it passed: a case event says so."""
+        events.record(self.case, "deadline_missed", self.actor, step=step)
+        return {"step": step, "at": utcnow().isoformat()}
 
 
 def start_run(version: ProcessVersion, process_id: str, data: dict[str, Any], case: Case,

@@ -127,8 +127,12 @@ def complete(user: User, task_id: str, version: int | None, data: Any) -> Comple
     return Completed(task, visible)
 
 
-def _check_may_send(user: User, case: Case) -> None:
-    if user.is_customer and user.customer_id == case.customer_id:
+#: Messages only staff may deliver: a customer must not announce HQ's release themselves.
+STAFF_MESSAGES = frozenset({"fixed_version"})
+
+
+def _check_may_send(user: User, case: Case, name: str) -> None:
+    if user.is_customer and user.customer_id == case.customer_id and name not in STAFF_MESSAGES:
         return
     if not user.has_role(*FRONT_LINE_ROLES):
         raise Forbidden(f"sending a message to a case needs one of the roles: {', '.join(FRONT_LINE_ROLES)}")
@@ -138,9 +142,16 @@ def _check_may_send(user: User, case: Case) -> None:
 @use_case
 def send_message(user: User, case_id: int, name: str, payload: Any) -> Case:
     case = visible_case(user, case_id)
-    _check_may_send(user, case)
+    _check_may_send(user, case, name)
+    return deliver_message(case, user, name, payload)
+
+
+def deliver_message(case: Case, user: User | None, name: str, payload: Any) -> Case:
+    """Deliver a message to the case's process in the caller's unit of work (``user`` None: it
+    came through a channel integration)."""
     instance = lock_instance(case_id=case.id)
     db.session.refresh(case)  # as committed now that the instance is ours
+    forms.validate_message(instance.version_id, name, payload)
     try:
         run = load_run(instance, case, user)
         run.send_message(name, payload)

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition, TimeDateEventDefinition,
 )
@@ -33,6 +35,18 @@ _EVENT_KINDS = {
     "CycleTimerEventDefinition": "timer", "MessageEventDefinition": "message",
     "SignalEventDefinition": "signal",
 }
+
+
+def _waited_events(task) -> list[tuple[Any, str]]:
+    """(event definition, element id) pairs a waiting task stands for. An event-based gateway
+    holds the events of the catch events after it (SpiffWorkflow moves them onto the gateway,
+    in the order of its outgoing flows); each is reported under its own catch event's id."""
+    spec = task.task_spec
+    definition = spec.event_definition
+    if isinstance(spec, EventBasedGateway) and isinstance(definition, MultipleEventDefinition):
+        return [(part, spec.outputs[i].bpmn_id if i < len(spec.outputs) else spec.bpmn_id)
+                for i, part in enumerate(definition.event_definitions)]
+    return [(definition, spec.bpmn_id)]
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -75,7 +89,11 @@ class ProcessRun:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The data of the most recently completed task (the instance's current variables)."""
+        """The data of the most recently completed task (the instance's current variables); while
+        a called process runs, its own (it started with a copy of the caller's)."""
+        for sub in sorted(self._wf.get_active_subprocesses(), key=lambda wf: wf.depth, reverse=True):
+            if sub.last_task is not None:
+                return dict(sub.last_task.data)
         last = self._wf.last_task
         return dict(last.data) if last is not None else dict(self._wf.data)
 
@@ -86,12 +104,13 @@ class ProcessRun:
         """Timers (with their due time) and messages the instance waits for."""
         events = []
         for task in self._wf.event_manager.tasks.values():
-            details = task.task_spec.event_definition.details(task)
-            kind = _EVENT_KINDS.get(details.event_type, details.event_type)
-            due = datetime.fromisoformat(details.value) if kind == "timer" and details.value else None
-            expression = getattr(task.task_spec.event_definition, "expression", None)
-            events.append(WaitingEvent(kind=kind, name=details.name, element_id=task.task_spec.bpmn_id,
-                                       due_at=due, expression=expression.strip() if expression else None))
+            for definition, element_id in _waited_events(task):
+                details = definition.details(task)
+                kind = _EVENT_KINDS.get(details.event_type, details.event_type)
+                due = datetime.fromisoformat(details.value) if kind == "timer" and details.value else None
+                expression = getattr(definition, "expression", None)
+                events.append(WaitingEvent(kind=kind, name=details.name, element_id=element_id,
+                                           due_at=due, expression=expression.strip() if expression else None))
         return events
 
     def dump(self) -> str:

@@ -23,3 +23,11 @@ def sla_escalate(ctx: Any, warning_to: str = "case_owner", breach_to: str = "sup
         if not isinstance(who, str) or not who:
             raise HandlerError("bad_parameter", f"sla_escalate needs a recipient for the {level} rung")
     return ctx.escalate(recipients)
+
+
+@operation("deadline_missed")
+def deadline_missed(ctx: Any, step: Any = None) -> dict[str, Any]:
+    """A task drawn with a deadline (a non-interrupting timer) is still open: note it on the case."""
+    if not isinstance(step, str) or not step:
+        raise HandlerError("bad_parameter", "deadline_missed needs the step's name")
+    return ctx.deadline_missed(step)

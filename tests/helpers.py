@@ -6,17 +6,49 @@ CASE_FIELDS = {
     "environment": "Windows 10, SQL Server 2017", "steps_to_reproduce": "Open the report",
 }
 DATA = {
-    "classify": {"category": "software_bug", "priority": "high"},
+    # a data problem takes the service-order path (suggest owner → assign → resolve → confirm)
+    "classify": {"category": "data_problem", "priority": "high"},
     "assign": {"owner": "consultant1", "due_at": "2030-01-01T09:00:00+00:00"},
     "resolve": {"analysis": "A null reference in the report query.", "solution": "Patched the query.",
-                "outcome": "resolved"},
+                "outcome": "resolved", "contact_made": True, "service_mode": "remote",
+                "actions": "Connected remotely, patched the query, re-ran the report.", "time_spent_minutes": 40},
     "confirm": {"confirmed": True},
     "callback": {"reached": True, "callback_channel": "phone", "satisfaction": 4},
     "supervisor_review": {"decision": "continue", "review_note": "One more try."},
+    # the branches (processes/support_case.bpmn) and the requirement evaluation it calls
+    "answer_consultation": {"answer": "Reports > Export, then choose Excel.", "answer_channel": "phone"},
+    "retrain_user": {"training_content": "Exporting the customer list", "trainees": "Ms Li, new sales assistant",
+                     "duration_minutes": 30, "training_mode": "remote"},
+    "deliver_update": {"installed_version": "7.2.1", "installed_on": "2030-01-03",
+                       "delivery_notes": "Installed on the application server; report verified."},
+    "advise": {"advice": "Rebuild the database indexes and restart the service.", "advice_outcome": "advised"},
+    "repair_order": {"appointment_start": "2030-01-02T09:00:00+08:00", "appointment_end": "2030-01-02T12:00:00+08:00",
+                     "repair_log": "Printer head cleaned, fuser replaced, test page printed.",
+                     "parts_replaced": ["fuser unit"], "repair_result": "repaired"},
+    "negotiate_service": {"service_description": "Migrate ten years of archive data", "quote": 24000,
+                          "accepted": True},
+    "handle_complaint": {"investigation": "The on-site visit was missed twice; the calendar was not updated.",
+                         "response": "We apologise; your consultant visits on Monday 09:00.",
+                         "complaint_outcome": "upheld", "remedy": "Visits are confirmed by phone the day before."},
+    "contact_requester": {"contacted_at": "2030-01-02T10:00:00+08:00", "contact_channel": "phone",
+                          "requirement_summary": "A sales report by region and month", "customer_date": "2030-03-31"},
+    "assess_requirement": {"already_supported": False, "workaround_possible": False,
+                           "customer_agrees_secondary_development": True, "feasible": True,
+                           "meets_customer_date": True, "person_days": 8, "expected_acceptance": "likely"},
+    "schedule_delivery": {"scheduled_date": "2030-03-15", "delivery_scope": "Sales report by region and month"},
 }
-#: Who works on each step in the standard path (assign goes round robin to an agent).
+#: Who works on each step (assign and callback go round robin to an agent; resolve to the owner).
 WORKER = {"classify": "agent1", "resolve": "consultant1", "confirm": "acme_user",
-          "supervisor_review": "supervisor"}
+          "supervisor_review": "supervisor", "answer_consultation": "agent1", "retrain_user": "agent1",
+          "deliver_update": "consultant1", "advise": "consultant1", "repair_order": "consultant1",
+          "negotiate_service": "bizmanager", "handle_complaint": "complaints", "contact_requester": "bizmanager",
+          "assess_requirement": "techlead", "schedule_delivery": "bizmanager"}
+
+
+def send_message(api, case_id, name: str, payload, as_user: str = "agent1") -> dict:
+    r = api.post(f"/api/v1/cases/{case_id}/messages/{name}", as_user, json={"payload": payload})
+    assert r.status_code == 200, r.json
+    return r.json
 
 
 def open_case(api, as_user="agent1", customer_id=None, **overrides) -> dict:

@@ -88,7 +88,7 @@ def test_the_first_response_is_met_by_the_classifier_and_the_wait_for_the_custom
     with freeze_time(sh(19, 10)) as frozen:  # Thursday 10:00
         case = open_case(api, customer_id=acme, priority_hint="medium")
         move(api, frozen, sh(19, 11))
-        step(api, case["id"], "classify", {"category": "software_bug", "priority": "medium"})
+        step(api, case["id"], "classify", {"category": "data_problem", "priority": "medium"})
         first = target(api, case["id"], "first_response")
         assert (first["status"], first["elapsed_seconds"], at(first["met_at"])) == ("met", 3600, sh(19, 11))
         step(api, case["id"], "assign", {"owner": "consultant1", "due_at": "2026-11-30T09:00:00+00:00"},
@@ -122,7 +122,7 @@ def test_confirmation_pauses_and_the_callback_meets_the_resolution(api, acme):
     with freeze_time(sh(19, 10)) as frozen:
         case = open_case(api, customer_id=acme, priority_hint="medium")
         for element in ("classify", "assign"):
-            step(api, case["id"], element, {"category": "software_bug", "priority": "medium"}
+            step(api, case["id"], element, {"category": "data_problem", "priority": "medium"}
                  if element == "classify" else None)
         move(api, frozen, sh(19, 16))
         step(api, case["id"], "resolve")  # 6 business hours used
@@ -141,7 +141,7 @@ def test_a_priority_change_recomputes_from_the_start(api, acme):
     with freeze_time(sh(19, 10)) as frozen:
         case = open_case(api, customer_id=acme, priority_hint="medium")
         move(api, frozen, sh(19, 11))
-        step(api, case["id"], "classify", {"category": "software_bug", "priority": "urgent"})
+        step(api, case["id"], "classify", {"category": "data_problem", "priority": "urgent"})
         resolution = target(api, case["id"], "resolution")
     api.forget_tokens()  # the tokens were issued at the frozen time
     assert resolution["target_minutes"] == 480  # urgent: 8 business hours from the start
@@ -170,7 +170,7 @@ def test_warning_breach_and_manager_rungs_each_fire_once_and_mail_the_right_peop
     try:
         with freeze_time(sh(23, 9)) as frozen:  # Monday 09:00
             case = open_case(api, customer_id=ladder_staff.customers["ACME"].id, priority_hint="medium")
-            step(api, case["id"], "classify", {"category": "software_bug", "priority": "medium"})
+            step(api, case["id"], "classify", {"category": "data_problem", "priority": "medium"})
             step(api, case["id"], "assign", {"owner": "consultant1", "due_at": "2026-11-30T09:00:00+00:00"},
                  as_user="agent1")
             # resolution: 960 minutes -> due Tuesday 17:00; warning at 720 -> Tuesday 13:00;
@@ -233,7 +233,7 @@ def test_the_queue_filters_by_status_priority_tier_and_team(api, ladder_staff):
     customers = ladder_staff.customers
     with freeze_time(sh(23, 9)) as frozen:
         north = open_case(api, customer_id=customers["ACME"].id, priority_hint="medium")
-        step(api, north["id"], "classify", {"category": "software_bug", "priority": "medium"})
+        step(api, north["id"], "classify", {"category": "data_problem", "priority": "medium"})
         step(api, north["id"], "assign", {"owner": "consultant1", "due_at": "2026-11-30T09:00:00+00:00"},
              as_user="agent1")
         vip = open_case(api, customer_id=customers["VIPCO"].id, priority_hint="low")
@@ -260,7 +260,7 @@ def test_supervisor_actions_are_events_and_only_for_supervisors(api, ladder_staf
     with freeze_time(sh(23, 9)) as frozen:
         case = open_case(api, customer_id=ladder_staff.customers["ACME"].id, priority_hint="medium")
         cid = case["id"]
-        step(api, cid, "classify", {"category": "software_bug", "priority": "medium"})
+        step(api, cid, "classify", {"category": "data_problem", "priority": "medium"})
         step(api, cid, "assign", {"owner": "consultant1", "due_at": "2026-11-30T09:00:00+00:00"}, as_user="agent1")
         move(api, frozen, sh(23, 10))
         actions = {

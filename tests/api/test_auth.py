@@ -209,7 +209,8 @@ def test_no_endpoint_became_public_unnoticed(app):
     """Only the token, health and API-description endpoints are reachable without a token."""
     public = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint in PUBLIC_ENDPOINTS}
     assert public <= {"auth.TokenResource", "health.Health", "api-docs.openapi_json",
-                      "api-docs.openapi_swagger_ui", "docs_static.static", "static"}
+                      "api-docs.openapi_swagger_ui", "docs_static.static", "static",
+                      "channels.ChatWebhook"}  # signed by the platform (tests/api/test_channels.py)
     assert {"auth.TokenResource", "health.Health", "api-docs.openapi_json",
             "api-docs.openapi_swagger_ui", "docs_static.static"} <= public
 
@@ -324,10 +325,13 @@ def test_openapi_document_is_valid_and_declares_bearer_auth(api, world):
     # the public operations say so; every other one inherits the bearer requirement
     assert doc["paths"]["/api/v1/auth/token"]["post"]["security"] == []
     assert doc["paths"]["/health"]["get"]["security"] == []
+    webhook = ("/api/v1/channels/chat/messages", "post")
+    assert doc["paths"][webhook[0]][webhook[1]]["security"] == [{"webhookSignature": []}]
+    assert doc["components"]["securitySchemes"]["webhookSignature"]["name"] == "X-Caseflow-Signature"
     for path, item in doc["paths"].items():
         for method, operation in item.items():
             if method in HTTP_METHODS and (path, method) not in (("/api/v1/auth/token", "post"),
-                                                                 ("/health", "get")):
+                                                                 ("/health", "get"), webhook):
                 assert operation.get("security", doc["security"]) == [{"bearerAuth": []}], (path, method)
 
 

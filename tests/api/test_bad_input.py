@@ -230,12 +230,21 @@ def test_conditional_requirements_of_the_resolve_form(api, acme, unchanged):
     resolve = only_task(api, case["id"])
     unchanged()
     url = complete_url(resolve)
-    for data, field in (({"analysis": "a", "outcome": "resolved"}, "data.solution"),
-                        ({"analysis": "a", "outcome": "need_info"}, "data.question"),
-                        ({"analysis": "", "outcome": "resolved", "solution": "s"}, "data.analysis"),
-                        ({"analysis": "a", "outcome": "done", "solution": "s"}, "data.outcome")):
+    service = {"contact_made": True, "service_mode": "remote", "actions": "called", "time_spent_minutes": 5}
+    for data, fields in (({"analysis": "a", "outcome": "resolved", **service}, {"data.solution"}),
+                         ({"analysis": "a", "outcome": "need_info"}, {"data.question"}),
+                         ({"analysis": "", "outcome": "resolved", "solution": "s", **service}, {"data.analysis"}),
+                         ({"analysis": "a", "outcome": "done", "solution": "s"}, {"data.outcome"}),
+                         # resolved: the service form is filled in
+                         ({"analysis": "a", "outcome": "resolved", "solution": "s"},
+                          {"data.contact_made", "data.service_mode", "data.actions", "data.time_spent_minutes"}),
+                         # on site: with the appointment window
+                         ({"analysis": "a", "outcome": "resolved", "solution": "s", **service, "service_mode": "on_site"},
+                          {"data.appointment_start", "data.appointment_end"}),
+                         ({"analysis": "a", "outcome": "resolved", "solution": "s", **service, "time_spent_minutes": -1,
+                           "appointment_start": "tomorrow"}, {"data.time_spent_minutes", "data.appointment_start"})):
         r = api.post(url, "consultant1", json={"version": resolve["version"], "data": data})
-        refused(r, 422, "validation_failed", {field})
+        refused(r, 422, "validation_failed", fields)
 
 
 # --- things that are not there, or no longer open ---------------------------------------------------------

@@ -18,9 +18,10 @@ def test_case_runs_from_intake_to_closed(api, world):
     assert detail.headers["ETag"] == f'"{classify["version"]}"'
     assert detail.json["values"] == {"category": "software_bug", "priority": "medium"}
     assert detail.json["form_schema"]["required"] == ["category", "priority"]
-    complete(api, classify, "agent1", {"category": "software_bug", "priority": "high"})
+    # the agent corrects the proposal: figures that are wrong, a data problem (a service order)
+    complete(api, classify, "agent1", {"category": "data_problem", "priority": "high"})
     after = get_case(api, case["id"])
-    assert after["category"] == "software_bug" and after["priority"] == "high"
+    assert after["category"] == "data_problem" and after["priority"] == "high"
     assert after["classification_rule"]["rule"] == "R06"
     assert after["classification_rule"]["proposed_priority"] == "medium"
 

@@ -75,7 +75,7 @@ def test_filters(api, world):
     high = open_case(api, customer_id=acme, title="high one")
     low = open_case(api, customer_id=vip, title="low one")
     waiting = open_case(api, customer_id=acme, title="still to classify")
-    complete(api, only_task(api, high["id"]), "agent1", {"category": "software_bug", "priority": "high"})
+    complete(api, only_task(api, high["id"]), "agent1", {"category": "configuration_problem", "priority": "high"})
     complete(api, only_task(api, low["id"]), "agent1", {"category": "data_problem", "priority": "low"})
     high_assign, low_assign = only_task(api, high["id"]), only_task(api, low["id"])
     classify = only_task(api, waiting["id"])

@@ -61,9 +61,25 @@ class Escalations:
         return []
 
 
+class Recorder:
+    """A tiny real handler for the other operations: records its calls, answers ``result``
+    (called with the parameters when it is callable)."""
+
+    def __init__(self, result: Any = None):
+        self.calls: list[dict[str, Any]] = []
+        self.result = result
+
+    def __call__(self, ctx, **params):
+        self.calls.append(params)
+        return self.result(**params) if callable(self.result) else self.result
+
+
 def process_handlers(**overrides: Any) -> dict[str, Any]:
     """The operations the real processes call, with real little implementations."""
-    return {"round_robin_user": RoundRobin(), "sla_escalate": Escalations(), **overrides}
+    return {"round_robin_user": RoundRobin(), "sla_escalate": Escalations(),
+            "dedicated_consultant": Recorder(None), "report_to_hq": Recorder({"report_id": 1, "status": "pending"}),
+            "record_fixed_version": Recorder(lambda version, notes: {"report_id": 1, "version": version}),
+            "deadline_missed": Recorder(lambda step: {"step": step}), **overrides}
 
 
 class CaseDriver:
@@ -136,8 +152,8 @@ class CaseDriver:
         self.roundtrip()
 
     def to_resolve(self) -> None:
-        """classify → assign, accepting the proposals."""
-        self.complete("classify")
+        """classify (as a data problem: the service-order path) → assign, accepting the proposals."""
+        self.complete("classify", category="data_problem")
         self.complete("assign")
         self.task("resolve")
 

@@ -114,18 +114,27 @@ def test_real_processes_build_cleanly(engine: Engine):
     built = engine.build(PROCESS_FILES)
     assert isinstance(built, BuiltVersion)
     assert built.valid and built.problems == ()
-    assert built.process_ids == ("support_case",)
-    lanes = {t.element_id: t.lane for t in built.user_tasks}
+    assert built.process_ids == ("requirement_evaluation", "support_case")
+    lanes = {t.element_id: (t.process_id, t.lane) for t in built.user_tasks}
     assert lanes == {
-        "classify": "agent",
-        "assign": "agent",
-        "resolve": "service_consultant",
-        "confirm": "customer",
-        "callback": "agent",
-        "supervisor_review": "supervisor",
+        "classify": ("support_case", "agent"),
+        "assign": ("support_case", "agent"),
+        "resolve": ("support_case", "service_consultant"),
+        "confirm": ("support_case", "customer"),
+        "callback": ("support_case", "agent"),
+        "supervisor_review": ("support_case", "supervisor"),
+        "answer_consultation": ("support_case", "agent"),
+        "retrain_user": ("support_case", "agent"),
+        "deliver_update": ("support_case", "service_consultant"),
+        "advise": ("support_case", "service_consultant"),
+        "repair_order": ("support_case", "service_consultant"),
+        "negotiate_service": ("support_case", "business_manager"),
+        "handle_complaint": ("support_case", "supervisor"),
+        "contact_requester": ("requirement_evaluation", "business_manager"),
+        "assess_requirement": ("requirement_evaluation", "technical_lead"),
+        "schedule_delivery": ("requirement_evaluation", "business_manager"),
     }
-    assert len(built.user_tasks) == 6
-    assert all(t.process_id == "support_case" for t in built.user_tasks)
+    assert len(built.user_tasks) == 16  # each once, though support_case calls requirement_evaluation
     by_id = {t.element_id: t for t in built.user_tasks}
     assert by_id["resolve"].properties["formJsonSchemaFilename"] == "resolve.schema.json"
     assert by_id["classify"].name == "Classify"
@@ -134,9 +143,14 @@ def test_real_processes_build_cleanly(engine: Engine):
 
 def test_real_processes_need_their_handlers():
     problems = problems_of(Engine({}), PROCESS_FILES)
-    assert sorted((p.element, p.message.split("'")[1]) for p in problems) == [
-        ("assign_escalate", "sla_escalate"), ("classify_escalate", "sla_escalate"),
-        ("resolve_escalate", "sla_escalate"), ("suggest_owner", "round_robin_user")]
+    ladders = ["advise", "answer_consultation", "assess_requirement", "assign", "classify", "contact_requester",
+               "deliver_update", "handle_complaint", "negotiate_service", "repair_order", "resolve", "retrain_user",
+               "schedule_delivery"]
+    assert sorted((p.element, p.message.split("'")[1]) for p in problems) == sorted(
+        [(f"{task}_escalate", "sla_escalate") for task in ladders] + [
+            ("note_contact_late", "deadline_missed"), ("note_fixed_version", "record_fixed_version"),
+            ("report_bug_to_hq", "report_to_hq"), ("suggest_owner", "round_robin_user"),
+            ("to_dedicated_consultant", "dedicated_consultant")])
 
 
 def test_built_spec_starts_instances(engine: Engine):

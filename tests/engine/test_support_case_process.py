@@ -17,7 +17,7 @@ def test_happy_path_runs_to_completion(case: CaseDriver):
     assert classify.lane == "agent"
     assert classify.prop("formJsonSchemaFilename") == "classify.schema.json"
     assert classify.data["reopen_count"] == 0 and classify.data["info_requests"] == 0
-    case.complete("classify", category="general_consultation", priority="high")
+    case.complete("classify", category="data_problem", priority="high")  # the service-order path
 
     assign = case.task("assign")
     assert assign.lane == "agent"
@@ -309,7 +309,7 @@ def test_completing_a_task_twice_raises_task_not_ready(case: CaseDriver):
     case.complete("classify")
     with pytest.raises(TaskNotReady):
         case.run.complete(classify_id, {"category": "complaint"})
-    assert case.task("assign")
+    assert case.task("answer_consultation")  # the proposal stood: a general consultation
     assert case.data["category"] == "general_consultation"
 
 
@@ -321,7 +321,7 @@ def test_handler_error_becomes_process_error_naming_the_service_task():
     case = CaseDriver(handlers={"round_robin_user": round_robin_user})
     task = case.task("classify")
     with pytest.raises(ProcessError) as info:
-        case.run.complete(task.id, {})
+        case.run.complete(task.id, {"category": "data_problem"})  # a service order: round robin
     assert info.value.element == "suggest_owner"
     assert info.value.element_name == "Suggest owner (round robin)"
     assert "nobody has the role service_consultant" in info.value.message
@@ -333,7 +333,7 @@ def test_unexpected_handler_exception_becomes_process_error_too():
 
     case = CaseDriver(handlers={"round_robin_user": round_robin_user})
     with pytest.raises(ProcessError) as info:
-        case.run.complete(case.task("classify").id, {})
+        case.run.complete(case.task("classify").id, {"category": "data_problem"})
     assert info.value.element == "suggest_owner"
     assert "directory unreachable" in info.value.message
     assert not case.run.completed

@@ -1,0 +1,169 @@
+"""Service KPIs over a period, as JSON or as a CSV file for spreadsheets (docs/kpis.md)."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response
+from flask.views import MethodView
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from api.auth import current_user
+from api.parsing import Blueprint
+from cases import kpis
+from cases.models import CATEGORIES, CHANNELS, PRIORITIES, TIERS
+
+blp = Blueprint("kpis", __name__, url_prefix="/api/v1",
+                description="Service KPIs: response and resolution times, SLA shares, satisfaction, backlog")
+
+
+class KpiArgs(Schema):
+    first = fields.Date(required=True, data_key="from", metadata={
+        "description": f"first day of the period (YYYY-MM-DD, {kpis.TIMEZONE})"})
+    last = fields.Date(required=True, data_key="to", metadata={
+        "description": f"last day, included; at most {kpis.MAX_YEARS} years after 'from'"})
+    group_by = fields.String(load_default="none", validate=validate.OneOf(kpis.GROUPINGS), metadata={
+        "description": "one row per value of: the case's category, channel, priority, customer tier, the owner's "
+                       "team or the owner (agent); none: totals only"})
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    tier = fields.String(validate=validate.OneOf(TIERS))
+    team = fields.String(validate=validate.Length(min=1, max=60), metadata={"description": "the owner's team"})
+    agent = fields.String(validate=validate.Length(min=1, max=80), metadata={"description": "the owner's user name"})
+
+    @validates_schema
+    def _period(self, data, **kwargs):
+        if "first" in data and "last" in data:
+            problems = kpis.period_problems(data["first"], data["last"])
+            if problems:
+                raise ValidationError({p["field"]: [p["message"]] for p in problems})
+
+
+class RatioSchema(Schema):
+    value = fields.Float(allow_none=True, metadata={"description": "numerator / denominator (null: nothing to count)"})
+    numerator = fields.Integer()
+    denominator = fields.Integer()
+    target = fields.Float(allow_none=True, metadata={"description": "the domain's target share, if it names one"})
+    met = fields.Boolean(allow_none=True, metadata={"description": "value ≥ target (null: no target or no data)"})
+
+
+class StatisticSchema(Schema):
+    value = fields.Float(allow_none=True)
+    count = fields.Integer(metadata={"description": "how many values it is taken over"})
+    target = fields.Float(allow_none=True)
+    met = fields.Boolean(allow_none=True)
+
+
+class VolumeSchema(Schema):
+    value = fields.Integer()
+    target = fields.Float(allow_none=True, metadata={"description": "feedback: 100 a month, pro rata"})
+    met = fields.Boolean(allow_none=True)
+
+
+class BacklogSchema(Schema):
+    value = fields.Integer(metadata={"description": "open cases at the end of the period"})
+    buckets = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "by age: " + ", ".join(name for name, _ in kpis.BUCKETS)})
+    target = fields.Float(allow_none=True)
+    met = fields.Boolean(allow_none=True)
+
+
+class KpisSchema(Schema):
+    cases = fields.Nested(VolumeSchema, metadata={"description": "cases opened in the period"})
+    first_response_average_seconds = fields.Nested(StatisticSchema)
+    first_response_p90_seconds = fields.Nested(StatisticSchema)
+    first_response_within_sla = fields.Nested(RatioSchema)
+    resolution_within_sla = fields.Nested(RatioSchema)
+    resolution_rate = fields.Nested(RatioSchema)
+    reopen_rate = fields.Nested(RatioSchema)
+    csat = fields.Nested(RatioSchema)
+    satisfaction_average = fields.Nested(StatisticSchema)
+    feedback_volume = fields.Nested(VolumeSchema)
+    backlog = fields.Nested(BacklogSchema)
+
+
+class GroupSchema(Schema):
+    key = fields.String(allow_none=True, metadata={"description": "null: not set (no category or owner yet, "
+                                                                  "an owner without a team)"})
+    kpis = fields.Nested(KpisSchema)
+
+
+class ReportSchema(Schema):
+    from_ = fields.Date(attribute="first", data_key="from")
+    to = fields.Date(attribute="last")
+    timezone = fields.String()
+    group_by = fields.String()
+    filters = fields.Dict(keys=fields.String(), values=fields.String())
+    computed_at = fields.DateTime(metadata={"description": "rates use what was known at this instant"})
+    backlog_at = fields.DateTime(metadata={"description": "the backlog's instant: the period's end, or now"})
+    totals = fields.Nested(KpisSchema)
+    groups = fields.List(fields.Nested(GroupSchema))
+
+
+def _report(args: dict) -> kpis.Report:
+    filters = {name: args[name] for name in kpis.FILTERS if name in args}
+    return kpis.report(current_user(), args["first"], args["last"], args["group_by"], filters)
+
+
+# -- CSV -------------------------------------------------------------------------------------------
+RATIOS = ("first_response_within_sla", "resolution_within_sla", "resolution_rate", "reopen_rate", "csat")
+COLUMNS = (
+    ["scope", "group_by", "group", "from", "to", "cases", "first_responses", "first_response_average_seconds",
+     "first_response_p90_seconds"]
+    + [f"{name}{suffix}" for name in RATIOS for suffix in ("", "_numerator", "_denominator", "_target", "_met")]
+    + ["satisfaction_average", "feedback_volume", "feedback_volume_target", "feedback_volume_met", "backlog"]
+    + [f"backlog_{name}" for name, _ in kpis.BUCKETS])
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _row(report: kpis.Report, scope: str, key: str | None, k: kpis.Kpis) -> list[str]:
+    values = [scope, report.group_by, key, report.first.isoformat(), report.last.isoformat(), k.cases.value,
+              k.first_response_average_seconds.count, k.first_response_average_seconds.value,
+              k.first_response_p90_seconds.value]
+    for name in RATIOS:
+        ratio = getattr(k, name)
+        values += [ratio.value, ratio.numerator, ratio.denominator, ratio.target, ratio.met]
+    values += [k.satisfaction_average.value, k.feedback_volume.value, k.feedback_volume.target, k.feedback_volume.met,
+               k.backlog.value] + [k.backlog.buckets[name] for name, _ in kpis.BUCKETS]
+    return [_cell(v) for v in values]
+
+
+def as_csv(report: kpis.Report) -> str:
+    """One row per group, then the totals; a byte order mark first, so that Excel reads UTF-8."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for group in report.groups:
+        writer.writerow(_row(report, "group", group.key, group.kpis))
+    writer.writerow(_row(report, "total", None, report.totals))
+    return "\ufeff" + out.getvalue()
+
+
+@blp.route("/kpis")
+class Kpis(MethodView):
+    @blp.arguments(KpiArgs, location="query")
+    @blp.response(200, ReportSchema)
+    def get(self, args):
+        """The KPIs of the period: in total and per group, each with its target and whether it is met."""
+        return _report(args)
+
+
+@blp.route("/kpis.csv")
+class KpisCsv(MethodView):
+    @blp.arguments(KpiArgs, location="query")
+    @blp.doc(responses={"200": {"description": "one row per group, then the totals (UTF-8 with a byte order mark)",
+                                "content": {"text/csv": {"schema": {"type": "string"}}}}})
+    def get(self, args):
+        """The same KPIs as a CSV file for spreadsheets (columns: docs/kpis.md)."""
+        report = _report(args)
+        name = f"kpis_{report.first:%Y-%m-%d}_{report.last:%Y-%m-%d}_{report.group_by}.csv"
+        return Response(as_csv(report).encode("utf-8"), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})

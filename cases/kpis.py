@@ -1,0 +1,206 @@
+"""Service KPIs over a period, computed from the stored facts of the cases.
+
+Every figure is read from what the cases recorded when it happened: the case rows (opening,
+channel, category, priority, owner, closing), the SLA targets (the business time a target used
+when it was met, and whether it was breached), and the history (``case_events``: confirmations,
+rejections, timed-out confirmations, satisfaction scores). No counter kept beside the facts is
+read (``cases.reopen_count`` and ``cases.satisfaction`` are projections for display), so nothing
+here can drift from the history.
+
+The period is ``first``..``last`` (dates, both included) in the reporting time zone (that of the
+``default`` business calendar, Asia/Shanghai). Rates are over the cases *opened* in the period,
+with everything known when the report is made; satisfaction scores count when they were *given*;
+the backlog is the cases open at the end of the period (or now, if earlier). The definitions, with
+the domain's targets, are in docs/kpis.md. Counts, sums and shares are SQL aggregates; the 90th
+percentile is taken in Python over the selected values (nearest rank).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, null, or_, select
+from sqlalchemy.orm import aliased
+
+from . import sla
+from .access import require_role
+from .db import db
+from .errors import ValidationFailed
+from .kpi_figures import (
+    BUCKETS, MAX_YEARS, SATISFIED_FROM, TIMEZONE, Group, Kpis, Period, Report, Tally, period_problems,
+)
+from .models import (
+    CATEGORIES, CHANNELS, PRIORITIES, TIERS, Case, CaseEvent, CaseStatus, Customer, Role, SlaTarget, User,
+    utcnow,
+)
+
+READERS = (Role.SUPERVISOR.value, Role.MANAGER.value, Role.PROCESS_OWNER.value, Role.ADMIN.value)
+GROUPINGS = ("category", "channel", "priority", "tier", "team", "agent", "none")
+FILTERS = ("category", "channel", "priority", "tier", "team", "agent")
+#: the order groups are listed in, where the domain has one (others: alphabetical; "not set" last)
+VOCABULARIES = {"category": CATEGORIES, "channel": CHANNELS, "priority": PRIORITIES, "tier": TIERS}
+#: the history this reads: the confirmation task, its timeout, the callback (processes/support_case.bpmn)
+CONFIRM_TASK, CONFIRM_TIMEOUT, CALLBACK_TASK = "confirm", "confirm_timeout", "callback"
+
+
+# -- the queries ---------------------------------------------------------------------------------
+class _Scope:
+    """The cases a report looks at: the filters, the group key, the joins they need."""
+
+    def __init__(self, group_by: str, filters: dict[str, str]):
+        self.owner = aliased(User, name="owner")
+        self.filters = filters
+        self.columns = {"category": Case.category, "channel": Case.channel, "priority": Case.priority,
+                        "tier": Customer.tier, "team": self.owner.team, "agent": self.owner.username}
+        self.key = self.columns.get(group_by)
+
+    def select(self, *columns: Any):
+        """SELECT key, columns FROM cases (+ customer, owner) WHERE the filters hold."""
+        return self._from(select((self.key if self.key is not None else null()).label("key"), *columns))
+
+    def case_ids(self):
+        return self._from(select(Case.id))
+
+    def _from(self, query):
+        query = (query.select_from(Case).join(Customer, Customer.id == Case.customer_id)
+                 .outerjoin(self.owner, self.owner.id == Case.owner_id))
+        for name, value in self.filters.items():
+            query = query.where(self.columns[name] == value)
+        return query
+
+    def grouped(self, query, *more: Any):
+        keys = ([self.key] if self.key is not None else []) + list(more)
+        return query.group_by(*keys) if keys else query
+
+
+def _count_if(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _breached(target: Any, now: datetime) -> Any:
+    """The target is breached (as known now): marked so, or still running past its due time."""
+    return or_(target.breached_at.is_not(None), and_(target.state == sla.RUNNING, target.due_at <= now))
+
+
+def _decided(target: Any, now: datetime) -> Any:
+    """Met (in time or not), or not met yet but already breached: its outcome is known."""
+    return or_(target.state == sla.MET, and_(target.state.in_((sla.RUNNING, sla.PAUSED)), _breached(target, now)))
+
+
+def _opened_in(period: Period) -> Any:
+    return and_(Case.created_at >= period.start, Case.created_at < period.end)
+
+
+def _confirmations(scope: _Scope, period: Period):
+    """Per case opened in the period: whether the customer confirmed a solution (or the
+    confirmation timed out), rejected one, or judged one at all — from the history."""
+    element = CaseEvent.data["element"].as_string()
+    confirmed = CaseEvent.data[("data", "confirmed")].as_boolean()
+    answered = and_(CaseEvent.kind == "task_completed", element == CONFIRM_TASK)
+    timed_out = and_(CaseEvent.kind == "timer_fired", element == CONFIRM_TIMEOUT)
+    cohort = scope.case_ids().where(_opened_in(period))
+    return (select(CaseEvent.case_id,
+                   func.max(case((and_(answered, confirmed == True), 1), (timed_out, 1), else_=0))  # noqa: E712
+                   .label("resolved"),
+                   func.max(case((and_(answered, confirmed == False), 1), else_=0)).label("rejected"),  # noqa: E712
+                   func.max(case((or_(answered, timed_out), 1), else_=0)).label("judged"))
+            .where(CaseEvent.kind.in_(("task_completed", "timer_fired")), CaseEvent.case_id.in_(cohort))
+            .group_by(CaseEvent.case_id).subquery("confirmations"))
+
+
+def _tally_cohort(scope: _Scope, period: Period, now: datetime, tallies: dict) -> None:
+    first, resolution = aliased(SlaTarget, name="first_target"), aliased(SlaTarget, name="resolution_target")
+    facts = _confirmations(scope, period)
+    resolved = func.coalesce(facts.c.resolved, 0) == 1
+    closed = Case.status == CaseStatus.CLOSED.value
+    query = scope.select(
+        func.count(Case.id),
+        _count_if(and_(first.state == sla.MET, first.breached_at.is_(None))),
+        _count_if(_decided(first, now)),
+        _count_if(and_(resolution.state == sla.MET, resolution.breached_at.is_(None))),
+        _count_if(_decided(resolution, now)),
+        _count_if(resolved),
+        _count_if(or_(resolved, closed, _breached(resolution, now))),
+        _count_if(func.coalesce(facts.c.rejected, 0) == 1),
+        _count_if(func.coalesce(facts.c.judged, 0) == 1),
+    ).outerjoin(first, and_(first.case_id == Case.id, first.kind == "first_response", first.cycle == 1)) \
+     .outerjoin(resolution, and_(resolution.case_id == Case.id, resolution.kind == "resolution",
+                                 resolution.cycle == 1)) \
+     .outerjoin(facts, facts.c.case_id == Case.id).where(_opened_in(period))
+    for key, *counts in db.session.execute(scope.grouped(query)):
+        tally = tallies.setdefault(key, Tally())
+        (tally.cases, tally.first_in_time, tally.first_decided, tally.resolution_in_time,
+         tally.resolution_decided, tally.resolved, tally.outcome_decided, tally.reopened, tally.judged) = \
+            (int(c) for c in counts)
+    values = scope.select(first.elapsed_seconds).join(
+        first, and_(first.case_id == Case.id, first.kind == "first_response", first.cycle == 1)) \
+        .where(_opened_in(period), first.state == sla.MET)
+    for key, seconds in db.session.execute(values):
+        tallies.setdefault(key, Tally()).first_responses.append(int(seconds))
+
+
+def _tally_ratings(scope: _Scope, period: Period, tallies: dict) -> None:
+    """Satisfaction scores given in the period (the callback's completion), by the case's group."""
+    score = CaseEvent.data[("data", "satisfaction")].as_integer()
+    query = scope.select(func.count(), _count_if(score >= SATISFIED_FROM), func.coalesce(func.sum(score), 0)) \
+        .join(CaseEvent, CaseEvent.case_id == Case.id) \
+        .where(CaseEvent.kind == "task_completed", CaseEvent.data["element"].as_string() == CALLBACK_TASK,
+               score.is_not(None), CaseEvent.at >= period.start, CaseEvent.at < period.end)
+    for key, ratings, satisfied, total in db.session.execute(scope.grouped(query)):
+        if ratings:
+            tally = tallies.setdefault(key, Tally())
+            tally.ratings, tally.satisfied, tally.score_sum = int(ratings), int(satisfied), int(total)
+
+
+def _tally_backlog(scope: _Scope, at: datetime, tallies: dict) -> None:
+    """Cases open at ``at`` (opened before, not closed by then), by age."""
+    bucket = case(*[(Case.created_at > at - timedelta(days=days), name) for name, days in BUCKETS if days],
+                  else_=BUCKETS[-1][0]).label("bucket")
+    query = scope.select(bucket, func.count()).where(
+        Case.created_at < at, or_(Case.closed_at.is_(None), Case.closed_at >= at))
+    for key, name, count in db.session.execute(scope.grouped(query, bucket)):
+        tallies.setdefault(key, Tally()).backlog[name] += int(count)
+
+
+def _check_agent(filters: dict[str, str]) -> None:
+    agent = filters.get("agent")
+    if agent is not None and db.session.scalar(select(User.id).where(User.username == agent)) is None:
+        raise ValidationFailed("unknown user", [{"field": "query.agent", "message": f"no user '{agent}'"}])
+
+
+def _order(group_by: str, keys: list[str | None]) -> list[str | None]:
+    known = VOCABULARIES.get(group_by, ())
+    return sorted(keys, key=lambda k: (k is None, k not in known, known.index(k) if k in known else 0, k or ""))
+
+
+def report(user: User, first: date, last: date, group_by: str = "none",
+           filters: dict[str, str] | None = None, now: datetime | None = None) -> Report:
+    """The KPIs of the cases matching ``filters``, over the period, per group and in total."""
+    require_role(user, *READERS)
+    problems = period_problems(first, last)
+    if group_by not in GROUPINGS:
+        problems.append({"field": "group_by", "message": f"one of {', '.join(GROUPINGS)}"})
+    filters = {k: v for k, v in (filters or {}).items() if v is not None}
+    problems += [{"field": name, "message": "not a filter"} for name in filters if name not in FILTERS]
+    if problems:
+        raise ValidationFailed("the request is not valid", problems)
+    _check_agent(filters)
+    now = now or utcnow()
+    period, scope = Period(first, last), _Scope(group_by, filters)
+    tallies: dict[str | None, Tally] = {}
+    _tally_cohort(scope, period, now, tallies)
+    _tally_ratings(scope, period, tallies)
+    backlog_at = min(period.end, now)
+    _tally_backlog(scope, backlog_at, tallies)
+    total = Tally()
+    for tally in tallies.values():
+        total.add(tally)
+    groups = [] if group_by == "none" else [
+        Group(key, Kpis.of(tallies[key], None)) for key in _order(group_by, list(tallies))
+        if tallies[key] != Tally()]
+    return Report(first, last, TIMEZONE, group_by, filters, now, backlog_at,
+                  Kpis.of(total, period.feedback_target()), groups)
+
+
+__all__ = ["BUCKETS", "FILTERS", "GROUPINGS", "MAX_YEARS", "READERS", "TIMEZONE", "Group", "Kpis", "Report",
+           "period_problems", "report"]
