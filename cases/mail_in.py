@@ -27,7 +27,7 @@ from html.parser import HTMLParser
 
 from sqlalchemy import func, select
 
-from . import events, mail_templates, notifications
+from . import attachments, events, mail_templates, notifications
 from .channels import Delivery, _continue
 from .db import db, use_case
 from .errors import DomainError
@@ -54,6 +54,7 @@ class Parsed:
     subject: str
     text: str
     references: list[str]
+    attachments: list[tuple[str | None, bytes]]
 
 
 class _TextOfHtml(HTMLParser):
@@ -109,9 +110,10 @@ def parse(raw: bytes) -> Parsed:
     subject = " ".join(str(message.get("Subject") or "").split())
     references = _ids(str(message.get("In-Reply-To") or "")) + _ids(str(message.get("References") or ""))
     text = _body_text(message)
+    files = [(part.get_filename(), part.get_payload(decode=True) or b"") for part in message.iter_attachments()]
     if message_id is None:  # a stable stand-in, so a re-delivery is still recognised
         message_id = f"<sha256.{hashlib.sha256(raw).hexdigest()}@caseflow.invalid>"
-    return Parsed(message_id, sender.lower(), name, subject[:300], text, references)
+    return Parsed(message_id, sender.lower(), name, subject[:300], text, references, files)
 
 
 def _threaded_case(mail: Parsed) -> Case | None:
@@ -167,10 +169,23 @@ def receive(raw: bytes, recipients: list[str] | None = None) -> Delivery:
             events.record(case, "follow_up_of", user, public=True, case_number=previous.number)
         _acknowledge(case, mail.sender)
         outcome = "opened"
+    _keep_attachments(case, user, mail)
     db.session.add(ChannelMessage(channel=CHANNEL, external_id=mail.message_id, case_id=case.id))
     db.session.add(ChannelThread(channel=CHANNEL, external_id=mail.message_id, case_id=case.id))
     db.session.flush()
     return Delivery(case, outcome)
+
+
+def _keep_attachments(case: Case, user: User | None, mail: Parsed) -> None:
+    """Store the mail's files on the case; one that cannot be kept (type, size, count) is noted
+    on the case instead of refusing the whole message."""
+    for filename, data in mail.attachments:
+        try:
+            with db.session.begin_nested():
+                attachments.attach(case, user, filename, data, public=True)
+        except DomainError as refused:
+            events.record(case, "attachment_refused", user, public=True, filename=filename,
+                          reason=refused.message)
 
 
 def _first_line(text: str) -> str:

@@ -58,9 +58,10 @@ def database_url(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(database_url, tmp_path_factory):
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
-                      "PASSWORD_HASH_METHOD": FAST_HASH})
+                      "PASSWORD_HASH_METHOD": FAST_HASH,
+                      "ATTACHMENT_DIR": str(tmp_path_factory.mktemp("attachments"))})
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         deploy(*read_directory(ROOT / "processes", ROOT / "forms"))

@@ -132,3 +132,17 @@ def test_a_redelivered_message_changes_nothing_and_html_becomes_text(api, listen
     send(listener, message)
     [case] = cases()
     assert case.description == "The printer is offline"
+
+
+def test_attachments_are_kept_and_a_refused_one_is_noted(api, listener):
+    message = mail(body="日志和截图见附件")
+    message.add_attachment("2026-11-23 09:00 ERROR 报表查询失败\n".encode(), maintype="text", subtype="plain",
+                           filename="错误日志.log")
+    message.add_attachment(b"<html><script>alert(1)</script></html>", maintype="text", subtype="plain",
+                           filename="readme.txt")
+    send(listener, message)
+    [case] = cases()
+    files = api.get(f"/api/v1/cases/{case.id}/attachments", "acme_user").json
+    assert [(f["filename"], f["content_type"].split(";")[0]) for f in files] == [("错误日志.log", "text/plain")]
+    [refused] = db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "attachment_refused")).all()
+    assert refused.data["filename"] == "readme.txt" and refused.public
