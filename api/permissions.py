@@ -33,6 +33,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("cases.CaseCollection", "POST"): (CASE_OPENERS, "open a case (customers: for their organisation)"),
     ("cases.CaseItem", "GET"): (EVERYONE, "read a case (customers: their organisation's, public part)"),
     ("cases.CaseMessage", "POST"): (CASE_OPENERS, "send a message to a waiting case"),
+    ("cases.SelfService", "POST"): (CASE_OPENERS, "close a case a knowledge-base article answered"),
     ("tasks.TaskCollection", "GET"): (EVERYONE, "inbox (customers: their customer-lane tasks)"),
     ("tasks.TaskItem", "GET"): (EVERYONE, "read a task and its form"),
     ("tasks.TaskClaim", "POST"): (EVERYONE, "claim (the task's lane decides)"),

@@ -149,6 +149,7 @@ class Tally:
     outcome_decided: int = 0
     reopened: int = 0
     judged: int = 0
+    self_served: int = 0
     ratings: int = 0
     satisfied: int = 0
     score_sum: int = 0
@@ -156,7 +157,8 @@ class Tally:
 
     def add(self, other: Tally) -> None:
         for name in ("cases", "first_in_time", "first_decided", "resolution_in_time", "resolution_decided",
-                     "resolved", "outcome_decided", "reopened", "judged", "ratings", "satisfied", "score_sum"):
+                     "resolved", "outcome_decided", "reopened", "judged", "self_served", "ratings", "satisfied",
+                     "score_sum"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.first_responses.extend(other.first_responses)
         for name, count in other.backlog.items():
@@ -172,6 +174,7 @@ class Kpis:
     resolution_within_sla: Ratio
     resolution_rate: Ratio
     reopen_rate: Ratio
+    self_service: Ratio
     csat: Ratio
     satisfaction_average: Statistic
     feedback_volume: Volume
@@ -190,6 +193,7 @@ class Kpis:
             resolution_within_sla=Ratio(tally.resolution_in_time, tally.resolution_decided, RESOLUTION_SLA_TARGET),
             resolution_rate=Ratio(tally.resolved, tally.outcome_decided, RESOLUTION_RATE_TARGET),
             reopen_rate=Ratio(tally.reopened, tally.judged),
+            self_service=Ratio(tally.self_served, tally.cases),
             csat=Ratio(tally.satisfied, tally.ratings, CSAT_TARGET),
             satisfaction_average=Statistic(score, tally.ratings),
             feedback_volume=Volume(tally.ratings, feedback_target),

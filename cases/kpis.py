@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, null, or_, select
+from sqlalchemy import and_, case, exists, func, null, or_, select
 from sqlalchemy.orm import aliased
 
 from . import sla
@@ -41,6 +41,7 @@ FILTERS = ("category", "channel", "priority", "tier", "team", "agent")
 VOCABULARIES = {"category": CATEGORIES, "channel": CHANNELS, "priority": PRIORITIES, "tier": TIERS}
 #: the history this reads: the confirmation task, its timeout, the callback (processes/support_case.bpmn)
 CONFIRM_TASK, CONFIRM_TIMEOUT, CALLBACK_TASK = "confirm", "confirm_timeout", "callback"
+SELF_SERVICE_EVENT = "self_service"  # a knowledge-base article answered the case (cases/self_service.py)
 
 
 # -- the queries ---------------------------------------------------------------------------------
@@ -123,6 +124,7 @@ def _tally_cohort(scope: _Scope, period: Period, now: datetime, tallies: dict) -
         _count_if(or_(resolved, closed, _breached(resolution, now))),
         _count_if(func.coalesce(facts.c.rejected, 0) == 1),
         _count_if(func.coalesce(facts.c.judged, 0) == 1),
+        _count_if(exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == SELF_SERVICE_EVENT)),
     ).outerjoin(first, and_(first.case_id == Case.id, first.kind == "first_response", first.cycle == 1)) \
      .outerjoin(resolution, and_(resolution.case_id == Case.id, resolution.kind == "resolution",
                                  resolution.cycle == 1)) \
@@ -130,7 +132,8 @@ def _tally_cohort(scope: _Scope, period: Period, now: datetime, tallies: dict) -
     for key, *counts in db.session.execute(scope.grouped(query)):
         tally = tallies.setdefault(key, Tally())
         (tally.cases, tally.first_in_time, tally.first_decided, tally.resolution_in_time,
-         tally.resolution_decided, tally.resolved, tally.outcome_decided, tally.reopened, tally.judged) = \
+         tally.resolution_decided, tally.resolved, tally.outcome_decided, tally.reopened, tally.judged,
+         tally.self_served) = \
             (int(c) for c in counts)
     values = scope.select(first.elapsed_seconds).join(
         first, and_(first.case_id == Case.id, first.kind == "first_response", first.cycle == 1)) \

@@ -270,7 +270,7 @@ def test_the_next_week_and_an_empty_month(api, dataset):
     assert empty["first_response_p90_seconds"] == stat(None, 0)
     assert all(empty[name] == ratio(0, 0, target) for name, target in (
         ("first_response_within_sla", 0.95), ("resolution_within_sla", 0.8), ("resolution_rate", 0.9),
-        ("reopen_rate", None), ("csat", 0.85)))
+        ("reopen_rate", None), ("self_service", None), ("csat", 0.85)))
     assert empty["feedback_volume"] == {"value": 0, "target": 100.0, "met": False}
     assert empty["backlog"] == backlog()
     quarter = kpis(api, **{"from": "2026-01-01", "to": "2026-03-31"})["totals"]["feedback_volume"]

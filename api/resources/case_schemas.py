@@ -82,17 +82,32 @@ class CaseSchema(CustomerCaseSchema):
     reopen_count = fields.Integer()
 
 
+class SuggestedArticleSchema(Schema):
+    id = fields.Function(lambda hit: hit.article.id)
+    title = fields.Function(lambda hit: hit.article.title)
+    language = fields.Function(lambda hit: hit.article.language)
+    snippet = fields.String()
+
+
+class SelfServiceSchema(Schema):
+    article_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2147483647))
+
+
 class CaseDetailSchema(CaseSchema):
     tasks = fields.List(fields.Nested(TaskRefSchema), metadata={"description": "Open tasks"})
     history = fields.List(fields.Nested(EventSchema))
     process_version = fields.String()
     sla = fields.Nested(SlaClockSchema, metadata={"description": "The SLA clock (docs/sla.md)"})
+    suggested_articles = fields.List(fields.Nested(SuggestedArticleSchema), metadata={
+        "description": "Only when the case was just opened: articles that may answer it"})
 
 
 class CustomerCaseDetailSchema(CustomerCaseSchema):
     tasks = fields.List(fields.Nested(TaskRefSchema))
     history = fields.List(fields.Nested(CustomerEventSchema))
     sla = fields.Nested(SlaClockSchema, metadata={"description": "The promises made on the case"})
+    suggested_articles = fields.List(fields.Nested(SuggestedArticleSchema), metadata={
+        "description": "Only when the case was just opened: articles that may answer it"})
 
 
 class CaseListArgs(PageArgs):

@@ -8,12 +8,12 @@ from api.parsing import Blueprint
 
 from api.auth import current_user
 from api.responses import Overlay, dumped
-from cases import intake, queries, sla, work
+from cases import intake, queries, self_service, sla, work
 from cases.errors import ValidationFailed
 
 from .case_schemas import (
     CaseCreateSchema, CaseDetailSchema, CaseListArgs, CasePageSchema, CustomerCaseDetailSchema,
-    MessageSchema,
+    MessageSchema, SelfServiceSchema,
 )
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Support cases")
@@ -24,11 +24,12 @@ STAFF_DETAIL, CUSTOMER_DETAIL = CaseDetailSchema(), CustomerCaseDetailSchema()
 MESSAGE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
 
 
-def _detail(case_id: int, status: int = 200):
+def _detail(case_id: int, status: int = 200, **extra):
     view = queries.case_view(current_user(), case_id)
     schema = STAFF_DETAIL if view.internal else CUSTOMER_DETAIL
     return dumped(schema, Overlay(view.case, tasks=view.tasks, history=view.history,
-                                  process_version=view.process_version, sla=sla.view(view.case)), status)
+                                  process_version=view.process_version, sla=sla.view(view.case), **extra),
+                  status)
 
 
 @blp.route("")
@@ -43,9 +44,10 @@ class CaseCollection(MethodView):
     @blp.arguments(CaseCreateSchema)
     @blp.response(201, CaseDetailSchema)
     def post(self, body):
-        """Open a case; its process starts at once (intake, classification proposal)."""
+        """Open a case; its process starts at once (intake, classification proposal). The answer
+        suggests knowledge-base articles that may already answer it (see /self-service)."""
         case = intake.open_case(current_user(), body)
-        return _detail(case.id, 201)
+        return _detail(case.id, 201, suggested_articles=self_service.suggestions(case))
 
 
 @blp.route("/<int(max=2147483647):case_id>")
@@ -65,4 +67,15 @@ class CaseMessage(MethodView):
         if not MESSAGE_NAME.match(name):
             raise ValidationFailed("bad message name", [{"field": "name", "message": "not a message name"}])
         work.send_message(current_user(), case_id, name, body["payload"])
+        return _detail(case_id)
+
+
+@blp.route("/<int(max=2147483647):case_id>/self-service")
+class SelfService(MethodView):
+    @blp.arguments(SelfServiceSchema)
+    @blp.response(200, CaseDetailSchema)
+    def post(self, body, case_id):
+        """The customer's question is answered by a published article: the case closes without
+        agent work (only while it waits for its classification)."""
+        self_service.answered_by_article(current_user(), case_id, body["article_id"])
         return _detail(case_id)
