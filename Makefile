@@ -8,7 +8,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run serve test bench clean
+.PHONY: install run serve test bench bench-timers clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ test: install
 
 bench: install
 	$(BIN)/python bench/lifecycle.py
+
+bench-timers: install   # PostgreSQL: DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/test
+	$(BIN)/python bench/timers.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -140,25 +140,70 @@ def revert_command(batch: str, username: str) -> None:
 
 
 @click.command("scheduler")
-@click.option("--once", is_flag=True, help="fire what is due now and exit")
+@click.option("--once", is_flag=True, help="fire what is due now (and deliver due mail), then exit")
 @with_appcontext
 def scheduler_command(once: bool) -> None:
-    """Run the scheduler process (timers); one per installation."""
-    from cases import timers
+    """Run the scheduler process (timers, mail): one active per installation, more wait as hot
+    standby. Never started by the web workers."""
+    import signal
+    import threading
 
     from . import scheduler
     app = current_app._get_current_object()
-    fired = timers.fire_due()  # catch up on anything that came due while no scheduler ran
-    click.echo(f"fired on start: {fired or 'nothing due'}")
-    if not once:
-        click.echo(f"scheduler running, polling every {app.config['TIMER_POLL_SECONDS']}s")
-        scheduler.build(app).start()
+    if once:  # alongside a running scheduler too: each timer still fires exactly once
+        result = scheduler.run_once(app)
+        click.echo(f"fired: {result.fired or 'nothing due'}; failed: {result.failed or 'none'}; "
+                   f"left for the next run: {result.deferred or 'none'}; "
+                   f"mail sent: {'no outbox' if result.delivered is None else result.delivered}")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())  # finish the instance at hand, release the lock
+    scheduler.serve(app, stop)
+
+
+@click.group("notifications")
+def notifications_group() -> None:
+    """Outbound mail: deliver what is due, list the outbox."""
+
+
+@notifications_group.command("deliver")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@with_appcontext
+def deliver_notifications_command(limit: int) -> None:
+    """Send the due pending messages once (the scheduler does this continuously)."""
+    from cases import notifications
+    settings = notifications.app_settings()
+    if not settings.enabled:
+        raise click.ClickException("SMTP_HOST is not set: delivery is disabled, messages stay pending")
+    click.echo(f"sent {notifications.deliver_pending(limit=limit, settings=settings)}")
+
+
+@notifications_group.command("list")
+@click.option("--status", type=click.Choice(["pending", "sent", "failed"]))
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@with_appcontext
+def list_notifications_command(status: str | None, limit: int) -> None:
+    """The newest messages in the outbox: id, status, attempts, kind, case, recipient, subject."""
+    from sqlalchemy import select
+
+    from cases.db import db
+    from cases.models import Case, Notification
+    query = select(Notification, Case.number).outerjoin(Case, Case.id == Notification.case_id)
+    if status:
+        query = query.where(Notification.status == status)
+    rows = db.session.execute(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
+    for n, number in rows:
+        click.echo(f"{n.id}\t{n.status}\t{n.attempts}\t{n.kind}\t{number or '-'}\t{n.recipient}\t{n.subject}")
+        if n.last_error and n.status != "sent":
+            click.echo(f"\t  last error: {n.last_error}")
 
 
 def register(app: Flask) -> None:
     for command in (deploy_command, validate_command, create_user_command, demo_data_command,
                     scheduler_command, migrate_command, revert_command):
         app.cli.add_command(command)
+    app.cli.add_command(notifications_group)
 
 
 def _create_app():

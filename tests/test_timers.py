@@ -1,24 +1,79 @@
-"""Timers: written with the instance state, fired by the scheduler's job, never lost or doubled.
+"""Timers: written with the instance state, fired in batches until none is due, each exactly once
+— after a crash, with two schedulers at once, after downtime.
 
 The engine reads the wall clock itself, so these tests move the clock with freezegun instead of
-sleeping.
+sleeping. Many-instance tests use a one-timer process (``TIMER_BPMN``) deployed as the support
+process: a case is one use-case call, and its timer is due a day after it opened.
 """
 from __future__ import annotations
 
-import time
+import threading
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-from apscheduler.schedulers.background import BackgroundScheduler
+import pytest
 from freezegun import freeze_time
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from api import scheduler
-from cases import timers
+from cases import intake, timers
 from cases.db import db
-from cases.models import CaseEvent, Task, Timer
+from cases.deploy import deploy
+from cases.models import CaseEvent, ProcessInstance, Task, Timer
 from tests.helpers import get_case, only_task, open_case, step
 
 WAIT = timedelta(days=7)
+
+#: start -> wait a day (timer) -> end
+TIMER_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="timer_definitions"
+                  targetNamespace="http://caseflow.example/bpmn">
+  <bpmn:process id="support_case" name="Wait a day" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f_start</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f_start" sourceRef="start" targetRef="wait" />
+    <bpmn:intermediateCatchEvent id="wait" name="A day later">
+      <bpmn:incoming>f_start</bpmn:incoming>
+      <bpmn:outgoing>f_waited</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="wait_timer"><bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f_waited" sourceRef="wait" targetRef="done" />
+    <bpmn:endEvent id="done"><bpmn:incoming>f_waited</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+class Crash(BaseException):
+    """Fault injection: what a killed process looks like to the code after the failure point —
+    nothing after it runs, nothing catches it (not an Exception)."""
+
+
+def timer_cases(world, count: int) -> list[int]:
+    """``count`` cases of the one-timer process, opened with the real use case; their instance ids."""
+    agent = world.user("agent1")
+    fields = {"customer_id": world.customers["ACME"].id, "channel": "web", "title": "Wait", "description": "a day"}
+    cases = [intake.open_case(agent, fields) for _ in range(count)]
+    ids = [db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.case_id == c.id)) for c in cases]
+    db.session.rollback()
+    return ids
+
+
+def latest_due() -> datetime:
+    db.session.rollback()
+    return max(db.session.scalars(select(Timer.due_at)))
+
+
+def fired_per_instance() -> Counter:
+    """How many timer_fired events each instance's case has."""
+    db.session.rollback()
+    rows = db.session.execute(select(ProcessInstance.id).join(CaseEvent, CaseEvent.case_id == ProcessInstance.case_id)
+                              .where(CaseEvent.kind == "timer_fired"))
+    return Counter(instance_id for (instance_id,) in rows)
+
+
+@pytest.fixture
+def timer_process(app_ctx, world, restore_active_version):
+    deploy({"support_case.bpmn": TIMER_BPMN}, {})
+    return world
 
 
 def _case_at_confirm(api, world) -> dict:
@@ -29,16 +84,15 @@ def _case_at_confirm(api, world) -> dict:
     return case
 
 
-def _timers(case_id: int) -> list[Timer]:
+def _timers(case_id: int, element: str = "confirm_timeout") -> list[Timer]:
     db.session.rollback()
-    return list(db.session.scalars(select(Timer).where(Timer.case_id == case_id)))
+    return list(db.session.scalars(select(Timer).where(Timer.case_id == case_id, Timer.element_id == element)))
 
 
 def test_waiting_for_confirmation_writes_a_due_timer(api, world):
     before = datetime.now(timezone.utc)
     case = _case_at_confirm(api, world)
     [timer] = _timers(case["id"])
-    assert timer.element_id == "confirm_timeout"
     assert before + WAIT <= timer.due_at <= datetime.now(timezone.utc) + WAIT
     step(api, case["id"], "confirm")  # answered in time: the timer is gone
     assert _timers(case["id"]) == []
@@ -61,34 +115,125 @@ def test_a_due_timer_fires_once_and_moves_the_case(api, world):
     assert _timers(case["id"]) == []
 
 
-def test_timers_that_came_due_while_no_scheduler_ran_fire_on_its_first_run(app, api, world):
+def test_timers_missed_while_no_scheduler_ran_fire_once_on_restart(app, api, world):
     cases = [_case_at_confirm(api, world) for _ in range(3)]
     latest = max(t.due_at for c in cases for t in _timers(c["id"]))
-    with freeze_time(latest + timedelta(days=1)):
-        result = app.test_cli_runner().invoke(args=["scheduler", "--once"])
-    assert result.exit_code == 0, result.output
+    runner = app.test_cli_runner()
+    with freeze_time(latest + timedelta(days=1)):  # the scheduler was down for a day
+        first = runner.invoke(args=["scheduler", "--once"])
+        again = runner.invoke(args=["scheduler", "--once"])
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    assert "confirm_timeout" in first.output and "fired: nothing due" in again.output
+    db.session.rollback()
     for case in cases:
         assert only_task(api, case["id"])["element_id"] == "callback"
+        assert [e["kind"] for e in get_case(api, case["id"])["history"]].count("timer_fired") == 1
 
 
-def test_the_scheduler_job_fires_timers(app, api, world):
-    case = _case_at_confirm(api, world)
-    [timer] = _timers(case["id"])
-    app.config["TIMER_POLL_SECONDS"] = 0.2
-    with freeze_time(timer.due_at + timedelta(minutes=1), tick=True):
-        background = scheduler.build(app, BackgroundScheduler)
-        assert [job.id for job in background.get_jobs()] == ["fire-due-timers"]
-        background.start()
+def test_a_burst_is_fired_in_batches_until_nothing_is_due(timer_process):
+    ids = timer_cases(timer_process, 23)
+    with freeze_time(latest_due() + timedelta(seconds=1)):
+        report = timers.fire_due(batch_size=5)
+        assert sorted(report) == sorted(ids) and set(map(tuple, report.values())) == {("wait",)}
+        assert report.batches == 5 and report.failed == [] and report.deferred == []
+        assert timers.fire_due(batch_size=5) == {}
+    assert fired_per_instance() == Counter({i: 1 for i in ids})
+    assert db.session.scalar(select(Timer.id)) is None
+
+
+def test_timers_due_later_than_the_run_stay_and_next_due_says_when(timer_process):
+    [early] = timer_cases(timer_process, 1)
+    with freeze_time(datetime.now(timezone.utc) + timedelta(hours=1)):
+        [late] = timer_cases(timer_process, 1)
+    due = {i: db.session.scalar(select(Timer.due_at).where(Timer.instance_id == i)) for i in (early, late)}
+    assert timers.next_due() == due[early]
+    with freeze_time(due[early] + timedelta(seconds=1)):
+        assert timers.fire_due() == {early: ["wait"]}
+        assert timers.next_due() == due[late]
+    db.session.execute(update(ProcessInstance).where(ProcessInstance.id == late).values(status="error"))
+    db.session.commit()
+    assert timers.next_due() is None  # a failed instance waits for an operator, not the scheduler
+
+
+def test_a_crash_between_instances_leaves_the_rest_for_the_next_run(timer_process, monkeypatch):
+    ids = timer_cases(timer_process, 12)
+    real = timers.fire_instance
+    calls = []
+
+    def crashes_after_five(instance_id, now):
+        # fault injection: the scheduler process dies after five instances were committed
+        if len(calls) == 5:
+            raise Crash()
+        calls.append(instance_id)
+        return real(instance_id, now)
+
+    with freeze_time(latest_due() + timedelta(seconds=1)):
+        monkeypatch.setattr(timers, "fire_instance", crashes_after_five)
+        with pytest.raises(Crash):
+            timers.fire_due(batch_size=4)
+        assert fired_per_instance() == Counter({i: 1 for i in calls})
+        monkeypatch.setattr(timers, "fire_instance", real)  # the restarted scheduler
+        report = timers.fire_due(batch_size=4)
+    assert sorted(report) == sorted(set(ids) - set(calls))
+    assert fired_per_instance() == Counter({i: 1 for i in ids})
+
+
+def test_a_crash_inside_an_instance_rolls_that_instance_back(timer_process, monkeypatch):
+    ids = timer_cases(timer_process, 6)
+    real = timers.synchronise
+    synchronised = []
+
+    def crashes_on_the_third(case, instance, run, actor):
+        # fault injection: the process dies after the engine fired, before the commit
+        if len(synchronised) == 2:
+            raise Crash()
+        synchronised.append(instance.id)
+        return real(case, instance, run, actor)
+
+    with freeze_time(latest_due() + timedelta(seconds=1)):
+        monkeypatch.setattr(timers, "synchronise", crashes_on_the_third)
+        with pytest.raises(Crash):
+            timers.fire_due()
+        crashed = next(i for i in ids if i not in synchronised)
+        db.session.rollback()
+        assert db.session.scalar(select(Timer.instance_id).where(Timer.instance_id == crashed)) == crashed
+        assert fired_per_instance() == Counter({i: 1 for i in synchronised})
+        monkeypatch.setattr(timers, "synchronise", real)
+        assert crashed in timers.fire_due()
+    assert fired_per_instance() == Counter({i: 1 for i in ids})
+
+
+def test_two_schedulers_at_once_fire_each_timer_exactly_once(app, timer_process, monkeypatch):
+    ids = timer_cases(timer_process, 30)
+    real = timers.fire_instance
+    both_listed = threading.Barrier(2, timeout=30)
+    tried: dict[str, list[int]] = {"a": [], "b": []}
+    reports: dict[str, dict] = {}
+    errors: list[BaseException] = []
+
+    def fire_instance(instance_id, now):
+        name = threading.current_thread().name
+        if not tried[name]:
+            both_listed.wait()  # both read the same due list before either fires: they collide
+        tried[name].append(instance_id)
+        return real(instance_id, now)
+
+    def scheduler() -> None:
         try:
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                db.session.rollback()  # end the read snapshot: the job commits in another thread
-                fired = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case["id"],
-                                                                  CaseEvent.kind == "timer_fired"))
-                if fired is not None:
-                    break
-                time.sleep(0.1)
-        finally:
-            background.shutdown(wait=True)
-    assert fired is not None, "the scheduler did not fire the due timer"
-    assert only_task(api, case["id"])["element_id"] == "callback"
+            with app.app_context():
+                reports[threading.current_thread().name] = timers.fire_due(batch_size=10)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+            errors.append(exc)
+
+    monkeypatch.setattr(timers, "fire_instance", fire_instance)
+    with freeze_time(latest_due() + timedelta(seconds=1)):
+        threads = [threading.Thread(target=scheduler, name=name) for name in ("a", "b")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    assert errors == [] and not any(t.is_alive() for t in threads)
+    assert set(tried["a"]) & set(tried["b"]), "the two runs never competed for an instance"
+    assert not set(reports["a"]) & set(reports["b"])  # whoever lost a race fired nothing
+    assert sorted([*reports["a"], *reports["b"]]) == sorted(ids)
+    assert fired_per_instance() == Counter({i: 1 for i in ids})
