@@ -199,9 +199,32 @@ def list_notifications_command(status: str | None, limit: int) -> None:
             click.echo(f"\t  last error: {n.last_error}")
 
 
+@click.command("mail-listener")
+@click.option("--host", default=None, help="default: MAIL_LISTEN_HOST")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="default: MAIL_LISTEN_PORT")
+@with_appcontext
+def mail_listener_command(host: str | None, port: int | None) -> None:
+    """Run the inbound mail process: an SMTP server whose messages open and continue cases."""
+    import signal
+    import threading
+
+    from . import mail_listener
+    app = current_app._get_current_object()
+    smtp = mail_listener.controller(app, host, port)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    smtp.start()
+    click.echo(f"listening for mail on {smtp.hostname}:{smtp.port}")
+    try:
+        stop.wait()
+    finally:
+        smtp.stop()
+
+
 def register(app: Flask) -> None:
     for command in (deploy_command, validate_command, create_user_command, demo_data_command,
-                    scheduler_command, migrate_command, revert_command):
+                    scheduler_command, migrate_command, revert_command, mail_listener_command):
         app.cli.add_command(command)
     app.cli.add_command(notifications_group)
 

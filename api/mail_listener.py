@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from dataclasses import dataclass
 
 from aiosmtpd.controller import Controller
@@ -67,12 +66,3 @@ def controller(app: Flask, host: str | None = None, port: int | None = None) -> 
     return Controller(InboundHandler(app, accepted), hostname=host or config["MAIL_LISTEN_HOST"],
                       port=port or config["MAIL_LISTEN_PORT"], data_size_limit=config["MAIL_MAX_BYTES"])
 
-
-def serve(app: Flask, stop: threading.Event) -> None:
-    smtp = controller(app)
-    smtp.start()
-    log.info("listening for mail on %s:%s", smtp.hostname, smtp.port)
-    try:
-        stop.wait()
-    finally:
-        smtp.stop()

@@ -10,7 +10,8 @@ to the SQLite database), then runs APScheduler with a declarative job list of st
   earliest due time every ``TIMER_POLL_SECONDS``. The first run starts at once: whatever came
   due while no scheduler ran fires then.
 - ``deliver-notifications`` sends the mail outbox every ``NOTIFY_POLL_SECONDS``, when
-  ``cases.notifications.deliver_pending`` exists.
+  ``cases.notifications.deliver_pending`` exists; ``deliver-hq-reports`` posts pending bug
+  reports to HQ's webhook (cases/hq.py) at the same rhythm.
 - ``check-leadership`` steps down if the lock is gone (then this process stands by again).
 
 Every job has ``coalesce``, one instance at a time and no misfire grace limit: a run that is
@@ -33,7 +34,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from cases import leader, timers, wakeup
+from cases import hq, leader, timers, wakeup
 from cases.db import db
 from cases.models import utcnow
 
@@ -42,6 +43,7 @@ log = logging.getLogger("caseflow.scheduler")
 TIMER_JOB = "fire-due-timers"
 WATCH_JOB = "watch-due-timers"
 NOTIFY_JOB = "deliver-notifications"
+HQ_JOB = "deliver-hq-reports"
 LEADER_JOB = "check-leadership"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 #: wake just after the due instant: the engine fires a timer once the clock has passed it
@@ -263,6 +265,9 @@ class Scheduler:
         if deliver is not None:
             found.append({"id": NOTIFY_JOB, "func": _in_app(self.app, deliver, NOTIFY_JOB), "trigger": "interval",
                           "seconds": s.notify_poll})
+        # bug reports for HQ's webhook (cases/hq.py), on the mail outbox's rhythm
+        found.append({"id": HQ_JOB, "func": _in_app(self.app, hq.deliver_pending, HQ_JOB), "trigger": "interval",
+                      "seconds": s.notify_poll})
         if self.leadership is not None:
             found.append({"id": LEADER_JOB, "func": self.check_leadership, "trigger": "interval",
                           "seconds": s.standby_retry})
@@ -329,6 +334,8 @@ def run_once(app: Flask) -> OnceResult:
     if deliver is not None:
         with app.app_context():
             delivered = deliver()
+    with app.app_context():
+        hq.deliver_pending()
     return OnceResult(dict(report), report.failed, report.deferred, delivered)
 
 

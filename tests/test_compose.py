@@ -38,7 +38,8 @@ def _check(argv: list[str]) -> None:
 
 def test_compose_has_the_production_services():
     services = _compose()["services"]
-    assert {"db", "web", "scheduler", "migrate"} <= set(services)
+    assert {"db", "web", "scheduler", "migrate", "mail"} <= set(services)
+    assert services["mail"]["command"][:2] == ["caseflow", "mail-listener"]
     assert services["db"]["image"].startswith("postgres")
     assert services["scheduler"]["deploy"]["replicas"] == 1
     assert "postgresql://" in services["web"]["environment"]["DATABASE_URL"]

@@ -146,3 +146,28 @@ def test_attachments_are_kept_and_a_refused_one_is_noted(api, listener):
     assert [(f["filename"], f["content_type"].split(";")[0]) for f in files] == [("错误日志.log", "text/plain")]
     [refused] = db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "attachment_refused")).all()
     assert refused.data["filename"] == "readme.txt" and refused.public
+
+
+def test_the_mail_listener_command_serves_until_stopped(app, world):
+    """`caseflow mail-listener` in its own process: it answers SMTP and stops on SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"].replace("+psycopg", "")}
+    process = subprocess.Popen([str(Path(sys.executable).parent / "caseflow"), "mail-listener", "--port", str(port)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []  # aiosmtpd logs its own start-up check first
+        while len(lines) < 20 and not any(f"listening for mail on 127.0.0.1:{port}" in line for line in lines):
+            lines.append(process.stdout.readline())
+        assert f"listening for mail on 127.0.0.1:{port}" in lines[-1], lines
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            assert client.noop()[0] == 250
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        process.stdout.close()
