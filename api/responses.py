@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, json
+from flask import Response, json, request
 from marshmallow import Schema
+
+from cases.errors import ValidationFailed
 
 
 def dumped(schema: Schema, obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -23,3 +25,15 @@ class Overlay:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._base, name)
+
+
+def if_match_version(what: str) -> int | None:
+    """The version the client saw, from ``If-Match: "<version>"`` (None without the header);
+    422 naming ``If-Match`` when it is not a version of ``what``."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        raise ValidationFailed("bad If-Match", [{"field": "If-Match", "message": f"expected a {what} version"}])
+    return int(value)

@@ -1,15 +1,13 @@
 """Business calendars: list, read, create or replace, delete (admins); preview and arithmetic (staff)."""
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from api.auth import current_user
 from api.parsing import Blueprint
-from api.responses import dumped
+from api.responses import dumped, if_match_version
 from cases import calendars
-from cases.errors import ValidationFailed
 
 blp = Blueprint("calendars", __name__, url_prefix="/api/v1/calendars",
                 description="Business calendars: working hours, holidays, make-up working days")
@@ -127,13 +125,7 @@ def _raise(problems: list[dict]) -> None:
 
 def _seen_version() -> int | None:
     """The calendar version the client saw, from If-Match."""
-    header = request.headers.get("If-Match")
-    if not header:
-        return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not (value.isascii() and value.isdigit()) or len(value) > 10:
-        raise ValidationFailed("bad If-Match", [{"field": "If-Match", "message": "expected a calendar version"}])
-    return int(value)
+    return if_match_version("calendar")
 
 
 def _response(view: calendars.CalendarView, status: int = 200):

@@ -1,14 +1,13 @@
 """The knowledge base: articles and canned answers, search, and suggestions for an intake."""
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from api.auth import current_user
 from api.pagination import PageArgs, page_schema
 from api.parsing import Blueprint
-from api.responses import dumped
+from api.responses import dumped, if_match_version
 from api.schemas import username_of
 from cases import knowledge
 from cases.errors import ValidationFailed
@@ -103,13 +102,7 @@ class HitListSchema(Schema):
 
 
 def _seen_version() -> int | None:
-    header = request.headers.get("If-Match")
-    if not header:
-        return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not (value.isascii() and value.isdigit()) or len(value) > 10:
-        raise ValidationFailed("bad If-Match", [{"field": "If-Match", "message": "expected an article version"}])
-    return int(value)
+    return if_match_version("article")
 
 
 def _response(article, status: int = 200):

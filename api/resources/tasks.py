@@ -1,14 +1,12 @@
 """Tasks: inboxes, a task with its form, claim, release, complete."""
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 from api.parsing import Blueprint
 
 from api.auth import current_user
-from api.responses import Overlay, dumped
+from api.responses import Overlay, dumped, if_match_version
 from cases import queries, work
-from cases.errors import ValidationFailed
 
 from .task_schemas import (
     CompletedSchema, CompleteSchema, TaskDetailSchema, TaskListArgs, TaskPageSchema, TaskSchema, VersionSchema,
@@ -26,13 +24,8 @@ def _etag(version: int) -> str:
 
 def _version(body: dict) -> int | None:
     """The version the client saw: If-Match header, else the body's 'version'."""
-    header = request.headers.get("If-Match")
-    if header:
-        value = header.strip().removeprefix("W/").strip('"')
-        if not (value.isascii() and value.isdigit()) or len(value) > 10:
-            raise ValidationFailed("bad If-Match", [{"field": "If-Match", "message": "expected a task version"}])
-        return int(value)
-    return body.get("version")
+    seen = if_match_version("task")
+    return seen if seen is not None else body.get("version")
 
 
 def _task_response(task, status: int = 200):
