@@ -23,6 +23,8 @@ run: install
 	$(BIN)/caseflow deploy
 	$(BIN)/caseflow demo-data
 	@echo "caseflow on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
+	@echo "the scheduler (timers, SLA escalations, mail) runs beside it as its own process"
+	$(BIN)/caseflow scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind 127.0.0.1:$(PORT) 'api:create_app()'
 
 test: install
