@@ -5,7 +5,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +30,8 @@ from .scripting import CaseflowScriptEngine, Handler
 from .serialization import StateSerializer
 
 SpecLoader = Callable[[str], str]
+#: the period of an application-set alarm (see ProcessRun.set_alarm)
+ALARM_PERIOD = timedelta(days=36500)
 _EVENT_KINDS = {
     "TimeDateEventDefinition": "timer", "DurationTimerEventDefinition": "timer",
     "CycleTimerEventDefinition": "timer", "MessageEventDefinition": "message",
@@ -151,8 +153,12 @@ class ProcessRun:
         tasks (which timers armed later read). A cycle timer keeps firing while its task is open,
         each time at the ``due`` set after its previous firing — an alarm clock the application
         re-sets; date timers fire once.
+
+        The cycle's own period is a century (``ALARM_PERIOD``): a cycle timer that was due long
+        ago fires once per missed period when it is refreshed, so a short period would replay
+        every missed hour after downtime; the application moves ``next`` after each firing anyway.
         """
-        value = f"R/{due.isoformat()}/PT1H"
+        value = f"R/{due.isoformat()}/P{ALARM_PERIOD.days}D"
         for task in self._wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
             if variable in task.data or task.task_spec.manual:
                 task.data[variable] = value
@@ -161,7 +167,8 @@ class ProcessRun:
             if (getattr(definition, "expression", "") or "").strip() != variable:
                 continue
             if isinstance(definition, CycleTimerEventDefinition):
-                task._set_internal_data(event_value={"cycles": -1, "next": due.isoformat(), "duration": 3600.0})
+                task._set_internal_data(event_value={"cycles": -1, "next": due.isoformat(),
+                                                     "duration": ALARM_PERIOD.total_seconds()})
             elif isinstance(definition, TimeDateEventDefinition):
                 task._set_internal_data(event_value=due.isoformat())
 

@@ -7,6 +7,7 @@ own function.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 
 from cases import notifications, timers
 from cases.db import db
-from cases.models import CaseEvent, Escalation, Notification, Timer, UserRole
+from cases.models import CaseEvent, Escalation, Notification, ProcessInstance, Timer, UserRole
 from tests.api.dbstate import db_snapshot
 from tests.helpers import complete, get_case, only_task, open_case, step
 from tests.smtp_server import LocalSmtp
@@ -342,3 +343,18 @@ def test_customers_read_only_their_own_clock(api, world):
             [(t["kind"], t["due_at"], t["status"]) for t in same["targets"]]
     assert api.get(f"/api/v1/cases/{case['id']}/sla", "other_user").status_code == 404
     assert api.get("/api/v1/escalations", "acme_user").status_code == 403
+
+
+def test_an_alarm_overdue_for_weeks_fires_once_not_once_per_missed_period(api, acme):
+    """After downtime the ladder's cycle timer is refreshed once: its rungs escalate once, and
+    the engine does not replay a firing for every period it missed."""
+    with freeze_time(sh(2, 9)) as frozen:  # Monday 2 November
+        case = open_case(api, customer_id=acme, priority_hint="medium")
+        fire(api, sh(30, 10), frozen)  # four weeks later
+        api.forget_tokens()
+    levels = db.session.scalars(select(Escalation.level).where(Escalation.case_id == case["id"])
+                                .order_by(Escalation.id)).all()
+    assert levels == ["warning", "breach", "manager"] * 2  # first response, then resolution
+    state = json.loads(db.session.scalar(select(ProcessInstance.state).where(ProcessInstance.case_id == case["id"])))
+    escalations_run = [t for t in state["tasks"].values() if t["task_spec"] == "classify_escalate"]
+    assert len(escalations_run) == 1
