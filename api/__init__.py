@@ -12,16 +12,15 @@ from swagger_ui_bundle import swagger_ui_path
 from cases.db import db
 
 from . import auth, config, errors, permissions
+from .resources import (
+    attachments, audit, calendars, cases, channels, escalations, health, instances, knowledge, kpis, me,
+    migrations, notifications, sla_policies, tasks, users, versions,
+)
 from .resources import auth as auth_resource
-from .resources import notifications as notifications_resource
-from .resources import calendars as calendars_resource
-from .resources import sla_policies as sla_policies_resource
-from .resources import escalations as escalations_resource
-from .resources import channels as channels_resource
-from .resources import kpis as kpis_resource
-from .resources import attachments as attachments_resource
-from .resources import knowledge as knowledge_resource
-from .resources import audit, cases, health, instances, me, migrations, tasks, users, versions
+
+#: every blueprint of the API, in the order the OpenAPI document lists them
+BLUEPRINTS = (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health,
+              notifications, calendars, sla_policies, escalations, channels, kpis, attachments, knowledge)
 
 migrate = Migrate()
 
@@ -51,16 +50,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     api = CaseflowApi(app)
-    for module in (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health):
+    for module in BLUEPRINTS:
         api.register_blueprint(module.blp)
-    api.register_blueprint(notifications_resource.blp)
-    api.register_blueprint(calendars_resource.blp)
-    api.register_blueprint(sla_policies_resource.blp)
-    api.register_blueprint(escalations_resource.blp)
-    api.register_blueprint(channels_resource.blp)
-    api.register_blueprint(kpis_resource.blp)
-    api.register_blueprint(attachments_resource.blp)
-    api.register_blueprint(knowledge_resource.blp)
     # Swagger UI's files come from a Python package: no CDN at run time.
     app.register_blueprint(Blueprint("docs_static", __name__, static_folder=swagger_ui_path,
                                      static_url_path="/api/docs/static"))
