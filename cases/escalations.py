@@ -69,7 +69,7 @@ def queue(user: User, filters: dict[str, Any], page: int, per_page: int, now: da
                                              .order_by(Escalation.at, Escalation.id)):
             by_target.setdefault(escalation.target_id, []).append(escalation)
     cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_({t.case_id for t in result.items})))}
-    return Page([QueueEntry(cases[t.case_id], sla._target_view(t, now), by_target.get(t.id, []))
+    return Page([QueueEntry(cases[t.case_id], sla.target_view(t, now), by_target.get(t.id, []))
                   for t in result.items], result.total, result.page, result.per_page)
 
 

@@ -372,17 +372,16 @@ def acknowledge_breaches(case: Case, actor: User, now: datetime) -> list[Escalat
 # -- the view ----------------------------------------------------------------------------------
 def view(case: Case, now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
-    targets = targets_of(case)
+    targets, pauses = targets_of(case), pauses_of(case)
     return {
-        "paused": any(p.ended_at is None for p in pauses_of(case)),
+        "paused": any(p.ended_at is None for p in pauses),
         "policy_version": targets[0].policy_version if targets else None,
-        "targets": [_target_view(t, now) for t in targets],
-        "pauses": [{"reason": p.reason, "started_at": p.started_at, "ended_at": p.ended_at}
-                   for p in pauses_of(case)],
+        "targets": [target_view(t, now) for t in targets],
+        "pauses": [{"reason": p.reason, "started_at": p.started_at, "ended_at": p.ended_at} for p in pauses],
     }
 
 
-def _target_view(target: SlaTarget, now: datetime) -> dict[str, Any]:
+def target_view(target: SlaTarget, now: datetime) -> dict[str, Any]:
     spent = elapsed(target, now)
     total = total_seconds(target)
     breached = is_breached(target, now)
