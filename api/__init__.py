@@ -13,14 +13,15 @@ from cases.db import db
 
 from . import auth, config, errors, permissions
 from .resources import (
-    attachments, audit, calendars, cases, channels, escalations, health, instances, knowledge, kpis, me,
-    migrations, notifications, sla_policies, tasks, users, versions,
+    attachments, audit, calendars, cases, channels, customers, escalations, health, instances, knowledge, kpis,
+    me, migrations, notifications, sla_policies, surveys, tasks, users, versions,
 )
 from .resources import auth as auth_resource
 
 #: every blueprint of the API, in the order the OpenAPI document lists them
 BLUEPRINTS = (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health,
-              notifications, calendars, sla_policies, escalations, channels, kpis, attachments, knowledge)
+              notifications, calendars, sla_policies, escalations, channels, kpis, attachments, knowledge,
+              surveys, customers)
 
 migrate = Migrate()
 
@@ -55,6 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Swagger UI's files come from a Python package: no CDN at run time.
     app.register_blueprint(Blueprint("docs_static", __name__, static_folder=swagger_ui_path,
                                      static_url_path="/api/docs/static"))
+    app.register_blueprint(surveys.page_blp)  # the survey link's HTML page (not part of the API)
     errors.register(app)
     app.before_request(errors.reject_unstorable_url)
     auth.register(app)

@@ -15,6 +15,9 @@ PUBLIC_ENDPOINTS = frozenset({
     "docs_static.static", "static",
     # signed by the chat platform instead (HMAC, checked in api/resources/channels.py)
     "channels.ChatWebhook",
+    # a survey link: its unguessable, single-use, expiring token is the credential; unknown tokens
+    # are rate-limited per address (cases/surveys.py)
+    "surveys.SurveyByToken", "survey_page.survey_page",
 })
 
 

@@ -20,7 +20,7 @@ PROBLEM_BASE = "https://caseflow.example/problems/"
 _STATUS = {
     domain.NotFound: 404, domain.Forbidden: 403, domain.Unauthenticated: 401, domain.Conflict: 409,
     domain.PreconditionRequired: 428, domain.ValidationFailed: 422, domain.ProcessFailure: 422,
-    domain.InvalidDefinition: 422, domain.TooManyAttempts: 429, domain.TooLarge: 413,
+    domain.InvalidDefinition: 422, domain.TooManyAttempts: 429, domain.Gone: 410, domain.TooLarge: 413,
 }
 
 

@@ -25,6 +25,8 @@ STAFF = EVERYONE - {R.CUSTOMER.value}
 MAIL_OPERATORS = frozenset({R.ADMIN.value, R.SUPERVISOR.value})
 KPI_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.PROCESS_OWNER.value, R.ADMIN.value})
 KB_WRITERS = FRONT_LINE  # agents, service consultants, supervisors, admins
+CUSTOMERS = frozenset({R.CUSTOMER.value})
+DEPLOYMENT_SETTERS = frozenset({R.ADMIN.value, R.MANAGER.value})
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
@@ -34,6 +36,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("cases.CaseItem", "GET"): (EVERYONE, "read a case (customers: their organisation's, public part)"),
     ("cases.CaseMessage", "POST"): (CASE_OPENERS, "send a message to a waiting case"),
     ("cases.SelfService", "POST"): (CASE_OPENERS, "close a case a knowledge-base article answered"),
+    ("cases.CaseComplaints", "POST"): (CASE_OPENERS, "file a complaint about a case (a linked complaint case)"),
     ("tasks.TaskCollection", "GET"): (EVERYONE, "inbox (customers: their customer-lane tasks)"),
     ("tasks.TaskItem", "GET"): (EVERYONE, "read a task and its form"),
     ("tasks.TaskClaim", "POST"): (EVERYONE, "claim (the task's lane decides)"),
@@ -89,6 +92,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("knowledge.ArticleItem", "DELETE"): (KB_WRITERS, "delete an article (If-Match)"),
     ("knowledge.Search", "GET"): (EVERYONE, "search the knowledge base (customers: published articles)"),
     ("knowledge.Suggest", "GET"): (EVERYONE, "the best published articles for a new case"),
+    ("surveys.SurveyCollection", "GET"): (EVERYONE, "satisfaction surveys (customers: their organisation's)"),
+    ("surveys.SurveyAnswer", "POST"): (CUSTOMERS, "answer a survey of their organisation's case"),
+    ("customers.Deployment", "PUT"): (DEPLOYMENT_SETTERS, "set a customer's deployment date (starts its follow-ups)"),
 }
 
 

@@ -41,6 +41,16 @@ class TooManyAttempts(DomainError):
         self.retry_after = retry_after
 
 
+class Gone(DomainError):
+    """Something that existed and can no longer be used (an expired survey link)."""
+
+    code = "gone"
+
+    def __init__(self, message: str, code: str = "gone", **details):
+        super().__init__(message, **details)
+        self.code = code
+
+
 class TooLarge(DomainError):
     """Content over a size limit (``max_bytes`` names it)."""
 

@@ -12,11 +12,14 @@ from .db import db, use_case
 from .deploy import current_version
 from .errors import Conflict, Forbidden, ValidationFailed
 from .locking import engine_errors
-from .models import Case, Customer, ProcessInstance, User, utcnow
+from .models import Case, CaseKind, Customer, ProcessInstance, User, utcnow
 from .runtime import start_run
 from .sync import synchronise
 
 CASE_PROCESS = "support_case"
+#: the process each kind of case runs
+PROCESSES = {CaseKind.SUPPORT.value: CASE_PROCESS, CaseKind.COMPLAINT.value: "complaint_handling",
+             CaseKind.FOLLOW_UP.value: "customer_follow_up"}
 INTAKE_FIELDS = ("channel", "title", "description", "environment", "steps_to_reproduce",
                  "category_hint", "priority_hint", "contact_name", "contact_phone", "contact_email")
 
@@ -42,33 +45,43 @@ def open_case(actor: User, fields: dict[str, Any]) -> Case:
     return start_case(_customer_for(actor, fields.get("customer_id")), actor, fields)
 
 
-def start_case(customer: Customer, actor: User | None, fields: dict[str, Any]) -> Case:
+def start_case(customer: Customer, actor: User | None, fields: dict[str, Any],
+               kind: str = CaseKind.SUPPORT.value, parent: Case | None = None,
+               data: dict[str, Any] | None = None) -> Case:
     """Open a case for ``customer`` in the caller's unit of work. ``actor`` None: the case came in
-    through a channel integration (chat, e-mail), which vouched for the customer itself."""
-    version = current_version(CASE_PROCESS)
+    through a channel integration (chat, e-mail), which vouched for the customer itself, or the
+    application opened it (a complaint after a low score, a follow-up programme). ``kind`` picks the
+    process (``PROCESSES``); ``parent`` is the case it is about; ``data`` more process variables."""
+    process_id = PROCESSES[kind]
+    version = current_version(process_id)
     if version is None:
-        raise Conflict("no version of the support process is deployed", code="no_deployed_process")
+        raise Conflict(f"no version of the process {process_id} is deployed", code="no_deployed_process")
     case = Case(customer=customer, customer_id=customer.id, created_by_id=actor.id if actor else None,
-                reporter_id=actor.id if actor is not None and actor.is_customer else None,
+                reporter_id=actor.id if actor is not None and actor.is_customer else None, kind=kind,
+                parent_case_id=parent.id if parent is not None else None,
                 **{k: fields.get(k) for k in INTAKE_FIELDS})
+    if kind == CaseKind.COMPLAINT.value:
+        case.category = "complaint"
     db.session.add(case)
     db.session.flush()
     case.number = f"CF-{case.created_at:%Y}-{case.id:06d}"
     events.record(case, "case_opened", actor, public=True, number=case.number, channel=case.channel,
-                  title=case.title)
-    data = {k: fields.get(k) for k in INTAKE_FIELDS}
-    data.update(case_id=case.id, case_number=case.number, customer_id=customer.id,
-                customer_tier=customer.tier)
+                  title=case.title, kind=kind, parent=parent.number if parent is not None else None)
+    variables = {k: fields.get(k) for k in INTAKE_FIELDS}
+    variables.update(data or {}, case_id=case.id, case_number=case.number, customer_id=customer.id,
+                     customer_tier=customer.tier)
     try:
-        run = start_run(version, CASE_PROCESS, data, case, actor)
+        run = start_run(version, process_id, variables, case, actor)
     except EngineError as exc:
         raise engine_errors(exc) from exc
     instance = ProcessInstance(case_id=case.id, version_id=version.id, version=version,
-                               process_id=CASE_PROCESS, state="", serializer_version=SERIALIZER_VERSION)
+                               process_id=process_id, state="", serializer_version=SERIALIZER_VERSION)
     db.session.add(instance)
     db.session.flush()
-    # the clock starts now, with the priority the intake proposes (the classifier may change it)
+    # the clock starts now, with the priority the intake proposes (the classifier may change it);
+    # a follow-up programme promises nothing by itself (its surveys and calls have their own dates)
     case.priority = fields.get("priority_hint") or run.data.get("proposed_priority")
-    sla.start(case, utcnow())
+    if not case.is_follow_up:
+        sla.start(case, utcnow())
     synchronise(case, instance, run, actor)
     return case

@@ -75,3 +75,40 @@ def render(kind: str, values: dict[str, Any]) -> tuple[str, str]:
     except KeyError:
         raise ValueError(f"no mail template for {kind!r}") from None
     return subject.format_map(values), body.format_map(values)
+
+
+# -- satisfaction surveys (cases/surveys.py): a link that needs no log-in ---------------------------
+TEMPLATES["survey_invitation"] = (
+    "[{case_number}] 请评价我们的服务 / How did we do? {what_en}",
+    "您好！感谢您使用我们的服务。请花一分钟评价{what_zh}（工单 {case_number}「{title}」）：\n"
+    "{link}\n"
+    "链接无需登录，仅可使用一次，有效期至 {expires}。\n"
+    "\n"
+    "Hello, thank you for working with us. Please take a minute to rate {what_en_lower} "
+    "(case {case_number} \"{title}\"):\n"
+    "{link}\n"
+    "The link needs no log-in, works once and is valid until {expires}.\n" + _FOOTER,
+)
+
+#: what a survey asks about: kind -> (zh, en)
+_SURVEY_SUBJECTS: dict[str, tuple[str, str]] = {
+    "callback": ("本次服务", "Our service on your case"),
+    "complaint": ("投诉处理结果", "The outcome of your complaint"),
+    "follow_up": ("系统上线 {months} 个月后的使用情况", "The system {months} months after going live"),
+}
+
+
+def render_survey_invitation(kind: str, milestone: int | None, **values: Any) -> tuple[str, str]:
+    """The survey invitation for a ``kind`` of survey (a follow-up names its ``milestone`` month)."""
+    what_zh, what_en = (text.format(months=milestone) for text in _SURVEY_SUBJECTS[kind])
+    return render("survey_invitation", {**values, "what_zh": what_zh, "what_en": what_en,
+                                        "what_en_lower": what_en[0].lower() + what_en[1:]})
+
+TEMPLATES["complaint_response"] = (
+    "[{case_number}] 投诉处理答复 / Our response to your complaint",
+    "您好！关于您的投诉（工单 {case_number}「{title}」），我们的答复如下：\n\n{response}\n\n"
+    "查看工单：{link}\n"
+    "\n"
+    "Hello, this is our response to your complaint (case {case_number} \"{title}\"):\n\n{response}\n\n"
+    "Open the case: {link}\n" + _FOOTER,
+)

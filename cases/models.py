@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text,
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -60,6 +60,15 @@ CATEGORIES = (
 TIERS = ("standard", "vip")
 
 
+class CaseKind(str, enum.Enum):
+    """Which process a case runs: a support case, a complaint (complaint_handling, linked to the
+    case it is about), or a customer's follow-up programme after a deployment."""
+
+    SUPPORT = "support"
+    COMPLAINT = "complaint"
+    FOLLOW_UP = "follow_up"
+
+
 class CaseStatus(str, enum.Enum):
     OPEN = "open"
     CLOSED = "closed"
@@ -83,6 +92,8 @@ class Customer(db.Model):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     tier: Mapped[str] = mapped_column(String(20), default="standard")
+    #: when the software went live at the customer: the follow-ups count from it
+    deployed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -195,6 +206,10 @@ class Case(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(20), default=CaseKind.SUPPORT.value,
+                                      server_default=CaseKind.SUPPORT.value, index=True)
+    #: the case this one is about (a complaint's original case)
+    parent_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
     customer: Mapped[Customer] = relationship(lazy="joined")
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="joined")
@@ -202,6 +217,10 @@ class Case(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == CaseStatus.OPEN.value
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.kind == CaseKind.FOLLOW_UP.value
 
 
 class ProcessInstance(db.Model):
@@ -601,6 +620,42 @@ class KnowledgeArticle(db.Model):
         return self.status == "published"
 
 
+class Survey(db.Model):
+    """A satisfaction survey sent for a case (the callback, a complaint's outcome, a follow-up).
+    The link's token is stored as its SHA-256 only; it answers once, until ``expires_at``."""
+
+    __tablename__ = "surveys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # callback | complaint | follow_up
+    milestone: Mapped[int | None] = mapped_column(Integer)  # a follow-up's month (1, 3, 6, 12)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_via: Mapped[str | None] = mapped_column(String(10))  # link | api
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    #: the complaint a low score opened
+    complaint_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    case: Mapped[Case] = relationship(foreign_keys=[case_id], lazy="joined")
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+
+class SurveyFailure(db.Model):
+    """A public survey request with a token that does not exist, kept for the rate limit's window."""
+
+    __tablename__ = "survey_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    remote_addr: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class ArticleTerm(db.Model):
     """The full-text index of the knowledge base, built in Python (cases/knowledge_index.py) so
     it behaves the same on SQLite and PostgreSQL: how often ``term`` occurs in a ``field``."""
@@ -614,9 +669,9 @@ class ArticleTerm(db.Model):
 
 
 __all__ = [
-    "ApiToken", "ArticleTerm", "Attachment", "AuditEvent", "Calendar", "CallLog", "Case", "CaseEvent", "ChannelMessage",
+    "ApiToken", "ArticleTerm", "Attachment", "AuditEvent", "Calendar", "CallLog", "Case", "CaseEvent", "CaseKind", "ChannelMessage",
     "ChannelThread", "Customer", "CustomerConsultant", "Escalation",
     "HqReport", "InstanceMigration", "KnowledgeArticle", "LoginFailure", "MigrationBatch", "Notification", "ProcessInstance",
     "ProcessVersion", "Role", "RoundRobinCursor", "SlaPause", "SlaPolicyVersion", "SlaTarget",
-    "Task", "Timer", "User", "UserRole",
+    "Survey", "SurveyFailure", "Task", "Timer", "User", "UserRole",
 ]

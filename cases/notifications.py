@@ -290,3 +290,10 @@ def retry(user: User, notification_id: int) -> OutboxEntry:
     number = db.session.scalar(select(Case.number).where(Case.id == row.case_id)) if row.case_id else None
     name = db.session.scalar(select(User.username).where(User.id == row.user_id)) if row.user_id else None
     return OutboxEntry(row, number, name)
+
+
+def complaint_response_mail(case: Case, response: str) -> tuple[str, str]:
+    """The subject and body of a complaint's signed-off response to the customer."""
+    return mail_templates.render("complaint_response", {
+        "case_number": case.number, "title": case.title, "response": response,
+        "link": case_link(case, app_settings().base_url)})

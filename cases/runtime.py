@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -11,10 +12,13 @@ from engine.runtime import Engine, ProcessRun
 from engine.serialization import SERIALIZER_VERSION
 from handlers import REGISTRY
 
-from . import assignment, events, hq, sla
+from . import assignment, business_time, calendars, events, hq, notifications, sla
 from .db import db
 from .errors import Conflict
 from .models import Case, ProcessInstance, ProcessVersion, User, utcnow
+
+#: a working day of the default calendar (09:00-17:00), as the SLA policy counts "2 working days"
+WORKING_DAY = timedelta(hours=8)
 
 
 def _load_spec_json(content_hash: str) -> str:
@@ -64,6 +68,37 @@ class ServiceContext:
         """A step drawn with a deadline is still open when it passed: a case event says so."""
         events.record(self.case, "deadline_missed", self.actor, step=step)
         return {"step": step, "at": utcnow().isoformat()}
+
+    # Complaints, surveys and callbacks. The modules are imported when called: they open cases and
+    # deliver messages, which runs the engine through this module.
+    def business_deadline(self, working_days: int) -> str:
+        """The instant ``working_days`` working days of the default calendar from now (ISO 8601)."""
+        calendar = calendars.get(calendars.DEFAULT)
+        return business_time.add(calendar, utcnow(), WORKING_DAY * working_days).isoformat()
+
+    def send_survey(self, kind: str, milestone: int | None) -> dict[str, Any]:
+        from . import surveys
+        return surveys.send(self.case, self.actor, kind, milestone)
+
+    def open_complaint(self, origin: str, reason: str | None) -> dict[str, Any]:
+        from . import complaints
+        complaint = complaints.open_linked(self.case, self.actor, origin, reason)
+        return {"case_id": complaint.id, "number": complaint.number}
+
+    def send_complaint_response(self, response: str, outcome: str | None) -> dict[str, Any]:
+        """The signed-off response: the case's solution, in its public history, mailed to the contact."""
+        self.case.solution = response
+        events.record(self.case, "complaint_response", self.actor, public=True, response=response,
+                      outcome=outcome)
+        address = self.case.contact_email
+        if address:
+            subject, body = notifications.complaint_response_mail(self.case, response)
+            notifications.enqueue("complaint_response", [address], subject, body, case=self.case)
+        return {"mailed_to": address}
+
+    def report_complaint_outcome(self, outcome: dict[str, Any]) -> dict[str, Any]:
+        from . import complaints
+        return complaints.report_outcome(self.case, self.actor, outcome)
 
 
 def start_run(version: ProcessVersion, process_id: str, data: dict[str, Any], case: Case,

@@ -108,7 +108,7 @@ def start(case: Case, now: datetime, priority: str | None = None) -> list[SlaTar
     """The targets of a newly opened case under the active policy."""
     policy = sla_policies.active()
     created = []
-    for spec in policy.targets_for(priority or case.priority, case.customer.tier, case.created_at or now):
+    for spec in policy.targets_for(priority or case.priority, case.customer.tier, case.created_at or now, case.kind):
         if spec.kind == "next_update":
             continue  # starts when the case comes back from waiting on the customer
         created.append(_new_target(case, policy, spec, now, cycle=1))
@@ -139,7 +139,7 @@ def recompute(case: Case, actor: User | None, reason: str, now: datetime,
     the start, the pauses and the end, on the rule's (possibly new) calendar; extensions stay."""
     targets = targets_of(case)
     policy = policy or _policy_of(targets)
-    specs = {s.kind: s for s in policy.targets_for(case.priority, case.customer.tier, case.created_at)}
+    specs = {s.kind: s for s in policy.targets_for(case.priority, case.customer.tier, case.created_at, case.kind)}
     pauses = pauses_of(case)
     changes = []
     for target in targets:
@@ -260,7 +260,7 @@ def follow(case: Case, clock: ClockInput, actor: User | None, now: datetime) -> 
 
 def _start_next_update(case: Case, targets: list[SlaTarget], now: datetime) -> None:
     policy = _policy_of(targets)
-    spec = next((s for s in policy.targets_for(case.priority, case.customer.tier, case.created_at)
+    spec = next((s for s in policy.targets_for(case.priority, case.customer.tier, case.created_at, case.kind)
                  if s.kind == "next_update"), None)
     if spec is None:
         return

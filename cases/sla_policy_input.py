@@ -13,13 +13,14 @@ from typing import Any
 
 from . import calendars
 from .errors import ValidationFailed
-from .models import PRIORITIES, TIERS
+from .models import PRIORITIES, TIERS, CaseKind
 
 ANY = "*"
+CASE_KINDS = (CaseKind.SUPPORT.value, CaseKind.COMPLAINT.value)
 KINDS = ("first_response", "next_update", "resolution")
 REQUIRED_KINDS = ("first_response", "resolution")
 FIELDS = ("calendar", "office_calendar", "warning_percent", "manager_after_minutes", "comment", "rules")
-RULE_FIELDS = ("priority", "tier", "calendar", *KINDS, "off_hours")
+RULE_FIELDS = ("priority", "tier", "case_kind", "calendar", *KINDS, "off_hours")
 MAX_MINUTES = 365 * 24 * 60
 MAX_RULES = 200
 DEFAULTS = {"office_calendar": None, "warning_percent": 75, "manager_after_minutes": 120, "comment": None}
@@ -65,6 +66,9 @@ def _rule(rule: Any, where: str, office_calendar: Any, problems: _Problems) -> d
            "calendar": rule.get("calendar")}
     _one_of(out["priority"], PRIORITIES, f"{where}.priority", problems)
     _one_of(out["tier"], TIERS, f"{where}.tier", problems)
+    if rule.get("case_kind", ANY) != ANY:  # kept only when it narrows the rule
+        out["case_kind"] = rule["case_kind"]
+        _one_of(out["case_kind"], CASE_KINDS, f"{where}.case_kind", problems)
     _calendar(out["calendar"], f"{where}.calendar", problems, optional=True)
     for kind in KINDS:
         out[kind] = rule.get(kind)
@@ -88,15 +92,17 @@ def _rule(rule: Any, where: str, office_calendar: Any, problems: _Problems) -> d
 
 
 def _whole_policy(rules: list[dict], problems: _Problems) -> None:
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
     for i, rule in enumerate(rules):
-        key = (rule["priority"], rule["tier"])
+        key = (rule["priority"], rule["tier"], rule.get("case_kind", ANY))
         if key in seen:
-            problems.add(f"rules.{i}", f"a second rule for priority {key[0]} and tier {key[1]} "
+            kind = "" if key[2] == ANY else f" and case kind {key[2]}"
+            problems.add(f"rules.{i}", f"a second rule for priority {key[0]} and tier {key[1]}{kind} "
                                        f"(the first is rules.{seen[key]})")
         seen.setdefault(key, i)
+    support = [r for r in rules if r.get("case_kind", ANY) in (ANY, CaseKind.SUPPORT.value)]
     uncovered = [f"{priority or UNCLASSIFIED}/{tier}" for priority in (*PRIORITIES, None) for tier in TIERS
-                 if not any(r["priority"] in (ANY, priority) and r["tier"] in (ANY, tier) for r in rules)]
+                 if not any(r["priority"] in (ANY, priority) and r["tier"] in (ANY, tier) for r in support)]
     if uncovered:
         problems.add("rules", f"no rule covers priority/tier: {', '.join(uncovered)} (add rules, or a rule "
                               f"with priority '*' and tier '*')")

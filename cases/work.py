@@ -129,9 +129,15 @@ def complete(user: User, task_id: str, version: int | None, data: Any) -> Comple
 
 #: Messages only staff may deliver: a customer must not announce HQ's release themselves.
 STAFF_MESSAGES = frozenset({"fixed_version"})
+#: Messages only caseflow itself delivers: a survey's answer (cases/surveys.py, through the survey
+#: link or /surveys/{id}/answer) and the end of a linked complaint (cases/complaints.py).
+INTERNAL_MESSAGES = frozenset({"survey_answered", "complaint_closed"})
 
 
 def _check_may_send(user: User, case: Case, name: str) -> None:
+    if name in INTERNAL_MESSAGES:
+        raise Forbidden(f"the message {name} is delivered by caseflow itself, not through this call",
+                        message=name)
     if user.is_customer and user.customer_id == case.customer_id and name not in STAFF_MESSAGES:
         return
     if not user.has_role(*FRONT_LINE_ROLES):

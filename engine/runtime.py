@@ -172,6 +172,19 @@ class ProcessRun:
             elif isinstance(definition, TimeDateEventDefinition):
                 task._set_internal_data(event_value=due.isoformat())
 
+    def move_date_timers(self, variable: str, due: datetime) -> int:
+        """Move the waiting date timers whose expression is the bare name ``variable`` to ``due``
+        (e.g. a follow-up counted from a deployment date that was corrected); returns how many moved.
+        Timers that fired already are not waiting any more and stay as they were."""
+        moved = 0
+        for task in self._wf.event_manager.tasks.values():
+            definition = task.task_spec.event_definition
+            if isinstance(definition, TimeDateEventDefinition) and (definition.expression or "").strip() == variable:
+                task._set_internal_data(event_value=due.isoformat())
+                task.data[variable] = due.isoformat()
+                moved += 1
+        return moved
+
     # -- helpers ---------------------------------------------------------------------------
     def _ready_task(self, task_id: str):
         try:

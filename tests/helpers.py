@@ -27,9 +27,16 @@ DATA = {
                      "parts_replaced": ["fuser unit"], "repair_result": "repaired"},
     "negotiate_service": {"service_description": "Migrate ten years of archive data", "quote": 24000,
                           "accepted": True},
-    "handle_complaint": {"investigation": "The on-site visit was missed twice; the calendar was not updated.",
-                         "response": "We apologise; your consultant visits on Monday 09:00.",
-                         "complaint_outcome": "upheld", "remedy": "Visits are confirmed by phone the day before."},
+    # the complaint process (processes/complaint_handling.bpmn), a case of its own
+    "acknowledge_complaint": {"acknowledgement": "We are sorry; we are looking into it and call you tomorrow.",
+                              "contact_channel": "phone", "severity": "high"},
+    "investigate_complaint": {"investigation": "The on-site visit was missed twice; the calendar was not updated.",
+                              "response": "We apologise; your consultant visits on Monday 09:00.",
+                              "complaint_outcome": "upheld", "remedy": "Visits are confirmed by phone the day before."},
+    "sign_off_complaint": {"decision": "approve"},
+    "review_dissatisfaction": {"actions": "Called the customer; a free training day offered.", "customer_contacted": True},
+    "follow_up_call": {"reached": True, "callback_channel": "phone", "satisfaction": 5,
+                       "usage_notes": "Month-end closing runs in the system now."},
     "contact_requester": {"contacted_at": "2030-01-02T10:00:00+08:00", "contact_channel": "phone",
                           "requirement_summary": "A sales report by region and month", "customer_date": "2030-03-31"},
     "assess_requirement": {"already_supported": False, "workaround_possible": False,
@@ -41,7 +48,9 @@ DATA = {
 WORKER = {"classify": "agent1", "resolve": "consultant1", "confirm": "acme_user",
           "supervisor_review": "supervisor", "answer_consultation": "agent1", "retrain_user": "agent1",
           "deliver_update": "consultant1", "advise": "consultant1", "repair_order": "consultant1",
-          "negotiate_service": "bizmanager", "handle_complaint": "complaints", "contact_requester": "bizmanager",
+          "negotiate_service": "bizmanager", "contact_requester": "bizmanager",
+          "acknowledge_complaint": "complaints", "investigate_complaint": "complaints", "sign_off_complaint": "supervisor",
+          "review_dissatisfaction": "supervisor",
           "assess_requirement": "techlead", "schedule_delivery": "bizmanager"}
 
 

@@ -61,6 +61,10 @@ class CustomerCaseSchema(Schema):
     satisfaction = fields.Integer(allow_none=True)
     stage = fields.String()
     status = fields.String()
+    kind = fields.String(metadata={"description": "support, complaint (complaint_handling) or follow_up "
+                                                  "(a customer's follow-ups after a deployment)"})
+    parent_case_id = fields.Integer(allow_none=True, metadata={
+        "description": "the case this one is about (a complaint's original case)"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
@@ -89,13 +93,29 @@ class SuggestedArticleSchema(Schema):
     snippet = fields.String()
 
 
+class ComplaintSchema(Schema):
+    description = fields.String(required=True, validate=validate.Length(min=1, max=20000), metadata={
+        "description": "what the complaint is about"})
+
+
 class SelfServiceSchema(Schema):
     article_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2147483647))
+
+
+class LinkedCaseSchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    stage = fields.String()
+    status = fields.String()
 
 
 class CaseDetailSchema(CaseSchema):
     tasks = fields.List(fields.Nested(TaskRefSchema), metadata={"description": "Open tasks"})
     history = fields.List(fields.Nested(EventSchema))
+    linked_cases = fields.List(fields.Nested(LinkedCaseSchema), metadata={
+        "description": "cases about this one (its complaints)"})
     process_version = fields.String()
     sla = fields.Nested(SlaClockSchema, metadata={"description": "The SLA clock (docs/sla.md)"})
     suggested_articles = fields.List(fields.Nested(SuggestedArticleSchema), metadata={
@@ -105,6 +125,8 @@ class CaseDetailSchema(CaseSchema):
 class CustomerCaseDetailSchema(CustomerCaseSchema):
     tasks = fields.List(fields.Nested(TaskRefSchema))
     history = fields.List(fields.Nested(CustomerEventSchema))
+    linked_cases = fields.List(fields.Nested(LinkedCaseSchema), metadata={
+        "description": "cases about this one (its complaints)"})
     sla = fields.Nested(SlaClockSchema, metadata={"description": "The promises made on the case"})
     suggested_articles = fields.List(fields.Nested(SuggestedArticleSchema), metadata={
         "description": "Only when the case was just opened: articles that may answer it"})

@@ -8,11 +8,11 @@ from api.parsing import Blueprint
 
 from api.auth import current_user
 from api.responses import Overlay, dumped
-from cases import intake, queries, self_service, sla, work
+from cases import complaints, intake, queries, self_service, sla, work
 from cases.errors import ValidationFailed
 
 from .case_schemas import (
-    CaseCreateSchema, CaseDetailSchema, CaseListArgs, CasePageSchema, CustomerCaseDetailSchema,
+    CaseCreateSchema, CaseDetailSchema, CaseListArgs, CasePageSchema, ComplaintSchema, CustomerCaseDetailSchema,
     MessageSchema, SelfServiceSchema,
 )
 
@@ -28,7 +28,8 @@ def _detail(case_id: int, status: int = 200, **extra):
     view = queries.case_view(current_user(), case_id)
     schema = STAFF_DETAIL if view.internal else CUSTOMER_DETAIL
     return dumped(schema, Overlay(view.case, tasks=view.tasks, history=view.history,
-                                  process_version=view.process_version, sla=sla.view(view.case), **extra),
+                                  process_version=view.process_version, sla=sla.view(view.case),
+                                  linked_cases=complaints.linked_cases(view.case), **extra),
                   status)
 
 
@@ -68,6 +69,17 @@ class CaseMessage(MethodView):
             raise ValidationFailed("bad message name", [{"field": "name", "message": "not a message name"}])
         work.send_message(current_user(), case_id, name, body["payload"])
         return _detail(case_id)
+
+
+@blp.route("/<int(max=2147483647):case_id>/complaints")
+class CaseComplaints(MethodView):
+    @blp.arguments(ComplaintSchema)
+    @blp.response(201, CaseDetailSchema)
+    def post(self, body, case_id):
+        """File a complaint about a case (customers: their organisation's; front-line staff: any). It
+        runs the complaint process as a case of its own, linked to this one; the answer is the complaint."""
+        complaint = complaints.file_complaint(current_user(), case_id, body["description"])
+        return _detail(complaint.id, 201)
 
 
 @blp.route("/<int(max=2147483647):case_id>/self-service")

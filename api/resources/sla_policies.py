@@ -22,6 +22,10 @@ _MINUTES = {"description": "business minutes on the rule's calendar"}
 class RuleSchema(Schema):
     priority = fields.String(metadata={"description": f"{', '.join(PRIORITIES)} or * (default *)"})
     tier = fields.String(metadata={"description": f"{', '.join(TIERS)} or * (default *)"})
+    case_kind = fields.String(metadata={
+        "description": "support, complaint or * (default *): a complaint rule gives complaint cases "
+                       "(complaint_handling.bpmn) their own targets: first_response = acknowledge, "
+                       "resolution = resolve"})
     calendar = fields.String(allow_none=True, dump_default=None, metadata={
         "description": "null: the policy's calendar"})
     first_response = fields.Integer(strict=True, metadata=_MINUTES)

@@ -79,7 +79,12 @@ def process_handlers(**overrides: Any) -> dict[str, Any]:
     return {"round_robin_user": RoundRobin(), "sla_escalate": Escalations(),
             "dedicated_consultant": Recorder(None), "report_to_hq": Recorder({"report_id": 1, "status": "pending"}),
             "record_fixed_version": Recorder(lambda version, notes: {"report_id": 1, "version": version}),
-            "deadline_missed": Recorder(lambda step: {"step": step}), **overrides}
+            "deadline_missed": Recorder(lambda step: {"step": step}),
+            "business_deadline": Recorder("2030-01-03T09:00:00+00:00"),
+            "send_survey": Recorder(lambda kind, milestone=None: {"survey_id": 1, "mailed": True}),
+            "open_complaint": Recorder(lambda origin, reason: {"case_id": 2, "number": "CF-2030-000002"}),
+            "send_complaint_response": Recorder({"mailed_to": "li@example.com"}),
+            "report_complaint_outcome": Recorder({"reported_to": "CF-2030-000001"}), **overrides}
 
 
 class CaseDriver:
@@ -90,7 +95,9 @@ class CaseDriver:
     round trip before the next step runs.
     """
 
-    def __init__(self, handlers: dict | None = None, data: dict | None = None, context: Any = None):
+    def __init__(self, handlers: dict | None = None, data: dict | None = None, context: Any = None,
+                 process_id: str = PROCESS_ID):
+        self.process_id = process_id
         self.handlers = process_handlers(**(handlers or {}))
         self.round_robin = self.handlers["round_robin_user"]
         self.context = context
@@ -101,7 +108,7 @@ class CaseDriver:
         self.spec_json = built.spec_json
         self.store[VERSION_KEY] = built.spec_json
         self.states: list[str] = []
-        self.run: ProcessRun = builder.start(VERSION_KEY, PROCESS_ID, data if data is not None else start_data(),
+        self.run: ProcessRun = builder.start(VERSION_KEY, process_id, data if data is not None else start_data(),
                                              context)
         self.roundtrip()
 
@@ -117,7 +124,7 @@ class CaseDriver:
         state = self.run.dump()
         json.loads(state)  # it is JSON text
         calls_before = len(self.loader_calls)
-        reloaded = self.new_engine().load(VERSION_KEY, PROCESS_ID, state, self.context)
+        reloaded = self.new_engine().load(VERSION_KEY, self.process_id, state, self.context)
         assert len(self.loader_calls) == calls_before + 1, "a fresh engine must fetch the spec via spec_loader"
         assert reloaded.dump() == state, "dump → load → dump changed the state"
         assert reloaded.completed == self.run.completed

@@ -18,7 +18,7 @@ def classified(category: str, handlers: dict | None = None, **data) -> CaseDrive
 
 def close(case: CaseDriver) -> None:
     case.complete("confirm", confirmed=True)
-    case.complete("callback", satisfaction=5)
+    case.complete("callback", reached=True, callback_channel="phone", satisfaction=5)
     assert case.run.completed
     assert case.run.user_tasks() == [] and case.run.waiting() == []
 
@@ -66,13 +66,12 @@ def test_hardware_repair_is_a_repair_order():
     close(case)
 
 
-def test_complaint_goes_to_the_supervisor_lane_for_now():
-    case = classified("complaint")
-    task = case.task("handle_complaint")
-    assert task.lane == "supervisor" and task.prop("alsoRoles") == "complaint_officer"
-    case.complete("handle_complaint", investigation="The engineer missed the visit.",
-                  response="We apologise; a visit is booked for Monday.", complaint_outcome="upheld")
-    assert case.data["solution"] == "We apologise; a visit is booked for Monday."
+def test_a_complaint_runs_the_complaint_process_as_a_linked_case_and_waits_for_it():
+    case = classified("complaint", description="The engineer missed the visit twice.")
+    assert case.handlers["open_complaint"].calls == [{"origin": "case", "reason": "The engineer missed the visit twice."}]
+    assert case.run.user_tasks() == [] and waiting_for(case) == [("message", "complaint_closed")]
+    case.send_message("complaint_closed", {"complaint": "CF-2030-000002", "outcome": "upheld"})
+    assert case.data["complaint_result"]["outcome"] == "upheld"
     close(case)
 
 
@@ -219,7 +218,7 @@ def test_outcomes_without_acceptance_return_at_once(assessment, outcome, rule):
     assert case.data["quote"] == 0
     assert (case.data["closure_reason"] is not None) == (outcome == "decline")
     case.task("callback")  # back in support_case
-    assert waiting_for(case) == []
+    assert waiting_for(case) == [("timer", "callback_overdue")]  # the callback is due within 2 working days
 
 
 @pytest.mark.parametrize(("assessment", "outcome", "quote"), [
@@ -273,7 +272,7 @@ def test_requirement_without_an_answer_times_out_after_14_days():
     assert case.data["requirement_result"] == "timed_out"
     assert case.data["closure_reason"] == "no answer to the proposal within P14D"
     case.task("callback")
-    assert waiting_for(case) == []
+    assert waiting_for(case) == [("timer", "callback_overdue")]
 
 
 def test_a_missed_contact_deadline_is_noted_and_the_task_stays():

@@ -114,7 +114,7 @@ def test_real_processes_build_cleanly(engine: Engine):
     built = engine.build(PROCESS_FILES)
     assert isinstance(built, BuiltVersion)
     assert built.valid and built.problems == ()
-    assert built.process_ids == ("requirement_evaluation", "support_case")
+    assert built.process_ids == ("complaint_handling", "customer_follow_up", "requirement_evaluation", "support_case")
     lanes = {t.element_id: (t.process_id, t.lane) for t in built.user_tasks}
     assert lanes == {
         "classify": ("support_case", "agent"),
@@ -129,12 +129,17 @@ def test_real_processes_build_cleanly(engine: Engine):
         "advise": ("support_case", "service_consultant"),
         "repair_order": ("support_case", "service_consultant"),
         "negotiate_service": ("support_case", "business_manager"),
-        "handle_complaint": ("support_case", "supervisor"),
         "contact_requester": ("requirement_evaluation", "business_manager"),
         "assess_requirement": ("requirement_evaluation", "technical_lead"),
         "schedule_delivery": ("requirement_evaluation", "business_manager"),
+        "acknowledge_complaint": ("complaint_handling", "complaint_officer"),
+        "investigate_complaint": ("complaint_handling", "complaint_officer"),
+        "sign_off_complaint": ("complaint_handling", "supervisor"),
+        "supervisor_response": ("complaint_handling", "supervisor"),
+        "review_dissatisfaction": ("complaint_handling", "supervisor"),
+        **{f"follow_up_call_{m}": ("customer_follow_up", "agent") for m in (1, 3, 6, 12)},
     }
-    assert len(built.user_tasks) == 16  # each once, though support_case calls requirement_evaluation
+    assert len(built.user_tasks) == 24  # each once, though support_case calls requirement_evaluation
     by_id = {t.element_id: t for t in built.user_tasks}
     assert by_id["resolve"].properties["formJsonSchemaFilename"] == "resolve.schema.json"
     assert by_id["classify"].name == "Classify"
@@ -144,13 +149,20 @@ def test_real_processes_build_cleanly(engine: Engine):
 def test_real_processes_need_their_handlers():
     problems = problems_of(Engine({}), PROCESS_FILES)
     ladders = ["advise", "answer_consultation", "assess_requirement", "assign", "classify", "contact_requester",
-               "deliver_update", "handle_complaint", "negotiate_service", "repair_order", "resolve", "retrain_user",
-               "schedule_delivery"]
+               "deliver_update", "negotiate_service", "repair_order", "resolve", "retrain_user",
+               "schedule_delivery", "acknowledge_complaint", "investigate_complaint", "sign_off_complaint",
+               "review_dissatisfaction"]
     assert sorted((p.element, p.message.split("'")[1]) for p in problems) == sorted(
         [(f"{task}_escalate", "sla_escalate") for task in ladders] + [
             ("note_contact_late", "deadline_missed"), ("note_fixed_version", "record_fixed_version"),
             ("report_bug_to_hq", "report_to_hq"), ("suggest_owner", "round_robin_user"),
-            ("to_dedicated_consultant", "dedicated_consultant")])
+            ("to_dedicated_consultant", "dedicated_consultant"),
+            ("schedule_callback", "business_deadline"), ("callback_late", "deadline_missed"),
+            ("send_callback_survey", "send_survey"), ("callback_complaint", "open_complaint"),
+            ("start_complaint_process", "open_complaint"), ("send_response", "send_complaint_response"),
+            ("send_satisfaction_survey", "send_survey"), ("report_outcome", "report_complaint_outcome"),
+            *[(f"survey_{m}", "send_survey") for m in (1, 3, 6, 12)],
+            *[(f"complaint_{m}", "open_complaint") for m in (1, 3, 6, 12)]])
 
 
 def test_built_spec_starts_instances(engine: Engine):

@@ -20,8 +20,8 @@ def test_the_real_process_has_none_of_these_shapes():
 def test_a_signal_end_event_is_refused():
     files = _real_files()
     files["support_case.bpmn"] = files["support_case.bpmn"].replace(
-        b'<bpmn:incoming>f_called_back</bpmn:incoming>\n    </bpmn:endEvent>',
-        b'<bpmn:incoming>f_called_back</bpmn:incoming>\n      <bpmn:signalEventDefinition id="s" />\n    </bpmn:endEvent>')
+        b'<bpmn:incoming>f_low_score_complaint</bpmn:incoming>\n    </bpmn:endEvent>',
+        b'<bpmn:incoming>f_low_score_complaint</bpmn:incoming>\n      <bpmn:signalEventDefinition id="s" />\n    </bpmn:endEvent>')
     [problem] = _problems(files)
     assert problem.element == "case_closed" and "signal end event" in problem.message
     assert problem.file == "support_case.bpmn" and problem.line
