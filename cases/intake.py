@@ -65,8 +65,9 @@ def start_case(customer: Customer, actor: User | None, fields: dict[str, Any],
     db.session.add(case)
     db.session.flush()
     case.number = f"CF-{case.created_at:%Y}-{case.id:06d}"
+    linked = {} if parent is None else {"case_kind": kind, "parent": parent.number}
     events.record(case, "case_opened", actor, public=True, number=case.number, channel=case.channel,
-                  title=case.title, kind=kind, parent=parent.number if parent is not None else None)
+                  title=case.title, **linked)
     variables = {k: fields.get(k) for k in INTAKE_FIELDS}
     variables.update(data or {}, case_id=case.id, case_number=case.number, customer_id=customer.id,
                      customer_tier=customer.tier)

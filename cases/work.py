@@ -137,7 +137,7 @@ INTERNAL_MESSAGES = frozenset({"survey_answered", "complaint_closed"})
 def _check_may_send(user: User, case: Case, name: str) -> None:
     if name in INTERNAL_MESSAGES:
         raise Forbidden(f"the message {name} is delivered by caseflow itself, not through this call",
-                        message=name)
+                        message_name=name)
     if user.is_customer and user.customer_id == case.customer_id and name not in STAFF_MESSAGES:
         return
     if not user.has_role(*FRONT_LINE_ROLES):
