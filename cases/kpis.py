@@ -10,7 +10,10 @@ here can drift from the history.
 The period is ``first``..``last`` (dates, both included) in the reporting time zone (that of the
 ``default`` business calendar, Asia/Shanghai). Rates are over the cases *opened* in the period,
 with everything known when the report is made; satisfaction scores count when they were *given*;
-the backlog is the cases open at the end of the period (or now, if earlier). The definitions, with
+the backlog is the cases open at the end of the period (or now, if earlier). Rates and the backlog
+are over support cases: a complaint (its own process and promises, and no confirmation to count as
+resolved) and a follow-up programme are not support cases; every satisfaction score counts, whether
+a callback's, a follow-up call's or a survey's (the link or the API). The definitions, with
 the domain's targets, are in docs/kpis.md. Counts, sums and shares are SQL aggregates; the 90th
 percentile is taken in Python over the selected values (nearest rank).
 """
@@ -30,8 +33,8 @@ from .kpi_figures import (
     BUCKETS, MAX_YEARS, SATISFIED_FROM, TIMEZONE, Group, Kpis, Period, Report, Tally, period_problems,
 )
 from .models import (
-    CATEGORIES, CHANNELS, PRIORITIES, TIERS, Case, CaseEvent, CaseStatus, Customer, Role, SlaTarget, User,
-    utcnow,
+    CATEGORIES, CHANNELS, PRIORITIES, TIERS, Case, CaseEvent, CaseKind, CaseStatus, Customer, Role, SlaTarget,
+    User, utcnow,
 )
 
 READERS = (Role.SUPERVISOR.value, Role.MANAGER.value, Role.PROCESS_OWNER.value, Role.ADMIN.value)
@@ -42,6 +45,10 @@ VOCABULARIES = {"category": CATEGORIES, "channel": CHANNELS, "priority": PRIORIT
 #: the history this reads: the confirmation task, its timeout, the callback (processes/support_case.bpmn)
 CONFIRM_TASK, CONFIRM_TIMEOUT, CALLBACK_TASK = "confirm", "confirm_timeout", "callback"
 SELF_SERVICE_EVENT = "self_service"  # a knowledge-base article answered the case (cases/self_service.py)
+#: scores given in a task's form (data.satisfaction): the callback, and the follow-up calls after a
+#: deployment (processes/customer_follow_up.bpmn: follow_up_call_<months>)
+RATED_TASKS = (CALLBACK_TASK, "follow_up_call_1", "follow_up_call_3", "follow_up_call_6", "follow_up_call_12")
+SURVEY_EVENT = "survey_answered"  # a survey answered through its link or the API (cases/surveys.py)
 
 
 # -- the queries ---------------------------------------------------------------------------------
@@ -89,7 +96,12 @@ def _decided(target: Any, now: datetime) -> Any:
 
 
 def _opened_in(period: Period) -> Any:
-    return and_(Case.created_at >= period.start, Case.created_at < period.end)
+    """Support cases opened in the period (complaints and follow-up programmes are not in the rates)."""
+    return and_(Case.created_at >= period.start, Case.created_at < period.end, _support())
+
+
+def _support() -> Any:
+    return Case.kind == CaseKind.SUPPORT.value
 
 
 def _confirmations(scope: _Scope, period: Period):
@@ -143,11 +155,14 @@ def _tally_cohort(scope: _Scope, period: Period, now: datetime, tallies: dict) -
 
 
 def _tally_ratings(scope: _Scope, period: Period, tallies: dict) -> None:
-    """Satisfaction scores given in the period (the callback's completion), by the case's group."""
-    score = CaseEvent.data[("data", "satisfaction")].as_integer()
+    """Satisfaction scores given in the period, by the case's group: a callback's or a follow-up call's
+    completion, or a survey's answer."""
+    rated_task = and_(CaseEvent.kind == "task_completed", CaseEvent.data["element"].as_string().in_(RATED_TASKS))
+    score = case((CaseEvent.kind == SURVEY_EVENT, CaseEvent.data["score"].as_integer()),
+                 else_=CaseEvent.data[("data", "satisfaction")].as_integer())
     query = scope.select(func.count(), _count_if(score >= SATISFIED_FROM), func.coalesce(func.sum(score), 0)) \
         .join(CaseEvent, CaseEvent.case_id == Case.id) \
-        .where(CaseEvent.kind == "task_completed", CaseEvent.data["element"].as_string() == CALLBACK_TASK,
+        .where(or_(rated_task, CaseEvent.kind == SURVEY_EVENT),
                score.is_not(None), CaseEvent.at >= period.start, CaseEvent.at < period.end)
     for key, ratings, satisfied, total in db.session.execute(scope.grouped(query)):
         if ratings:
@@ -160,7 +175,7 @@ def _tally_backlog(scope: _Scope, at: datetime, tallies: dict) -> None:
     bucket = case(*[(Case.created_at > at - timedelta(days=days), name) for name, days in BUCKETS if days],
                   else_=BUCKETS[-1][0]).label("bucket")
     query = scope.select(bucket, func.count()).where(
-        Case.created_at < at, or_(Case.closed_at.is_(None), Case.closed_at >= at))
+        Case.created_at < at, or_(Case.closed_at.is_(None), Case.closed_at >= at), _support())
     for key, name, count in db.session.execute(scope.grouped(query, bucket)):
         tallies.setdefault(key, Tally()).backlog[name] += int(count)
 

@@ -40,7 +40,7 @@ from cases.db import db
 from cases.kpi_figures import Period, nearest_rank
 from cases.models import Case, ProcessInstance
 from tests.conftest import FAST_HASH, PASSWORD
-from tests.helpers import DATA, open_case, step
+from tests.helpers import DATA, only_task, open_case, step
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEK = {"from": "2026-11-16", "to": "2026-11-22"}
@@ -344,3 +344,55 @@ def test_nearest_rank_and_the_monthly_feedback_target():
     assert Period(date(2026, 1, 1), date(2026, 3, 31)).feedback_target() == 300
     assert Period(date(2028, 2, 15), date(2028, 3, 15)).feedback_target() == Fraction(100 * 15, 29) + Fraction(
         100 * 15, 31)  # half of a leap February, half of March
+
+
+def test_surveys_and_follow_up_calls_count_in_csat_and_feedback_volume(api, world):
+    """Another week, computed by hand. Mon Dec 7: P and Q (ACME, general consultations) are answered,
+    confirmed and called back online (a survey link each); P's survey is answered through the link
+    with 5 (Mon 14:00), Q's through the API with 1 (Tue 09:30), which opens a complaint X. OTHER's
+    deployment on Nov 1 is recorded on Mon: its 1-month follow-up was due on Dec 1, so the call opens
+    at once and is rated 4 on Tue 10:00. Read on Wed Dec 9 12:00: two support cases (X and the
+    follow-up programme are not support cases); three scores, two of them 4 or 5."""
+    from tests.api.test_complaints import survey_token
+
+    week = {"from": "2026-12-07", "to": "2026-12-13"}
+    with freeze_time(datetime(2026, 12, 7, 10, tzinfo=SHANGHAI)) as frozen:
+        ids = {}
+        for name, minute in (("P", 0), ("Q", 30)):
+            frozen.move_to(datetime(2026, 12, 7, 10, minute, tzinfo=SHANGHAI))
+            case = open_case(api, customer_id=world.customers["ACME"].id, contact_email="li@acme.example",
+                             title=f"case {name}")
+            ids[name] = case["id"]
+            step(api, case["id"], "classify", {"category": "general_consultation", "priority": "medium"})
+            step(api, case["id"], "answer_consultation")
+            step(api, case["id"], "confirm", {"confirmed": True}, as_user="acme_user")
+            callback = only_task(api, case["id"])
+            step(api, case["id"], "callback", {"reached": True, "callback_channel": "online"},
+                 as_user=callback["assignee"])
+        r = api.request("PUT", f"/api/v1/customers/{world.customers['OTHER'].id}/deployment", "admin",
+                        json={"deployed_on": "2026-11-01"})
+        programme = r.json["follow_up_case"]["id"]
+        frozen.move_to(datetime(2026, 12, 7, 14, tzinfo=SHANGHAI))
+        assert api.post(f"/survey/{survey_token(ids['P'])}", data={"score": "5"}).status_code == 200
+        frozen.move_to(datetime(2026, 12, 8, 9, 30, tzinfo=SHANGHAI))
+        api.forget_tokens()
+        [q_survey] = api.get(f"/api/v1/surveys?case_id={ids['Q']}", "acme_user").json
+        assert api.post(f"/api/v1/surveys/{q_survey['id']}/answer", "acme_user", json={"score": 1}).status_code == 200
+        frozen.move_to(datetime(2026, 12, 8, 10, tzinfo=SHANGHAI))
+        call = only_task(api, programme)
+        step(api, programme, "follow_up_call_1", {"reached": True, "callback_channel": "phone", "satisfaction": 4},
+             as_user=call["assignee"])
+        frozen.move_to(datetime(2026, 12, 9, 12, tzinfo=SHANGHAI))
+        api.forget_tokens()
+        report = kpis(api, **week)
+        by_category = {g["key"]: g["kpis"] for g in kpis(api, **week, group_by="category")["groups"]}
+    totals = report["totals"]
+    assert totals["cases"]["value"] == 2  # P Q: not the complaint X, not the follow-up programme
+    assert totals["resolution_rate"] == ratio(2, 2, 0.9)
+    assert totals["csat"] == ratio(2, 3, 0.85)  # P 5 (link), follow-up 4 (call); Q 1 (API)
+    assert totals["satisfaction_average"] == stat(3.3333, 3)
+    assert totals["feedback_volume"] == {"value": 3, "target": 22.6, "met": False}  # 7 days of 100 / 31
+    assert totals["backlog"] == backlog()  # X and the programme are open, but are not support cases
+    assert list(by_category) == ["general_consultation", None]
+    assert by_category["general_consultation"]["csat"] == ratio(1, 2, 0.85)
+    assert (by_category[None]["cases"]["value"], by_category[None]["csat"]) == (0, ratio(1, 1, 0.85))
