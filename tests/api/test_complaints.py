@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from cases import timers
 from cases.db import db
-from cases.models import Escalation, Notification, Survey
+from cases.models import Escalation, Notification
 from tests.helpers import get_case, only_task, open_case, step
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
