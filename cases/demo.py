@@ -4,11 +4,13 @@ The cases are driven through the same use cases the API calls, so they are real 
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
-from . import accounts, assignment, demo_history, intake, queries, work
+from . import accounts, assignment, demo_history, follow_ups, intake, queries, work
 from .db import db, use_case
-from .models import Customer, Task, TaskState, User
+from .models import Customer, Task, TaskState, User, utcnow
 
 CUSTOMERS = [
     ("HUAXIN", "华信软件有限公司", "standard"),
@@ -47,7 +49,10 @@ CASES = [
      "Sales managers want a monthly report by region.", 3),  # evaluated, waits for the customer's answer
     ("yuanhang", "YUANHANG", "vip", "Invoice numbering configuration",
      "Please help us change the invoice number format in the configuration.", 6),
+    ("huaxin", "HUAXIN", "web", "投诉：工程师两次未按约上门", "约好的上门服务两次无人到场，也没有提前通知。", 1),  # a complaint
 ]
+#: customers live since (days ago): their follow-ups at 1, 3, 6 and 12 months run (cases/follow_ups.py)
+DEPLOYMENTS = {"HUAXIN": 100, "BETA": 20}
 
 
 def _someone_for(task: Task) -> User:
@@ -105,11 +110,15 @@ def load(password: str, hash_method: str = "scrypt") -> list[tuple[str, list[str
             if task.element_id == "classify":
                 proposal = queries.task_view(actor, task.id).values
                 data = {"category": proposal["category"], "priority": proposal["priority"]}
+                if "投诉" in title:  # runs the complaint process as a linked case
+                    data["category"] = "complaint"
             elif task.element_id == "assign":
                 data = {"owner": "consultant1", "due_at": "2030-01-31T09:00:00+00:00"}
             if how_far == 4 and task.element_id == "resolve":
                 data = {"analysis": "Need the printer model and driver version.", "outcome": "need_info",
                         "question": "请提供打印机型号和驱动版本。"}
             work.complete(actor, task.id, task.version, data)
+    for code, days in DEPLOYMENTS.items():
+        follow_ups.set_deployment(users["admin"], customers[code].id, utcnow().date() - timedelta(days=days))
     return [(username, roles) for username, _name, roles, _c in USERS]
 

@@ -4,7 +4,10 @@ Each case is opened and driven through the same use cases the API calls, with th
 at the moment each step happens (freezegun, from the development extra that ``make run``
 installs): Shanghai working days, first responses and resolutions mostly within their SLA and
 some late, solutions confirmed, rejected once, or left unanswered until the confirmation times
-out, satisfaction scores from 1 to 5, and recent or abandoned cases still open. A step planned
+out, satisfaction scores from 1 to 5 (given on the callback, or through the survey link an online
+callback mails, answered by the customer a few hours later; a score of 2 or less opens a complaint,
+which is acknowledged, investigated, signed off and rated in turn), and recent or abandoned cases
+still open. A step planned
 after now is not taken, so the newest cases are still in progress. The draw is seeded: the same
 day gives the same history.
 """
@@ -18,10 +21,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import business_time, calendars, forms, intake, timers, work
+from . import business_time, calendars, forms, intake, surveys, timers, work
 from .db import db
 from .errors import Conflict, Forbidden, ValidationFailed
-from .models import Customer, ProcessInstance, Task, TaskState, User, utcnow
+from .models import Case, CaseKind, Customer, ProcessInstance, Survey, Task, TaskState, User, utcnow
 
 log = logging.getLogger("caseflow.demo")
 
@@ -51,6 +54,14 @@ TITLES = {
                             ("Order search takes a minute", "Searching orders by customer takes about 60 seconds.")],
 }
 CONFIRM_WAIT = timedelta(days=7)
+COMPLAINT_STEPS = (
+    ("acknowledge_complaint", {"acknowledgement": "非常抱歉给您带来不便，我们将在两个工作日内给您答复。",
+                               "contact_channel": "phone", "severity": "medium"}),
+    ("investigate_complaint", {"investigation": "回访时客户反映处理过程中沟通不及时。",
+                               "response": "我们已调整回复流程，今后每天向您通报进展。",
+                               "complaint_outcome": "partly_upheld", "remedy": "每日进展通报。"}),
+    ("sign_off_complaint", {"decision": "approve"}),
+)
 
 
 @dataclass
@@ -97,9 +108,17 @@ def _plan(rng: random.Random, customer: Customer, opened: datetime) -> Plan:
     else:
         plan.steps.append(("confirm", rng.randint(30, 960), {}))
     reached = rng.random() < 0.9
-    plan.steps.append(("callback", rng.randint(20, 240), {
-        "reached": reached, "callback_channel": rng.choice(("phone", "email", "online")),
-        **({"satisfaction": _pick(rng, SCORES)} if reached else {})}))
+    minutes, channel = rng.randint(20, 240), rng.choice(("phone", "email", "online"))
+    score = _pick(rng, SCORES) if reached else None
+    plan.steps.append(("callback", minutes, {
+        "reached": reached, "callback_channel": channel,
+        **({"satisfaction": score} if reached and channel != "online" else {})}))
+    later = random.Random(plan.opened.timestamp())  # the main draw stays as it was before surveys
+    if reached and channel == "online":  # the survey link is answered a few hours later
+        plan.steps.append(("survey", later.randint(30, 600), {"score": score}))
+    if score is not None and score <= 2:  # a linked complaint opened: it runs its own process
+        plan.steps += [(f"complaint:{element}", later.randint(30, 300), data) for element, data in COMPLAINT_STEPS]
+        plan.steps.append(("complaint:survey", later.randint(60, 900), {"score": _pick(later, SCORES)}))
     return plan
 
 
@@ -164,6 +183,17 @@ class Driver:
                 confirm_asked = at
 
     def _step(self, case, what: str, data: dict, at: datetime) -> bool:
+        if what.startswith("complaint:"):
+            case, what = db.session.scalar(select(Case).where(
+                Case.parent_case_id == case.id, Case.kind == CaseKind.COMPLAINT.value)), what.split(":", 1)[1]
+            if case is None:
+                return False
+        if what == "survey":
+            survey = db.session.scalar(select(Survey).where(Survey.case_id == case.id, Survey.answered_at.is_(None)))
+            if survey is None:
+                return False
+            surveys.answer_as_customer(self.users[case.customer.code.lower()], survey.id, data["score"], None)
+            return True
         if what == "reply":
             customer_user = self.users[case.customer.code.lower()]
             work.send_message(customer_user, case.id, "customer_reply", {"text": "Version 7.2, screenshot attached."})
@@ -193,7 +223,8 @@ class Driver:
             return self.users[case.customer.code.lower()]
         if task.lane == "service_consultant" and case.owner is not None:
             return case.owner
-        return self.users[{"agent": AGENTS[case.id % 2], "supervisor": "supervisor"}.get(task.lane, CONSULTANTS[0])]
+        return self.users[{"agent": AGENTS[case.id % 2], "supervisor": "supervisor",
+                           "complaint_officer": "complaints"}.get(task.lane, CONSULTANTS[0])]
 
 
 def load(users: dict[str, User], customers: dict[str, Customer]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from cases.db import db
-from cases.models import Case, Customer, Task, User
+from cases.models import Case, Customer, Survey, Task, User
 
 
 def test_deploy_command_reports_the_active_version(app):
@@ -33,6 +33,12 @@ def test_demo_data_loads_cases_at_different_steps_once(app, app_ctx):
     assert {"classifying", "assigning", "in_progress", "awaiting_confirmation", "waiting:customer_reply",
             "closed"} <= stages
     assert db.session.scalar(select(Task).where(Task.state == "open", Task.element_id == "classify"))
+    # complaints (a linked case of their own), surveys answered, and follow-ups after a deployment
+    kinds = set(db.session.scalars(select(Case.kind)))
+    assert kinds == {"support", "complaint", "follow_up"}
+    assert db.session.scalar(select(Case).where(Case.kind == "complaint", Case.parent_case_id.is_not(None)))
+    assert db.session.scalar(select(Survey).where(Survey.answered_at.is_not(None)))
+    assert db.session.scalar(select(Task).where(Task.state == "open", Task.element_id.like("follow_up_call_%")))
     again = runner.invoke(args=["demo-data"])
     assert again.exit_code == 0 and "already present" in again.output
 
