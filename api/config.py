@@ -82,6 +82,7 @@ def _mail(env: dict[str, str]) -> dict[str, Any]:
         "MAIL_FROM": env.get("MAIL_FROM", "caseflow <caseflow@localhost>"),
         "NOTIFY_MAX_ATTEMPTS": int(env.get("NOTIFY_MAX_ATTEMPTS", "8")),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "SURVEY_VALID_DAYS": int(env.get("SURVEY_VALID_DAYS", "14")),
     }
 
 

@@ -135,7 +135,9 @@ def test_confirmation_pauses_and_the_callback_meets_the_resolution(api, acme):
     assert (resolution["status"], resolution["elapsed_seconds"]) == ("met", 6 * 3600)
     assert at(resolution["met_at"]) == sh(25, 10) and resolution["breached_at"] is None
     assert get_case(api, case["id"])["stage"] == "callback"
-    assert db.session.scalar(select(func.count()).select_from(Timer).where(Timer.case_id == case["id"])) == 0
+    # no SLA alarm any more; only the callback's deadline (2 working days: Tuesday 10:00)
+    rows = db.session.execute(select(Timer.element_id, Timer.alarm, Timer.due_at).where(Timer.case_id == case["id"])).all()
+    assert rows == [("callback_overdue", False, sh(27, 10))]
 
 
 def test_a_priority_change_recomputes_from_the_start(api, acme):

@@ -206,11 +206,13 @@ def test_every_non_public_endpoint_requires_a_token(app, api, world):
 
 
 def test_no_endpoint_became_public_unnoticed(app):
-    """Only the token, health and API-description endpoints are reachable without a token."""
+    """Only the token, health and API-description endpoints are reachable without a token (and two
+    that carry their own credential: the chat webhook's signature, a survey link's token)."""
     public = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint in PUBLIC_ENDPOINTS}
     assert public <= {"auth.TokenResource", "health.Health", "api-docs.openapi_json",
                       "api-docs.openapi_swagger_ui", "docs_static.static", "static",
-                      "channels.ChatWebhook"}  # signed by the platform (tests/api/test_channels.py)
+                      "channels.ChatWebhook",  # signed by the platform (tests/api/test_channels.py)
+                      "surveys.SurveyByToken", "survey_page.survey_page"}  # tests/api/test_surveys.py
     assert {"auth.TokenResource", "health.Health", "api-docs.openapi_json",
             "api-docs.openapi_swagger_ui", "docs_static.static"} <= public
 

@@ -1,6 +1,7 @@
 """Every branch of the support process driven through HTTP from intake to a closed case: routing
 by category, the VIP channel, HQ bug reports and the fixed version, advice with the customer's
-data, repair orders, paid services, complaints and the requirement evaluation (a called process)."""
+data, repair orders, paid services and the requirement evaluation (a called process). The complaint
+branch runs the complaint process as a linked case: tests/api/test_complaints.py."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -44,7 +45,6 @@ def values(api, task: dict, as_user: str) -> dict:
     ("general_consultation", "answer_consultation", "answering", "agent1"),
     ("operation_problem", "retrain_user", "training", "consultant2"),  # alsoRoles service_consultant
     ("hardware_repair", "repair_order", "repairing", "consultant1"),
-    ("complaint", "handle_complaint", "complaint", "complaints"),  # alsoRoles complaint_officer
 ])
 def test_a_short_branch_runs_from_intake_to_closed(api, world, category, element, stage, worker):
     case_id = classified(api, world, category)
