@@ -155,7 +155,7 @@ def _record_failure(remote_addr: str | None) -> None:
 def _by_token(token: str, remote_addr: str | None, lock: bool = False) -> Survey:
     check_rate(remote_addr)
     query = select(Survey).where(Survey.token_hash == _digest(token))
-    survey = db.session.scalar(query.with_for_update() if lock else query) if 16 <= len(token) <= 100 else None
+    survey = db.session.scalar(query.with_for_update(of=Survey) if lock else query) if 16 <= len(token) <= 100 else None
     if survey is None:
         raise NotFound("no survey has this link; check that the whole link was copied", resource="survey")
     return survey
