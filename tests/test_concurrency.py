@@ -56,3 +56,22 @@ def test_concurrent_claims_exactly_one_wins(app, api, world):
     db.session.expire_all()
     claimed = db.session.get(Task, task["id"])
     assert claimed.assignee is not None and claimed.version == task["version"] + 1
+
+
+def test_a_survey_link_answered_at_the_same_moment_counts_once(app, api, world):
+    from tests.api.test_complaints import survey_token
+    from tests.api.test_surveys import at_callback, call_back
+
+    case_id = at_callback(api, world)
+    call_back(api, case_id, {"reached": True, "callback_channel": "online"})
+    token = survey_token(case_id)
+    db.session.rollback()  # end this session's read: the racers' commits are seen afterwards
+    statuses = _race(app, api, f"/api/v1/surveys/by-token/{token}",
+                     [("acme_user", {"score": 1 + i % 5}) for i in range(RACERS)])
+    assert sorted(statuses) == [200] + [409] * (RACERS - 1), statuses
+    answers = db.session.scalars(select(CaseEvent.data).where(
+        CaseEvent.case_id == case_id, CaseEvent.kind == "survey_answered")).all()
+    assert len(answers) == 1
+    opened = db.session.scalar(select(func.count()).select_from(CaseEvent).where(
+        CaseEvent.case_id == case_id, CaseEvent.kind == "complaint_opened"))
+    assert opened == (1 if answers[0]["score"] <= 2 else 0)  # at most the winner's low score opens one
