@@ -66,7 +66,7 @@ def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_p
 
 def list_cases(user: User, filters: dict[str, Any], page: int, per_page: int) -> Page:
     query = restrict_cases(user, select(Case))
-    for key in ("status", "stage", "priority", "category", "channel", "customer_id"):
+    for key in ("status", "stage", "priority", "category", "channel", "customer_id", "kind", "parent_case_id"):
         if filters.get(key) is not None:
             query = query.where(getattr(Case, key) == filters[key])
     if filters.get("owner"):

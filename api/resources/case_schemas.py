@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from api.pagination import PageArgs, id_field, page_schema
 from api.schemas import CustomerSchema, TaskRefSchema, username_of
-from cases.models import CATEGORIES, CHANNELS, PRIORITIES, CaseStatus
+from cases.models import CATEGORIES, CHANNELS, PRIORITIES, CaseKind, CaseStatus
 
 from .sla_schemas import SlaClockSchema
 
@@ -139,6 +139,9 @@ class CaseListArgs(PageArgs):
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     customer_id = id_field(strict=False)
+    kind = fields.String(validate=validate.OneOf([k.value for k in CaseKind]), metadata={
+        "description": "support, complaint or follow_up"})
+    parent_case_id = id_field(strict=False, metadata={"description": "the cases about this case (its complaints)"})
     owner = fields.String(metadata={"description": "user name of the owner"})
     q = fields.String(validate=validate.Length(min=1, max=200), metadata={
         "description": "text in the number, title or description"})

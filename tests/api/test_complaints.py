@@ -147,6 +147,9 @@ def test_a_customer_files_a_complaint_about_a_running_case(api, world):
     original = get_case(api, case["id"])
     assert original["stage"] == "classifying"  # the original goes on as it was
     assert [c["id"] for c in original["linked_cases"]] == [complaint["id"]]
+    listed = api.get(f"/api/v1/cases?kind=complaint&parent_case_id={case['id']}", "complaints").json
+    assert [c["id"] for c in listed["items"]] == [complaint["id"]]
+    assert api.get("/api/v1/cases?kind=grievance", "complaints").status_code == 422
     # another organisation's customer cannot, and the internal messages are not for the API
     assert api.post(f"/api/v1/cases/{case['id']}/complaints", "other_user",
                     json={"description": "x"}).status_code == 404
