@@ -69,10 +69,11 @@ def report_outcome(complaint: Case, actor: User | None, outcome: dict[str, Any])
     if parent is None:
         return {"reported_to": None}
     payload = {"complaint": complaint.number, **outcome}
-    if outcome.get("response"):
-        parent.solution = outcome["response"]
     if parent.is_open and parent.stage == f"waiting:{CLOSED_MESSAGE}":
         deliver_message(parent, actor, CLOSED_MESSAGE, payload)
+        # the complaint branch: the signed-off response is the case's solution, to be confirmed
+        if outcome.get("response"):
+            parent.solution = outcome["response"]
     events.record(parent, "complaint_closed", actor, public=True, complaint_id=complaint.id,
                   complaint=complaint.number, outcome=outcome.get("outcome"))
     return {"reported_to": parent.number}

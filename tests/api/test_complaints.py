@@ -147,6 +147,14 @@ def test_a_customer_files_a_complaint_about_a_running_case(api, world):
     original = get_case(api, case["id"])
     assert original["stage"] == "classifying"  # the original goes on as it was
     assert [c["id"] for c in original["linked_cases"]] == [complaint["id"]]
+    for element in ("acknowledge_complaint", "investigate_complaint", "sign_off_complaint"):
+        step(api, complaint["id"], element)
+    [survey] = api.get(f"/api/v1/surveys?case_id={complaint['id']}", "acme_user").json
+    assert api.post(f"/api/v1/surveys/{survey['id']}/answer", "acme_user", json={"score": 4}).status_code == 200
+    assert get_case(api, complaint["id"])["status"] == "closed"
+    original = get_case(api, case["id"])
+    assert original["stage"] == "classifying" and original["solution"] is None  # it goes on as it was
+    assert [e["data"]["outcome"] for e in original["history"] if e["kind"] == "complaint_closed"] == ["upheld"]
     listed = api.get(f"/api/v1/cases?kind=complaint&parent_case_id={case['id']}", "complaints").json
     assert [c["id"] for c in listed["items"]] == [complaint["id"]]
     assert api.get("/api/v1/cases?kind=grievance", "complaints").status_code == 422
