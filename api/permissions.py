@@ -94,6 +94,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("knowledge.Suggest", "GET"): (EVERYONE, "the best published articles for a new case"),
     ("surveys.SurveyCollection", "GET"): (EVERYONE, "satisfaction surveys (customers: their organisation's)"),
     ("surveys.SurveyAnswer", "POST"): (CUSTOMERS, "answer a survey of their organisation's case"),
+    ("customers.Deployment", "GET"): (STAFF, "a customer's deployment date and follow-up programme"),
     ("customers.Deployment", "PUT"): (DEPLOYMENT_SETTERS, "set a customer's deployment date (starts its follow-ups)"),
 }
 

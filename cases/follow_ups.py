@@ -21,7 +21,7 @@ from .access import require_role
 from .db import db, use_case
 from .errors import NotFound, ValidationFailed
 from .locking import lock_instance
-from .models import Case, CaseKind, CaseStatus, Customer, Role, User
+from .models import STAFF_ROLES, Case, CaseKind, CaseStatus, Customer, Role, User
 from .runtime import load_run
 from .sync import synchronise
 
@@ -55,6 +55,15 @@ def _variables(dues: dict[int, datetime]) -> dict[str, Any]:
     # the calls' form fields start empty: a branch's gateway reads them whatever the form sent
     return {**{f"follow_up_due_{months}": due.isoformat() for months, due in dues.items()},
             "reached": False, "satisfaction": None, "feedback": None}
+
+
+def read_deployment(actor: User, customer_id: int) -> tuple[Customer, Case | None]:
+    """A customer's deployment date and follow-up programme (the latest running one), for staff."""
+    require_role(actor, *sorted(STAFF_ROLES))
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found", resource="customer", id=customer_id)
+    return customer, running_programme(customer.id)
 
 
 @use_case

@@ -84,6 +84,8 @@ def test_a_corrected_date_moves_the_follow_ups_not_yet_due(api, world):
         api.forget_tokens()
         r = deploy(api, acme, "2026-02-10", as_user="admin")
         assert r.status_code == 200 and r.json["follow_up_case"]["id"] == first["id"]  # the same programme
+        read = api.get(f"/api/v1/customers/{acme}/deployment", "supervisor").json
+        assert (read["deployed_on"], read["follow_up_case"]["id"]) == ("2026-02-10", first["id"])
         rows = db.session.scalars(select(Timer.due_at).where(Timer.case_id == first["id"])).all()
     assert sorted(rows) == [datetime(2026, 5, 11, 9, tzinfo=SHANGHAI),  # May 10 is a Sunday
                             datetime(2026, 8, 10, 10, tzinfo=SHANGHAI),
@@ -93,6 +95,10 @@ def test_a_corrected_date_moves_the_follow_ups_not_yet_due(api, world):
 
 def test_only_admins_and_managers_set_a_deployment_date(api, world):
     acme = world.customers["ACME"].id
+    none_yet = api.get(f"/api/v1/customers/{acme}/deployment", "agent1")
+    assert none_yet.status_code == 200
+    assert (none_yet.json["deployed_on"], none_yet.json["follow_up_case"], none_yet.json["milestones"]) == (None, None, {})
+    assert api.get(f"/api/v1/customers/{acme}/deployment", "acme_user").status_code == 403
     assert deploy(api, acme, "2026-01-15", as_user="agent1").status_code == 403
     assert deploy(api, acme, "2026-01-15", as_user="acme_user").status_code == 403
     assert deploy(api, 999999, "2026-01-15", as_user="admin").status_code == 404
