@@ -219,3 +219,25 @@ def test_only_admins_publish_and_customers_see_no_policy(api):
         assert r.status_code == 403 and r.json["code"] == "role_not_allowed", url
         assert api.get(url, "complaints").status_code == 200, url
     assert stored() == before
+
+
+def test_a_complaint_rule_gives_complaints_their_own_targets(api, world):
+    before = stored()
+    complaint_rule = {**ANY_RULE, "case_kind": "complaint", "first_response": 60, "resolution": 480}
+    for rules, field in (([ANY_RULE, {**complaint_rule, "case_kind": "grievance"}], "rules.1.case_kind"),
+                         ([ANY_RULE, complaint_rule, complaint_rule], "rules.2")):  # two for the same priority/tier
+        r = publish(api, {"calendar": "default", "rules": rules})
+        assert r.status_code == 422 and [e["field"] for e in r.json["errors"]] == [field], r.json
+    only_complaints = publish(api, {"calendar": "default", "rules": [complaint_rule]})
+    assert only_complaints.status_code == 422 and only_complaints.json["errors"][0]["field"] == "rules"
+    assert stored() == before
+    r = publish(api, {"calendar": "default", "rules": [ANY_RULE, complaint_rule]})
+    assert r.status_code == 201, r.json
+    assert r.json["rules"][1]["case_kind"] == "complaint"
+    case = api.post("/api/v1/cases", "agent1", json={"customer_id": world.customers["ACME"].id, "channel": "web",
+                                                    "title": "Slow", "description": "Slow answers"}).json
+    complaint = api.post(f"/api/v1/cases/{case['id']}/complaints", "agent1", json={"description": "x"}).json
+    minutes = {t["kind"]: t["target_minutes"] for t in complaint["sla"]["targets"]}
+    assert minutes == {"first_response": 60, "resolution": 480}
+    assert {t["kind"]: t["target_minutes"] for t in case["sla"]["targets"]} == {"first_response": 240,
+                                                                                 "resolution": 960}
