@@ -153,12 +153,18 @@ class Tally:
     ratings: int = 0
     satisfied: int = 0
     score_sum: int = 0
+    complaints: int = 0  # complaint cases opened in the period (complaint_handling.bpmn)
+    complaint_ack_in_time: int = 0
+    complaint_ack_decided: int = 0
+    complaint_resolved_in_time: int = 0
+    complaint_resolved_decided: int = 0
     backlog: dict[str, int] = field(default_factory=lambda: {name: 0 for name, _ in BUCKETS})
 
     def add(self, other: Tally) -> None:
         for name in ("cases", "first_in_time", "first_decided", "resolution_in_time", "resolution_decided",
                      "resolved", "outcome_decided", "reopened", "judged", "self_served", "ratings", "satisfied",
-                     "score_sum"):
+                     "score_sum", "complaints", "complaint_ack_in_time", "complaint_ack_decided",
+                     "complaint_resolved_in_time", "complaint_resolved_decided"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.first_responses.extend(other.first_responses)
         for name, count in other.backlog.items():
@@ -179,6 +185,9 @@ class Kpis:
     satisfaction_average: Statistic
     feedback_volume: Volume
     backlog: Backlog
+    complaints: Volume
+    complaint_acknowledged_within_sla: Ratio
+    complaint_resolved_within_sla: Ratio
 
     @classmethod
     def of(cls, tally: Tally, feedback_target: Fraction | None) -> Kpis:
@@ -198,6 +207,9 @@ class Kpis:
             satisfaction_average=Statistic(score, tally.ratings),
             feedback_volume=Volume(tally.ratings, feedback_target),
             backlog=Backlog(dict(tally.backlog)),
+            complaints=Volume(tally.complaints),
+            complaint_acknowledged_within_sla=Ratio(tally.complaint_ack_in_time, tally.complaint_ack_decided),
+            complaint_resolved_within_sla=Ratio(tally.complaint_resolved_in_time, tally.complaint_resolved_decided),
         )
 
 

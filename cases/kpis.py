@@ -154,6 +154,26 @@ def _tally_cohort(scope: _Scope, period: Period, now: datetime, tallies: dict) -
         tallies.setdefault(key, Tally()).first_responses.append(int(seconds))
 
 
+def _tally_complaints(scope: _Scope, period: Period, now: datetime, tallies: dict) -> None:
+    """Complaints opened in the period and their own promises: acknowledged (the complaint's
+    first_response) and resolved (its resolution) within their SLA, over those whose outcome is known."""
+    ack, resolution = aliased(SlaTarget, name="ack_target"), aliased(SlaTarget, name="resolve_target")
+    query = scope.select(
+        func.count(Case.id),
+        _count_if(and_(ack.state == sla.MET, ack.breached_at.is_(None))), _count_if(_decided(ack, now)),
+        _count_if(and_(resolution.state == sla.MET, resolution.breached_at.is_(None))),
+        _count_if(_decided(resolution, now)),
+    ).outerjoin(ack, and_(ack.case_id == Case.id, ack.kind == "first_response", ack.cycle == 1)) \
+     .outerjoin(resolution, and_(resolution.case_id == Case.id, resolution.kind == "resolution",
+                                 resolution.cycle == 1)) \
+     .where(Case.created_at >= period.start, Case.created_at < period.end, Case.kind == CaseKind.COMPLAINT.value)
+    for key, *counts in db.session.execute(scope.grouped(query)):
+        if counts[0]:
+            tally = tallies.setdefault(key, Tally())
+            (tally.complaints, tally.complaint_ack_in_time, tally.complaint_ack_decided,
+             tally.complaint_resolved_in_time, tally.complaint_resolved_decided) = (int(c) for c in counts)
+
+
 def _tally_ratings(scope: _Scope, period: Period, tallies: dict) -> None:
     """Satisfaction scores given in the period, by the case's group: a callback's or a follow-up call's
     completion, or a survey's answer."""
@@ -207,6 +227,7 @@ def report(user: User, first: date, last: date, group_by: str = "none",
     period, scope = Period(first, last), _Scope(group_by, filters)
     tallies: dict[str | None, Tally] = {}
     _tally_cohort(scope, period, now, tallies)
+    _tally_complaints(scope, period, now, tallies)
     _tally_ratings(scope, period, tallies)
     backlog_at = min(period.end, now)
     _tally_backlog(scope, backlog_at, tallies)

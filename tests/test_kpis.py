@@ -201,6 +201,11 @@ def test_the_week_in_total(api, dataset):
     assert totals["feedback_volume"] == {"value": 3, "target": 23.3, "met": False}  # 7 days of 100 / 30
     # open on Monday 00:00: J 4 h, E 2.3 d, C 5.6 d (timed out on the 25th), D 4.6 d, F 9.6 d, I 33.6 d
     assert totals["backlog"] == backlog(lt_1d=1, d1_3=1, d3_7=2, d7_30=1, gte_30d=1)
+    # G's score of 2 (Mon 16 10:00) opened complaint X: not a support case, its own promises: nobody
+    # acknowledged it by Mon 14:00, nor resolved it by Wed 10:00 (960 business minutes)
+    assert totals["complaints"] == {"value": 1, "target": None, "met": None}
+    assert totals["complaint_acknowledged_within_sla"] == ratio(0, 1)
+    assert totals["complaint_resolved_within_sla"] == ratio(0, 1)
 
     # the counters beside the facts are not read: corrupting them changes nothing
     db.session.execute(update(Case).values(reopen_count=0, satisfaction=5))
@@ -393,6 +398,11 @@ def test_surveys_and_follow_up_calls_count_in_csat_and_feedback_volume(api, worl
     assert totals["satisfaction_average"] == stat(3.3333, 3)
     assert totals["feedback_volume"] == {"value": 3, "target": 22.6, "met": False}  # 7 days of 100 / 31
     assert totals["backlog"] == backlog()  # X and the programme are open, but are not support cases
-    assert list(by_category) == ["general_consultation", None]
+    assert list(by_category) == ["general_consultation", "complaint", None]
     assert by_category["general_consultation"]["csat"] == ratio(1, 2, 0.85)
+    # Q's complaint X, opened Tue 09:30: not acknowledged by Tue 13:30 (late); resolution due Thu 09:30
+    complaints = by_category["complaint"]
+    assert (complaints["cases"]["value"], complaints["complaints"]["value"]) == (0, 1)
+    assert complaints["complaint_acknowledged_within_sla"] == ratio(0, 1)
+    assert complaints["complaint_resolved_within_sla"] == ratio(0, 0)
     assert (by_category[None]["cases"]["value"], by_category[None]["csat"]) == (0, ratio(1, 1, 0.85))

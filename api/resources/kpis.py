@@ -83,6 +83,12 @@ class KpisSchema(Schema):
     satisfaction_average = fields.Nested(StatisticSchema)
     feedback_volume = fields.Nested(VolumeSchema)
     backlog = fields.Nested(BacklogSchema)
+    complaints = fields.Nested(VolumeSchema, metadata={
+        "description": "complaints (complaint_handling.bpmn, cases of their own) opened in the period"})
+    complaint_acknowledged_within_sla = fields.Nested(RatioSchema, metadata={
+        "description": "those acknowledged within their own target, of those whose outcome is known"})
+    complaint_resolved_within_sla = fields.Nested(RatioSchema, metadata={
+        "description": "those resolved within their own target (2 working days built in), of those decided"})
 
 
 class GroupSchema(Schema):
@@ -110,9 +116,9 @@ def _report(args: dict) -> kpis.Report:
 
 # -- CSV -------------------------------------------------------------------------------------------
 RATIOS = ("first_response_within_sla", "resolution_within_sla", "resolution_rate", "reopen_rate", "self_service",
-          "csat")
+          "csat", "complaint_acknowledged_within_sla", "complaint_resolved_within_sla")
 COLUMNS = (
-    ["scope", "group_by", "group", "from", "to", "cases", "first_responses", "first_response_average_seconds",
+    ["scope", "group_by", "group", "from", "to", "cases", "complaints", "first_responses", "first_response_average_seconds",
      "first_response_p90_seconds"]
     + [f"{name}{suffix}" for name in RATIOS for suffix in ("", "_numerator", "_denominator", "_target", "_met")]
     + ["satisfaction_average", "feedback_volume", "feedback_volume_target", "feedback_volume_met", "backlog"]
@@ -129,7 +135,7 @@ def _cell(value) -> str:
 
 def _row(report: kpis.Report, scope: str, key: str | None, k: kpis.Kpis) -> list[str]:
     values = [scope, report.group_by, key, report.first.isoformat(), report.last.isoformat(), k.cases.value,
-              k.first_response_average_seconds.count, k.first_response_average_seconds.value,
+              k.complaints.value, k.first_response_average_seconds.count, k.first_response_average_seconds.value,
               k.first_response_p90_seconds.value]
     for name in RATIOS:
         ratio = getattr(k, name)
