@@ -34,6 +34,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("cases.CaseItem", "GET"): (EVERYONE, "read a case (customers: their organisation's, public part)"),
     ("cases.CaseMessage", "POST"): (CASE_OPENERS, "send a message to a waiting case"),
     ("cases.SelfService", "POST"): (CASE_OPENERS, "close a case a knowledge-base article answered"),
+    ("cases.CaseReplies", "POST"): (FRONT_LINE, "write to the customer on the case's channel (mail, chat, call-back note)"),
     ("tasks.TaskCollection", "GET"): (EVERYONE, "inbox (customers: their customer-lane tasks)"),
     ("tasks.TaskItem", "GET"): (EVERYONE, "read a task and its form"),
     ("tasks.TaskClaim", "POST"): (EVERYONE, "claim (the task's lane decides)"),

@@ -25,10 +25,20 @@ from .db import db, use_case
 from .errors import Conflict, ValidationFailed
 from .intake import start_case
 from .models import CallLog, Case, ChannelMessage, ChannelThread, Customer, User, utcnow
-from .work import deliver_message
+from .work import answer_for_customer, deliver_message
 
 REPLY_MESSAGE = "customer_reply"
 WAITING_FOR_REPLY = f"waiting:{REPLY_MESSAGE}"
+#: the messages a customer's mail or chat message answers when the process waits for one
+CUSTOMER_MESSAGES = (REPLY_MESSAGE, "customer_data")
+#: the customer's confirmation task (the resolution notice asks for it); a reply whose first line
+#: is one of these words answers it
+CONFIRM_FORM = "confirm.schema.json"
+CONFIRM_WORDS = frozenset({"已解决", "解决了", "已经解决", "确认", "确认解决", "是", "好", "好的", "yes",
+                           "solved", "resolved", "confirm", "confirmed", "ok", "okay"})
+REJECT_WORDS = frozenset({"未解决", "没解决", "没有解决", "还没解决", "不行", "否", "no", "not solved",
+                          "not resolved", "unsolved", "reject", "rejected"})
+PUNCTUATION = " \t.。!！,，;；:：~～"
 #: chat platforms whose conversations are instant messaging (the case's channel "im")
 IM_PLATFORMS = frozenset({"wechat", "qq", "wecom", "dingtalk", "feishu"})
 
@@ -36,7 +46,7 @@ IM_PLATFORMS = frozenset({"wechat", "qq", "wecom", "dingtalk", "feishu"})
 @dataclass(frozen=True)
 class Delivery:
     case: Case
-    outcome: str  # opened | replied | appended | duplicate
+    outcome: str  # opened | replied | confirmed | rejected | appended | duplicate
 
 
 def _title(text: str) -> str:
@@ -51,11 +61,32 @@ def _customer(code: str) -> Customer:
     return customer
 
 
+def confirmation(text: str) -> bool | None:
+    """A reply to the resolution notice: True if its first line says solved, False if it says not
+    solved, None if it says neither (then it is an ordinary message)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    word = " ".join(first.strip().strip(PUNCTUATION).lower().split())
+    if word in REJECT_WORDS:
+        return False
+    if word in CONFIRM_WORDS:
+        return True
+    return None
+
+
 def _continue(case: Case, actor: User | None, text: str, payload: dict[str, Any]) -> str:
-    """A further message on an open case: the customer's reply if the process waits for one."""
-    if case.stage == WAITING_FOR_REPLY:
-        deliver_message(case, actor, REPLY_MESSAGE, payload)
+    """A further message on an open case: the customer's answer if the process waits for one
+    (``customer_reply``, ``customer_data``), their confirmation or rejection if the case waits for
+    it and the first line says so, else a message in the case's public history."""
+    waiting = case.stage.removeprefix("waiting:") if case.stage.startswith("waiting:") else None
+    if waiting in CUSTOMER_MESSAGES:
+        deliver_message(case, actor, waiting, payload)
         return "replied"
+    verdict = confirmation(text)
+    if verdict is not None:
+        comment = "\n".join(text.strip().splitlines()[1:]).strip() or text.strip()
+        answer = {"confirmed": verdict, "confirmation_comment": comment[:5000]}
+        if answer_for_customer(case, actor, CONFIRM_FORM, answer, payload["channel"]) is not None:
+            return "confirmed" if verdict else "rejected"
     events.record(case, "customer_message", actor, public=True, **payload)
     case.updated_at = utcnow()
     return "appended"

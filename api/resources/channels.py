@@ -8,7 +8,6 @@ parsed; a wrong, missing or stale signature is a 401 and nothing is created.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 
@@ -19,6 +18,7 @@ from marshmallow import Schema, fields, validate
 from api.auth import current_user
 from api.parsing import Blueprint
 from cases import channels
+from cases.chat_out import signature
 from cases.errors import Unauthenticated
 from cases.models import CATEGORIES, PRIORITIES
 
@@ -27,12 +27,6 @@ blp = Blueprint("channels", __name__, url_prefix="/api/v1",
 
 SIGNATURE_HEADER, TIMESTAMP_HEADER = "X-Caseflow-Signature", "X-Caseflow-Timestamp"
 WEBHOOK_ENDPOINT = "channels.ChatWebhook"
-
-
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """What a platform sends in ``X-Caseflow-Signature`` (documented for integrators)."""
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
 
 
 @blp.before_request
