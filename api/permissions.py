@@ -25,6 +25,7 @@ STAFF = EVERYONE - {R.CUSTOMER.value}
 MAIL_OPERATORS = frozenset({R.ADMIN.value, R.SUPERVISOR.value})
 KPI_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.PROCESS_OWNER.value, R.ADMIN.value})
 KB_WRITERS = FRONT_LINE  # agents, service consultants, supervisors, admins
+ANNOUNCERS = frozenset({R.ADMIN.value, R.SUPERVISOR.value, R.MANAGER.value})
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
@@ -90,6 +91,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("knowledge.ArticleItem", "DELETE"): (KB_WRITERS, "delete an article (If-Match)"),
     ("knowledge.Search", "GET"): (EVERYONE, "search the knowledge base (customers: published articles)"),
     ("knowledge.Suggest", "GET"): (EVERYONE, "the best published articles for a new case"),
+    ("announcements.AnnouncementCollection", "GET"): (ANNOUNCERS, "software update announcements sent"),
+    ("announcements.AnnouncementCollection", "POST"): (ANNOUNCERS, "announce an update to customers before it"),
 }
 
 
