@@ -65,6 +65,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("escalations.Acknowledge", "POST"): (SUPERVISORS, "acknowledge a breach"),
     ("channels.Calls", "POST"): (FRONT_LINE, "log a hotline call (opens or continues a case)"),
     ("channels.CaseCalls", "GET"): (FRONT_LINE, "the calls logged on a case"),
+    ("channels.Callbacks", "GET"): (FRONT_LINE, "customers to call back (replies on hotline cases)"),
     ("notifications.NotificationCollection", "GET"): (MAIL_OPERATORS, "outbound mail: queued, sent, failed"),
     ("notifications.NotificationRetry", "POST"): (ADMINS, "queue a failed mail again"),
     ("calendars.CalendarCollection", "GET"): (STAFF, "list business calendars (built-in and stored)"),

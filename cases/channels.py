@@ -7,8 +7,9 @@ reply when the process waits for one, else as a public message in the case's his
 in a conversation whose case is closed opens a new case. A platform that posts the same message
 again (a retry after a timeout) changes nothing: message ids are remembered.
 
-Agents log hotline calls: a call opens a case or continues one (delivered as the customer's reply
-when the process waits for it and the agent says so).
+Agents log hotline calls: a call opens a case or continues one (delivered as the customer's answer
+when the process waits for it and the agent says so). Replies on hotline cases are not mailed: they
+become call-backs (``pending_callbacks``) until an outbound call is logged on the case.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import events
@@ -24,7 +25,7 @@ from .access import FRONT_LINE_ROLES, require_role, visible_case
 from .db import db, use_case
 from .errors import Conflict, ValidationFailed
 from .intake import start_case
-from .models import CallLog, Case, ChannelMessage, ChannelThread, Customer, User, utcnow
+from .models import CallLog, Case, CaseEvent, CaseStatus, ChannelMessage, ChannelThread, Customer, User, utcnow
 from .work import answer_for_customer, deliver_message
 
 REPLY_MESSAGE = "customer_reply"
@@ -148,8 +149,9 @@ def log_call(agent: User, call: dict[str, Any]) -> tuple[CallLog, Delivery]:
         case = visible_case(agent, call["case_id"])
         if not case.is_open:
             raise Conflict(f"case {case.number} is closed; log the call on a new case", code="case_closed")
-        if call.get("customer_reply") and case.stage == WAITING_FOR_REPLY:
-            deliver_message(case, agent, REPLY_MESSAGE, {"text": call["notes"], "channel": "phone", **summary})
+        waiting = case.stage.removeprefix("waiting:")
+        if call.get("customer_reply") and waiting in CUSTOMER_MESSAGES:
+            deliver_message(case, agent, waiting, {"text": call["notes"], "channel": "phone", **summary})
             outcome = "replied"
         else:
             outcome = "appended"
@@ -179,3 +181,26 @@ def calls_of(user: User, case_id: int) -> list[CallLog]:
     case = visible_case(user, case_id)
     return list(db.session.scalars(select(CallLog).where(CallLog.case_id == case.id)
                                    .order_by(CallLog.started_at, CallLog.id)))
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A customer to call back: a reply on a hotline case (cases/replies.py ``call_customer``)."""
+
+    case: Case
+    note: CaseEvent
+
+
+def pending_callbacks(user: User, limit: int = 200) -> list[Callback]:
+    """The call-backs still to make, oldest first: ``call_customer`` notes on open cases with no
+    outbound call logged on the case since."""
+    require_role(user, *FRONT_LINE_ROLES)
+    last_outbound = (select(CallLog.case_id, func.max(CallLog.created_at).label("at"))
+                     .where(CallLog.direction == "outbound").group_by(CallLog.case_id).subquery())
+    rows = db.session.execute(
+        select(CaseEvent, Case).join(Case, Case.id == CaseEvent.case_id)
+        .outerjoin(last_outbound, last_outbound.c.case_id == CaseEvent.case_id)
+        .where(CaseEvent.kind == "call_customer", Case.status == CaseStatus.OPEN.value,
+               or_(last_outbound.c.at.is_(None), last_outbound.c.at < CaseEvent.at))
+        .order_by(CaseEvent.at, CaseEvent.id).limit(limit)).all()
+    return [Callback(case, note) for note, case in rows]

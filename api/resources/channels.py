@@ -69,7 +69,8 @@ class DeliverySchema(Schema):
     case_id = fields.Function(lambda d: d.case.id)
     number = fields.Function(lambda d: d.case.number)
     stage = fields.Function(lambda d: d.case.stage)
-    outcome = fields.String(metadata={"description": "opened | replied | appended | duplicate"})
+    outcome = fields.String(metadata={"description": "opened | replied (answered the waiting process) | "
+                                                     "confirmed / rejected (the resolution) | appended | duplicate"})
 
 
 class CallSchema(Schema):
@@ -86,7 +87,8 @@ class CallSchema(Schema):
     category_hint = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
     priority_hint = fields.String(load_default=None, validate=validate.OneOf(PRIORITIES))
     customer_reply = fields.Boolean(load_default=False, metadata={
-        "description": "deliver the notes as the customer's reply when the case waits for one"})
+        "description": "deliver the notes as the customer's answer when the case waits for one "
+                       "(customer_reply or customer_data)"})
 
 
 class CallLogSchema(Schema):
@@ -99,6 +101,18 @@ class CallLogSchema(Schema):
     started_at = fields.DateTime()
     duration_seconds = fields.Integer()
     notes = fields.String()
+
+
+class CallbackSchema(Schema):
+    case_id = fields.Function(lambda c: c.case.id)
+    case_number = fields.Function(lambda c: c.case.number)
+    customer = fields.Function(lambda c: c.case.customer.name)
+    contact_name = fields.Function(lambda c: c.case.contact_name)
+    contact_phone = fields.Function(lambda c: c.case.contact_phone)
+    notice = fields.Function(lambda c: c.note.data.get("notice"), metadata={
+        "description": "information_request | resolution | staff_reply | …"})
+    text = fields.Function(lambda c: c.note.data.get("text"), metadata={"description": "what to tell them"})
+    requested_at = fields.Function(lambda c: c.note.at.isoformat())
 
 
 class CallResultSchema(Schema):
@@ -126,6 +140,15 @@ class Calls(MethodView):
         """Log a hotline call: it continues a case or opens one."""
         row, delivery = channels.log_call(current_user(), call)
         return {"call": row, "case": delivery}
+
+
+@blp.route("/calls/callbacks")
+class Callbacks(MethodView):
+    @blp.response(200, CallbackSchema(many=True))
+    def get(self):
+        """Customers to call back, oldest first: replies on hotline cases (requests for information,
+        resolutions, staff replies) wait here until an outbound call is logged on the case."""
+        return channels.pending_callbacks(current_user())
 
 
 @blp.route("/cases/<int(max=2147483647):case_id>/calls")
