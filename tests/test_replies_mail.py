@@ -7,9 +7,11 @@ from sqlalchemy import select
 
 from cases import notifications
 from cases.db import db
+from cases.deploy import deploy, read_directory
+from cases.errors import InvalidDefinition
 from cases.models import CaseEvent, Notification
 from tests.api.dbstate import db_snapshot
-from tests.helpers import DATA, get_case, only_task, open_case, step
+from tests.helpers import DATA, get_case, only_task, open_case, process_files, step
 from tests.smtp_server import LocalSmtp
 from tests import test_mail_in
 from tests.test_mail_in import cases, mail, send
@@ -195,3 +197,18 @@ def test_staff_replies_refuse_wrong_roles_bad_input_and_closed_cases(api, world)
     assert db_snapshot() == before
     assert db.session.scalar(select(Notification.id)) is None
 
+
+
+def test_deploy_refuses_a_notice_caseflow_does_not_send(app_ctx, tmp_path):
+    def change(diagram: str) -> str:
+        diagram = diagram.replace('name="customerNotice" value="information_request" />\n          '
+                                  '<spiffworkflow:property name="customerNoticeText" value="question"',
+                                  'name="customerNotice" value="survey" />\n          '
+                                  '<spiffworkflow:property name="customerNoticeText" value="question"')
+        return diagram.replace('name="customerNotice" value="resolution"', 'name="customerNotice" value="Resolution"')
+
+    with pytest.raises(InvalidDefinition) as refused:
+        deploy(*read_directory(*process_files(tmp_path, change)))
+    named = {(p["element"], p["message"]) for p in refused.value.problems}
+    assert ("wait_customer_reply", "customerNotice 'survey' is not one of information_request, resolution") in named
+    assert ("confirm", "customerNotice 'Resolution' is not one of information_request, resolution") in named
