@@ -13,15 +13,15 @@ from cases.db import db
 
 from . import auth, config, errors, permissions
 from .resources import (
-    announcements, attachments, audit, calendars, cases, channels, escalations, health, instances, knowledge,
-    kpis, me, migrations, notifications, sla_policies, tasks, users, versions,
+    announcements, attachments, audit, calendars, cases, channels, chat_posts, escalations, health, instances,
+    knowledge, kpis, me, migrations, notifications, sla_policies, tasks, users, versions,
 )
 from .resources import auth as auth_resource
 
 #: every blueprint of the API, in the order the OpenAPI document lists them
 BLUEPRINTS = (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health,
               notifications, calendars, sla_policies, escalations, channels, kpis, attachments, knowledge,
-              announcements)
+              announcements, chat_posts)
 
 migrate = Migrate()
 

@@ -68,6 +68,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("channels.Callbacks", "GET"): (FRONT_LINE, "customers to call back (replies on hotline cases)"),
     ("notifications.NotificationCollection", "GET"): (MAIL_OPERATORS, "outbound mail: queued, sent, failed"),
     ("notifications.NotificationRetry", "POST"): (ADMINS, "queue a failed mail again"),
+    ("chat_posts.ChatPostCollection", "GET"): (MAIL_OPERATORS, "posts to chat platforms: pending, sent, failed, recorded"),
+    ("chat_posts.ChatPostRetry", "POST"): (ADMINS, "post a failed or recorded chat message again"),
     ("calendars.CalendarCollection", "GET"): (STAFF, "list business calendars (built-in and stored)"),
     ("calendars.CalendarItem", "GET"): (STAFF, "read a business calendar"),
     ("calendars.CalendarItem", "PUT"): (ADMINS, "create or replace a business calendar"),

@@ -25,10 +25,17 @@ from typing import Any, Mapping
 from flask import current_app
 from sqlalchemy import select
 
-from . import webhooks
-from .db import db
-from .models import Case, ChannelThread, ChatPost, utcnow
-from .webhooks import PENDING, RECORDED
+from . import audit, webhooks
+from .access import require_role
+from .db import db, use_case
+from .errors import Conflict, NotFound
+from .models import Case, ChannelThread, ChatPost, Role, User, utcnow
+from .queries import Page, paginate
+from .webhooks import FAILED, PENDING, RECORDED, SENT
+
+STATUSES = (PENDING, SENT, FAILED, RECORDED)
+READERS = (Role.ADMIN.value, Role.SUPERVISOR.value)
+RETRIERS = (Role.ADMIN.value,)
 
 #: the channels whose conversations are chat threads (cases/channels.py)
 CHAT_CHANNELS = ("chat", "im")
@@ -135,3 +142,39 @@ def deliver_pending(now: datetime | None = None, limit: int = 100, settings: Cha
 
 def posts_of(case_id: int) -> list[ChatPost]:
     return list(db.session.scalars(select(ChatPost).where(ChatPost.case_id == case_id).order_by(ChatPost.id)))
+
+
+# -- operators -------------------------------------------------------------------------------
+
+def outbox_page(user: User, status: str | None = None, case_id: int | None = None,
+                page: int = 1, per_page: int = 20) -> Page:
+    """Chat posts, newest first (admin, supervisor): what was posted, what failed, what waits."""
+    require_role(user, *READERS)
+    query = select(ChatPost)
+    if status is not None:
+        query = query.where(ChatPost.status == status)
+    if case_id is not None:
+        query = query.where(ChatPost.case_id == case_id)
+    return paginate(query.order_by(ChatPost.created_at.desc(), ChatPost.id.desc()), page, per_page)
+
+
+@use_case
+def retry(user: User, post_id: int) -> ChatPost:
+    """Post a failed (or only recorded) message again, to the platform's reply URL as configured
+    now, with a fresh budget of attempts (admin)."""
+    require_role(user, *RETRIERS)
+    row = db.session.scalar(select(ChatPost).where(ChatPost.id == post_id).with_for_update()
+                            .execution_options(populate_existing=True))
+    if row is None:
+        raise NotFound(f"chat post {post_id} not found", resource="chat_post", id=post_id)
+    if row.status not in (FAILED, RECORDED):
+        raise Conflict(f"chat post {post_id} is {row.status}; only a failed or recorded one can be retried",
+                       code="chat_post_not_failed")
+    url = app_settings().urls.get(row.platform)
+    if not url:
+        raise Conflict(f"no reply URL is configured for {row.platform} (CHAT_REPLY_URLS)", code="no_reply_url",
+                       platform=row.platform)
+    audit.record(user, "retry_chat_post", row.id, platform=row.platform, status=row.status,
+                 attempts=row.attempts, last_error=row.last_error)
+    row.url, row.status, row.attempts, row.send_after = url, PENDING, 0, utcnow()
+    return row

@@ -124,3 +124,35 @@ def test_the_process_notices_go_to_the_chat_and_chat_answers_move_the_process(ap
     assert (r.json["outcome"], r.json["stage"]) == ("confirmed", "callback")
     assert [e["data"]["via"] for e in get_case(api, case_id, "acme_user")["history"]
             if e["kind"] == "customer_notified"] == ["chat", "chat"]
+
+
+def test_operators_see_failed_posts_and_retry_them(api, app, webhook, platform, monkeypatch):
+    platform.statuses = [400, 200]
+    case_id = webhook(chat("m-1", "Printer offline")).json["case_id"]
+    api.post(f"/api/v1/cases/{case_id}/replies", "agent1", json={"text": "hello"})
+    chat_out.deliver_pending()
+    r = api.get("/api/v1/chat-posts?status=failed", "supervisor")
+    assert r.status_code == 200
+    [failed] = r.json["items"]
+    assert (failed["case_id"], failed["status"], failed["last_error"]) == (case_id, "failed", "HTTP 400 Bad Request")
+    assert "hello" in failed["text"]
+
+    assert api.post(f"/api/v1/chat-posts/{failed['id']}/retry", "supervisor").status_code == 403
+    r = api.post(f"/api/v1/chat-posts/{failed['id']}/retry", "admin")
+    assert r.status_code == 200 and (r.json["status"], r.json["attempts"]) == ("pending", 0)
+    assert api.post(f"/api/v1/chat-posts/{failed['id']}/retry", "admin").json["code"] == "chat_post_not_failed"
+    assert chat_out.deliver_pending() == 1
+    assert [p.status for p in posts(case_id)] == ["sent"]
+
+    # a post recorded for a platform without a URL goes out once the URL is configured
+    other = webhook(chat("m-2", "hi", conversation="c-9", platform="feishu")).json["case_id"]
+    api.post(f"/api/v1/cases/{other}/replies", "agent1", json={"text": "hello feishu"})
+    [recorded] = posts(other)
+    r = api.post(f"/api/v1/chat-posts/{recorded.id}/retry", "admin")
+    assert r.status_code == 409 and r.json["code"] == "no_reply_url"
+    monkeypatch.setitem(app.config, "CHAT_REPLY_URLS", f"feishu={platform.url}")
+    assert api.post(f"/api/v1/chat-posts/{recorded.id}/retry", "admin").status_code == 200
+    assert chat_out.deliver_pending() == 1 and verified(platform.received[-1])["text"].endswith("hello feishu")
+    for user in ("agent1", "acme_user", "owner"):
+        assert api.get("/api/v1/chat-posts", user).status_code == 403
+    assert api.get("/api/v1/chat-posts?status=nonsense", "admin").status_code == 422
