@@ -65,6 +65,7 @@ def test_a_request_for_information_is_mailed_in_the_thread_and_the_reply_resumes
     send(listener, first)
     [case] = cases()
     [ack] = deliver(outbound)
+    assert (ack["In-Reply-To"], ack["References"]) == (first["Message-ID"], first["Message-ID"])
     to_resolve(api, case.id)
     resolve(api, case.id, outcome="need_info", question="请问您使用的是哪个版本？Which version do you run?")
     assert get_case(api, case.id)["stage"] == "waiting:customer_reply"
