@@ -35,6 +35,11 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         # the chat webhook (api/resources/channels.py): unset secret = the webhook refuses everything
         "CHAT_WEBHOOK_SECRET": env.get("CHAT_WEBHOOK_SECRET") or None,
         "CHAT_WEBHOOK_MAX_SKEW_SECONDS": int(env.get("CHAT_WEBHOOK_MAX_SKEW_SECONDS", "300")),
+        # replies back to the chat platforms (cases/chat_out.py): "platform=url,platform=url"
+        "CHAT_REPLY_URLS": env.get("CHAT_REPLY_URLS", ""),
+        "CHAT_REPLY_SECRET": env.get("CHAT_REPLY_SECRET") or None,  # unset: CHAT_WEBHOOK_SECRET
+        "CHAT_REPLY_TIMEOUT": float(env.get("CHAT_REPLY_TIMEOUT", "10")),
+        "CHAT_REPLY_MAX_ATTEMPTS": int(env.get("CHAT_REPLY_MAX_ATTEMPTS", "8")),
         # the inbound mail process (api/mail_listener.py)
         "MAIL_LISTEN_HOST": env.get("MAIL_LISTEN_HOST", "127.0.0.1"),
         "MAIL_LISTEN_PORT": int(env.get("MAIL_LISTEN_PORT", "2525")),

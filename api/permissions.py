@@ -27,6 +27,7 @@ KPI_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.PROCESS_OWNER.va
 KB_WRITERS = FRONT_LINE  # agents, service consultants, supervisors, admins
 CUSTOMERS = frozenset({R.CUSTOMER.value})
 DEPLOYMENT_SETTERS = frozenset({R.ADMIN.value, R.MANAGER.value})
+ANNOUNCERS = frozenset({R.ADMIN.value, R.SUPERVISOR.value, R.MANAGER.value})
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
@@ -37,6 +38,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("cases.CaseMessage", "POST"): (CASE_OPENERS, "send a message to a waiting case"),
     ("cases.SelfService", "POST"): (CASE_OPENERS, "close a case a knowledge-base article answered"),
     ("cases.CaseComplaints", "POST"): (CASE_OPENERS, "file a complaint about a case (a linked complaint case)"),
+    ("cases.CaseReplies", "POST"): (FRONT_LINE, "write to the customer on the case's channel (mail, chat, call-back note)"),
     ("tasks.TaskCollection", "GET"): (EVERYONE, "inbox (customers: their customer-lane tasks)"),
     ("tasks.TaskItem", "GET"): (EVERYONE, "read a task and its form"),
     ("tasks.TaskClaim", "POST"): (EVERYONE, "claim (the task's lane decides)"),
@@ -66,8 +68,11 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("escalations.Acknowledge", "POST"): (SUPERVISORS, "acknowledge a breach"),
     ("channels.Calls", "POST"): (FRONT_LINE, "log a hotline call (opens or continues a case)"),
     ("channels.CaseCalls", "GET"): (FRONT_LINE, "the calls logged on a case"),
+    ("channels.Callbacks", "GET"): (FRONT_LINE, "customers to call back (replies on hotline cases)"),
     ("notifications.NotificationCollection", "GET"): (MAIL_OPERATORS, "outbound mail: queued, sent, failed"),
     ("notifications.NotificationRetry", "POST"): (ADMINS, "queue a failed mail again"),
+    ("chat_posts.ChatPostCollection", "GET"): (MAIL_OPERATORS, "posts to chat platforms: pending, sent, failed, recorded"),
+    ("chat_posts.ChatPostRetry", "POST"): (ADMINS, "post a failed or recorded chat message again"),
     ("calendars.CalendarCollection", "GET"): (STAFF, "list business calendars (built-in and stored)"),
     ("calendars.CalendarItem", "GET"): (STAFF, "read a business calendar"),
     ("calendars.CalendarItem", "PUT"): (ADMINS, "create or replace a business calendar"),
@@ -96,6 +101,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("surveys.SurveyAnswer", "POST"): (CUSTOMERS, "answer a survey of their organisation's case"),
     ("customers.Deployment", "GET"): (STAFF, "a customer's deployment date and follow-up programme"),
     ("customers.Deployment", "PUT"): (DEPLOYMENT_SETTERS, "set a customer's deployment date (starts its follow-ups)"),
+    ("announcements.AnnouncementCollection", "GET"): (ANNOUNCERS, "software update announcements sent"),
+    ("announcements.AnnouncementCollection", "POST"): (ANNOUNCERS, "announce an update to customers before it"),
 }
 
 

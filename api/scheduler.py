@@ -11,7 +11,8 @@ to the SQLite database), then runs APScheduler with a declarative job list of st
   due while no scheduler ran fires then.
 - ``deliver-notifications`` sends the mail outbox every ``NOTIFY_POLL_SECONDS``, when
   ``cases.notifications.deliver_pending`` exists; ``deliver-hq-reports`` posts pending bug
-  reports to HQ's webhook (cases/hq.py) at the same rhythm.
+  reports to HQ's webhook (cases/hq.py) at the same rhythm, and ``deliver-chat-posts`` the replies
+  and notices for chat platforms (cases/chat_out.py).
 - ``check-leadership`` steps down if the lock is gone (then this process stands by again).
 
 Every job has ``coalesce``, one instance at a time and no misfire grace limit: a run that is
@@ -34,7 +35,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from cases import hq, leader, timers, wakeup
+from cases import chat_out, hq, leader, timers, wakeup
 from cases.db import db
 from cases.models import utcnow
 
@@ -44,6 +45,7 @@ TIMER_JOB = "fire-due-timers"
 WATCH_JOB = "watch-due-timers"
 NOTIFY_JOB = "deliver-notifications"
 HQ_JOB = "deliver-hq-reports"
+CHAT_JOB = "deliver-chat-posts"
 LEADER_JOB = "check-leadership"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 #: wake just after the due instant: the engine fires a timer once the clock has passed it
@@ -268,6 +270,8 @@ class Scheduler:
         # bug reports for HQ's webhook (cases/hq.py), on the mail outbox's rhythm
         found.append({"id": HQ_JOB, "func": _in_app(self.app, hq.deliver_pending, HQ_JOB), "trigger": "interval",
                       "seconds": s.notify_poll})
+        found.append({"id": CHAT_JOB, "func": _in_app(self.app, chat_out.deliver_pending, CHAT_JOB),
+                      "trigger": "interval", "seconds": s.notify_poll})
         if self.leadership is not None:
             found.append({"id": LEADER_JOB, "func": self.check_leadership, "trigger": "interval",
                           "seconds": s.standby_retry})
@@ -336,6 +340,7 @@ def run_once(app: Flask) -> OnceResult:
             delivered = deliver()
     with app.app_context():
         hq.deliver_pending()
+        chat_out.deliver_pending()
     return OnceResult(dict(report), report.failed, report.deferred, delivered)
 
 

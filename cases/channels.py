@@ -7,8 +7,9 @@ reply when the process waits for one, else as a public message in the case's his
 in a conversation whose case is closed opens a new case. A platform that posts the same message
 again (a retry after a timeout) changes nothing: message ids are remembered.
 
-Agents log hotline calls: a call opens a case or continues one (delivered as the customer's reply
-when the process waits for it and the agent says so).
+Agents log hotline calls: a call opens a case or continues one (delivered as the customer's answer
+when the process waits for it and the agent says so). Replies on hotline cases are not mailed: they
+become call-backs (``pending_callbacks``) until an outbound call is logged on the case.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import events
@@ -24,11 +25,21 @@ from .access import FRONT_LINE_ROLES, require_role, visible_case
 from .db import db, use_case
 from .errors import Conflict, ValidationFailed
 from .intake import start_case
-from .models import CallLog, Case, ChannelMessage, ChannelThread, Customer, User, utcnow
-from .work import deliver_message
+from .models import CallLog, Case, CaseEvent, CaseStatus, ChannelMessage, ChannelThread, Customer, User, utcnow
+from .work import answer_for_customer, deliver_message
 
 REPLY_MESSAGE = "customer_reply"
 WAITING_FOR_REPLY = f"waiting:{REPLY_MESSAGE}"
+#: the messages a customer's mail or chat message answers when the process waits for one
+CUSTOMER_MESSAGES = (REPLY_MESSAGE, "customer_data")
+#: the customer's confirmation task (the resolution notice asks for it); a reply whose first line
+#: is one of these words answers it
+CONFIRM_FORM = "confirm.schema.json"
+CONFIRM_WORDS = frozenset({"已解决", "解决了", "已经解决", "确认", "确认解决", "是", "好", "好的", "yes",
+                           "solved", "resolved", "confirm", "confirmed", "ok", "okay"})
+REJECT_WORDS = frozenset({"未解决", "没解决", "没有解决", "还没解决", "不行", "否", "no", "not solved",
+                          "not resolved", "unsolved", "reject", "rejected"})
+PUNCTUATION = " \t.。!！,，;；:：~～"
 #: chat platforms whose conversations are instant messaging (the case's channel "im")
 IM_PLATFORMS = frozenset({"wechat", "qq", "wecom", "dingtalk", "feishu"})
 
@@ -36,7 +47,7 @@ IM_PLATFORMS = frozenset({"wechat", "qq", "wecom", "dingtalk", "feishu"})
 @dataclass(frozen=True)
 class Delivery:
     case: Case
-    outcome: str  # opened | replied | appended | duplicate
+    outcome: str  # opened | replied | confirmed | rejected | appended | duplicate
 
 
 def _title(text: str) -> str:
@@ -51,11 +62,32 @@ def _customer(code: str) -> Customer:
     return customer
 
 
+def confirmation(text: str) -> bool | None:
+    """A reply to the resolution notice: True if its first line says solved, False if it says not
+    solved, None if it says neither (then it is an ordinary message)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    word = " ".join(first.strip().strip(PUNCTUATION).lower().split())
+    if word in REJECT_WORDS:
+        return False
+    if word in CONFIRM_WORDS:
+        return True
+    return None
+
+
 def _continue(case: Case, actor: User | None, text: str, payload: dict[str, Any]) -> str:
-    """A further message on an open case: the customer's reply if the process waits for one."""
-    if case.stage == WAITING_FOR_REPLY:
-        deliver_message(case, actor, REPLY_MESSAGE, payload)
+    """A further message on an open case: the customer's answer if the process waits for one
+    (``customer_reply``, ``customer_data``), their confirmation or rejection if the case waits for
+    it and the first line says so, else a message in the case's public history."""
+    waiting = case.stage.removeprefix("waiting:") if case.stage.startswith("waiting:") else None
+    if waiting in CUSTOMER_MESSAGES:
+        deliver_message(case, actor, waiting, payload)
         return "replied"
+    verdict = confirmation(text)
+    if verdict is not None:
+        comment = "\n".join(text.strip().splitlines()[1:]).strip() or text.strip()
+        answer = {"confirmed": verdict, "confirmation_comment": comment[:5000]}
+        if answer_for_customer(case, actor, CONFIRM_FORM, answer, payload["channel"]) is not None:
+            return "confirmed" if verdict else "rejected"
     events.record(case, "customer_message", actor, public=True, **payload)
     case.updated_at = utcnow()
     return "appended"
@@ -117,8 +149,9 @@ def log_call(agent: User, call: dict[str, Any]) -> tuple[CallLog, Delivery]:
         case = visible_case(agent, call["case_id"])
         if not case.is_open:
             raise Conflict(f"case {case.number} is closed; log the call on a new case", code="case_closed")
-        if call.get("customer_reply") and case.stage == WAITING_FOR_REPLY:
-            deliver_message(case, agent, REPLY_MESSAGE, {"text": call["notes"], "channel": "phone", **summary})
+        waiting = case.stage.removeprefix("waiting:")
+        if call.get("customer_reply") and waiting in CUSTOMER_MESSAGES:
+            deliver_message(case, agent, waiting, {"text": call["notes"], "channel": "phone", **summary})
             outcome = "replied"
         else:
             outcome = "appended"
@@ -148,3 +181,26 @@ def calls_of(user: User, case_id: int) -> list[CallLog]:
     case = visible_case(user, case_id)
     return list(db.session.scalars(select(CallLog).where(CallLog.case_id == case.id)
                                    .order_by(CallLog.started_at, CallLog.id)))
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A customer to call back: a reply on a hotline case (cases/replies.py ``call_customer``)."""
+
+    case: Case
+    note: CaseEvent
+
+
+def pending_callbacks(user: User, limit: int = 200) -> list[Callback]:
+    """The call-backs still to make, oldest first: ``call_customer`` notes on open cases with no
+    outbound call logged on the case since."""
+    require_role(user, *FRONT_LINE_ROLES)
+    last_outbound = (select(CallLog.case_id, func.max(CallLog.created_at).label("at"))
+                     .where(CallLog.direction == "outbound").group_by(CallLog.case_id).subquery())
+    rows = db.session.execute(
+        select(CaseEvent, Case).join(Case, Case.id == CaseEvent.case_id)
+        .outerjoin(last_outbound, last_outbound.c.case_id == CaseEvent.case_id)
+        .where(CaseEvent.kind == "call_customer", Case.status == CaseStatus.OPEN.value,
+               or_(last_outbound.c.at.is_(None), last_outbound.c.at < CaseEvent.at))
+        .order_by(CaseEvent.at, CaseEvent.id).limit(limit)).all()
+    return [Callback(case, note) for note, case in rows]

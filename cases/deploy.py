@@ -21,6 +21,7 @@ from .access import require_role
 from .errors import InvalidDefinition, ValidationFailed
 from .models import ProcessVersion, Role, User, utcnow
 from .projection import PROJECTED_FIELDS
+from .replies import NOTICE_KINDS, NOTICE_PROPERTY
 from .runtime import get_engine
 from .taskrules import ASSIGNMENT_RULES, FORM_PROPERTY
 
@@ -83,7 +84,16 @@ def _check_user_task(task: TaskSpecInfo, forms: Mapping[str, dict]) -> list[Prob
     for role in filter(None, (r.strip() for r in task.properties.get("alsoRoles", "").split(","))):
         if role not in ROLE_NAMES:
             problem(f"alsoRoles names '{role}', which is not a role")
-    return problems
+    return problems + _check_notice(task)
+
+
+def _check_notice(element: TaskSpecInfo) -> list[Problem]:
+    """``customerNotice`` (on a user task or a catch event) must name a notice caseflow sends."""
+    kind = element.properties.get(NOTICE_PROPERTY)
+    if kind is None or kind in NOTICE_KINDS:
+        return []
+    return [Problem(None, element.element_id,
+                    f"{NOTICE_PROPERTY} '{kind}' is not one of {', '.join(NOTICE_KINDS)}")]
 
 
 def problems_in(processes: Mapping[str, bytes], forms: Mapping[str, bytes]) -> tuple[list[dict], object]:
@@ -106,6 +116,8 @@ def problems_in(processes: Mapping[str, bytes], forms: Mapping[str, bytes]) -> t
         problems.extend(built.problems)
         for task in built.user_tasks:
             problems.extend(_check_user_task(task, parsed_forms))
+        for element in built.other_elements:
+            problems.extend(_check_notice(element))
     return [p.as_dict() for p in locate(problems, processes)], (built, parsed_forms)
 
 

@@ -167,7 +167,7 @@ def receive(raw: bytes, recipients: list[str] | None = None) -> Delivery:
             "contact_name": mail.sender_name or user.display_name, "contact_email": mail.sender})
         if previous is not None:
             events.record(case, "follow_up_of", user, public=True, case_number=previous.number)
-        _acknowledge(case, mail.sender)
+        _acknowledge(case, mail.sender, mail.message_id)
         outcome = "opened"
     _keep_attachments(case, user, mail)
     db.session.add(ChannelMessage(channel=CHANNEL, external_id=mail.message_id, case_id=case.id))
@@ -192,10 +192,11 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "E-mail")[:200]
 
 
-def _acknowledge(case: Case, address: str) -> None:
+def _acknowledge(case: Case, address: str, message_id: str) -> None:
+    """The acknowledgement answers the customer's mail (In-Reply-To), so it lands in their thread."""
     subject, body = mail_templates.render("case_acknowledged", {
         "case_number": case.number, "title": case.title,
         "link": notifications.case_link(case, notifications.app_settings().base_url)})
-    notifications.enqueue("case_acknowledged", [address], subject, body, case=case)
+    notifications.enqueue("case_acknowledged", [address], subject, body, case=case, thread=(message_id, message_id))
     case.updated_at = utcnow()
 

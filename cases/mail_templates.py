@@ -60,6 +60,83 @@ TEMPLATES["case_acknowledged"] = (
     "Open the case: {link}\n" + _FOOTER,
 )
 
+# -- replies to customers on their case (cases/replies.py) -------------------------------------
+# Each also has a short chat text (CHAT_TEXTS) for cases that came in through a chat platform.
+
+TEMPLATES["information_request"] = (
+    "[{case_number}] 需要您补充信息：{title} / More information needed: {title}",
+    "您好！为处理工单 {case_number}「{title}」，我们需要您补充以下信息：\n"
+    "\n{request}\n\n"
+    "请直接回复此邮件（请保留主题中的工单号），您的回复会送达处理人员，工单随即继续处理。\n"
+    "查看工单：{link}\n"
+    "\n"
+    "Hello, to work on case {case_number} \"{title}\" we need the following from you:\n"
+    "\n{request}\n\n"
+    "Reply to this e-mail (keep the case number in the subject): your answer reaches the person "
+    "handling the case and the work continues.\n"
+    "Open the case: {link}\n" + _FOOTER,
+)
+
+TEMPLATES["resolution"] = (
+    "[{case_number}] 已处理，请确认：{title} / Resolved, please confirm: {title}",
+    "您好！工单 {case_number}「{title}」已处理：\n"
+    "\n{solution}\n\n"
+    "请回复此邮件确认：第一行写「已解决」表示问题已解决；写「未解决」并在下面说明原因，我们会继续处理。"
+    "若 {confirm_days} 天内没有答复，工单将视为已解决。\n"
+    "查看工单：{link}\n"
+    "\n"
+    "Hello, case {case_number} \"{title}\" has been resolved:\n"
+    "\n{solution}\n\n"
+    "Please confirm by replying to this e-mail: write \"solved\" on the first line if the problem is "
+    "solved, or \"not solved\" followed by what is still wrong, and we will continue. Without an "
+    "answer within {confirm_days} days the case counts as solved.\n"
+    "Open the case: {link}\n" + _FOOTER,
+)
+
+TEMPLATES["staff_reply"] = (
+    "[{case_number}] 回复：{title} / Reply: {title}",
+    "{author} 就工单 {case_number}「{title}」回复您 / {author} replied on case {case_number} \"{title}\":\n"
+    "\n{text}\n\n"
+    "回复此邮件即可继续沟通（请保留主题中的工单号）。 / Reply to this e-mail to answer "
+    "(keep the case number in the subject).\n"
+    "查看工单 / Open the case: {link}\n" + _FOOTER,
+)
+
+TEMPLATES["update_announcement"] = (
+    "软件更新通知：{product} {version} / Software update: {product} {version}",
+    "尊敬的 {customer}：\n"
+    "我们将于 {window_local} 为您更新 {product} 至 {version} 版本。\n"
+    "\n{notes_zh}\n\n"
+    "更新期间系统可能暂时无法使用，请提前做好安排。如有疑问请回复此邮件。\n"
+    "\n"
+    "Dear {customer},\n"
+    "{product} will be updated to version {version} during {window_local}.\n"
+    "\n{notes_en}\n\n"
+    "The system may be unavailable during the update; please plan ahead. Reply to this e-mail with "
+    "any questions.\n" + _FOOTER,
+)
+
+#: kind -> the text posted to a chat conversation (same values as the mail)
+CHAT_TEXTS: dict[str, str] = {
+    "information_request": "【{case_number}】为继续处理，请补充：{request}\n"
+                           "[{case_number}] To continue we need: {request}",
+    "resolution": "【{case_number}】已处理：{solution}\n请回复「已解决」确认，或回复「未解决」并说明原因。\n"
+                  "[{case_number}] Resolved: {solution}\nReply \"solved\" to confirm, or \"not solved\" "
+                  "and what is still wrong.",
+    "staff_reply": "【{case_number}】{author}：{text}\n[{case_number}] {author}: {text}",
+    "update_announcement": "软件更新通知：{product} {version}，时间 {window_local}。{notes_zh}\n"
+                           "Software update: {product} {version} during {window_local}. {notes_en}",
+}
+
+
+def render_chat(kind: str, values: dict[str, Any]) -> str:
+    """The chat text of a ``kind`` of customer notice."""
+    try:
+        return CHAT_TEXTS[kind].format_map(values)
+    except KeyError as exc:
+        raise ValueError(f"no chat text for {kind!r} or a missing value: {exc}") from None
+
+
 #: SLA target kinds as the texts name them: kind -> (zh, en)
 TARGET_NAMES: dict[str, tuple[str, str]] = {
     "first_response": ("首次响应", "first response"),

@@ -64,6 +64,8 @@ class Outgoing:
     body: str
     message_id: str
     case_number: str | None
+    in_reply_to: str | None = None
+    references: str | None = None
 
 
 def new_message_id(settings: MailSettings, notification_id: int) -> str:
@@ -78,6 +80,10 @@ def build(settings: MailSettings, item: Outgoing, now: datetime) -> EmailMessage
     message["Subject"] = item.subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = item.message_id
+    if item.in_reply_to:  # a reply in the customer's thread (RFC 5322 3.6.4)
+        message["In-Reply-To"] = item.in_reply_to
+    if item.references:
+        message["References"] = item.references
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
     message["X-Caseflow-Kind"] = item.kind
     if item.case_number:

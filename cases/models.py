@@ -483,6 +483,9 @@ class Notification(db.Model):
     send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[str | None] = mapped_column(String(200))
+    #: threading headers of a mail to a customer (the case's earlier messages), so replies thread
+    in_reply_to: Mapped[str | None] = mapped_column(String(200))
+    mail_references: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
         Index("ix_notifications_pending", "send_after",
               postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
@@ -668,10 +671,57 @@ class ArticleTerm(db.Model):
     count: Mapped[int] = mapped_column(Integer)
 
 
+class ChatPost(db.Model):
+    """A message to a chat platform's conversation (a reply, a notice), and its delivery to the
+    platform's reply webhook: an outbox row posted by ``cases.chat_out.deliver_pending``."""
+
+    __tablename__ = "chat_posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    platform: Mapped[str] = mapped_column(String(40))
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict] = mapped_column(JSON)
+    #: the platform's reply URL when it was written; None: recorded only (no URL configured)
+    url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed | recorded
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        Index("ix_chat_posts_pending", "send_after",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+    )
+
+
+class UpdateAnnouncement(db.Model):
+    """A software update announced to customers ahead of its window (seed 004), and whom it reached."""
+
+    __tablename__ = "update_announcements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(100))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    notes_zh: Mapped[str] = mapped_column(Text)
+    notes_en: Mapped[str] = mapped_column(Text)
+    #: "all" or "customers" (the codes in ``customer_codes``)
+    audience: Mapped[str] = mapped_column(String(20))
+    customer_codes: Mapped[list] = mapped_column(JSON, default=list)
+    #: {"customers": n, "mails": n, "chat_posts": n, "cases": n}
+    reached: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_by: Mapped[User | None] = relationship(lazy="joined")
+
+
 __all__ = [
-    "ApiToken", "ArticleTerm", "Attachment", "AuditEvent", "Calendar", "CallLog", "Case", "CaseEvent", "CaseKind", "ChannelMessage",
-    "ChannelThread", "Customer", "CustomerConsultant", "Escalation",
+    "ApiToken", "ArticleTerm", "Attachment", "AuditEvent", "Calendar", "CallLog", "Case", "CaseEvent", "CaseKind",
+    "ChannelMessage", "ChannelThread", "ChatPost", "Customer", "CustomerConsultant", "Escalation",
     "HqReport", "InstanceMigration", "KnowledgeArticle", "LoginFailure", "MigrationBatch", "Notification", "ProcessInstance",
     "ProcessVersion", "Role", "RoundRobinCursor", "SlaPause", "SlaPolicyVersion", "SlaTarget",
-    "Survey", "SurveyFailure", "Task", "Timer", "User", "UserRole",
+    "Survey", "SurveyFailure", "Task", "Timer", "UpdateAnnouncement", "User", "UserRole",
 ]

@@ -67,11 +67,13 @@ def app_settings() -> MailSettings:
 # -- writing ---------------------------------------------------------------------------------
 
 def enqueue(kind: str, recipients: Iterable[User | str], subject: str, body: str,
-            case: Case | None = None, send_after: datetime | None = None) -> list[Notification]:
+            case: Case | None = None, send_after: datetime | None = None,
+            thread: tuple[str | None, str | None] = (None, None)) -> list[Notification]:
     """Queue one plain-text message per recipient in the current unit of work (no commit).
 
     Recipients are users or addresses. Inactive users, users without an e-mail address and
     invalid addresses are skipped; an address already queued by this call is not queued twice.
+    ``thread``: the In-Reply-To and References headers (a reply in the customer's thread).
     Returns the rows queued (``user_id`` tells which user each is for).
     """
     subject = " ".join(subject.split())[:300]  # one header line
@@ -87,7 +89,8 @@ def enqueue(kind: str, recipients: Iterable[User | str], subject: str, body: str
         seen.add(address.lower())
         row = Notification(case_id=case.id if case is not None else None, user_id=user.id if user else None,
                            kind=kind, recipient=address, subject=subject, body=body, status=PENDING,
-                           attempts=0, created_at=now, send_after=send_after or now)
+                           attempts=0, created_at=now, send_after=send_after or now,
+                           in_reply_to=thread[0], mail_references=thread[1])
         db.session.add(row)
         queued.append(row)
     return queued
@@ -216,7 +219,8 @@ def _claim(settings: MailSettings, at: datetime) -> mailer.Outgoing | None:
         row.message_id = row.message_id or mailer.new_message_id(settings, row.id)
         number = db.session.scalar(select(Case.number).where(Case.id == row.case_id)) if row.case_id else None
         return mailer.Outgoing(id=row.id, kind=row.kind, recipient=row.recipient, subject=row.subject,
-                               body=row.body, message_id=row.message_id, case_number=number)
+                               body=row.body, message_id=row.message_id, case_number=number,
+                               in_reply_to=row.in_reply_to, references=row.mail_references)
 
 
 def _locked(notification_id: int) -> Notification | None:

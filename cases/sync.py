@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from engine.model import Completion, UserTask
 from engine.runtime import ProcessRun
 
-from . import events, projection, sla, wakeup
+from . import events, projection, replies, sla, wakeup
 from .db import db
 from .models import (
     Case, CaseStatus, InstanceStatus, ProcessInstance, Task, TaskState, Timer, User, utcnow,
@@ -97,6 +97,10 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
     case.reopen_count = int(run.data.get("reopen_count", case.reopen_count) or 0)
     if case.stage != old_stage:
         events.record(case, "stage_changed", actor, public=True, old=old_stage, new=case.stage)
+    # the notices the reached elements name (customerNotice): opened tasks, new waits
+    opened_ids = {row.id for row in opened}
+    replies.on_step(case, [t.properties for t in ready if t.id in opened_ids]
+                    + [w.properties for w in run.newly_waiting()], run.data, actor)
     if run.completed and case.is_open:
         case.status = CaseStatus.CLOSED.value
         case.closed_at = now

@@ -5,6 +5,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from engine.errors import EngineError
 
 from . import events, forms, incidents, sla
@@ -12,7 +14,7 @@ from .access import FRONT_LINE_ROLES, visible_case, visible_task
 from .db import db, use_case
 from .errors import Conflict, Forbidden, PreconditionRequired, ProcessFailure
 from .locking import engine_errors, load_task, lock_instance, lock_instance_of_task
-from .models import Case, Role, Task, TaskState, User, utcnow
+from .models import Case, ProcessInstance, Role, Task, TaskState, User, utcnow
 from .runtime import load_run
 from .sync import apply_completion, synchronise
 from .taskrules import CUSTOMER_LANE, can_work_on
@@ -106,6 +108,15 @@ def complete(user: User, task_id: str, version: int | None, data: Any) -> Comple
     if task.assignee_id not in (None, user.id):
         raise Forbidden(f"task {task.id} is assigned to {task.assignee.username}; claim it first",
                         assignee=task.assignee.username)
+    open_tasks = _run_completion(instance, task, user, data)
+    visible = [t for t in open_tasks if user.is_staff or t.lane == CUSTOMER_LANE]
+    return Completed(task, visible)
+
+
+def _run_completion(instance: ProcessInstance, task: Task, user: User | None, data: Any,
+                    **noted: Any) -> list[Task]:
+    """Complete ``task`` with ``data`` (validated against its form) in the caller's unit of work;
+    the instance is locked. ``user`` None: a channel integration answered for the customer."""
     forms.validate(instance.version_id, task.form, data)
     case = task.case
     try:
@@ -114,17 +125,32 @@ def complete(user: User, task_id: str, version: int | None, data: Any) -> Comple
     except EngineError as exc:
         raise engine_errors(exc, instance.id) from exc
     now = utcnow()
-    task.state, task.completed_at, task.completed_by_id = TaskState.COMPLETED.value, now, user.id
-    if task.assignee_id is None:
+    task.state, task.completed_at = TaskState.COMPLETED.value, now
+    task.completed_by_id = user.id if user is not None else None
+    if task.assignee_id is None and user is not None:
         task.assignee, task.assignee_id = user, user.id
     events.record(case, "task_completed", user, public=task.lane == CUSTOMER_LANE, task_id=task.id,
-                  element=task.element_id, name=task.name, data=data)
-    if user.is_staff and task.lane != CUSTOMER_LANE:
+                  element=task.element_id, name=task.name, data=data, **noted)
+    if user is not None and user.is_staff and task.lane != CUSTOMER_LANE:
         sla.responded(case, user, now)
     apply_completion(case, completion, user)
-    open_tasks = synchronise(case, instance, run, user)
-    visible = [t for t in open_tasks if user.is_staff or t.lane == CUSTOMER_LANE]
-    return Completed(task, visible)
+    return synchronise(case, instance, run, user)
+
+
+def answer_for_customer(case: Case, user: User | None, form: str, data: Any, channel: str) -> Task | None:
+    """Complete the case's open customer-lane task of ``form`` with ``data``, as the customer's
+    answer that came in on ``channel`` (a mail or chat reply), in the caller's unit of work.
+    ``user``: the customer user who wrote, if known. None when no such task is open."""
+    instance = lock_instance(case_id=case.id)
+    task = db.session.scalar(select(Task).where(Task.instance_id == instance.id, Task.state == TaskState.OPEN.value,
+                                                Task.lane == CUSTOMER_LANE, Task.form == form)
+                             .execution_options(populate_existing=True).limit(1))
+    if task is None:
+        return None
+    if user is not None and not can_work_on(user, task):
+        user = None
+    _run_completion(instance, task, user, data, channel=channel)
+    return task
 
 
 #: Messages only staff may deliver: a customer must not announce HQ's release themselves.

@@ -31,6 +31,10 @@ class WaitingEvent:
     element_id: str
     due_at: datetime | None = None
     expression: str | None = None  # a timer's expression as written in the diagram
+    #: the ``spiffworkflow:properties`` of the catch event (e.g. ``customerNotice``)
+    properties: dict[str, str] = field(default_factory=dict)
+    #: the engine's id of the waiting task (a new one each time the event is reached)
+    task_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class BuiltVersion:
     process_ids: tuple[str, ...]
     user_tasks: tuple[TaskSpecInfo, ...]
     problems: tuple = ()
+    #: other elements with properties (catch events, service tasks …)
+    other_elements: tuple[TaskSpecInfo, ...] = ()
 
     @property
     def valid(self) -> bool:

@@ -39,16 +39,16 @@ _EVENT_KINDS = {
 }
 
 
-def _waited_events(task) -> list[tuple[Any, str]]:
-    """(event definition, element id) pairs a waiting task stands for. An event-based gateway
-    holds the events of the catch events after it (SpiffWorkflow moves them onto the gateway,
-    in the order of its outgoing flows); each is reported under its own catch event's id."""
+def _waited_events(task) -> list[tuple[Any, Any]]:
+    """(event definition, catch event spec) pairs a waiting task stands for. An event-based
+    gateway holds the events of the catch events after it (SpiffWorkflow moves them onto the
+    gateway, in the order of its outgoing flows); each is reported under its own catch event."""
     spec = task.task_spec
     definition = spec.event_definition
     if isinstance(spec, EventBasedGateway) and isinstance(definition, MultipleEventDefinition):
-        return [(part, spec.outputs[i].bpmn_id if i < len(spec.outputs) else spec.bpmn_id)
+        return [(part, spec.outputs[i] if i < len(spec.outputs) else spec)
                 for i, part in enumerate(definition.event_definitions)]
-    return [(definition, spec.bpmn_id)]
+    return [(definition, spec)]
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -83,6 +83,8 @@ class ProcessRun:
     def __init__(self, workflow: BpmnWorkflow, serializer: StateSerializer):
         self._wf = workflow
         self._serializer = serializer
+        #: the waiting tasks when the run was loaded or started: what waits beyond them is new
+        self._waiting_at_load = {str(t.id) for t in workflow.event_manager.tasks.values()}
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -106,14 +108,20 @@ class ProcessRun:
         """Timers (with their due time) and messages the instance waits for."""
         events = []
         for task in self._wf.event_manager.tasks.values():
-            for definition, element_id in _waited_events(task):
+            for definition, spec in _waited_events(task):
                 details = definition.details(task)
                 kind = _EVENT_KINDS.get(details.event_type, details.event_type)
                 due = datetime.fromisoformat(details.value) if kind == "timer" and details.value else None
                 expression = getattr(definition, "expression", None)
-                events.append(WaitingEvent(kind=kind, name=details.name, element_id=element_id,
-                                           due_at=due, expression=expression.strip() if expression else None))
+                properties = dict(getattr(spec, "extensions", {}).get("properties", {}))
+                events.append(WaitingEvent(kind=kind, name=details.name, element_id=spec.bpmn_id,
+                                           due_at=due, expression=expression.strip() if expression else None,
+                                           properties=properties, task_id=str(task.id)))
         return events
+
+    def newly_waiting(self) -> list[WaitingEvent]:
+        """The events the instance began to wait for since it was loaded or started."""
+        return [w for w in self.waiting() if w.task_id not in self._waiting_at_load]
 
     def dump(self) -> str:
         return self._serializer.dump(self._wf)
@@ -240,6 +248,7 @@ class Engine:
             spec_json=self.serializer.dump_specs(specs) if not problems else "",
             process_ids=tuple(sorted(specs)),
             user_tasks=tuple(spec_module.user_task_infos(specs)),
+            other_elements=tuple(spec_module.other_element_infos(specs)),
             problems=tuple(problems),
         )
 

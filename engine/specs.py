@@ -72,6 +72,16 @@ def user_task_infos(specs: dict) -> list[TaskSpecInfo]:
     return infos
 
 
+def other_element_infos(specs: dict) -> list[TaskSpecInfo]:
+    """Elements other than user tasks that carry properties (e.g. a catch event's ``customerNotice``)."""
+    infos = []
+    for pid, ts in _all_task_specs(specs):
+        props = dict(getattr(ts, "extensions", {}).get("properties", {}))
+        if props and not isinstance(ts, (UserTask, ManualTask)):
+            infos.append(TaskSpecInfo(ts.bpmn_id, ts.bpmn_name or ts.bpmn_id, getattr(ts, "lane", None), pid, props))
+    return infos
+
+
 def check_specs(specs: dict, sandbox: Sandbox, operations: Iterable[str]) -> list[Problem]:
     """Compile every script and condition under the sandbox; check service operators exist."""
     problems: list[Problem] = []

@@ -152,4 +152,14 @@ class MessageSchema(Schema):
         "description": "Whatever the message carries (e.g. {'text': ..., 'attachments': [...]})"})
 
 
+class ReplySchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=20000), metadata={
+        "description": "the message to the customer, sent on the case's channel (docs/channels.md)"})
+
+
+class ReplyRouteSchema(Schema):
+    via = fields.String(metadata={"description": "mail | chat | call (a note to call the customer back)"})
+    to = fields.String(allow_none=True, metadata={"description": "the address or platform:conversation"})
+
+
 CasePageSchema = page_schema(CaseSchema, "CasePage")

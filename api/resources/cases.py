@@ -8,12 +8,12 @@ from api.parsing import Blueprint
 
 from api.auth import current_user
 from api.responses import Overlay, dumped
-from cases import complaints, intake, queries, self_service, sla, work
+from cases import complaints, intake, queries, replies, self_service, sla, work
 from cases.errors import ValidationFailed
 
 from .case_schemas import (
     CaseCreateSchema, CaseDetailSchema, CaseListArgs, CasePageSchema, ComplaintSchema, CustomerCaseDetailSchema,
-    MessageSchema, SelfServiceSchema,
+    MessageSchema, ReplyRouteSchema, ReplySchema, SelfServiceSchema,
 )
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Support cases")
@@ -91,3 +91,14 @@ class SelfService(MethodView):
         agent work (only while it waits for its classification)."""
         self_service.answered_by_article(current_user(), case_id, body["article_id"])
         return _detail(case_id)
+
+
+@blp.route("/<int(max=2147483647):case_id>/replies")
+class CaseReplies(MethodView):
+    @blp.arguments(ReplySchema)
+    @blp.response(201, ReplyRouteSchema)
+    def post(self, body, case_id):
+        """Write to the customer: a public reply in the history, sent on the case's channel (mail
+        in the customer's thread, a post to their chat conversation, or — for hotline cases — a
+        note to call them back)."""
+        return replies.staff_reply(current_user(), case_id, body["text"])

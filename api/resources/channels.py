@@ -8,7 +8,6 @@ parsed; a wrong, missing or stale signature is a 401 and nothing is created.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 
@@ -19,6 +18,7 @@ from marshmallow import Schema, fields, validate
 from api.auth import current_user
 from api.parsing import Blueprint
 from cases import channels
+from cases.chat_out import signature
 from cases.errors import Unauthenticated
 from cases.models import CATEGORIES, PRIORITIES
 
@@ -27,12 +27,6 @@ blp = Blueprint("channels", __name__, url_prefix="/api/v1",
 
 SIGNATURE_HEADER, TIMESTAMP_HEADER = "X-Caseflow-Signature", "X-Caseflow-Timestamp"
 WEBHOOK_ENDPOINT = "channels.ChatWebhook"
-
-
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """What a platform sends in ``X-Caseflow-Signature`` (documented for integrators)."""
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
 
 
 @blp.before_request
@@ -75,7 +69,8 @@ class DeliverySchema(Schema):
     case_id = fields.Function(lambda d: d.case.id)
     number = fields.Function(lambda d: d.case.number)
     stage = fields.Function(lambda d: d.case.stage)
-    outcome = fields.String(metadata={"description": "opened | replied | appended | duplicate"})
+    outcome = fields.String(metadata={"description": "opened | replied (answered the waiting process) | "
+                                                     "confirmed / rejected (the resolution) | appended | duplicate"})
 
 
 class CallSchema(Schema):
@@ -92,7 +87,8 @@ class CallSchema(Schema):
     category_hint = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
     priority_hint = fields.String(load_default=None, validate=validate.OneOf(PRIORITIES))
     customer_reply = fields.Boolean(load_default=False, metadata={
-        "description": "deliver the notes as the customer's reply when the case waits for one"})
+        "description": "deliver the notes as the customer's answer when the case waits for one "
+                       "(customer_reply or customer_data)"})
 
 
 class CallLogSchema(Schema):
@@ -105,6 +101,18 @@ class CallLogSchema(Schema):
     started_at = fields.DateTime()
     duration_seconds = fields.Integer()
     notes = fields.String()
+
+
+class CallbackSchema(Schema):
+    case_id = fields.Function(lambda c: c.case.id)
+    case_number = fields.Function(lambda c: c.case.number)
+    customer = fields.Function(lambda c: c.case.customer.name)
+    contact_name = fields.Function(lambda c: c.case.contact_name)
+    contact_phone = fields.Function(lambda c: c.case.contact_phone)
+    notice = fields.Function(lambda c: c.note.data.get("notice"), metadata={
+        "description": "information_request | resolution | staff_reply | …"})
+    text = fields.Function(lambda c: c.note.data.get("text"), metadata={"description": "what to tell them"})
+    requested_at = fields.Function(lambda c: c.note.at.isoformat())
 
 
 class CallResultSchema(Schema):
@@ -132,6 +140,15 @@ class Calls(MethodView):
         """Log a hotline call: it continues a case or opens one."""
         row, delivery = channels.log_call(current_user(), call)
         return {"call": row, "case": delivery}
+
+
+@blp.route("/calls/callbacks")
+class Callbacks(MethodView):
+    @blp.response(200, CallbackSchema(many=True))
+    def get(self):
+        """Customers to call back, oldest first: replies on hotline cases (requests for information,
+        resolutions, staff replies) wait here until an outbound call is logged on the case."""
+        return channels.pending_callbacks(current_user())
 
 
 @blp.route("/cases/<int(max=2147483647):case_id>/calls")

@@ -24,7 +24,9 @@ class NotificationSchema(Schema):
     case_number = fields.String(allow_none=True)
     user = fields.String(attribute="username", allow_none=True,
                          metadata={"description": "the user it is for (none: an address only)"})
-    kind = _n(fields.String, "kind", metadata={"description": "e.g. sla_warning, sla_breach, sla_manager"})
+    kind = _n(fields.String, "kind", metadata={
+        "description": "e.g. sla_warning, sla_breach, sla_manager, case_acknowledged, information_request, resolution, "
+                       "staff_reply, update_announcement"})
     recipient = _n(fields.String, "recipient")
     subject = _n(fields.String, "subject")
     status = _n(fields.String, "status", metadata={"enum": list(notifications.STATUSES)})

@@ -29,7 +29,7 @@ class Receiver:
             def do_POST(self):  # noqa: N802 - the http.server interface
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append({"path": self.path, "headers": dict(self.headers),
-                                          "body": json.loads(body)})
+                                          "body": json.loads(body), "raw": body})
                 status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
