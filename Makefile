@@ -8,7 +8,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run serve test bench bench-timers clean
+.PHONY: install run serve test bench bench-timers clean translations
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ bench: install
 
 bench-timers: install   # PostgreSQL: DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/test
 	$(BIN)/python bench/timers.py $(BENCH_ARGS)
+
+# the pages' texts: collect them from the code and templates, merge into the catalogues (then
+# translate the new entries in web/translations/zh_CN/LC_MESSAGES/messages.po; the app compiles
+# the catalogues when it starts)
+translations: install
+	$(BIN)/pybabel extract -F web/babel.cfg -k _l --no-location --sort-output -o web/translations/messages.pot web
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
