@@ -8,7 +8,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run serve test bench bench-timers clean translations
+.PHONY: install run serve test bench bench-timers clean translations browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,12 @@ run: install
 	$(BIN)/caseflow scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind 127.0.0.1:$(PORT) 'api:create_app()'
 
-test: install
+# the browser tests drive Debian's Chromium (never a browser build downloaded by Playwright),
+# with CJK fonts for the Chinese pages; CI runs as root
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+test: install browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 bench: install
