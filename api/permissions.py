@@ -96,6 +96,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("inbox.inbox", "GET"): (STAFF, "page: the inbox (my tasks, claimable, all)"),
     ("inbox.claim", "POST"): (EVERYONE, "page: claim a task (the task's lane decides)"),
     ("task_pages.task", "GET"): (EVERYONE, "page: a task and its form (customers: their customer-lane tasks)"),
+    ("task_pages.complete", "POST"): (EVERYONE, "page: complete a task with its form (the task's lane decides)"),
+    ("task_pages.release", "POST"): (EVERYONE, "page: give a task back (assignee or supervisor)"),
     ("case_pages.cases", "GET"): (STAFF, "page: the case list"),
     ("case_pages.case", "GET"): (EVERYONE, "page: a case (customers: their organisation's, public part)"),
     ("board.board", "GET"): (SUPERVISORS, "page: the escalation board"),

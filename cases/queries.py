@@ -107,6 +107,7 @@ class TaskView:
     form: dict
     values: dict
     case: Case
+    version_id: int  # the process version whose form this is
 
 
 def task_view(user: User, task_id: str) -> TaskView:
@@ -120,5 +121,5 @@ def task_view(user: User, task_id: str) -> TaskView:
         current = next((t for t in run.user_tasks() if t.id == task.id), None)
         if current is not None:
             values = forms.prefill(instance.version_id, task.form, current.data)
-    return TaskView(task, schema, values, task.case)
+    return TaskView(task, schema, values, task.case, instance.version_id)
 
