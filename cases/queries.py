@@ -101,6 +101,28 @@ def case_view(user: User, case_id: int) -> CaseView:
                     internal=user.is_staff)
 
 
+#: fields of a staff step's form that ask the customer something: shown to the customer while
+#: the case waits for their answer, although the step itself is internal
+QUESTION_FIELDS = ("question", "data_request")
+
+
+def open_question(user: User, case_id: int) -> str | None:
+    """What the case asks its customer while it waits for their message, if a step wrote it down."""
+    case = visible_case(user, case_id)
+    if not case.stage.startswith("waiting:"):
+        return None
+    recent = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                        CaseEvent.kind == "task_completed")
+                                .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(20))
+    for event in recent:
+        data = (event.data or {}).get("data")
+        if isinstance(data, dict):
+            for name in QUESTION_FIELDS:
+                if isinstance(data.get(name), str) and data[name]:
+                    return data[name]
+    return None
+
+
 @dataclass(frozen=True)
 class TaskView:
     task: Task
