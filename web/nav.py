@@ -19,6 +19,7 @@ class NavItem:
 NAVIGATION: list[NavItem] = [
     NavItem("inbox.inbox", _l("Inbox"), ("task_pages.task",)),
     NavItem("case_pages.cases", _l("Cases"), ("case_pages.case",)),
+    NavItem("case_pages.new_case", _l("New case")),
     NavItem("board.board", _l("Escalations")),
     NavItem("portal.home", _l("My cases")),
     NavItem("portal.new_case", _l("New case")),
