@@ -10,10 +10,12 @@ from . import forms
 from .access import restrict_cases, visible_case, visible_task
 from .db import db
 from .errors import Forbidden, ValidationFailed
-from .models import Case, CaseEvent, Customer, ProcessInstance, Task, TaskState, User
+from .models import Case, CaseEvent, Customer, ProcessInstance, SlaTarget, Task, TaskState, User
 from .taskrules import CUSTOMER_LANE
 
 TASK_SCOPES = ("mine", "claimable", "all")
+#: inbox orders: oldest task first, or the case whose running SLA target is due soonest first
+TASK_ORDERS = ("created", "due")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ def _user_id(user: User, username: str, field: str) -> int:
     return found
 
 
-def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_page: int) -> Page:
+def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_page: int,
+               order: str = "created") -> Page:
     query = select(Task).join(Task.case).where(Task.state == filters.get("state", TaskState.OPEN.value))
     if scope == "mine":
         query = query.where(Task.assignee_id == user.id)
@@ -61,6 +64,14 @@ def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_p
             query = query.where(column == filters[key])
     if filters.get("assignee"):
         query = query.where(Task.assignee_id == _user_id(user, filters["assignee"], "assignee"))
+    if order == "due":  # cases without a running target last
+        from .sla import RUNNING  # (sla reads pages through this module)
+        due = (select(SlaTarget.case_id, func.min(SlaTarget.due_at).label("due_at"))
+               .where(SlaTarget.state == RUNNING, SlaTarget.due_at.is_not(None))
+               .group_by(SlaTarget.case_id).subquery())
+        query = query.outerjoin(due, due.c.case_id == Task.case_id).order_by(
+            due.c.due_at.is_(None), due.c.due_at, Task.created_at, Task.id)
+        return paginate(query, page, per_page)
     return paginate(query.order_by(Task.created_at, Task.id), page, per_page)
 
 

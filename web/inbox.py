@@ -32,11 +32,12 @@ def inbox():
                if request.args.get(key)}
     if filters.get("priority") not in (None, *PRIORITIES):
         filters.pop("priority")
-    page = queries.list_tasks(user, scope, dict(filters), _int("page", 1), PER_PAGE)
+    order = request.args.get("order") if request.args.get("order") in queries.TASK_ORDERS else "due"
+    page = queries.list_tasks(user, scope, dict(filters), _int("page", 1), PER_PAGE, order)
     counts = {s: queries.list_tasks(user, s, dict(filters), 1, 1).total for s in SCOPES}
     categories = [c for c in WORDS if c.endswith(("_bug", "_problem", "_consultation", "_requirement", "_service",
                                                   "_repair")) or c == "complaint"]
-    return render("inbox.html", tasks=page.items, page=page, scope=scope, counts=counts, filters=filters,
+    return render("inbox.html", tasks=page.items, page=page, scope=scope, counts=counts, filters=filters, order=order,
                   priorities=PRIORITIES, categories=categories, lanes=sorted(user.roles))
 
 
