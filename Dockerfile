@@ -7,10 +7,15 @@ COPY api ./api
 COPY cases ./cases
 COPY engine ./engine
 COPY handlers ./handlers
+COPY web ./web
 COPY processes ./processes
 COPY forms ./forms
 COPY migrations ./migrations
-RUN pip install --no-cache-dir . && useradd --system caseflow
+# the pages' translations are compiled here: the app would compile them at start, but runs
+# as a user who cannot write into the installation
+RUN pip install --no-cache-dir . \
+    && python -c "from web.i18n import compile_catalogues; compile_catalogues()" \
+    && useradd --system caseflow
 USER caseflow
 EXPOSE 8000
 CMD ["gunicorn", "--workers", "4", "--threads", "4", "--bind", "0.0.0.0:8000", "api:create_app()"]

@@ -24,8 +24,8 @@ SUPERVISORS = frozenset({R.SUPERVISOR.value})
 STAFF = EVERYONE - {R.CUSTOMER.value}
 MAIL_OPERATORS = frozenset({R.ADMIN.value, R.SUPERVISOR.value})
 KPI_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.PROCESS_OWNER.value, R.ADMIN.value})
-KB_WRITERS = FRONT_LINE  # agents, service consultants, supervisors, admins
 CUSTOMERS = frozenset({R.CUSTOMER.value})
+KB_WRITERS = FRONT_LINE  # agents, service consultants, supervisors, admins
 DEPLOYMENT_SETTERS = frozenset({R.ADMIN.value, R.MANAGER.value})
 ANNOUNCERS = frozenset({R.ADMIN.value, R.SUPERVISOR.value, R.MANAGER.value})
 
@@ -103,6 +103,31 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("customers.Deployment", "PUT"): (DEPLOYMENT_SETTERS, "set a customer's deployment date (starts its follow-ups)"),
     ("announcements.AnnouncementCollection", "GET"): (ANNOUNCERS, "software update announcements sent"),
     ("announcements.AnnouncementCollection", "POST"): (ANNOUNCERS, "announce an update to customers before it"),
+    # the web application's pages (web/); log-in, log-out and the language switch are public
+    ("web_auth.index", "GET"): (EVERYONE, "page: the start page (sends each user to theirs)"),
+    ("web_auth.logout", "POST"): (EVERYONE, "page: log out"),
+    ("inbox.inbox", "GET"): (STAFF, "page: the inbox (my tasks, claimable, all)"),
+    ("inbox.claim", "POST"): (EVERYONE, "page: claim a task (the task's lane decides)"),
+    ("task_pages.task", "GET"): (EVERYONE, "page: a task and its form (customers: their customer-lane tasks)"),
+    ("task_pages.complete", "POST"): (EVERYONE, "page: complete a task with its form (the task's lane decides)"),
+    ("task_pages.release", "POST"): (EVERYONE, "page: give a task back (assignee or supervisor)"),
+    ("case_pages.cases", "GET"): (STAFF, "page: the case list"),
+    ("case_pages.new_case", "GET"): (FRONT_LINE, "page: the form to open a case for a customer"),
+    ("case_pages.new_case", "POST"): (FRONT_LINE, "page: open a case for a customer, with attachments"),
+    ("case_pages.case", "GET"): (EVERYONE, "page: a case (customers: their organisation's, public part)"),
+    ("case_pages.diagram", "GET"): (STAFF, "page: the BPMN file of a case's process version, for its diagram"),
+    ("case_pages.answer", "POST"): (CASE_OPENERS, "page: answer a case's request for information"),
+    ("case_pages.upload", "POST"): (EVERYONE, "page: attach a file to a case (whoever may see it)"),
+    ("case_pages.download", "GET"): (EVERYONE, "page: download an attachment (customers: public ones of their cases)"),
+    ("board.board", "GET"): (SUPERVISORS, "page: the escalation board"),
+    ("board.reassign", "POST"): (SUPERVISORS, "page: give an escalated case to another staff member"),
+    ("board.take_over", "POST"): (SUPERVISORS, "page: take an escalated case over"),
+    ("board.extend", "POST"): (SUPERVISORS, "page: extend an SLA target, with a reason"),
+    ("board.priority", "POST"): (SUPERVISORS, "page: change an escalated case's priority"),
+    ("board.acknowledge", "POST"): (SUPERVISORS, "page: acknowledge a breach"),
+    ("portal.home", "GET"): (CUSTOMERS, "page: the customer portal (my organisation's cases)"),
+    ("portal.new_case", "GET"): (CUSTOMERS, "page: the form to open a case"),
+    ("portal.new_case", "POST"): (CUSTOMERS, "page: open a case with attachments"),
 }
 
 

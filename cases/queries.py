@@ -9,11 +9,13 @@ from sqlalchemy import Select, func, or_, select
 from . import forms
 from .access import restrict_cases, visible_case, visible_task
 from .db import db
-from .errors import ValidationFailed
-from .models import Case, CaseEvent, ProcessInstance, Task, TaskState, User
+from .errors import Forbidden, ValidationFailed
+from .models import Case, CaseEvent, Customer, ProcessInstance, SlaTarget, Task, TaskState, User
 from .taskrules import CUSTOMER_LANE
 
 TASK_SCOPES = ("mine", "claimable", "all")
+#: inbox orders: oldest task first, or the case whose running SLA target is due soonest first
+TASK_ORDERS = ("created", "due")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ def _user_id(user: User, username: str, field: str) -> int:
     return found
 
 
-def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_page: int) -> Page:
+def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_page: int,
+               order: str = "created") -> Page:
     query = select(Task).join(Task.case).where(Task.state == filters.get("state", TaskState.OPEN.value))
     if scope == "mine":
         query = query.where(Task.assignee_id == user.id)
@@ -61,7 +64,22 @@ def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_p
             query = query.where(column == filters[key])
     if filters.get("assignee"):
         query = query.where(Task.assignee_id == _user_id(user, filters["assignee"], "assignee"))
+    if order == "due":  # cases without a running target last
+        from .sla import RUNNING  # (sla reads pages through this module)
+        due = (select(SlaTarget.case_id, func.min(SlaTarget.due_at).label("due_at"))
+               .where(SlaTarget.state == RUNNING, SlaTarget.due_at.is_not(None))
+               .group_by(SlaTarget.case_id).subquery())
+        query = query.outerjoin(due, due.c.case_id == Task.case_id).order_by(
+            due.c.due_at.is_(None), due.c.due_at, Task.created_at, Task.id)
+        return paginate(query, page, per_page)
     return paginate(query.order_by(Task.created_at, Task.id), page, per_page)
+
+
+def list_customers(user: User) -> list[Customer]:
+    """Every customer, by name: for staff opening a case on a customer's behalf."""
+    if not user.is_staff:
+        raise Forbidden("only staff see the list of customers")
+    return list(db.session.scalars(select(Customer).order_by(Customer.name)))
 
 
 def list_cases(user: User, filters: dict[str, Any], page: int, per_page: int) -> Page:
@@ -101,12 +119,35 @@ def case_view(user: User, case_id: int) -> CaseView:
                     internal=user.is_staff)
 
 
+#: fields of a staff step's form that ask the customer something: shown to the customer while
+#: the case waits for their answer, although the step itself is internal
+QUESTION_FIELDS = ("question", "data_request")
+
+
+def open_question(user: User, case_id: int) -> str | None:
+    """What the case asks its customer while it waits for their message, if a step wrote it down."""
+    case = visible_case(user, case_id)
+    if not case.stage.startswith("waiting:"):
+        return None
+    recent = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                        CaseEvent.kind == "task_completed")
+                                .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(20))
+    for event in recent:
+        data = (event.data or {}).get("data")
+        if isinstance(data, dict):
+            for name in QUESTION_FIELDS:
+                if isinstance(data.get(name), str) and data[name]:
+                    return data[name]
+    return None
+
+
 @dataclass(frozen=True)
 class TaskView:
     task: Task
     form: dict
     values: dict
     case: Case
+    version_id: int  # the process version whose form this is
 
 
 def task_view(user: User, task_id: str) -> TaskView:
@@ -120,5 +161,5 @@ def task_view(user: User, task_id: str) -> TaskView:
         current = next((t for t in run.user_tasks() if t.id == task.id), None)
         if current is not None:
             values = forms.prefill(instance.version_id, task.form, current.data)
-    return TaskView(task, schema, values, task.case)
+    return TaskView(task, schema, values, task.case, instance.version_id)
 

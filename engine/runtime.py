@@ -24,7 +24,7 @@ from . import migration
 from . import specs as spec_module
 from .migration import MigrationCheck
 from .errors import EngineError, HandlerError, NotWaiting, ProcessError, TaskNotReady
-from .model import BuiltVersion, Completion, UserTask, WaitingEvent
+from .model import BuiltVersion, Completion, Progress, UserTask, WaitingEvent
 from .sandbox import Sandbox, SandboxError
 from .scripting import CaseflowScriptEngine, Handler
 from .serialization import StateSerializer
@@ -122,6 +122,22 @@ class ProcessRun:
     def newly_waiting(self) -> list[WaitingEvent]:
         """The events the instance began to wait for since it was loaded or started."""
         return [w for w in self.waiting() if w.task_id not in self._waiting_at_load]
+
+    def progress(self) -> Progress:
+        """The completed and the current elements of each process (each element once, in the
+        order first met), for showing the instance on its diagrams."""
+        completed: dict[str, dict[str, None]] = {}
+        current: dict[str, dict[str, None]] = {}
+        for task in self._wf.get_tasks():
+            element = getattr(task.task_spec, "bpmn_id", None)
+            if not element:
+                continue  # the engine's own start/end/root tasks
+            process = task.workflow.spec.name
+            if task.state == TaskState.COMPLETED:
+                completed.setdefault(process, {})[element] = None
+            elif task.state in (TaskState.READY, TaskState.STARTED, TaskState.WAITING):
+                current.setdefault(process, {})[element] = None
+        return Progress({p: list(ids) for p, ids in completed.items()}, {p: list(ids) for p, ids in current.items()})
 
     def dump(self) -> str:
         return self._serializer.dump(self._wf)

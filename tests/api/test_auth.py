@@ -202,17 +202,22 @@ def test_every_non_public_endpoint_requires_a_token(app, api, world):
         for headers in ({}, {"Authorization": "Bearer wrong"}):
             for body in ({}, {"json": {"version": 1, "data": {}}}):
                 r = api.client.open(url, method=method, headers=headers, **body)
-                assert_unauthenticated(r, f"{method} {url} {headers}")
+                if not url.startswith("/api/") and not headers:  # a page: to the log-in form
+                    assert r.status_code in (302, 303) and r.headers["Location"].startswith("/login"), (method, url)
+                else:
+                    assert_unauthenticated(r, f"{method} {url} {headers}")
 
 
 def test_no_endpoint_became_public_unnoticed(app):
-    """Only the token, health and API-description endpoints are reachable without a token (and two
-    that carry their own credential: the chat webhook's signature, a survey link's token)."""
+    """Only the token, health and API-description endpoints, the pages' log-in, language switch
+    and style sheet are reachable without a token (and two that carry their own credential: the chat
+    webhook's signature, a survey link's token)."""
     public = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint in PUBLIC_ENDPOINTS}
     assert public <= {"auth.TokenResource", "health.Health", "api-docs.openapi_json",
-                      "api-docs.openapi_swagger_ui", "docs_static.static", "static",
+                      "api-docs.openapi_swagger_ui", "docs_static.static",
                       "channels.ChatWebhook",  # signed by the platform (tests/api/test_channels.py)
-                      "surveys.SurveyByToken", "survey_page.survey_page"}  # tests/api/test_surveys.py
+                      "surveys.SurveyByToken", "survey_page.survey_page",  # tests/api/test_surveys.py
+                      "web_auth.login", "web_auth.language", "web_static.static"}
     assert {"auth.TokenResource", "health.Health", "api-docs.openapi_json",
             "api-docs.openapi_swagger_ui", "docs_static.static"} <= public
 
