@@ -8,7 +8,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run serve test bench bench-timers clean
+.PHONY: install assets run serve test bench bench-timers clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,17 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-run: install
+# The browser modules (web/assets: bpmn-js viewer and modeller, Chart.js charts) bundled into
+# web/static/dist from the npm registry's exact versions in package-lock.json; rebuilt when the lock
+# file or our sources change. Nothing is loaded from a CDN at run time.
+ASSETS := web/assets
+$(ASSETS)/.built: $(ASSETS)/package-lock.json $(ASSETS)/build.mjs $(wildcard $(ASSETS)/src/*)
+	cd $(ASSETS) && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	touch $@
+
+assets: $(ASSETS)/.built
+
+run: install assets
 	mkdir -p instance
 	$(BIN)/caseflow db upgrade
 	$(BIN)/caseflow deploy
@@ -27,7 +37,7 @@ run: install
 	$(BIN)/caseflow scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind 127.0.0.1:$(PORT) 'api:create_app()'
 
-test: install
+test: install assets
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 bench: install
@@ -37,4 +47,4 @@ bench-timers: install   # PostgreSQL: DATABASE_URL, else postgresql://postgres@1
 	$(BIN)/python bench/timers.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache web/static/dist web/assets/node_modules web/assets/.built

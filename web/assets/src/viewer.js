@@ -1,0 +1,132 @@
+/**
+ * caseflow's BPMN viewer: a read-only diagram with the steps a case went through and the steps
+ * it waits at marked, fitted to its container, with a text summary for screen readers.
+ *
+ *   Caseflow.viewer.show(container, {xml, completed: [ids], current: [ids], labels: {...}})
+ *     -> Promise<{viewer, completed: [ids], current: [ids], missing: [ids]}>
+ *     ``missing``: ids given but not in the diagram (e.g. a task of a called process).
+ *   Caseflow.viewer.mount(container) reads the same options from data attributes:
+ *     data-diagram-url (same-origin URL of the BPMN XML) or data-diagram-source (id of a
+ *     <script type="application/xml"> holding it), data-completed and data-current (JSON
+ *     arrays or comma-separated ids), data-label-completed / data-label-current /
+ *     data-label-summary (translated texts for the legend and summary).
+ *   Caseflow.viewer.mountAll(root = document) mounts every [data-bpmn-viewer] element.
+ *
+ * Markers are CSS classes on the elements: ``cf-completed`` and ``cf-current`` (styles in
+ * caseflow.css). What the container held before (server-rendered fallback text) is replaced by the
+ * diagram, a legend and a visually hidden summary when the diagram shows, and stays when it cannot
+ * (``data-diagram-state`` is then ``failed``, with ``data-diagram-error``).
+ */
+import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+import { elementNames, legend, parseIds, summary } from './common.js';
+
+const DEFAULT_LABELS = { completed: 'Completed', current: 'Current', summary: 'Process diagram' };
+
+function markAll(canvas, registry, ids, marker) {
+  const found = [];
+  const missing = [];
+  for (const id of ids) {
+    if (registry.get(id)) {
+      canvas.addMarker(id, marker);
+      found.push(id);
+    } else {
+      missing.push(id);
+    }
+  }
+  return { found, missing };
+}
+
+/** Mark the sequence flows between two completed (or completed → current) elements. */
+function markTakenFlows(canvas, registry, completed, current) {
+  const done = new Set(completed);
+  const reached = new Set([...completed, ...current]);
+  registry.filter((e) => e.type === 'bpmn:SequenceFlow').forEach((flow) => {
+    const source = flow.businessObject.sourceRef && flow.businessObject.sourceRef.id;
+    const target = flow.businessObject.targetRef && flow.businessObject.targetRef.id;
+    if (done.has(source) && reached.has(target)) {
+      canvas.addMarker(flow.id, 'cf-completed');
+    }
+  });
+}
+
+export async function show(container, options) {
+  const labels = { ...DEFAULT_LABELS, ...(options.labels || {}) };
+  container.classList.add('cf-diagram');
+  const canvasHost = document.createElement('div');
+  canvasHost.className = 'cf-diagram-canvas';
+  const viewer = new NavigatedViewer({ container: canvasHost });
+  try {
+    await viewer.importXML(options.xml);
+  } catch (error) {
+    viewer.destroy();
+    container.dataset.diagramState = 'failed';
+    throw error;
+  }
+  container.innerHTML = '';
+  container.append(canvasHost);
+  const canvas = viewer.get('canvas');
+  canvas.resized(); // imported while detached: measure the container now that it is in the page
+  const registry = viewer.get('elementRegistry');
+  const completed = markAll(canvas, registry, options.completed || [], 'cf-completed');
+  const current = markAll(canvas, registry, options.current || [], 'cf-current');
+  markTakenFlows(canvas, registry, completed.found, current.found);
+  canvas.zoom('fit-viewport', 'auto');
+
+  const names = elementNames(registry);
+  const text = summary(labels, {
+    [labels.completed]: completed.found.map((id) => names[id]),
+    [labels.current]: current.found.map((id) => names[id]),
+  });
+  text.id = `${container.id || 'cf-diagram'}-summary`;
+  canvasHost.setAttribute('role', 'img');
+  canvasHost.setAttribute('aria-label', labels.summary);
+  canvasHost.setAttribute('aria-describedby', text.id);
+  container.append(legend([[labels.completed, 'cf-completed'], [labels.current, 'cf-current']]), text);
+  container.dataset.diagramState = 'shown';
+  return { viewer, completed: completed.found, current: current.found,
+           missing: [...completed.missing, ...current.missing] };
+}
+
+async function sourceOf(container) {
+  const { diagramUrl, diagramSource } = container.dataset;
+  if (diagramSource) {
+    return document.getElementById(diagramSource).textContent;
+  }
+  const response = await fetch(diagramUrl, { credentials: 'same-origin', headers: { Accept: 'application/xml' } });
+  if (!response.ok) {
+    throw new Error(`${diagramUrl}: HTTP ${response.status}`);
+  }
+  return response.text();
+}
+
+export async function mount(container) {
+  const data = container.dataset;
+  const labels = {};
+  for (const name of Object.keys(DEFAULT_LABELS)) {
+    const key = `label${name[0].toUpperCase()}${name.slice(1)}`;
+    if (data[key]) labels[name] = data[key];
+  }
+  try {
+    return await show(container, {
+      xml: await sourceOf(container),
+      completed: parseIds(data.completed),
+      current: parseIds(data.current),
+      labels,
+    });
+  } catch (error) {
+    container.dataset.diagramState = 'failed';
+    container.dataset.diagramError = String(error.message || error);
+    return null;
+  }
+}
+
+export function mountAll(root = document) {
+  return Promise.all([...root.querySelectorAll('[data-bpmn-viewer]')].map(mount));
+}
+
+window.Caseflow = { ...(window.Caseflow || {}), viewer: { show, mount, mountAll } };
+if (document.readyState === 'loading') {
+  document.addEventListener('DOMContentLoaded', () => mountAll());
+} else {
+  mountAll();
+}
