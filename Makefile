@@ -8,7 +8,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 PYTEST_WORKERS ?= 2
 
-.PHONY: install assets run serve test bench bench-timers clean
+.PHONY: install assets run serve test bench bench-timers clean translations browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,12 @@ run: install assets
 	$(BIN)/caseflow scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind 127.0.0.1:$(PORT) 'api:create_app()'
 
-test: install assets
+# the browser tests drive Debian's Chromium (never a browser build downloaded by Playwright),
+# with CJK fonts for the Chinese pages; CI runs as root
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+test: install assets browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 bench: install
@@ -45,6 +50,13 @@ bench: install
 
 bench-timers: install   # PostgreSQL: DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/test
 	$(BIN)/python bench/timers.py $(BENCH_ARGS)
+
+# the pages' texts: collect them from the code and templates, merge into the catalogues (then
+# translate the new entries in web/translations/zh_CN/LC_MESSAGES/messages.po; the app compiles
+# the catalogues when it starts)
+translations: install
+	$(BIN)/pybabel extract -F web/babel.cfg -k _l --no-location --sort-output -o web/translations/messages.pot web
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache web/static/dist web/assets/node_modules web/assets/.built

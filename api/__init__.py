@@ -9,6 +9,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
+import web
 from cases.db import db
 
 from . import auth, config, errors, permissions
@@ -41,7 +42,7 @@ MIGRATIONS_DIR = str(config.ROOT / "migrations")
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(config.ROOT / "instance"))
+    app = Flask(__name__, instance_path=str(config.ROOT / "instance"), static_folder=None)  # web/ serves /static
     app.config.update(config.DEFAULTS)
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
@@ -59,6 +60,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.before_request(errors.reject_unstorable_url)
     auth.register(app)
     permissions.register(app)  # after authentication: it needs the user
+    web.register(app)  # the pages; their CSRF check runs after the permission table
 
     from . import cli
     cli.register(app)

@@ -7,14 +7,19 @@ from cases.accounts import user_for_token
 from cases.db import begin_write_request, db, end_write_request
 from cases.errors import Unauthenticated
 from cases.models import User
+from web.login import PUBLIC as PUBLIC_PAGES
+from web.pages import is_page_request
+from web.session import page_user
 
 #: Endpoints reachable without a token: getting a token, the liveness probe (it reveals no
 #: data; load balancers cannot carry credentials) and the API description with its docs page.
 PUBLIC_ENDPOINTS = frozenset({
     "auth.TokenResource", "health.Health", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
-    "docs_static.static", "static",
+    "docs_static.static",
     # signed by the chat platform instead (HMAC, checked in api/resources/channels.py)
     "channels.ChatWebhook",
+    # the web application's log-in page, language switch and static files
+    *PUBLIC_PAGES, "web_static.static",
 })
 
 
@@ -26,6 +31,9 @@ def bearer_token() -> str | None:
 
 def authenticate() -> None:
     if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    if is_page_request():  # pages: the session cookie (or a bearer token), see web/session.py
+        g.user = page_user()
         return
     token = bearer_token()
     if token is None:
@@ -44,7 +52,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 #: Writes that must not take SQLite's write lock up front (a log-in hashes a password first).
-LATE_WRITERS = frozenset({("POST", "auth.TokenResource")})
+LATE_WRITERS = frozenset({("POST", "auth.TokenResource"), ("POST", "web_auth.login")})
 
 
 def _declare_writes() -> None:

@@ -22,6 +22,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "SQLALCHEMY_DATABASE_URI": _database_url(env),
         "SECRET_KEY": env.get("SECRET_KEY", "dev-only-change-me"),
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") == "1",  # behind HTTPS: 1
         "TOKEN_LIFETIME_HOURS": int(env.get("TOKEN_LIFETIME_HOURS", "12")),
         "PROCESSES_DIR": env.get("PROCESSES_DIR", str(ROOT / "processes")),
         "FORMS_DIR": env.get("FORMS_DIR", str(ROOT / "forms")),
@@ -86,6 +87,10 @@ def _mail(env: dict[str, str]) -> dict[str, Any]:
 
 
 DEFAULTS: dict[str, Any] = {
+    # the pages' session cookie (web/session.py): signed with SECRET_KEY, never readable by scripts
+    "SESSION_COOKIE_NAME": "caseflow_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
     "API_TITLE": "caseflow",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",

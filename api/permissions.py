@@ -24,6 +24,7 @@ SUPERVISORS = frozenset({R.SUPERVISOR.value})
 STAFF = EVERYONE - {R.CUSTOMER.value}
 MAIL_OPERATORS = frozenset({R.ADMIN.value, R.SUPERVISOR.value})
 KPI_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.PROCESS_OWNER.value, R.ADMIN.value})
+CUSTOMERS = frozenset({R.CUSTOMER.value})
 KB_WRITERS = FRONT_LINE  # agents, service consultants, supervisors, admins
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
@@ -89,6 +90,18 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("knowledge.ArticleItem", "DELETE"): (KB_WRITERS, "delete an article (If-Match)"),
     ("knowledge.Search", "GET"): (EVERYONE, "search the knowledge base (customers: published articles)"),
     ("knowledge.Suggest", "GET"): (EVERYONE, "the best published articles for a new case"),
+    # the web application's pages (web/); log-in, log-out and the language switch are public
+    ("web_auth.index", "GET"): (EVERYONE, "page: the start page (sends each user to theirs)"),
+    ("web_auth.logout", "POST"): (EVERYONE, "page: log out"),
+    ("inbox.inbox", "GET"): (STAFF, "page: the inbox (my tasks, claimable, all)"),
+    ("inbox.claim", "POST"): (EVERYONE, "page: claim a task (the task's lane decides)"),
+    ("task_pages.task", "GET"): (EVERYONE, "page: a task and its form (customers: their customer-lane tasks)"),
+    ("case_pages.cases", "GET"): (STAFF, "page: the case list"),
+    ("case_pages.case", "GET"): (EVERYONE, "page: a case (customers: their organisation's, public part)"),
+    ("board.board", "GET"): (SUPERVISORS, "page: the escalation board"),
+    ("portal.home", "GET"): (CUSTOMERS, "page: the customer portal (my organisation's cases)"),
+    ("portal.new_case", "GET"): (CUSTOMERS, "page: the form to open a case"),
+    ("portal.new_case", "POST"): (CUSTOMERS, "page: open a case with attachments"),
 }
 
 

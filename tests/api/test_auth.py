@@ -202,15 +202,20 @@ def test_every_non_public_endpoint_requires_a_token(app, api, world):
         for headers in ({}, {"Authorization": "Bearer wrong"}):
             for body in ({}, {"json": {"version": 1, "data": {}}}):
                 r = api.client.open(url, method=method, headers=headers, **body)
-                assert_unauthenticated(r, f"{method} {url} {headers}")
+                if not url.startswith("/api/") and not headers:  # a page: to the log-in form
+                    assert r.status_code in (302, 303) and r.headers["Location"].startswith("/login"), (method, url)
+                else:
+                    assert_unauthenticated(r, f"{method} {url} {headers}")
 
 
 def test_no_endpoint_became_public_unnoticed(app):
-    """Only the token, health and API-description endpoints are reachable without a token."""
+    """Only the token, health and API-description endpoints, the pages' log-in, language switch
+    and style sheet are reachable without a token."""
     public = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint in PUBLIC_ENDPOINTS}
     assert public <= {"auth.TokenResource", "health.Health", "api-docs.openapi_json",
-                      "api-docs.openapi_swagger_ui", "docs_static.static", "static",
-                      "channels.ChatWebhook"}  # signed by the platform (tests/api/test_channels.py)
+                      "api-docs.openapi_swagger_ui", "docs_static.static",
+                      "channels.ChatWebhook",  # signed by the platform (tests/api/test_channels.py)
+                      "web_auth.login", "web_auth.language", "web_static.static"}
     assert {"auth.TokenResource", "health.Health", "api-docs.openapi_json",
             "api-docs.openapi_swagger_ui", "docs_static.static"} <= public
 

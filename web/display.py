@@ -1,0 +1,84 @@
+"""How values look on a page: the SLA clock, durations, dates and the domain's code words,
+in the page's language."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
+
+from cases import sla
+from cases.models import Case, utcnow
+
+#: the domain's code words (statuses, priorities, categories, SLA targets, channels, roles)
+WORDS = {
+    "open": _l("open"), "closed": _l("closed"), "cancelled": _l("cancelled"), "completed": _l("completed"),
+    "urgent": _l("urgent"), "high": _l("high"), "medium": _l("medium"), "low": _l("low"),
+    "software_bug": _l("Software bug"), "data_problem": _l("Data problem"),
+    "new_requirement": _l("New requirement"), "environment_problem": _l("Environment problem"),
+    "operation_problem": _l("Operation problem"), "general_consultation": _l("General consultation"),
+    "configuration_problem": _l("Configuration problem"), "performance_problem": _l("Performance problem"),
+    "complaint": _l("Complaint"), "special_service": _l("Special service"), "hardware_repair": _l("Hardware repair"),
+    "first_response": _l("First response"), "next_update": _l("Next update"), "resolution": _l("Resolution"),
+    "breached": _l("breached"), "at_risk": _l("at risk"), "running": _l("running"), "paused": _l("paused"),
+    "met": _l("met"),
+    "web": _l("web"), "phone": _l("phone"), "email": _l("e-mail"), "chat": _l("chat"), "api": _l("API"),
+    "agent": _l("Service desk"), "service_consultant": _l("Service consultant"), "supervisor": _l("Supervisor"),
+    "business_manager": _l("Business manager"), "technical_lead": _l("Technical lead"),
+    "complaint_officer": _l("Complaint officer"), "process_owner": _l("Process owner"), "admin": _l("Administrator"),
+    "customer": _l("Customer"), "manager": _l("Customer service manager"),
+    "standard": _l("standard"), "vip": _l("VIP"),
+}
+
+
+def word(code: Any) -> str:
+    """A code word in the page's language (unknown codes as they are)."""
+    if code is None:
+        return "—"
+    found = WORDS.get(str(code))
+    return str(found) if found is not None else str(code).replace("_", " ")
+
+
+def when(moment: datetime | None) -> str:
+    return format_datetime(moment, "short") if moment else "—"
+
+
+def duration(seconds: int) -> str:
+    """A signed business-time span, e.g. '2 h 05 min' or '3 d 4 h'."""
+    minutes = abs(int(seconds)) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)d d %(h)d h", d=days, h=hours)
+    if hours:
+        return _("%(h)d h %(m)02d min", h=hours, m=mins)
+    return _("%(m)d min", m=mins)
+
+
+_RANK = {"breached": 0, "at_risk": 1, "running": 2, "paused": 3}
+
+
+def clock(case: Case, now: datetime | None = None) -> dict[str, Any] | None:
+    """The case's most urgent running SLA target: status, due time, remaining business time
+    and a sentence for the page; None when no target runs."""
+    now = now or utcnow()
+    targets = [t for t in sla.view(case, now)["targets"] if t["status"] in _RANK]
+    if not targets:
+        return None
+    target = min(targets, key=lambda t: (_RANK[t["status"]], t["remaining_seconds"]))
+    return dict(target, text=clock_text(target))
+
+
+def clock_text(target: dict[str, Any]) -> str:
+    remaining = target["remaining_seconds"]
+    kind = word(target["kind"])
+    if target["status"] == "paused":
+        return _("%(kind)s: paused, %(left)s left", kind=kind, left=duration(remaining))
+    if remaining < 0 or target["status"] == "breached":
+        return _("%(kind)s: overdue by %(late)s", kind=kind, late=duration(remaining))
+    return _("%(kind)s: %(left)s left", kind=kind, left=duration(remaining))
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(word=word, when=when, sla_clock=clock, clock_text=clock_text)

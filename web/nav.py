@@ -1,0 +1,43 @@
+"""The navigation bar: one entry per page, shown to the users the permission table lets in."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, g, request, url_for
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object  # a lazy translation
+    #: further endpoints under this entry (marked as the current one)
+    also: tuple[str, ...] = ()
+
+
+#: in the order shown; a new page adds its entry here (it appears for the roles MATRIX allows)
+NAVIGATION: list[NavItem] = [
+    NavItem("inbox.inbox", _l("Inbox"), ("task_pages.task",)),
+    NavItem("case_pages.cases", _l("Cases"), ("case_pages.case",)),
+    NavItem("board.board", _l("Escalations")),
+    NavItem("portal.home", _l("My cases")),
+    NavItem("portal.new_case", _l("New case")),
+]
+
+
+def allowed(endpoint: str, method: str = "GET") -> bool:
+    from api.permissions import MATRIX
+    user = g.get("user")
+    roles, _purpose = MATRIX.get((endpoint, method), (frozenset(), ""))
+    return user is not None and user.has_role(*roles)
+
+
+def navigation() -> list[dict]:
+    return [{"url": url_for(item.endpoint), "label": item.label,
+             "active": request.endpoint in (item.endpoint, *item.also)}
+            for item in NAVIGATION if allowed(item.endpoint)]
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(navigation=navigation, allowed=allowed)
+    app.context_processor(lambda: {"current_user": g.get("user")})
