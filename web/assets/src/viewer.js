@@ -81,7 +81,10 @@ export async function show(container, options) {
   canvasHost.setAttribute('role', 'img');
   canvasHost.setAttribute('aria-label', labels.summary);
   canvasHost.setAttribute('aria-describedby', text.id);
-  container.append(legend([[labels.completed, 'cf-completed'], [labels.current, 'cf-current']]), text);
+  if (completed.found.length || current.found.length) {
+    container.append(legend([[labels.completed, 'cf-completed'], [labels.current, 'cf-current']]));
+  }
+  container.append(text);
   container.dataset.diagramState = 'shown';
   return { viewer, completed: completed.found, current: current.found,
            missing: [...completed.missing, ...current.missing] };
