@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from cases.deploy import problems_in, read_directory
-from tests.browser.browsing import ARTIFACTS, DIST, launch
 
 ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "web" / "static" / "dist"
 PROCESS = "support_case.bpmn"
 
 
@@ -36,15 +36,9 @@ def static_server():
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with launch() as chromium:
-        yield chromium
-
-
 @pytest.fixture
-def page(browser, static_server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def page(browser_session, static_server):
+    context = browser_session.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []
@@ -64,7 +58,7 @@ def _classes(page, element_id: str) -> str:
     return page.get_attribute(f'#viewer [data-element-id="{element_id}"]', "class")
 
 
-def test_viewer_marks_completed_and_current_steps(page):
+def test_viewer_marks_completed_and_current_steps(page, screenshot):
     result = page.evaluate("""async (xml) => {
         const r = await Caseflow.viewer.show(document.getElementById('viewer'), {
             xml, completed: ['case_opened', 'init_case', 'propose_classification'],
@@ -98,7 +92,7 @@ def test_viewer_marks_completed_and_current_steps(page):
                         && d.bottom <= c.bottom + 1};
     }""")
     assert box == {"inside": True}
-    page.screenshot(path=ARTIFACTS / "assets-viewer.png", full_page=False)
+    screenshot(page, "assets-viewer")
 
 
 def test_viewer_mounts_from_data_attributes_and_keeps_the_fallback_when_it_cannot(page):
@@ -174,7 +168,7 @@ def test_modeller_edits_and_exports_xml_that_deploy_validation_accepts(page):
     assert 'id="classify" name="Classify"' in page.evaluate("m.exportXml()")
 
 
-def test_modeller_shows_validation_problems_on_the_offending_elements(page):
+def test_modeller_shows_validation_problems_on_the_offending_elements(page, screenshot):
     _open_modeller(page)
     _edit_in_panel(page, "assign", properties={"formJsonSchemaFilename": "missing.schema.json",
                                                "assignment": "by_magic"})
@@ -203,7 +197,7 @@ def test_modeller_shows_validation_problems_on_the_offending_elements(page):
     # the list's button selects the element in the diagram
     items.nth(0).get_by_role("button", name="Show in the diagram").click()
     assert page.evaluate("m.modeler.get('selection').get().map(e => e.id)") == ["assign"]
-    page.screenshot(path=ARTIFACTS / "assets-modeller-problems.png")
+    screenshot(page, "assets-modeller-problems")
 
     page.evaluate("m.clearProblems()")
     assert page.locator(".cf-problem-overlay").count() == 0
@@ -221,7 +215,7 @@ def _report(first: str, average: float | None, within: tuple[int, int], csat: tu
                     "target": None, "met": None}}}
 
 
-def test_charts_draw_kpi_reports_with_a_data_table(page):
+def test_charts_draw_kpi_reports_with_a_data_table(page, screenshot):
     reports = [_report("2026-11-02", 5400, (18, 20), (7, 8)), _report("2026-11-09", None, (0, 0), (5, 8)),
                _report("2026-11-16", 9000, (10, 20), (8, 8))]
     drawn = page.evaluate("""(reports) => {
@@ -254,4 +248,4 @@ def test_charts_draw_kpi_reports_with_a_data_table(page):
         ["2026-11-02", "90 %", "87.5 %"], ["2026-11-09", "—", "62.5 %"], ["2026-11-16", "50 %", "100 %"]]
     backlog = page.locator("#backlog").locator("xpath=ancestor::div[@class='cf-chart']//tbody/tr")
     assert backlog.evaluate_all("rs => rs.map(r => r.cells[1].textContent)") == ["1", "2", "3", "2", "1"]
-    page.screenshot(path=ARTIFACTS / "assets-charts.png", full_page=True)
+    screenshot(page, "assets-charts")

@@ -25,7 +25,8 @@
   }
 
   function showProblems(problems) {
-    modeller.showProblems(problems, { file: root.dataset.file, list: problemList });
+    const shown = modeller.showProblems(problems, { file: root.dataset.file, list: problemList });
+    if (shown.placed.length) modeller.showElement(shown.placed[0]);
     problemsBox.hidden = problems.length === 0;
     say(problems.length ? texts.invalid.replace('{n}', problems.length) : texts.valid);
     if (problems.length) problemsBox.scrollIntoView({ block: 'nearest' });

@@ -11,6 +11,7 @@
  *       With ``list`` (an element), every problem is also written there as text, those on an
  *       element with a button that selects and shows it.
  *   m.clearProblems()
+ *   m.showElement(id)              -> select it and bring it into view at a readable zoom
  *   m.isDirty()                    -> edited since loaded (or since markSaved())
  *   m.modeler                      -> the bpmn-js Modeler, for anything else
  *
@@ -66,8 +67,10 @@ class CaseflowModeller {
     const registry = this.modeler.get('elementRegistry');
     const element = registry.get(id);
     if (!element) return;
+    const canvas = this.modeler.get('canvas');
     this.modeler.get('selection').select(element);
-    this.modeler.get('canvas').scrollToElement(element, { top: 80, left: 80, right: 80, bottom: 80 });
+    if (canvas.zoom() < 1) canvas.zoom(1); // readable: the overlay's text at its own size
+    canvas.scrollToElement(element, { top: 120, left: 120, right: 120, bottom: 120 });
   }
 
   showProblems(problems, { file = null, list = null } = {}) {
