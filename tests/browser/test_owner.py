@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from cases.db import db
-from cases.deploy import active_version, deploy, read_directory
+from cases.deploy import active_version
 from cases.models import ProcessVersion
-from tests.conftest import ROOT
 
 EDITOR = "/owner/editor/support_case.bpmn"
-
-
-@pytest.fixture
-def original_active_again(app):
-    """Deployed versions outlive a test: make the repository's files the active version again."""
-    yield
-    with app.app_context():
-        deploy(*read_directory(ROOT / "processes", ROOT / "forms"))
 
 
 def _versions(app) -> tuple[int, int]:
@@ -41,7 +31,7 @@ def _select(page, element_id: str):
     expect(page.locator("#properties").get_by_label("Id")).to_have_value(element_id)
 
 
-def test_a_process_owner_changes_a_diagram_and_deploys_it(app, page_as, screenshot, original_active_again):
+def test_a_process_owner_changes_a_diagram_and_deploys_it(app, page_as, screenshot, restore_active_version):
     count, old_active = _versions(app)
     page = page_as("owner")
     _open_editor(page)
@@ -75,7 +65,7 @@ def test_a_process_owner_changes_a_diagram_and_deploys_it(app, page_as, screensh
 
 
 def test_a_bad_diagram_shows_the_problem_on_the_element_and_deploys_nothing(app, page_as, screenshot,
-                                                                            original_active_again):
+                                                                            restore_active_version):
     before = _versions(app)
     page = page_as("owner")
     _open_editor(page)
