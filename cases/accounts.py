@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .db import db, unit_of_work, use_case
 from . import audit
 from .access import require_role
-from .errors import Conflict, NotFound, TooManyAttempts, Unauthenticated, ValidationFailed
+from .errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthenticated, ValidationFailed
 from .models import ApiToken, Customer, LoginFailure, Role, User, UserRole, utcnow
 from .queries import paginate
 
@@ -82,6 +82,16 @@ def update_user(actor: User, user_id: int, changes: dict, hash_method: str = "sc
     audit.record(actor, "user_updated", user.username,
                  changed=sorted(k if k != "password" else "password" for k in changes))
     return user
+
+
+def staff_with_role(actor: User, role: str | None = None) -> list[User]:
+    """Active staff users (holding ``role``, if given), for staff choosing a colleague."""
+    if not actor.is_staff:
+        raise Forbidden("only staff see their colleagues")
+    query = select(User).where(User.active.is_(True), User.customer_id.is_(None))
+    if role:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    return list(db.session.scalars(query.options(joinedload(User.role_rows)).order_by(User.display_name)).unique())
 
 
 @use_case

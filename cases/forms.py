@@ -65,13 +65,20 @@ def _path(error, prefix: str = "data") -> str:
     return ".".join([prefix, *[p for p in parts if p]])
 
 
-def validate(version_id: int, form: str, data: Any, prefix: str = "data") -> None:
-    """Raise ValidationFailed with one entry per field at fault."""
+def problems(version_id: int, form: str, data: Any, prefix: str = "data") -> list[dict]:
+    """One entry per field at fault: ``field`` (``<prefix>.<name>``), ``message`` and the schema
+    keyword it breaks as ``rule`` with its value as ``limit`` (for messages in other languages)."""
     validator = _validator(version_id, form)
-    errors = [{"field": _path(e, prefix), "message": e.message}
+    errors = [{"field": _path(e, prefix), "message": e.message, "rule": e.validator, "limit": e.validator_value}
               for e in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))]
     if not errors and isinstance(data, dict):
         errors = _check_user_references(validator.schema, data)
+    return errors
+
+
+def validate(version_id: int, form: str, data: Any, prefix: str = "data") -> None:
+    """Raise ValidationFailed with one entry per field at fault."""
+    errors = [{"field": e["field"], "message": e["message"]} for e in problems(version_id, form, data, prefix)]
     if errors:
         raise ValidationFailed(f"the {'task data' if prefix == 'data' else prefix} does not match its form", errors)
 
@@ -88,6 +95,6 @@ def _check_user_references(form_schema: dict, data: dict) -> list[dict]:
                                                  UserRole.role == role)
         )
         if found is None:
-            errors.append({"field": f"data.{name}",
+            errors.append({"field": f"data.{name}", "rule": "x-caseflow-user-role", "limit": role,
                            "message": f"'{data[name]}' is not an active user with the role '{role}'"})
     return errors

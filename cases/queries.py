@@ -101,12 +101,35 @@ def case_view(user: User, case_id: int) -> CaseView:
                     internal=user.is_staff)
 
 
+#: fields of a staff step's form that ask the customer something: shown to the customer while
+#: the case waits for their answer, although the step itself is internal
+QUESTION_FIELDS = ("question", "data_request")
+
+
+def open_question(user: User, case_id: int) -> str | None:
+    """What the case asks its customer while it waits for their message, if a step wrote it down."""
+    case = visible_case(user, case_id)
+    if not case.stage.startswith("waiting:"):
+        return None
+    recent = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                        CaseEvent.kind == "task_completed")
+                                .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(20))
+    for event in recent:
+        data = (event.data or {}).get("data")
+        if isinstance(data, dict):
+            for name in QUESTION_FIELDS:
+                if isinstance(data.get(name), str) and data[name]:
+                    return data[name]
+    return None
+
+
 @dataclass(frozen=True)
 class TaskView:
     task: Task
     form: dict
     values: dict
     case: Case
+    version_id: int  # the process version whose form this is
 
 
 def task_view(user: User, task_id: str) -> TaskView:
@@ -120,5 +143,5 @@ def task_view(user: User, task_id: str) -> TaskView:
         current = next((t for t in run.user_tasks() if t.id == task.id), None)
         if current is not None:
             values = forms.prefill(instance.version_id, task.form, current.data)
-    return TaskView(task, schema, values, task.case)
+    return TaskView(task, schema, values, task.case, instance.version_id)
 

@@ -34,6 +34,15 @@ class WaitingEvent:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """Where an instance is, per process (the top one and every called one it entered): the
+    diagram elements it has completed and those it is at now (ready, running or waiting)."""
+
+    completed: dict[str, list[str]]
+    current: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
 class Completion:
     """What completing a task changed: the data the task ended with."""
 

@@ -24,7 +24,7 @@ from . import migration
 from . import specs as spec_module
 from .migration import MigrationCheck
 from .errors import EngineError, HandlerError, NotWaiting, ProcessError, TaskNotReady
-from .model import BuiltVersion, Completion, UserTask, WaitingEvent
+from .model import BuiltVersion, Completion, Progress, UserTask, WaitingEvent
 from .sandbox import Sandbox, SandboxError
 from .scripting import CaseflowScriptEngine, Handler
 from .serialization import StateSerializer
@@ -114,6 +114,22 @@ class ProcessRun:
                 events.append(WaitingEvent(kind=kind, name=details.name, element_id=element_id,
                                            due_at=due, expression=expression.strip() if expression else None))
         return events
+
+    def progress(self) -> Progress:
+        """The completed and the current elements of each process (each element once, in the
+        order first met), for showing the instance on its diagrams."""
+        completed: dict[str, dict[str, None]] = {}
+        current: dict[str, dict[str, None]] = {}
+        for task in self._wf.get_tasks():
+            element = getattr(task.task_spec, "bpmn_id", None)
+            if not element:
+                continue  # the engine's own start/end/root tasks
+            process = task.workflow.spec.name
+            if task.state == TaskState.COMPLETED:
+                completed.setdefault(process, {})[element] = None
+            elif task.state in (TaskState.READY, TaskState.STARTED, TaskState.WAITING):
+                current.setdefault(process, {})[element] = None
+        return Progress({p: list(ids) for p, ids in completed.items()}, {p: list(ids) for p, ids in current.items()})
 
     def dump(self) -> str:
         return self._serializer.dump(self._wf)

@@ -1,14 +1,114 @@
-"""The supervisors' board: breached and at-risk cases with the escalation actions."""
+"""The supervisors' board: breached and at-risk cases (the queue behind /api/v1/escalations)
+with the escalation actions as forms: reassign, take over, extend a target, change the priority,
+acknowledge."""
 from __future__ import annotations
 
-from cases import escalations
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+
+from cases import accounts, escalations
+from cases.errors import ValidationFailed
+from cases.models import PRIORITIES, TIERS
+from cases.sla_policies import KINDS
 
 from .pages import current_user, page_blueprint, render
 
 blp = page_blueprint("board")
 
+MAX_TEXT = 2000
+MAX_MINUTES = 525600  # a year, as the API allows
+
 
 @blp.get("/board")
 def board():
-    page = escalations.queue(current_user(), {}, 1, 100)
-    return render("board.html", page=page)
+    user = current_user()
+    filters = {k: request.args[k] for k in ("status", "priority", "tier", "kind") if request.args.get(k)}
+    allowed = {"status": escalations.STATUSES, "priority": PRIORITIES, "tier": TIERS, "kind": KINDS}
+    filters = {k: v for k, v in filters.items() if v in allowed[k]}
+    page = escalations.queue(user, filters, 1, 200)
+    return render("board.html", entries=page.items, total=page.total, filters=filters, statuses=escalations.STATUSES,
+                  priorities=PRIORITIES, tiers=TIERS, kinds=KINDS, staff=accounts.staff_with_role(user))
+
+
+class Refused(Exception):
+    """A board form the page refuses before calling the use case (nothing was changed)."""
+
+
+def _text(name: str, required: bool) -> str | None:
+    value = request.form.get(name, "").strip()
+    if required and not value:
+        raise Refused(_("Give a reason."))
+    if len(value) > MAX_TEXT:
+        raise Refused(_("At most %(n)d characters.", n=MAX_TEXT))
+    return value or None
+
+
+def _minutes() -> int:
+    try:
+        minutes = int(request.form.get("minutes", ""))
+    except ValueError:
+        raise Refused(_("Enter the minutes as a whole number.")) from None
+    if not 1 <= minutes <= MAX_MINUTES:
+        raise Refused(_("Between 1 and %(n)d minutes.", n=MAX_MINUTES))
+    return minutes
+
+
+def _act(case_id: int, action: str):
+    user = current_user()
+    form = request.form
+    try:
+        if action == "reassign":
+            case = escalations.reassign(user, case_id, form.get("username", ""), _text("reason", False))
+            done = _("%(case)s now belongs to %(user)s.", case=case.number, user=case.owner.display_name)
+        elif action == "take-over":
+            case = escalations.take_over(user, case_id, _text("reason", False))
+            done = _("You took over %(case)s.", case=case.number)
+        elif action == "extend":
+            if form.get("kind") not in KINDS:
+                raise Refused(_("Choose the target to extend."))
+            minutes = _minutes()
+            case = escalations.extend(user, case_id, form["kind"], minutes, _text("reason", True))
+            done = _("The target of %(case)s is extended by %(m)d minutes.", case=case.number, m=minutes)
+        elif action == "priority":
+            if form.get("priority") not in PRIORITIES:
+                raise Refused(_("Choose a priority."))
+            case = escalations.change_priority(user, case_id, form["priority"], _text("reason", True))
+            done = _("%(case)s has a new priority; its targets are recomputed.", case=case.number)
+        else:  # acknowledge
+            case = escalations.acknowledge(user, case_id, _text("note", False))
+            done = _("The escalation of %(case)s is acknowledged.", case=case.number)
+    except Refused as refused:
+        flash(_("Nothing was changed: %(reason)s", reason=str(refused)), "error")
+    except ValidationFailed as exc:
+        flash(_("Nothing was changed: %(reason)s", reason=exc.message), "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for("board.board", **request.args), 303)
+
+
+CASE = "/board/<int(max=2147483647):case_id>"
+
+
+@blp.post(f"{CASE}/reassign")
+def reassign(case_id: int):
+    return _act(case_id, "reassign")
+
+
+@blp.post(f"{CASE}/take-over")
+def take_over(case_id: int):
+    return _act(case_id, "take-over")
+
+
+@blp.post(f"{CASE}/extend")
+def extend(case_id: int):
+    return _act(case_id, "extend")
+
+
+@blp.post(f"{CASE}/priority")
+def priority(case_id: int):
+    return _act(case_id, "priority")
+
+
+@blp.post(f"{CASE}/acknowledge")
+def acknowledge(case_id: int):
+    return _act(case_id, "acknowledge")

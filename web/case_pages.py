@@ -1,23 +1,110 @@
-"""The case list and the case page."""
+"""The case list and the case page: fields, timeline, attachments, SLA clock, the diagram; the
+customer's answer to a request for information."""
 from __future__ import annotations
 
-from flask import request
+from flask import Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
 
-from cases import queries
+from cases import attachments, diagrams, queries, work
+from cases.access import FRONT_LINE_ROLES
+from cases.errors import TooLarge, ValidationFailed
+from cases.models import PRIORITIES, CaseStatus
 
+from . import timeline
+from .display import clock
 from .pages import current_user, page_blueprint, render
 
 blp = page_blueprint("case_pages")
 
+STATUSES = tuple(s.value for s in CaseStatus)
+#: the messages a customer answers on the case page, by the stage that waits for them
+CUSTOMER_ANSWERS = {"waiting:customer_reply": "customer_reply", "waiting:customer_data": "customer_data"}
+MULTIPART_OVERHEAD = 64 * 1024
+
 
 @blp.get("/cases")
 def cases():
-    filters = {k: request.args[k] for k in ("status", "priority", "category", "q") if request.args.get(k)}
-    page = queries.list_cases(current_user(), filters, 1, 50)
-    return render("cases.html", page=page, filters=filters)
+    filters = {k: request.args[k] for k in ("status", "priority", "q") if request.args.get(k)}
+    if filters.get("status") not in (None, *STATUSES) or filters.get("priority") not in (None, *PRIORITIES):
+        filters = {k: v for k, v in filters.items() if k == "q"}
+    try:
+        number = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        number = 1
+    page = queries.list_cases(current_user(), filters, number, 50)
+    return render("cases.html", page=page, filters=filters, statuses=STATUSES, priorities=PRIORITIES)
 
 
 @blp.get("/cases/<int(max=2147483647):case_id>")
 def case(case_id: int):
-    view = queries.case_view(current_user(), case_id)
-    return render("case.html", view=view, case=view.case)
+    user = current_user()
+    view = queries.case_view(user, case_id)
+    answer = CUSTOMER_ANSWERS.get(view.case.stage)
+    may_answer = answer is not None and (user.is_customer or user.has_role(*FRONT_LINE_ROLES))
+    return render("case.html", case=view.case, tasks=view.tasks, entries=timeline.entries(view.history, user),
+                  files=attachments.list_for_case(user, case_id), clock=clock(view.case),
+                  diagrams=diagrams.case_diagrams(user, case_id) if user.is_staff else [],
+                  answer=answer if may_answer else None,
+                  question=queries.open_question(user, case_id) if answer else None)
+
+
+@blp.get("/cases/<int(max=2147483647):case_id>/diagram.bpmn")
+def diagram(case_id: int):
+    """The BPMN XML of the file that defines ``?process=`` (default: the case's top process) in
+    the case's process version: what the diagram viewer on the case page loads."""
+    filename, xml = diagrams.diagram_xml(current_user(), case_id, request.args.get("process"))
+    return Response(xml, mimetype="application/xml",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"',
+                             "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
+
+
+@blp.post("/cases/<int(max=2147483647):case_id>/answer")
+def answer(case_id: int):
+    """The customer's (or an agent's on their behalf) answer to the case's request for information."""
+    user = current_user()
+    view = queries.case_view(user, case_id)
+    message = CUSTOMER_ANSWERS.get(view.case.stage)
+    text = request.form.get("text", "").strip()
+    if message is None:
+        flash(_("The case is not waiting for an answer any more. Nothing was sent."), "error")
+    elif not text:
+        flash(_("Write your answer first. Nothing was sent."), "error")
+    elif len(text) > 20000:
+        flash(_("The answer is too long (at most %(n)d characters). Nothing was sent.", n=20000), "error")
+    else:
+        work.send_message(user, case_id, message, {"text": text})
+        flash(_("Your answer was sent."), "success")
+    return redirect(url_for("case_pages.case", case_id=case_id), 303)
+
+
+@blp.before_request
+def _allow_attachment_bodies():
+    if request.endpoint == "case_pages.upload":
+        request.max_content_length = attachments.max_bytes() + MULTIPART_OVERHEAD
+
+
+@blp.post("/cases/<int(max=2147483647):case_id>/attachments")
+def upload(case_id: int):
+    user = current_user()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose a file to attach."), "error")
+        return redirect(url_for("case_pages.case", case_id=case_id), 303)
+    data = upload.read(attachments.max_bytes() + 1)
+    try:
+        attachments.check_size(len(data))
+        item = attachments.add(user, case_id, upload.filename, data,
+                               public=user.is_customer or request.form.get("public") == "on")
+    except TooLarge:
+        flash(_("The file is too large (at most %(mb)d MB).", mb=attachments.max_bytes() // (1024 * 1024)), "error")
+    except ValidationFailed as exc:
+        flash(_("The file was not attached: %(reason)s", reason=exc.message), "error")
+    else:
+        flash(_("“%(name)s” is attached.", name=item.filename), "success")
+    return redirect(url_for("case_pages.case", case_id=case_id) + "#attachments", 303)
+
+
+@blp.get("/attachments/<int(max=2147483647):attachment_id>")
+def download(attachment_id: int):
+    from api.resources.attachments import download_response  # the API's headers: never run as a page
+    return download_response(attachments.open_download(current_user(), attachment_id))

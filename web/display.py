@@ -29,6 +29,15 @@ WORDS = {
     "complaint_officer": _l("Complaint officer"), "process_owner": _l("Process owner"), "admin": _l("Administrator"),
     "customer": _l("Customer"), "manager": _l("Customer service manager"),
     "standard": _l("standard"), "vip": _l("VIP"),
+    "warning": _l("warning"), "breach": _l("breach"),
+    # the answers of the forms' choices (forms/*.schema.json)
+    "im": _l("instant messaging"), "online": _l("online"), "on_site": _l("on site"), "remote": _l("remote"),
+    "upheld": _l("upheld"), "partly_upheld": _l("partly upheld"), "not_upheld": _l("not upheld"),
+    "likely": _l("likely"), "uncertain": _l("uncertain"), "unlikely": _l("unlikely"),
+    "repaired": _l("repaired"), "replaced": _l("replaced"), "not_repairable": _l("not repairable"),
+    "resolved": _l("Resolved: ask the customer to confirm"), "need_info": _l("Ask the customer for more information"),
+    "advised": _l("Advised: ask the customer to confirm"), "need_data": _l("Wait for data from the customer"),
+    "continue": _l("Back to the owner for another round"), "close": _l("Close the case (callback follows)"),
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -78,6 +78,8 @@ def _operational(error: OperationalError):
 
 
 def _unexpected(error: Exception):
+    if current_app.testing:
+        raise error  # a test sees the real failure
     if uses_bearer():
         return _api_errors().handle_http_exception(InternalServerError(original_exception=error))
     log.exception("unhandled error on a page", exc_info=error)

@@ -1,14 +1,90 @@
-"""The task page: the task's form, rendered from the JSON schema the API validates against."""
+"""The task page: the task's form, rendered from the JSON schema the API validates against,
+completed by a plain POST (no JavaScript needed); claim and release."""
 from __future__ import annotations
 
-from cases import queries
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 
+from cases import accounts, forms, queries, work
+from cases.errors import Conflict, PreconditionRequired, ValidationFailed
+from cases.taskrules import can_work_on
+
+from . import taskforms
+from .display import clock
 from .pages import current_user, page_blueprint, render
 
 blp = page_blueprint("task_pages")
 
 
+def _version() -> int | None:
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError:
+        return None
+
+
+def _page(view, values: dict, problems: list[dict] | None = None, status: int = 200, notice: str | None = None):
+    user = current_user()
+    task = view.task
+    users = {role: accounts.staff_with_role(user, role) for role in taskforms.user_roles(view.form)} \
+        if user.is_staff else {}
+    items = taskforms.fields(view.form, values, users)
+    loose = taskforms.attach_errors(items, problems or [])
+    may_work = task.is_open and can_work_on(user, task)
+    return render("task.html", status, task=task, case=view.case, form_schema=view.form, fields=items,
+                  loose_errors=loose, has_errors=bool(problems), notice=notice, clock=clock(view.case),
+                  may_complete=may_work and task.assignee_id in (None, user.id),
+                  may_claim=may_work and task.assignee_id != user.id,
+                  may_release=task.is_open and task.assignee_id is not None and (
+                      task.assignee_id == user.id or (user.is_staff and user.has_role("supervisor"))))
+
+
 @blp.get("/tasks/<string:task_id>")
 def task(task_id: str):
     view = queries.task_view(current_user(), task_id)
-    return render("task.html", view=view, task=view.task, case=view.case)
+    return _page(view, view.values)
+
+
+@blp.post("/tasks/<string:task_id>")
+def complete(task_id: str):
+    """Complete the task with the submitted form: checked against the schema first (messages
+    beside the fields, nothing saved), then completed in one transaction with the version seen."""
+    user = current_user()
+    view = queries.task_view(user, task_id)
+    data = taskforms.data_from(view.form, request.form)
+    submitted = {**data, **{k: v for k, v in request.form.items() if k in view.form.get("properties", {})}}
+    problems = forms.problems(view.version_id, view.task.form, data)
+    if problems:
+        return _page(view, submitted, problems, 422)
+    try:
+        done = work.complete(user, task_id, _version(), data)
+    except ValidationFailed as exc:
+        return _page(view, submitted, exc.errors, 422)
+    except (Conflict, PreconditionRequired) as exc:
+        fresh = queries.task_view(user, task_id)
+        if isinstance(exc, PreconditionRequired) or exc.code == "stale_version":
+            notice = _("This task changed since you opened it (someone else worked on it). Nothing was saved: "
+                       "check the task as it is now and send the form again.")
+        elif exc.code == "task_not_open":
+            notice = _("This task is no longer open. Nothing was saved.")
+        else:
+            notice = exc.message
+        return _page(fresh, submitted, None, 409, notice)
+    flash(_("“%(name)s” is done.", name=done.task.name), "success")
+    mine = [t for t in done.next_tasks if t.assignee_id == user.id]
+    if mine:
+        return redirect(url_for("task_pages.task", task_id=mine[0].id), 303)
+    if user.is_customer:
+        return redirect(url_for("case_pages.case", case_id=done.task.case_id), 303)
+    return redirect(url_for("inbox.inbox"), 303)
+
+
+@blp.post("/tasks/<string:task_id>/release")
+def release(task_id: str):
+    try:
+        task = work.release(current_user(), task_id, _version())
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("task_pages.task", task_id=task_id), 303)
+    flash(_("You gave “%(name)s” back to its lane.", name=task.name), "success")
+    return redirect(url_for("inbox.inbox"), 303)

@@ -116,11 +116,16 @@ class AttachmentItem(MethodView):
                   description="the file, served with the type sniffed at upload")
     def get(self, attachment_id):
         """Download an attachment: images and PDF inline, everything else as a download."""
-        download = attachments.open_download(current_user(), attachment_id)
-        item = download.attachment
-        response = send_file(io.BytesIO(download.content), mimetype=item.content_type,
-                             as_attachment=not download.inline, download_name=item.filename,
-                             conditional=False, etag=False, max_age=0)
-        response.headers["Content-Type"] = item.content_type  # as stored: its charset, none added
-        response.headers.update(SECURITY_HEADERS)
-        return response
+        return download_response(attachments.open_download(current_user(), attachment_id))
+
+
+def download_response(download: attachments.Download):
+    """An attachment's bytes as a response (the API's and the pages'): images and PDF inline,
+    everything else as a download, never run as a page of ours."""
+    item = download.attachment
+    response = send_file(io.BytesIO(download.content), mimetype=item.content_type,
+                         as_attachment=not download.inline, download_name=item.filename,
+                         conditional=False, etag=False, max_age=0)
+    response.headers["Content-Type"] = item.content_type  # as stored: its charset, none added
+    response.headers.update(SECURITY_HEADERS)
+    return response

@@ -63,3 +63,14 @@ def pages(app, world):
         return clients[username]
 
     return client
+
+
+@pytest.fixture
+def acme_case(api, world):
+    """``acme_case(**fields)``: a case opened by agent1 for the customer ACME (the API's answer)."""
+    from tests.helpers import open_case
+
+    def make(**fields) -> dict:
+        return open_case(api, "agent1", customer_id=world.customers["ACME"].id, **fields)
+
+    return make

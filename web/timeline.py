@@ -1,0 +1,84 @@
+"""A case's events as the timeline on the case page, in the page's language.
+
+Staff see every event with who did it; customers see the public events only, and staff are
+shown to them as "Support" (no staff names leave the company).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _, lazy_gettext as _l
+
+from cases.models import CaseEvent, User
+
+from .display import word
+
+LABELS = {
+    "case_opened": _l("Case opened"), "case_closed": _l("Case closed"), "case_updated": _l("Case changed"),
+    "task_created": _l("Task created"), "task_claimed": _l("Task taken"), "task_released": _l("Task given back"),
+    "task_completed": _l("Task done"), "task_cancelled": _l("Task cancelled"), "stage_changed": _l("Stage changed"),
+    "message_received": _l("Message received"), "customer_message": _l("Message from the customer"),
+    "comment": _l("Comment"), "attachment_added": _l("File attached"), "attachment_refused": _l("File refused"),
+    "call_logged": _l("Call logged"), "channel_conversation": _l("Chat conversation"),
+    "self_service": _l("Answered by an article"), "follow_up_of": _l("Follow-up of an earlier case"),
+    "sla_met": _l("SLA target met"), "sla_paused": _l("SLA clock paused"), "sla_resumed": _l("SLA clock resumed"),
+    "sla_extended": _l("SLA target extended"), "sla_recomputed": _l("SLA targets recomputed"),
+    "sla_escalated": _l("Escalated"), "escalation_acknowledged": _l("Escalation acknowledged"),
+    "case_reassigned": _l("Case reassigned"), "case_taken_over": _l("Case taken over"),
+    "timer_fired": _l("Deadline reached"), "deadline_missed": _l("Deadline missed"),
+    "hq_reported": _l("Reported to the product team"), "fixed_version_received": _l("Fixed version announced"),
+    "process_failed": _l("Process error"), "process_retried": _l("Process retried"),
+    "process_migrated": _l("Moved to a new process version"), "migration_reverted": _l("Process version move undone"),
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    kind: str
+    label: str
+    who: str
+    details: str
+
+
+def _who(actor: User | None, viewer: User) -> str:
+    if actor is None:
+        return _("caseflow")
+    if viewer.is_staff or actor.id == viewer.id:
+        return actor.display_name
+    return actor.display_name if actor.is_customer else _("Support")
+
+
+def _details(event: CaseEvent, viewer: User) -> str:
+    data = event.data or {}
+    kind = event.kind
+    if kind in ("task_completed", "task_created", "task_claimed", "task_released", "task_cancelled"):
+        return data.get("name") or data.get("element") or ""
+    if kind in ("message_received", "customer_message"):
+        payload = data.get("payload")
+        text = payload.get("text") if isinstance(payload, dict) else payload if isinstance(payload, str) else None
+        return text or word(data.get("message"))
+    if kind == "comment":
+        return data.get("text", "")
+    if kind in ("attachment_added", "attachment_refused"):
+        return data.get("filename", "")
+    if kind in ("case_reassigned", "case_taken_over") and viewer.is_staff:
+        return " → ".join(filter(None, [data.get("old_owner"), data.get("owner")])) + (
+            f" · {data['reason']}" if data.get("reason") else "")
+    if kind == "sla_extended":
+        return " · ".join(filter(None, [word(data.get("target")), str(data.get("minutes", "")) and
+                                        _("+%(m)s min", m=data.get("minutes")), data.get("reason")]))
+    if kind == "case_updated" and viewer.is_staff:
+        changes = data.get("changes") or {}
+        return ", ".join(f"{word(k)}: {word(v[0]) if isinstance(v, list) else ''} → "
+                         f"{word(v[1]) if isinstance(v, list) else word(v)}" for k, v in changes.items())
+    if kind == "stage_changed":
+        return str(data.get("stage", ""))
+    return ""
+
+
+def entries(history: list[CaseEvent], viewer: User) -> list[Entry]:
+    """Newest first."""
+    return [Entry(e.at, e.kind, str(LABELS.get(e.kind, e.kind.replace("_", " "))), _who(e.actor, viewer),
+                  _details(e, viewer)) for e in reversed(history)]
