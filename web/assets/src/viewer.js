@@ -6,11 +6,14 @@
  *     -> Promise<{viewer, completed: [ids], current: [ids], missing: [ids]}>
  *     ``missing``: ids given but not in the diagram (e.g. a task of a called process).
  *   Caseflow.viewer.mount(container) reads the same options from data attributes:
- *     data-diagram-url (same-origin URL of the BPMN XML) or data-diagram-source (id of a
- *     <script type="application/xml"> holding it), data-completed and data-current (JSON
- *     arrays or comma-separated ids), data-label-completed / data-label-current /
- *     data-label-summary (translated texts for the legend and summary).
- *   Caseflow.viewer.mountAll(root = document) mounts every [data-bpmn-viewer] element.
+ *     data-bpmn-url (same-origin URL of the BPMN XML) or data-bpmn-source (id of an element
+ *     whose text is the XML), data-completed and data-current (JSON arrays or comma-separated
+ *     ids), data-label-completed / data-label-current / data-label-summary (texts for the legend
+ *     and the summary; default: the container's aria-label, else English or Chinese after
+ *     <html lang>).
+ *   Caseflow.viewer.mountAll(root = document) mounts every element with data-bpmn-viewer or
+ *     data-bpmn-url (the case page's #case-diagram), and adds dist/caseflow.css to the page if
+ *     it is not there, so that including the script is enough.
  *
  * Markers are CSS classes on the elements: ``cf-completed`` and ``cf-current`` (styles in
  * caseflow.css). What the container held before (server-rendered fallback text) is replaced by the
@@ -20,7 +23,25 @@
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import { elementNames, legend, parseIds, summary } from './common.js';
 
-const DEFAULT_LABELS = { completed: 'Completed', current: 'Current', summary: 'Process diagram' };
+const LABELS = {
+  en: { completed: 'Completed', current: 'Current', summary: 'Process diagram' },
+  zh: { completed: '已完成', current: '当前', summary: '流程图' },
+};
+const DEFAULT_LABELS = LABELS.en;
+/** The texts in the page's language (<html lang>), for pages that pass none. */
+function pageLabels() {
+  return (document.documentElement.lang || '').toLowerCase().startsWith('zh') ? LABELS.zh : LABELS.en;
+}
+const STYLESHEET = document.currentScript && document.currentScript.src.replace(/viewer\.js(\?.*)?$/, 'caseflow.css');
+
+/** A page that only includes the script gets the styles too (bpmn-js's, and the markers'). */
+function ensureStylesheet() {
+  if (!STYLESHEET || document.querySelector('link[href$="dist/caseflow.css"]')) return;
+  const link = document.createElement('link');
+  link.rel = 'stylesheet';
+  link.href = STYLESHEET;
+  document.head.append(link);
+}
 
 function markAll(canvas, registry, ids, marker) {
   const found = [];
@@ -50,7 +71,7 @@ function markTakenFlows(canvas, registry, completed, current) {
 }
 
 export async function show(container, options) {
-  const labels = { ...DEFAULT_LABELS, ...(options.labels || {}) };
+  const labels = { ...pageLabels(), ...(options.labels || {}) };
   container.classList.add('cf-diagram');
   const canvasHost = document.createElement('div');
   canvasHost.className = 'cf-diagram-canvas';
@@ -63,6 +84,11 @@ export async function show(container, options) {
     throw error;
   }
   container.innerHTML = '';
+  if (container.getAttribute('role') === 'img') {
+    // the container described the diagram as one image; now its parts are the canvas and the texts
+    container.removeAttribute('role');
+    container.removeAttribute('aria-label');
+  }
   container.append(canvasHost);
   const canvas = viewer.get('canvas');
   canvas.resized(); // imported while detached: measure the container now that it is in the page
@@ -91,13 +117,13 @@ export async function show(container, options) {
 }
 
 async function sourceOf(container) {
-  const { diagramUrl, diagramSource } = container.dataset;
-  if (diagramSource) {
-    return document.getElementById(diagramSource).textContent;
+  const { bpmnUrl, bpmnSource } = container.dataset;
+  if (bpmnSource) {
+    return document.getElementById(bpmnSource).textContent;
   }
-  const response = await fetch(diagramUrl, { credentials: 'same-origin', headers: { Accept: 'application/xml' } });
+  const response = await fetch(bpmnUrl, { credentials: 'same-origin', headers: { Accept: 'application/xml' } });
   if (!response.ok) {
-    throw new Error(`${diagramUrl}: HTTP ${response.status}`);
+    throw new Error(`${bpmnUrl}: HTTP ${response.status}`);
   }
   return response.text();
 }
@@ -105,6 +131,7 @@ async function sourceOf(container) {
 export async function mount(container) {
   const data = container.dataset;
   const labels = {};
+  if (container.getAttribute('aria-label')) labels.summary = container.getAttribute('aria-label');
   for (const name of Object.keys(DEFAULT_LABELS)) {
     const key = `label${name[0].toUpperCase()}${name.slice(1)}`;
     if (data[key]) labels[name] = data[key];
@@ -124,7 +151,8 @@ export async function mount(container) {
 }
 
 export function mountAll(root = document) {
-  return Promise.all([...root.querySelectorAll('[data-bpmn-viewer]')].map(mount));
+  ensureStylesheet();
+  return Promise.all([...root.querySelectorAll('[data-bpmn-viewer], [data-bpmn-url]')].map(mount));
 }
 
 window.Caseflow = { ...(window.Caseflow || {}), viewer: { show, mount, mountAll } };
