@@ -75,3 +75,14 @@ def test_the_trend_is_cut_into_calendar_weeks_and_months():
         (date(2026, 11, 15), date(2026, 11, 30)), (date(2026, 12, 1), date(2026, 12, 31)),
         (date(2027, 1, 1), date(2027, 1, 10))]
     assert _steps(date(2026, 11, 1), date(2026, 11, 1), "week") == [(date(2026, 11, 1), date(2026, 11, 1))]
+
+
+def test_the_pages_speak_chinese(pages):
+    chinese = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    kpi = pages("supervisor").text(pages("supervisor").get("/kpis", headers=chinese))
+    assert "<h1>服务指标</h1>" in kpi and "首次响应在 SLA 内" in kpi
+    texts = json.loads(re.search(r'<script type="application/json" id="kpi-texts">(.*?)</script>', kpi, re.S).group(1))
+    assert texts["sla"]["title"] == "SLA 达成率（%）" and texts["backlog"]["gte_30d"] == "30 天及以上"
+    owner = pages("owner")
+    assert "<h1>流程</h1>" in owner.text(owner.get("/owner/processes", headers=chinese))
+    assert "试运行：哪些案例可以迁移？" in owner.text(owner.get("/owner/migrations", headers=chinese))
