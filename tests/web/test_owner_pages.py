@@ -41,6 +41,7 @@ def test_a_version_and_its_files(pages):
     assert "support_case.bpmn" in page and "classify.schema.json" in page and "data-bpmn-viewer" in page
     bpmn = owner.get(f"/owner/versions/{active.id}/files/support_case.bpmn")
     assert bpmn.mimetype == "application/xml" and bpmn.get_data(as_text=True) == active.files["support_case.bpmn"]
+    assert bpmn.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"  # scripts in XML never run
     form = owner.get(f"/owner/versions/{active.id}/files/forms/classify.schema.json")
     assert form.mimetype == "application/json" and form.get_json()["type"] == "object"
     assert owner.get(f"/owner/versions/{active.id}/files/nope.bpmn").status_code == 404
