@@ -26,6 +26,15 @@ def test_the_case_page_highlights_the_current_task(api, world, page_as, screensh
     assert stroke == ["rgb(138, 75, 0)", "4px"]
     expect(diagram.locator(".cf-legend")).to_have_text(re.compile(r"Completed\s*Current"))
     expect(diagram.locator(".cf-visually-hidden")).to_contain_text("Current: Assign owner and due date, SLA ladder step due.")
+    # zoom to the current step: it is drawn at its own size, inside the visible canvas
+    page.get_by_role("button", name="Zoom to the current step").click()
+    inside = diagram.locator('[data-element-id="assign"]').evaluate('''e => {
+        const c = e.closest('.cf-diagram-canvas').getBoundingClientRect(), r = e.getBoundingClientRect();
+        return [Math.round(r.width), r.left >= c.left && r.right <= c.right && r.top >= c.top && r.bottom <= c.bottom];
+    }''')
+    assert inside == [100, True]  # a task is 100 wide in the file
+    screenshot(page, "case-diagram-current-step")
+    page.get_by_role("button", name="Show the whole process").click()
     screenshot(page, "case-diagram")
 
 

@@ -24,8 +24,9 @@ import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import { elementNames, legend, parseIds, summary } from './common.js';
 
 const LABELS = {
-  en: { completed: 'Completed', current: 'Current', summary: 'Process diagram' },
-  zh: { completed: '已完成', current: '当前', summary: '流程图' },
+  en: { completed: 'Completed', current: 'Current', summary: 'Process diagram', focus: 'Zoom to the current step',
+        whole: 'Show the whole process' },
+  zh: { completed: '已完成', current: '当前', summary: '流程图', focus: '放大到当前步骤', whole: '显示整个流程' },
 };
 const DEFAULT_LABELS = LABELS.en;
 /** The texts in the page's language (<html lang>), for pages that pass none. */
@@ -70,6 +71,26 @@ function markTakenFlows(canvas, registry, completed, current) {
   });
 }
 
+/** Two buttons: zoom to a readable size around the (first) current step, and back to the whole. */
+function zoomButtons(canvas, element, labels) {
+  const bar = document.createElement('div');
+  bar.className = 'cf-diagram-zoom';
+  const button = (text, action) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'secondary';
+    b.textContent = text;
+    b.addEventListener('click', action);
+    bar.append(b);
+  };
+  button(labels.focus, () => {
+    canvas.zoom(1, { x: element.x + element.width / 2, y: element.y + element.height / 2 });
+    canvas.scrollToElement(element, { top: 200, bottom: 200, left: 300, right: 300 });
+  });
+  button(labels.whole, () => canvas.zoom('fit-viewport', 'auto'));
+  return bar;
+}
+
 export async function show(container, options) {
   const labels = { ...pageLabels(), ...(options.labels || {}) };
   container.classList.add('cf-diagram');
@@ -110,6 +131,7 @@ export async function show(container, options) {
   if (completed.found.length || current.found.length) {
     container.append(legend([[labels.completed, 'cf-completed'], [labels.current, 'cf-current']]));
   }
+  if (current.found.length) container.append(zoomButtons(canvas, registry.get(current.found[0]), labels));
   container.append(text);
   container.dataset.diagramState = 'shown';
   return { viewer, completed: completed.found, current: current.found,
