@@ -3,12 +3,14 @@ with the escalation actions as forms: reassign, take over, extend a target, chan
 acknowledge."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from cases import accounts, escalations
 from cases.errors import ValidationFailed
-from cases.models import PRIORITIES, TIERS
+from cases.models import PRIORITIES, TIERS, Case
 from cases.sla_policies import KINDS
 
 from .pages import current_user, page_blueprint, render
@@ -26,8 +28,30 @@ def board():
     allowed = {"status": escalations.STATUSES, "priority": PRIORITIES, "tier": TIERS, "kind": KINDS}
     filters = {k: v for k, v in filters.items() if v in allowed[k]}
     page = escalations.queue(user, filters, 1, 200)
-    return render("board.html", entries=page.items, total=page.total, filters=filters, statuses=escalations.STATUSES,
+    return render("board.html", rows=_by_case(page.items), filters=filters, statuses=escalations.STATUSES,
                   priorities=PRIORITIES, tiers=TIERS, kinds=KINDS, staff=accounts.staff_with_role(user))
+
+
+@dataclass
+class Row:
+    """One case on the board with its breached and at-risk targets (most urgent first)."""
+
+    case: Case
+    targets: list[dict] = field(default_factory=list)
+    escalations: list = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return "breached" if any(t["status"] == "breached" for t in self.targets) else "at_risk"
+
+
+def _by_case(entries: list[escalations.QueueEntry]) -> list[Row]:
+    rows: dict[int, Row] = {}
+    for entry in entries:  # the queue's order: the most urgent target first
+        row = rows.setdefault(entry.case.id, Row(entry.case))
+        row.targets.append(entry.target)
+        row.escalations.extend(entry.escalations)
+    return list(rows.values())
 
 
 class Refused(Exception):

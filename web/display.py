@@ -8,8 +8,11 @@ from typing import Any
 from flask import Flask
 from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 
-from cases import sla
-from cases.models import Case, utcnow
+from cases import forms, sla
+from cases.db import db
+from cases.models import Case, ProcessInstance, Task, utcnow
+
+from .i18n import localized
 
 #: the domain's code words (statuses, priorities, categories, SLA targets, channels, roles)
 WORDS = {
@@ -65,6 +68,18 @@ def duration(seconds: int) -> str:
     return _("%(m)d min", m=mins)
 
 
+def task_title(task: Task) -> str:
+    """A task's name in the page's language: its form's title (``x-title-zh`` in Chinese), else
+    its name in the diagram."""
+    if task.form:
+        instance = db.session.get(ProcessInstance, task.instance_id)
+        if instance is not None:
+            title = localized(forms.schema(instance.version_id, task.form))
+            if title:
+                return title
+    return task.name
+
+
 _RANK = {"breached": 0, "at_risk": 1, "running": 2, "paused": 3}
 
 
@@ -90,4 +105,4 @@ def clock_text(target: dict[str, Any]) -> str:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.globals.update(word=word, when=when, sla_clock=clock, clock_text=clock_text)
+    app.jinja_env.globals.update(word=word, when=when, sla_clock=clock, clock_text=clock_text, task_title=task_title)

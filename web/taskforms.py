@@ -90,7 +90,7 @@ def _conditions(schema: dict) -> dict[str, list[str]]:
                 prop = properties[name]
                 shown = _enum_label(prop, test["const"]) if "enum" in prop else (
                     _("Yes") if test["const"] is True else _("No") if test["const"] is False else str(test["const"]))
-                when.append(_("“%(field)s” is “%(value)s”", field=localized(prop) or name, value=shown))
+                when.append(_('"%(field)s" is "%(value)s"', field=localized(prop) or name, value=shown))
         for name in rule.get("then", {}).get("required", []):
             found.setdefault(name, []).extend(when)
     return found

@@ -18,7 +18,7 @@ def test_the_board_lists_breached_cases(pages, acme_case):
     case = breached_case(acme_case, title="Invoices cannot be printed")
     supervisor = pages("supervisor")
     text = supervisor.text(supervisor.get("/board"))
-    assert "Invoices cannot be printed" in text and 'class="sla-breached"' in text
+    assert "Invoices cannot be printed" in text and 'class="row-breached"' in text
     assert "First response: overdue by" in text
     assert f'action="/board/{case["id"]}/reassign"' in text
     filtered = supervisor.text(supervisor.get("/board?status=at_risk"))

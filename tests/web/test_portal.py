@@ -85,7 +85,7 @@ def test_rejecting_a_resolution_needs_a_comment(api, pages, acme_case):
     task = only_task(api, case["id"])
     customer = pages("acme_user")
     text = customer.text(customer.get(f"/tasks/{task['id']}"))
-    assert "Required when “The problem is solved” is “No”." in text
+    assert 'Required when &#34;The problem is solved&#34; is &#34;No&#34;.' in text
     r = customer.post(f"/tasks/{task['id']}", {"version": task["version"], "confirmed": "false"})
     assert r.status_code == 422
     assert 'id="field-confirmation_comment-error">This field is required.</p>' in customer.text(r)
