@@ -3,6 +3,7 @@ diagram shows the validation problem on the offending element and deploys nothin
 from __future__ import annotations
 
 import re
+import uuid
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -37,7 +38,8 @@ def test_a_process_owner_changes_a_diagram_and_deploys_it(app, page_as, screensh
     _open_editor(page)
     _select(page, "assign")
     panel = page.locator("#properties")
-    panel.get_by_label("Name").fill("Assign owner, due date and team")
+    name = f"Assign owner, due date and team ({uuid.uuid4().hex[:6]})"  # content no other test deployed
+    panel.get_by_label("Name").fill(name)
     panel.get_by_role("button", name="Apply").click()
     page.get_by_role("button", name="Validate").click()
     expect(page.locator("#editor-status")).to_have_text("No problems: the diagram can be deployed.")
@@ -52,7 +54,7 @@ def test_a_process_owner_changes_a_diagram_and_deploys_it(app, page_as, screensh
     assert page.url.endswith(f"/owner/versions/{new_active}")
     with app.app_context():
         files = db.session.get(ProcessVersion, new_active).files
-        assert 'id="assign" name="Assign owner, due date and team"' in files["support_case.bpmn"]
+        assert f'id="assign" name="{name}"' in files["support_case.bpmn"]
         # the other files are the previous active version's (a merge, as ?merge=true)
         previous = db.session.get(ProcessVersion, old_active).files
         assert {n: t for n, t in files.items() if n != "support_case.bpmn"} == \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 
 from sqlalchemy import func, select
 
@@ -82,13 +83,14 @@ def test_deploy_refuses_a_bad_diagram_and_deploys_a_good_one(pages, restore_acti
     assert any("lane 'helpdesk' is not a role" in e["message"] for e in refused.get_json()["errors"])
     assert _count() == before and active_version().id == old
 
-    renamed = BPMN.replace('id="classify" name="Classify"', 'id="classify" name="Classify the case"')
+    name = f"Classify the case {uuid.uuid4().hex[:8]}"  # content no other test deployed
+    renamed = BPMN.replace('id="classify" name="Classify"', f'id="classify" name="{name}"')
     done = owner.post(f"{EDITOR}/deploy", {"bpmn": renamed})
     assert done.status_code == 201, done.get_json()
     version = done.get_json()["version"]
     assert done.get_json() == {"version": version, "created": True, "url": f"/owner/versions/{version}"}
     assert _count() == before + 1 and active_version().id == version
-    assert "Classify the case" in active_version().files["support_case.bpmn"]
+    assert name in active_version().files["support_case.bpmn"]
     page = owner.text(owner.get(f"/owner/versions/{version}"))
     assert f"Version {version} is deployed and active" in page
     # the same content again re-activates that version
@@ -106,7 +108,7 @@ def test_deploying_uploaded_files(pages, restore_active_version):
     bad = owner.post("/owner/deploy", {"merge": "true", "files": (io.BytesIO(b"<bpmn"), "support_case.bpmn")},
                      content_type="multipart/form-data")
     assert bad.status_code == 422 and "malformed XML" in owner.text(bad) and _count() == before
-    changed = BPMN.replace("max_reopens = 3", "max_reopens = 4").encode()
+    changed = BPMN.replace('name="Classify"', f'name="Classify {uuid.uuid4().hex[:8]}"', 1).encode()
     done = owner.post("/owner/deploy", {"merge": "true", "files": (io.BytesIO(changed), "support_case.bpmn")},
                       content_type="multipart/form-data")
     assert done.status_code == 303 and done.headers["Location"] == f"/owner/versions/{active_version().id}"
