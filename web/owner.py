@@ -33,13 +33,17 @@ def _form_files(version) -> list[str]:
     return sorted(n for n in version.files if n.startswith(deploying.FORMS_PREFIX))
 
 
-@blp.get("/processes")
-def processes():
+def _processes_page(status: int = 200, problems: list[dict] | None = None):
     versions = deploying.list_versions(current_user())
     active = versions[0] if versions else None
-    return render("owner/processes.html", versions=versions, active=active,
+    return render("owner/processes.html", status, versions=versions, active=active, problems=problems,
                   running=deploying.running_instances(),
                   diagrams=[n for n in _process_files(active) if n.endswith(".bpmn")] if active else [])
+
+
+@blp.get("/processes")
+def processes():
+    return _processes_page()
 
 
 @blp.get("/versions/<int(max=2147483647):version_id>")
@@ -88,6 +92,13 @@ def _uploaded_diagram(name: str) -> dict[str, bytes]:
     return {name: data}
 
 
+def _flash_deployed(version, is_new: bool) -> None:
+    if is_new:
+        flash(_("Version %(id)d is deployed and active: new cases start on it.", id=version.id), "success")
+    else:
+        flash(_("These files are version %(id)d, which is active again.", id=version.id), "info")
+
+
 def _problems_answer(problems: list[dict], status: int = 422):
     return jsonify({"valid": False, "errors": problems}), status
 
@@ -118,10 +129,7 @@ def deploy_diagram(name: str):
         return _problems_answer(exc.problems)
     except ValidationFailed as exc:
         return _problems_answer(_input_problems(exc))
-    if is_new:
-        flash(_("Version %(id)d is deployed and active: new cases start on it.", id=created.id), "success")
-    else:
-        flash(_("These files are version %(id)d, which is active again.", id=created.id), "info")
+    _flash_deployed(created, is_new)
     return jsonify({"version": created.id, "created": is_new,
                     "url": url_for("owner.version", version_id=created.id)}), 201 if is_new else 200
 
@@ -134,22 +142,11 @@ def deploy_files():
     try:
         created, is_new = deploying.deploy_upload(current_user(), files, merge)
     except InvalidDefinition as exc:
-        return _processes_with_problems(exc.problems)
+        return _processes_page(422, exc.problems)
     except ValidationFailed as exc:
-        return _processes_with_problems(_input_problems(exc))
-    if is_new:
-        flash(_("Version %(id)d is deployed and active: new cases start on it.", id=created.id), "success")
-    else:
-        flash(_("These files are version %(id)d, which is active again.", id=created.id), "info")
+        return _processes_page(422, _input_problems(exc))
+    _flash_deployed(created, is_new)
     return back_to("owner.version", version_id=created.id)
-
-
-def _processes_with_problems(problems: list[dict]):
-    versions = deploying.list_versions(current_user())
-    active = versions[0] if versions else None
-    return render("owner/processes.html", 422, versions=versions, active=active,
-                  running=deploying.running_instances(), problems=problems,
-                  diagrams=[n for n in _process_files(active) if n.endswith(".bpmn")] if active else [])
 
 
 # -- moving running cases ------------------------------------------------------------------------
