@@ -1,4 +1,14 @@
 # The application image: the web app (gunicorn) and the scheduler run from it.
+
+# the pages' JavaScript (bpmn-js, Chart.js at the lock file's versions), bundled as `make assets` does
+FROM node:20-slim AS assets
+WORKDIR /build/assets
+COPY web/assets/package.json web/assets/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/assets/build.mjs ./
+COPY web/assets/src ./src
+RUN npm run build
+
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
@@ -7,10 +17,16 @@ COPY api ./api
 COPY cases ./cases
 COPY engine ./engine
 COPY handlers ./handlers
+COPY web ./web
+COPY --from=assets /build/static/dist ./web/static/dist
 COPY processes ./processes
 COPY forms ./forms
 COPY migrations ./migrations
-RUN pip install --no-cache-dir . && useradd --system caseflow
+# the pages' translations are compiled here: the app would compile them at start, but runs
+# as a user who cannot write into the installation
+RUN pip install --no-cache-dir . \
+    && python -c "from web.i18n import compile_catalogues; compile_catalogues()" \
+    && useradd --system caseflow
 USER caseflow
 EXPOSE 8000
 CMD ["gunicorn", "--workers", "4", "--threads", "4", "--bind", "0.0.0.0:8000", "api:create_app()"]

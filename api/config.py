@@ -23,6 +23,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": _database_url(env),
         "SECRET_KEY": env.get("SECRET_KEY", "dev-only-change-me"),
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") == "1",  # behind HTTPS: 1
+        "WEB_TIMEZONE": env.get("WEB_TIMEZONE", "Asia/Shanghai"),  # the pages' times (web/)
         "TOKEN_LIFETIME_HOURS": int(env.get("TOKEN_LIFETIME_HOURS", "12")),
         "PROCESSES_DIR": env.get("PROCESSES_DIR", str(ROOT / "processes")),
         "FORMS_DIR": env.get("FORMS_DIR", str(ROOT / "forms")),

@@ -54,7 +54,7 @@ def test_compose_commands_exist():
 
 def test_dockerfile_copies_every_package():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for folder in ("api", "cases", "engine", "handlers", "processes", "forms", "migrations"):
+    for folder in ("api", "cases", "engine", "handlers", "web", "processes", "forms", "migrations"):
         assert f"COPY {folder} ./{folder}" in dockerfile
 
 

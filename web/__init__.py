@@ -13,6 +13,8 @@ from .pages import STATIC_DIR
 
 #: every page blueprint, in registration order (another page module adds its blueprint here)
 BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp)
+for _blp in BLUEPRINTS:  # once, before any app registers them
+    errors.attach(_blp)
 
 
 def register(app: Flask) -> None:
@@ -23,7 +25,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(Blueprint("web_static", __name__, static_folder=str(STATIC_DIR),
                                      static_url_path="/static"))
     for blp in BLUEPRINTS:
-        errors.attach(blp)
         app.register_blueprint(blp)
     errors.register(app)
     app.before_request(session.check_csrf)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 
 from cases import forms, sla
 from cases.db import db
-from cases.models import Case, ProcessInstance, Task, utcnow
+from cases.models import Case, ProcessInstance, Role, Task, utcnow
+from cases.taskrules import can_work_on
 
 from .i18n import localized
 
@@ -32,7 +33,19 @@ WORDS = {
     "complaint_officer": _l("Complaint officer"), "process_owner": _l("Process owner"), "admin": _l("Administrator"),
     "customer": _l("Customer"), "manager": _l("Customer service manager"),
     "standard": _l("standard"), "vip": _l("VIP"),
-    "warning": _l("warning"), "breach": _l("breach"),
+    "warning": _l("warning"), "breach": _l("breach"), "category": _l("Category"), "priority": _l("Priority"),
+    # the stages of a case (the diagrams' caseStage properties, cases/sync.py)
+    "intake": _l("intake"), "classifying": _l("classifying"), "assigning": _l("assigning"),
+    "in_progress": _l("in progress"), "processing": _l("processing"), "advising": _l("advising"),
+    "answering": _l("answering"), "awaiting_confirmation": _l("awaiting confirmation"),
+    "callback": _l("callback"), "delivering_update": _l("delivering an update"),
+    "escalated": _l("escalated"), "negotiating": _l("negotiating"), "repairing": _l("repairing"),
+    "requirement_assessment": _l("requirement assessment"), "requirement_contact": _l("requirement contact"),
+    "requirement_delivery": _l("requirement delivery"), "training": _l("training"),
+    "waiting:customer_reply": _l("waiting for the customer's answer"),
+    "waiting:customer_data": _l("waiting for the customer's data"),
+    "waiting:fixed_version": _l("waiting for a fixed version"),
+    "waiting:requirement_acceptance": _l("waiting for the customer's acceptance"),
     # the answers of the forms' choices (forms/*.schema.json)
     "im": _l("instant messaging"), "online": _l("online"), "on_site": _l("on site"), "remote": _l("remote"),
     "upheld": _l("upheld"), "partly_upheld": _l("partly upheld"), "not_upheld": _l("not upheld"),
@@ -66,6 +79,15 @@ def duration(seconds: int) -> str:
     if hours:
         return _("%(h)d h %(m)02d min", h=hours, m=mins)
     return _("%(m)d min", m=mins)
+
+
+def may_claim(task: Task) -> bool:
+    """Show the claim button: the user may work on the task and it is free (a supervisor may
+    take a staff task over from someone else)."""
+    user = g.user
+    if not task.is_open or task.assignee_id == user.id or not can_work_on(user, task):
+        return False
+    return task.assignee_id is None or (user.is_staff and user.has_role(Role.SUPERVISOR.value))
 
 
 def task_title(task: Task) -> str:
@@ -105,4 +127,5 @@ def clock_text(target: dict[str, Any]) -> str:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.globals.update(word=word, when=when, sla_clock=clock, clock_text=clock_text, task_title=task_title)
+    app.jinja_env.globals.update(word=word, when=when, sla_clock=clock, clock_text=clock_text, task_title=task_title,
+                                 may_claim=may_claim)

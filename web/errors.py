@@ -91,16 +91,10 @@ def _not_found_anywhere(error: HTTPException):
     return _http_error(error)
 
 
-_ATTACHED: set[str] = set()
-
-
 def attach(blp: Blueprint) -> None:
     """Give a page blueprint the HTML error pages (before it is registered). A blueprint's
     handlers win over the app's for its requests, also for errors raised before the view
     (authentication, the permission table, CSRF)."""
-    if blp.name in _ATTACHED:  # a blueprint outlives the app: another create_app() finds it attached
-        return
-    _ATTACHED.add(blp.name)
     for exc, handler in ((domain.DomainError, _domain_error), (HTTPException, _http_error),
                          (StaleDataError, _stale), (OperationalError, _operational), (Exception, _unexpected)):
         blp.register_error_handler(exc, handler)

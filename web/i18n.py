@@ -80,6 +80,7 @@ def register(app: Flask) -> None:
     compile_catalogues()
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("WEB_TIMEZONE", "Asia/Shanghai"))
     babel.init_app(app, locale_selector=select_locale)
     # Flask-Babel keeps the locale on the app context, which outlives a request where one is
     # pushed around several (tests, CLI): each request chooses again.

@@ -10,7 +10,7 @@ from cases.errors import Conflict, PreconditionRequired, ValidationFailed
 from cases.taskrules import can_work_on
 
 from . import taskforms
-from .display import clock
+from .display import clock, may_claim
 from .pages import current_user, page_blueprint, render
 
 blp = page_blueprint("task_pages")
@@ -34,7 +34,7 @@ def _page(view, values: dict, problems: list[dict] | None = None, status: int = 
     return render("task.html", status, task=task, case=view.case, form_schema=view.form, fields=items,
                   loose_errors=loose, has_errors=bool(problems), notice=notice, clock=clock(view.case),
                   may_complete=may_work and task.assignee_id in (None, user.id),
-                  may_claim=may_work and task.assignee_id != user.id,
+                  may_claim=may_claim(task),
                   may_release=task.is_open and task.assignee_id is not None and (
                       task.assignee_id == user.id or (user.is_staff and user.has_role("supervisor"))))
 

@@ -70,11 +70,11 @@ def _details(event: CaseEvent, viewer: User) -> str:
         return " · ".join(filter(None, [word(data.get("target")), str(data.get("minutes", "")) and
                                         _("+%(m)s min", m=data.get("minutes")), data.get("reason")]))
     if kind == "case_updated" and viewer.is_staff:
-        changes = data.get("changes") or {}
-        return ", ".join(f"{word(k)}: {word(v[0]) if isinstance(v, list) else ''} → "
-                         f"{word(v[1]) if isinstance(v, list) else word(v)}" for k, v in changes.items())
+        changes = {k: v for k, v in (data.get("changes") or {}).items()
+                   if isinstance(v, list) and len(v) == 2 and all(x is None or isinstance(x, (str, int)) for x in v)}
+        return ", ".join(f"{word(k)}: {word(old)} → {word(new)}" for k, (old, new) in changes.items())
     if kind == "stage_changed":
-        return str(data.get("stage", ""))
+        return word(data.get("new"))
     return ""
 
 

@@ -94,6 +94,7 @@ def test_a_date_time_field_is_entered_in_the_local_time(api, pages, acme_case):
                                             "due_at": "2030-01-02T17:30"})
     assert r.status_code == 303
     assert get_case(api, case["id"])["due_at"].startswith("2030-01-02T09:30")  # Asia/Shanghai is UTC+8
+    assert '<dd id="case-due">1/2/30, 5:30\u202fPM</dd>' in agent.text(agent.get(f"/cases/{case['id']}"))
 
 
 def test_claim_and_release_from_the_task_page(api, pages, acme_case):
