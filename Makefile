@@ -41,7 +41,8 @@ run: install assets
 # the browser tests drive Debian's Chromium (never a browser build downloaded by Playwright),
 # with CJK fonts for the Chinese pages; CI runs as root
 browser:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+	@{ test -x /usr/bin/chromium && dpkg -s fonts-noto-cjk >/dev/null 2>&1; } || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
 
 test: install assets browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)

@@ -99,6 +99,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("task_pages.complete", "POST"): (EVERYONE, "page: complete a task with its form (the task's lane decides)"),
     ("task_pages.release", "POST"): (EVERYONE, "page: give a task back (assignee or supervisor)"),
     ("case_pages.cases", "GET"): (STAFF, "page: the case list"),
+    ("case_pages.new_case", "GET"): (FRONT_LINE, "page: the form to open a case for a customer"),
+    ("case_pages.new_case", "POST"): (FRONT_LINE, "page: open a case for a customer, with attachments"),
     ("case_pages.case", "GET"): (EVERYONE, "page: a case (customers: their organisation's, public part)"),
     ("case_pages.diagram", "GET"): (STAFF, "page: the BPMN file of a case's process version, for its diagram"),
     ("case_pages.answer", "POST"): (CASE_OPENERS, "page: answer a case's request for information"),

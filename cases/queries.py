@@ -9,8 +9,8 @@ from sqlalchemy import Select, func, or_, select
 from . import forms
 from .access import restrict_cases, visible_case, visible_task
 from .db import db
-from .errors import ValidationFailed
-from .models import Case, CaseEvent, ProcessInstance, Task, TaskState, User
+from .errors import Forbidden, ValidationFailed
+from .models import Case, CaseEvent, Customer, ProcessInstance, Task, TaskState, User
 from .taskrules import CUSTOMER_LANE
 
 TASK_SCOPES = ("mine", "claimable", "all")
@@ -62,6 +62,13 @@ def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_p
     if filters.get("assignee"):
         query = query.where(Task.assignee_id == _user_id(user, filters["assignee"], "assignee"))
     return paginate(query.order_by(Task.created_at, Task.id), page, per_page)
+
+
+def list_customers(user: User) -> list[Customer]:
+    """Every customer, by name: for staff opening a case on a customer's behalf."""
+    if not user.is_staff:
+        raise Forbidden("only staff see the list of customers")
+    return list(db.session.scalars(select(Customer).order_by(Customer.name)))
 
 
 def list_cases(user: User, filters: dict[str, Any], page: int, per_page: int) -> Page:

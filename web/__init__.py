@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 from . import board, case_pages, display, errors, i18n, inbox, kpi, login, nav, owner, portal, session, task_pages
-from .pages import STATIC_DIR
+from .pages import STATIC_DIR, secure_headers
 
 #: every page blueprint, in registration order (another page module adds its blueprint here)
 BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp)
@@ -28,3 +28,4 @@ def register(app: Flask) -> None:
         app.register_blueprint(blp)
     errors.register(app)
     app.before_request(session.check_csrf)
+    app.after_request(secure_headers)

@@ -10,8 +10,8 @@ from cases.access import FRONT_LINE_ROLES
 from cases.errors import TooLarge, ValidationFailed
 from cases.models import PRIORITIES, CaseStatus
 
-from . import timeline
-from .display import clock
+from . import intake_form, timeline
+from .display import clock, word
 from .pages import current_user, page_blueprint, render
 
 blp = page_blueprint("case_pages")
@@ -33,6 +33,36 @@ def cases():
         number = 1
     page = queries.list_cases(current_user(), filters, number, 50)
     return render("cases.html", page=page, filters=filters, statuses=STATUSES, priorities=PRIORITIES)
+
+
+#: how a customer reached the front line (web: the portal's own)
+STAFF_CHANNELS = ("phone", "email", "chat", "im", "vip", "web")
+
+
+def _new_case_form(status: int = 200, values: dict | None = None, errors: dict | None = None):
+    user = current_user()
+    return render("new_case.html", status, values=values or {"channel": "phone"}, errors=errors or {},
+                  labels=intake_form.labels(), fields=intake_form.FIELDS, action=url_for("case_pages.new_case"),
+                  heading=_("Open a case for a customer"),
+                  customers=[(c.id, f"{c.name} ({c.code})") for c in queries.list_customers(user)],
+                  channels=[(c, word(c)) for c in STAFF_CHANNELS])
+
+
+@blp.route("/cases/new", methods=["GET", "POST"])
+def new_case():
+    """Front-line staff open a case for a customer (a call, a mail), with files."""
+    if request.method == "GET":
+        return _new_case_form()
+    values = intake_form.submitted(("customer_id", "channel"))
+    fields: dict = {k: v for k, v in values.items() if v}
+    if "customer_id" not in fields:
+        return _new_case_form(422, values, {"customer_id": _("This field is required.")})
+    fields["customer_id"] = int(fields["customer_id"]) if fields["customer_id"].isdigit() else -1
+    case, errors = intake_form.open_case(current_user(), fields)
+    if errors:
+        return _new_case_form(422, values, errors)
+    flash(_("Case %(number)s is open.", number=case.number), "success")
+    return redirect(url_for("case_pages.case", case_id=case.id), 303)
 
 
 @blp.get("/cases/<int(max=2147483647):case_id>")
@@ -81,6 +111,8 @@ def answer(case_id: int):
 def _allow_attachment_bodies():
     if request.endpoint == "case_pages.upload":
         request.max_content_length = attachments.max_bytes() + MULTIPART_OVERHEAD
+    elif request.endpoint == "case_pages.new_case" and request.method == "POST":
+        request.max_content_length = intake_form.max_body()
 
 
 @blp.post("/cases/<int(max=2147483647):case_id>/attachments")

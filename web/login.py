@@ -8,7 +8,7 @@ from cases.errors import TooManyAttempts, Unauthenticated
 from cases.models import Role
 
 from .i18n import LANGUAGES
-from .pages import back_to, current_user, page_blueprint, render
+from .pages import back_to, current_user, local_path, page_blueprint, render
 from .session import log_in, log_out
 
 blp = page_blueprint("web_auth")
@@ -31,13 +31,9 @@ def index():
     return redirect(url_for(home_endpoint(current_user())))
 
 
-def _safe_next(target: str | None) -> str | None:
-    return target if target and target.startswith("/") and not target.startswith("//") else None
-
-
 @blp.route("/login", methods=["GET", "POST"])
 def login():
-    next_url = _safe_next(request.values.get("next"))
+    next_url = local_path(request.values.get("next"))
     if request.method == "GET":
         return render("login.html", next_url=next_url, username="")
     username = request.form.get("username", "").strip()

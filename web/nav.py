@@ -19,6 +19,7 @@ class NavItem:
 NAVIGATION: list[NavItem] = [
     NavItem("inbox.inbox", _l("Inbox"), ("task_pages.task",)),
     NavItem("case_pages.cases", _l("Cases"), ("case_pages.case",)),
+    NavItem("case_pages.new_case", _l("New case")),
     NavItem("board.board", _l("Escalations")),
     NavItem("owner.processes", _l("Processes"), ("owner.version", "owner.editor", "owner.migrations", "owner.dry_run",
                                                  "owner.migrate", "owner.revert", "owner.deploy_files")),

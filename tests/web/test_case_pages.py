@@ -111,3 +111,34 @@ def test_the_customer_answers_a_request_for_information(api, pages, acme_case):
     assert received[-1]["data"]["payload"] == {"text": "The month-end report, every morning at 9."}
     assert only_task(api, case["id"])["element_id"] == "resolve"
     assert "We need more information from you" not in customer.text(customer.get(f"/cases/{case['id']}"))
+
+
+def test_an_agent_opens_a_case_for_a_customer_on_the_phone(pages, world, app_ctx):
+    from sqlalchemy import select
+
+    from cases.db import db
+    from cases.models import Case
+    agent = pages("agent1")
+    text = agent.text(agent.get("/cases/new"))
+    assert f'<option value="{world.customers["VIPCO"].id}"' in text and "VIP Co (VIPCO)" in text
+    r = agent.post("/cases/new", {"customer_id": str(world.customers["VIPCO"].id), "channel": "phone",
+                                  "title": "Stock report totals wrong", "description": "Called at 9:10.",
+                                  "contact_name": "Ms Wang", "files": [(io.BytesIO(PNG), "screen.png")]},
+                   content_type="multipart/form-data")
+    assert r.status_code == 303
+    case = db.session.scalar(select(Case).where(Case.title == "Stock report totals wrong"))
+    assert case.customer.code == "VIPCO" and case.channel == "phone" and case.contact_name == "Ms Wang"
+    assert "screen.png</a>" in agent.text(agent.get(r.headers["Location"]))
+
+
+def test_a_case_without_a_customer_is_not_opened(pages, app_ctx):
+    agent = pages("agent1")
+    agent.get("/cases/new")
+    r = agent.post("/cases/new", {"customer_id": "", "channel": "phone", "title": "x", "description": "y"},
+                   content_type="multipart/form-data")
+    assert r.status_code == 422
+    assert 'id="field-customer_id-error">This field is required.</p>' in agent.text(r)
+    r = agent.post("/cases/new", {"customer_id": "999999", "channel": "phone", "title": "x", "description": "y"},
+                   content_type="multipart/form-data")
+    assert r.status_code == 422 and 'id="field-customer_id-error">Choose one of the options.</p>' in agent.text(r)
+    assert pages("techlead").get("/cases/new").status_code == 403

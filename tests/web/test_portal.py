@@ -73,7 +73,8 @@ def test_a_customer_confirms_the_resolution_from_the_portal(api, pages, acme_cas
     customer = pages("acme_user")
     text = customer.text(customer.get("/portal"))
     assert f'href="/tasks/{task["id"]}"' in text and "Waiting for you" in text
-    customer.get(f"/tasks/{task['id']}")
+    text = customer.text(customer.get(f"/tasks/{task['id']}"))
+    assert f'<dd id="case-solution">{DATA["resolve"]["solution"]}</dd>' in text  # what to confirm
     r = customer.post(f"/tasks/{task['id']}", {"version": task["version"], "confirmed": "true"})
     assert r.status_code == 303 and r.headers["Location"] == f"/cases/{case['id']}"
     assert only_task(api, case["id"])["element_id"] == "callback"

@@ -30,6 +30,10 @@ def test_login_goes_back_to_the_page_asked_for_but_never_elsewhere(browser):
     browser.get("/login")
     r = browser.post("/login", {"username": "agent1", "password": "secret-pw", "next": "//evil.example/x"})
     assert r.headers["Location"] == "/inbox"
+    browser.post("/logout")
+    browser.get("/login")
+    r = browser.post("/login", {"username": "agent1", "password": "secret-pw", "next": "/\\evil.example/x"})
+    assert r.headers["Location"] == "/inbox"
 
 
 def test_each_role_starts_on_its_own_page(pages):
@@ -128,3 +132,10 @@ def test_the_chosen_language_survives_logging_in(browser):
     browser.login("agent1")
     r = browser.get("/inbox")
     assert '<html lang="zh-CN">' in browser.text(r) and "待办" in browser.text(r)
+
+
+def test_pages_forbid_framing_and_foreign_scripts(pages):
+    r = pages("agent1").get("/inbox")
+    assert r.headers["X-Frame-Options"] == "DENY"
+    policy = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy

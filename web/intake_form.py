@@ -1,0 +1,78 @@
+"""The form to open a case (the portal's, and staff's for a customer on the phone): its fields,
+the API's own check of them, and opening the case with its files in one transaction."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_babel import gettext as _
+
+from cases import attachments, intake
+from cases.db import unit_of_work
+from cases.errors import TooLarge, ValidationFailed
+from cases.models import Case, User
+
+#: the form's text fields, in order: (name, input type)
+FIELDS = (("title", "text"), ("description", "textarea"), ("environment", "textarea"),
+          ("steps_to_reproduce", "textarea"), ("contact_name", "text"), ("contact_phone", "tel"),
+          ("contact_email", "email"))
+MAX_FILES = 5
+
+
+def labels() -> dict[str, str]:
+    return {"title": _("Subject"), "description": _("What happened?"),
+            "environment": _("Environment (version, operating system, database)"),
+            "steps_to_reproduce": _("Steps to reproduce"), "contact_name": _("Contact person"),
+            "contact_phone": _("Phone"), "contact_email": _("E-mail"), "files": _("Attachments"),
+            "customer_id": _("Customer"), "channel": _("Channel")}
+
+
+def max_body() -> int:
+    return MAX_FILES * attachments.max_bytes() + 64 * 1024
+
+
+def submitted(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    return {name: request.form.get(name, "").strip() for name in (*(n for n, _t in FIELDS), *extra)}
+
+
+def _problems(fields: dict[str, Any]) -> dict[str, str]:
+    """The API's own check of a new case (api/resources/case_schemas.py), as messages per field."""
+    from api.resources.case_schemas import CaseCreateSchema
+    out = {}
+    for name, messages in CaseCreateSchema().validate(fields).items():
+        text = " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
+        if "required" in text.lower() or not fields.get(name):
+            out[name] = _("This field is required.")
+        elif "email" in text.lower():
+            out[name] = _("Enter an e-mail address.")
+        elif "one of" in text.lower() or "integer" in text.lower():
+            out[name] = _("Choose one of the options.")
+        else:
+            out[name] = _("This is too long.")
+    return out
+
+
+def open_case(user: User, fields: dict[str, Any]) -> tuple[Case | None, dict[str, str]]:
+    """Open the case with the request's files (``files``), all or nothing: the case, or the
+    messages per field."""
+    errors = _problems(fields)
+    uploads = [f for f in request.files.getlist("files") if f and f.filename]
+    if len(uploads) > MAX_FILES:
+        errors["files"] = _("At most %(n)d files.", n=MAX_FILES)
+    if errors:
+        return None, errors
+    try:
+        with unit_of_work():
+            case = intake.open_case(user, fields)
+            for upload in uploads:
+                data = upload.read(attachments.max_bytes() + 1)
+                attachments.check_size(len(data))
+                attachments.add(user, case.id, upload.filename, data)
+    except TooLarge:
+        return None, {"files": _("A file is too large (at most %(mb)d MB). Nothing was sent.",
+                                 mb=attachments.max_bytes() // (1024 * 1024))}
+    except ValidationFailed as exc:
+        if any(e.get("field") == "customer_id" for e in exc.errors):
+            return None, {"customer_id": _("Choose one of the options.")}
+        return None, {"files": _("A file was refused: %(reason)s. Nothing was sent.", reason=exc.message)}
+    return case, {}
