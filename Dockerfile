@@ -1,4 +1,14 @@
 # The application image: the web app (gunicorn) and the scheduler run from it.
+
+# the pages' JavaScript (bpmn-js, Chart.js at the lock file's versions), bundled as `make assets` does
+FROM node:20-slim AS assets
+WORKDIR /build/assets
+COPY web/assets/package.json web/assets/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/assets/build.mjs ./
+COPY web/assets/src ./src
+RUN npm run build
+
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
@@ -8,6 +18,7 @@ COPY cases ./cases
 COPY engine ./engine
 COPY handlers ./handlers
 COPY web ./web
+COPY --from=assets /build/static/dist ./web/static/dist
 COPY processes ./processes
 COPY forms ./forms
 COPY migrations ./migrations

@@ -8,7 +8,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run serve test bench bench-timers clean translations browser
+.PHONY: install assets run serve test bench bench-timers clean translations browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,18 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-run: install
+# The browser modules (web/assets: bpmn-js viewer and modeller, Chart.js charts) bundled into
+# web/static/dist from the npm registry's exact versions in package-lock.json; rebuilt when the lock
+# file or our sources change. Nothing is loaded from a CDN at run time.
+ASSETS := web/assets
+$(ASSETS)/.built: $(ASSETS)/package-lock.json $(ASSETS)/build.mjs $(wildcard $(ASSETS)/src/*)
+	@command -v npm >/dev/null || { echo "make assets needs Node.js 20 and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd $(ASSETS) && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	touch $@
+
+assets: $(ASSETS)/.built
+
+run: install assets
 	mkdir -p instance
 	$(BIN)/caseflow db upgrade
 	$(BIN)/caseflow deploy
@@ -33,7 +44,7 @@ browser:
 	@{ test -x /usr/bin/chromium && dpkg -s fonts-noto-cjk >/dev/null 2>&1; } || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
 
-test: install browser
+test: install assets browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 bench: install
@@ -50,4 +61,4 @@ translations: install
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache web/static/dist web/assets/node_modules web/assets/.built

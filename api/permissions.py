@@ -128,6 +128,19 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("portal.home", "GET"): (CUSTOMERS, "page: the customer portal (my organisation's cases)"),
     ("portal.new_case", "GET"): (CUSTOMERS, "page: the form to open a case"),
     ("portal.new_case", "POST"): (CUSTOMERS, "page: open a case with attachments"),
+    ("owner.processes", "GET"): (DEPLOYERS, "page: deployed versions, the active one's diagrams, deploy files"),
+    ("owner.version", "GET"): (DEPLOYERS, "page: a version, its files and diagrams"),
+    ("owner.version_file", "GET"): (DEPLOYERS, "page: a file of a version"),
+    ("owner.editor", "GET"): (DEPLOYERS, "page: the modeller for a diagram of the active version"),
+    ("owner.validate", "POST"): (DEPLOYERS, "page: validate the modeller's diagram with the active version"),
+    ("owner.deploy_diagram", "POST"): (DEPLOYERS, "page: deploy the modeller's diagram as a new version"),
+    ("owner.deploy_files", "POST"): (DEPLOYERS, "page: deploy uploaded process and form files"),
+    ("owner.migrations", "GET"): (DEPLOYERS, "page: move running cases to another version"),
+    ("owner.dry_run", "POST"): (DEPLOYERS, "page: which running cases could move, and why not"),
+    ("owner.migrate", "POST"): (DEPLOYERS, "page: move the movable running cases"),
+    ("owner.revert", "POST"): (DEPLOYERS, "page: move a batch back"),
+    ("kpi.dashboard", "GET"): (KPI_READERS, "page: the KPI dashboard (charts, filters)"),
+    ("kpi.export", "GET"): (KPI_READERS, "page: the dashboard's KPIs as CSV"),
 }
 
 

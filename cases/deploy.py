@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.errors import DefinitionError, Problem
 from engine.model import TaskSpecInfo
@@ -18,8 +18,8 @@ from engine.serialization import SERIALIZER_VERSION
 from .db import db, use_case
 from . import audit
 from .access import require_role
-from .errors import InvalidDefinition, ValidationFailed
-from .models import ProcessVersion, Role, User, utcnow
+from .errors import InvalidDefinition, NotFound, ValidationFailed
+from .models import InstanceStatus, ProcessInstance, ProcessVersion, Role, User, utcnow
 from .projection import PROJECTED_FIELDS
 from .replies import NOTICE_KINDS, NOTICE_PROPERTY
 from .runtime import get_engine
@@ -168,10 +168,41 @@ def split_upload(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str
     return processes, forms
 
 
+#: who may read the deployed versions (the process owners' pages, the API's list)
+VERSION_READERS = (Role.PROCESS_OWNER.value, Role.ADMIN.value, Role.SUPERVISOR.value)
+_NEWEST_FIRST = (ProcessVersion.activated_at.desc(), ProcessVersion.id.desc())
+
+
+def active_version() -> ProcessVersion | None:
+    """The version new cases start on: the most recently deployed or re-activated one."""
+    return db.session.scalar(select(ProcessVersion).order_by(*_NEWEST_FIRST).limit(1))
+
+
+def list_versions(actor: User) -> list[ProcessVersion]:
+    """Every deployed version, the active one first."""
+    require_role(actor, *VERSION_READERS)
+    return list(db.session.scalars(select(ProcessVersion).order_by(*_NEWEST_FIRST)))
+
+
+def get_version(actor: User, version_id: int) -> ProcessVersion:
+    require_role(actor, *VERSION_READERS)
+    version = db.session.get(ProcessVersion, version_id)
+    if version is None:
+        raise NotFound(f"process version {version_id} not found", resource="process_version", id=version_id)
+    return version
+
+
+def running_instances() -> dict[int, int]:
+    """version id -> how many of its process instances have not completed (what a migration moves)."""
+    rows = db.session.execute(select(ProcessInstance.version_id, func.count())
+                              .where(ProcessInstance.status != InstanceStatus.COMPLETED.value)
+                              .group_by(ProcessInstance.version_id))
+    return {version_id: count for version_id, count in rows}
+
+
 def with_active_files(processes: dict[str, bytes], forms: dict[str, bytes]) -> tuple[dict, dict]:
     """The active version's files, with the given ones replacing those of the same name."""
-    active = db.session.scalar(select(ProcessVersion).order_by(ProcessVersion.activated_at.desc(),
-                                                               ProcessVersion.id.desc()).limit(1))
+    active = active_version()
     if active is None:
         return processes, forms
     base_processes = {n: t.encode() for n, t in active.files.items() if not n.startswith(FORMS_PREFIX)}

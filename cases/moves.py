@@ -132,6 +132,15 @@ def migrate_all(user: User, from_id: int, to_id: int) -> Outcome:
     return outcome
 
 
+def cases_of(instance_ids: list[int]) -> dict[int, Case]:
+    """instance id -> its case, for listing an outcome's instances by case."""
+    if not instance_ids:
+        return {}
+    rows = db.session.execute(select(ProcessInstance.id, Case).join(Case, Case.id == ProcessInstance.case_id)
+                              .where(ProcessInstance.id.in_(instance_ids)))
+    return {instance_id: case for instance_id, case in rows}
+
+
 def progress(user: User, batch: str) -> MigrationBatch:
     require_role(user, *DEPLOYERS)
     row = db.session.get(MigrationBatch, batch[:36])

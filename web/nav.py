@@ -21,6 +21,9 @@ NAVIGATION: list[NavItem] = [
     NavItem("case_pages.cases", _l("Cases"), ("case_pages.case",)),
     NavItem("case_pages.new_case", _l("New case")),
     NavItem("board.board", _l("Escalations")),
+    NavItem("owner.processes", _l("Processes"), ("owner.version", "owner.editor", "owner.migrations", "owner.dry_run",
+                                                 "owner.migrate", "owner.revert", "owner.deploy_files")),
+    NavItem("kpi.dashboard", _l("KPIs")),
     NavItem("portal.home", _l("My cases")),
     NavItem("portal.new_case", _l("New case")),
 ]

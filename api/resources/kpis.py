@@ -1,9 +1,6 @@
 """Service KPIs over a period, as JSON or as a CSV file for spreadsheets (docs/kpis.md)."""
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -11,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from api.auth import current_user
 from api.parsing import Blueprint
 from cases import kpis
+from cases import kpi_csv
 from cases.models import CATEGORIES, CHANNELS, PRIORITIES, TIERS
 
 blp = Blueprint("kpis", __name__, url_prefix="/api/v1",
@@ -114,48 +112,6 @@ def _report(args: dict) -> kpis.Report:
     return kpis.report(current_user(), args["first"], args["last"], args["group_by"], filters)
 
 
-# -- CSV -------------------------------------------------------------------------------------------
-RATIOS = ("first_response_within_sla", "resolution_within_sla", "resolution_rate", "reopen_rate", "self_service",
-          "csat", "complaint_acknowledged_within_sla", "complaint_resolved_within_sla")
-COLUMNS = (
-    ["scope", "group_by", "group", "from", "to", "cases", "complaints", "first_responses", "first_response_average_seconds",
-     "first_response_p90_seconds"]
-    + [f"{name}{suffix}" for name in RATIOS for suffix in ("", "_numerator", "_denominator", "_target", "_met")]
-    + ["satisfaction_average", "feedback_volume", "feedback_volume_target", "feedback_volume_met", "backlog"]
-    + [f"backlog_{name}" for name, _ in kpis.BUCKETS])
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _row(report: kpis.Report, scope: str, key: str | None, k: kpis.Kpis) -> list[str]:
-    values = [scope, report.group_by, key, report.first.isoformat(), report.last.isoformat(), k.cases.value,
-              k.complaints.value, k.first_response_average_seconds.count, k.first_response_average_seconds.value,
-              k.first_response_p90_seconds.value]
-    for name in RATIOS:
-        ratio = getattr(k, name)
-        values += [ratio.value, ratio.numerator, ratio.denominator, ratio.target, ratio.met]
-    values += [k.satisfaction_average.value, k.feedback_volume.value, k.feedback_volume.target, k.feedback_volume.met,
-               k.backlog.value] + [k.backlog.buckets[name] for name, _ in kpis.BUCKETS]
-    return [_cell(v) for v in values]
-
-
-def as_csv(report: kpis.Report) -> str:
-    """One row per group, then the totals; a byte order mark first, so that Excel reads UTF-8."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for group in report.groups:
-        writer.writerow(_row(report, "group", group.key, group.kpis))
-    writer.writerow(_row(report, "total", None, report.totals))
-    return "\ufeff" + out.getvalue()
-
-
 @blp.route("/kpis")
 class Kpis(MethodView):
     @blp.arguments(KpiArgs, location="query")
@@ -173,6 +129,6 @@ class KpisCsv(MethodView):
     def get(self, args):
         """The same KPIs as a CSV file for spreadsheets (columns: docs/kpis.md)."""
         report = _report(args)
-        name = f"kpis_{report.first:%Y-%m-%d}_{report.last:%Y-%m-%d}_{report.group_by}.csv"
-        return Response(as_csv(report).encode("utf-8"), mimetype="text/csv",
+        name = kpi_csv.filename(report)
+        return Response(kpi_csv.as_csv(report).encode("utf-8"), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -7,20 +7,13 @@ from flask.views import MethodView
 from flask_smorest.fields import Upload
 from api.parsing import Blueprint
 from marshmallow import Schema, fields
-from sqlalchemy import select
 
 from api.auth import current_user
 from api.responses import dumped
 from cases import deploy as deploying
-from cases.access import require_role
-from cases.db import db
-from cases.models import ProcessVersion, Role
 
 blp = Blueprint("versions", __name__, url_prefix="/api/v1/process-versions",
                 description="Deployed process versions")
-
-READERS = (Role.PROCESS_OWNER.value, Role.ADMIN.value, Role.SUPERVISOR.value)
-
 
 class ProcessVersionSchema(Schema):
     id = fields.Integer()
@@ -60,9 +53,7 @@ class VersionCollection(MethodView):
     @blp.response(200, ProcessVersionSchema(many=True))
     def get(self):
         """Every deployed version, the active one first."""
-        require_role(current_user(), *READERS)
-        return db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.activated_at.desc(),
-                                                                  ProcessVersion.id.desc())).all()
+        return deploying.list_versions(current_user())
 
     @blp.arguments(UploadArgs, location="query")
     @blp.arguments(UploadSchema, location="files")

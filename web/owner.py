@@ -1,0 +1,218 @@
+"""The process owner's pages: deployed versions and their files, the diagram modeller that deploys
+a new version, moving running cases between versions (dry run, migrate, revert).
+
+Everything goes through the same use cases as the API: ``cases.deploy.check_upload`` /
+``deploy_upload`` with ``merge`` (as ``POST /api/v1/process-versions?merge=true``) and
+``cases.moves`` (as ``/api/v1/migrations``). The modeller's validate and deploy calls answer JSON
+(the page's script shows the problems on the diagram); everything else is plain forms.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, flash, jsonify, request, url_for
+from flask_babel import gettext as _
+
+from cases import deploy as deploying
+from cases import moves
+from cases.access import require_role
+from cases.errors import InvalidDefinition, ValidationFailed
+
+from .pages import back_to, current_user, page_blueprint, render
+
+blp = page_blueprint("owner", url_prefix="/owner")
+
+MAX_DIAGRAM_BYTES = 5 * 1024 * 1024
+
+
+def _process_files(version) -> list[str]:
+    return sorted(n for n in version.files if not n.startswith(deploying.FORMS_PREFIX))
+
+
+def _form_files(version) -> list[str]:
+    return sorted(n for n in version.files if n.startswith(deploying.FORMS_PREFIX))
+
+
+def _processes_page(status: int = 200, problems: list[dict] | None = None):
+    versions = deploying.list_versions(current_user())
+    active = versions[0] if versions else None
+    return render("owner/processes.html", status, versions=versions, active=active, problems=problems,
+                  running=deploying.running_instances(),
+                  diagrams=[n for n in _process_files(active) if n.endswith(".bpmn")] if active else [])
+
+
+@blp.get("/processes")
+def processes():
+    return _processes_page()
+
+
+@blp.get("/versions/<int(max=2147483647):version_id>")
+def version(version_id: int):
+    found = deploying.get_version(current_user(), version_id)
+    active = deploying.active_version()
+    return render("owner/version.html", version=found, is_active=active is not None and active.id == found.id,
+                  process_files=_process_files(found), form_files=_form_files(found),
+                  running=deploying.running_instances().get(found.id, 0))
+
+
+@blp.get("/versions/<int(max=2147483647):version_id>/files/<path:name>")
+def version_file(version_id: int, name: str):
+    found = deploying.get_version(current_user(), version_id)
+    if name not in found.files:
+        abort(404)
+    mimetype = "application/json" if name.endswith(".json") else "application/xml"
+    # uploaded text shown in the browser: an XML file could carry XHTML scripts, so it runs nothing
+    return found.files[name], 200, {"Content-Type": f"{mimetype}; charset=utf-8",
+                                    "Content-Disposition": f'inline; filename="{Path(name).name}"',
+                                    "Content-Security-Policy": "default-src 'none'; sandbox",
+                                    "X-Content-Type-Options": "nosniff"}
+
+
+def _active_diagram(name: str):
+    active = deploying.active_version()
+    if active is None or not name.endswith(".bpmn") or name not in active.files:
+        abort(404)
+    return active
+
+
+@blp.get("/editor/<path:name>")
+def editor(name: str):
+    require_role(current_user(), *deploying.DEPLOYERS)
+    active = _active_diagram(name)
+    return render("owner/editor.html", name=name, version=active, xml=active.files[name])
+
+
+def _uploaded_diagram(name: str) -> dict[str, bytes]:
+    text = request.form.get("bpmn", "")
+    if not text.strip():
+        raise ValidationFailed("no diagram", [{"field": "bpmn", "message": "the diagram is empty"}])
+    data = text.encode("utf-8")
+    if len(data) > MAX_DIAGRAM_BYTES:
+        raise ValidationFailed("too large", [{"field": "bpmn", "message": "the diagram is larger than 5 MiB"}])
+    return {name: data}
+
+
+def _flash_deployed(version, is_new: bool) -> None:
+    if is_new:
+        flash(_("Version %(id)d is deployed and active: new cases start on it.", id=version.id), "success")
+    else:
+        flash(_("These files are version %(id)d, which is active again.", id=version.id), "info")
+
+
+def _problems_answer(problems: list[dict], status: int = 422):
+    return jsonify({"valid": False, "errors": problems}), status
+
+
+def _input_problems(exc: ValidationFailed) -> list[dict]:
+    return [{"file": None, "element": None, "line": None, "message": e.get("message", exc.message)}
+            for e in exc.errors] or [{"file": None, "element": None, "line": None, "message": exc.message}]
+
+
+@blp.post("/editor/<path:name>/validate")
+def validate(name: str):
+    """Check the edited diagram with the active version's other files, as a deploy would."""
+    _active_diagram(name)
+    try:
+        problems = deploying.check_upload(current_user(), _uploaded_diagram(name), merge=True)
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    return jsonify({"valid": not problems, "errors": problems}), 200
+
+
+@blp.post("/editor/<path:name>/deploy")
+def deploy_diagram(name: str):
+    """Deploy the edited diagram as a new version (the active version's other files unchanged)."""
+    _active_diagram(name)
+    try:
+        created, is_new = deploying.deploy_upload(current_user(), _uploaded_diagram(name), merge=True)
+    except InvalidDefinition as exc:
+        return _problems_answer(exc.problems)
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    _flash_deployed(created, is_new)
+    return jsonify({"version": created.id, "created": is_new,
+                    "url": url_for("owner.version", version_id=created.id)}), 201 if is_new else 200
+
+
+@blp.post("/deploy")
+def deploy_files():
+    """Deploy uploaded files without the modeller: the complete set, or changes to the active version."""
+    files = {Path(f.filename or "").name: f.read() for f in request.files.getlist("files") if f.filename}
+    merge = request.form.get("merge") == "true"
+    try:
+        created, is_new = deploying.deploy_upload(current_user(), files, merge)
+    except InvalidDefinition as exc:
+        return _processes_page(422, exc.problems)
+    except ValidationFailed as exc:
+        return _processes_page(422, _input_problems(exc))
+    _flash_deployed(created, is_new)
+    return back_to("owner.version", version_id=created.id)
+
+
+# -- moving running cases ------------------------------------------------------------------------
+def _version_ids(source) -> tuple[int | None, int | None]:
+    def number(name):
+        try:
+            return int(source.get(name, ""))
+        except ValueError:
+            return None
+    return number("from_version"), number("to_version")
+
+
+def _migration_page(status: int = 200, **outcome):
+    user = current_user()
+    versions = deploying.list_versions(user)
+    running = deploying.running_instances()
+    chosen_from, chosen_to = _version_ids(request.values)
+    if chosen_to is None and versions:
+        chosen_to = versions[0].id
+    if chosen_from is None:
+        chosen_from = next((v.id for v in versions if running.get(v.id) and v.id != chosen_to), None)
+    return render("owner/migrations.html", status, versions=versions, running=running,
+                  chosen_from=chosen_from, chosen_to=chosen_to, **outcome)
+
+
+@blp.get("/migrations")
+def migrations():
+    return _migration_page()
+
+
+def _move(action):
+    from_id, to_id = _version_ids(request.form)
+    if from_id is None or to_id is None:
+        raise ValidationFailed("choose two versions", [
+            {"field": f, "message": "choose a version"} for f, v in (("from_version", from_id), ("to_version", to_id))
+            if v is None])
+    return action(current_user(), from_id, to_id)
+
+
+@blp.post("/migrations/dry-run")
+def dry_run():
+    """Per running case of the source version: can it move, and if not, why."""
+    try:
+        verdicts = _move(moves.dry_run)
+    except ValidationFailed as exc:
+        return _migration_page(422, errors=exc.errors)
+    return _migration_page(verdicts=verdicts)
+
+
+@blp.post("/migrations/migrate")
+def migrate():
+    """Move every movable case (each in its own transaction); show what moved and what stayed."""
+    try:
+        outcome = _move(moves.migrate_all)
+    except ValidationFailed as exc:
+        return _migration_page(422, errors=exc.errors)
+    cases = moves.cases_of(outcome.moved + [s["instance_id"] for s in outcome.skipped])
+    flash(_("%(moved)d case(s) moved, %(skipped)d stayed.", moved=len(outcome.moved), skipped=len(outcome.skipped)),
+          "success" if outcome.moved else "info")
+    return _migration_page(outcome=outcome, cases=cases)
+
+
+@blp.post("/migrations/<string:batch>/revert")
+def revert(batch: str):
+    outcome = moves.revert(current_user(), batch)
+    cases = moves.cases_of(outcome.moved + [s["instance_id"] for s in outcome.skipped])
+    flash(_("%(moved)d case(s) moved back, %(skipped)d stayed.", moved=len(outcome.moved),
+            skipped=len(outcome.skipped)), "success" if outcome.moved else "info")
+    return _migration_page(reverted=outcome, cases=cases)
