@@ -59,9 +59,10 @@ CASE_BODY = {"customer_id": 1, "channel": "web", "title": "Report shows an error
              "environment": "Windows 10, SQL Server 2017"}
 #: (element, data) of the standard path, in order.
 STEPS = [
-    ("classify", {"category": "software_bug", "priority": "high"}),
+    ("classify", {"category": "data_problem", "priority": "high"}),
     ("assign", {"owner": "consultant1", "due_at": "2030-01-01T09:00:00Z"}),
-    ("resolve", {"analysis": "a", "solution": "s", "outcome": "resolved"}),
+    ("resolve", {"analysis": "a", "solution": "s", "outcome": "resolved", "contact_made": True,
+                 "service_mode": "remote", "actions": "fixed the report", "time_spent_minutes": 30}),
     ("confirm", {"confirmed": True}),
     ("callback", {"reached": True, "callback_channel": "phone", "satisfaction": 5}),
 ]
@@ -98,6 +99,8 @@ class BareEngine:
 
     class ScriptEngine(PythonScriptEngine):
         def call_service(self, task, operation_name=None, operation_params=None, **kw):
+            if operation_name == "business_deadline":  # the callback's due time (caseflow: N working days)
+                return json.dumps((datetime.now(timezone.utc) + timedelta(days=2)).isoformat())
             return json.dumps("consultant1")  # round_robin_user(role=...)
 
     def __init__(self):
