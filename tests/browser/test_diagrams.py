@@ -62,8 +62,8 @@ def rendered(browser_session, tmp_path_factory) -> tuple[Path, list[Path]]:
 def test_every_process_is_drawn_whole_as_svg_and_png(rendered):
     out, written = rendered
     sources = sorted(PROCESSES.glob("*.bpmn"))
-    assert {s.stem for s in sources} == {"support_case", "requirement_evaluation", "complaint_handling",
-                                         "customer_follow_up"}
+    assert {"support_case", "requirement_evaluation", "complaint_handling", "customer_follow_up"} <= {
+        s.stem for s in sources}
     assert sorted(p.name for p in written) == sorted(f"{s.stem}{x}" for s in sources for x in (".svg", ".png"))
     for source in sources:
         svg = (out / f"{source.stem}.svg").read_text(encoding="utf-8")
