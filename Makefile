@@ -8,7 +8,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 PYTEST_WORKERS ?= 2
 
-.PHONY: install assets run serve test bench bench-timers clean translations browser
+.PHONY: install assets run serve test bench bench-timers clean translations browser diagrams
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ browser:
 
 test: install assets browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+# docs/diagrams/<process>.svg and .png from processes/*.bpmn (bpmn-js, the pages' own viewer, in
+# headless Chromium) and the DMN decision tables in docs/process.md; only what changed is redrawn
+# (DIAGRAMS_ARGS=--force: everything; --check: say what is stale, draw nothing)
+diagrams: install assets browser
+	$(BIN)/python -m tools.render_diagrams $(DIAGRAMS_ARGS)
 
 bench: install
 	$(BIN)/python bench/lifecycle.py

@@ -10,5 +10,5 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_ruff_finds_nothing():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "api", "cases", "engine", "handlers",
-                             "tests", "bench"], cwd=ROOT, capture_output=True, text=True)
+                             "tests", "bench", "tools"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,1 @@
+"""Developer commands beside the application: `make diagrams` (render_diagrams.py)."""
