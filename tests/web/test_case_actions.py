@@ -87,7 +87,12 @@ def test_a_reply_on_a_hotline_case_becomes_a_call_back(pages, api, world):
     agent = pages("agent1")
     agent.get(f"/cases/{case_id}")
     r = agent.post(f"/cases/{case_id}/replies", {"text": "We will call you at 3 pm."})
-    assert "a call-back note was left" in agent.text(agent.get(r.headers["Location"]))
+    page = agent.text(agent.get(r.headers["Location"]))
+    assert "a call-back note was left" in page
+    timeline = page[page.index('id="timeline"'):]
+    assert 'data-kind="call_customer"><span class="what">Call the customer back</span>' in timeline
+    assert 'data-kind="customer_notified"><span class="what">Customer notified</span>' in timeline
+    assert "as a call-back note" in timeline and "We will call you at 3 pm." in timeline
     text = agent.text(agent.get("/callbacks"))
     rows = text[text.index('id="callbacks"'):]
     assert f'href="/cases/{case_id}"' in rows and "We will call you at 3 pm." in rows and "李雷" in rows
