@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from . import board, case_pages, display, errors, i18n, inbox, kpi, login, nav, owner, portal, session, task_pages
+from . import (announcements, board, case_actions, case_pages, customers, display, errors, i18n, inbox, kpi, login, nav,
+               owner, portal, session, task_pages)
 from .pages import STATIC_DIR, secure_headers
 
 #: every page blueprint, in registration order (another page module adds its blueprint here)
-BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp)
+BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp,
+              case_actions.blp, announcements.blp, customers.blp)
 for _blp in BLUEPRINTS:  # once, before any app registers them
     errors.attach(_blp)
 
@@ -22,6 +24,7 @@ def register(app: Flask) -> None:
     session.register(app)
     nav.register(app)
     display.register(app)
+    case_actions.register(app)
     app.register_blueprint(Blueprint("web_static", __name__, static_folder=str(STATIC_DIR),
                                      static_url_path="/static"))
     for blp in BLUEPRINTS:

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from cases import attachments, diagrams, queries, work
 from cases.access import FRONT_LINE_ROLES
 from cases.errors import TooLarge, ValidationFailed
-from cases.models import PRIORITIES, CaseStatus
+from cases.models import PRIORITIES, CaseKind, CaseStatus
 
 from . import intake_form, timeline
 from .display import clock, word
@@ -17,6 +17,7 @@ from .pages import current_user, page_blueprint, render
 blp = page_blueprint("case_pages")
 
 STATUSES = tuple(s.value for s in CaseStatus)
+KINDS = tuple(k.value for k in CaseKind)
 #: the messages a customer answers on the case page, by the stage that waits for them
 CUSTOMER_ANSWERS = {"waiting:customer_reply": "customer_reply", "waiting:customer_data": "customer_data"}
 MULTIPART_OVERHEAD = 64 * 1024
@@ -24,15 +25,15 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 @blp.get("/cases")
 def cases():
-    filters = {k: request.args[k] for k in ("status", "priority", "q") if request.args.get(k)}
-    if filters.get("status") not in (None, *STATUSES) or filters.get("priority") not in (None, *PRIORITIES):
-        filters = {k: v for k, v in filters.items() if k == "q"}
+    filters = {k: request.args[k] for k in ("status", "priority", "kind", "q") if request.args.get(k)}
+    choices = {"status": STATUSES, "priority": PRIORITIES, "kind": KINDS}
+    filters = {k: v for k, v in filters.items() if k == "q" or v in choices[k]}
     try:
         number = max(1, int(request.args.get("page", 1)))
     except ValueError:
         number = 1
     page = queries.list_cases(current_user(), filters, number, 50)
-    return render("cases.html", page=page, filters=filters, statuses=STATUSES, priorities=PRIORITIES)
+    return render("cases.html", page=page, filters=filters, statuses=STATUSES, priorities=PRIORITIES, kinds=KINDS)
 
 
 #: how a customer reached the front line (web: the portal's own)

@@ -30,7 +30,15 @@ LABELS = {
     "hq_reported": _l("Reported to the product team"), "fixed_version_received": _l("Fixed version announced"),
     "process_failed": _l("Process error"), "process_retried": _l("Process retried"),
     "process_migrated": _l("Moved to a new process version"), "migration_reverted": _l("Process version move undone"),
+    # complaints, surveys, replies and update notices (cases/complaints.py, surveys.py, replies.py, announcements.py)
+    "complaint_opened": _l("Complaint opened"), "complaint_closed": _l("Complaint closed"),
+    "survey_sent": _l("Satisfaction survey sent"), "survey_answered": _l("Satisfaction survey answered"),
+    "staff_reply": _l("Reply to the customer"), "customer_notified": _l("Customer notified"),
+    "call_customer": _l("Call the customer back"), "update_announced": _l("Update announced"),
+    "follow_ups_moved": _l("Follow-ups moved"),
 }
+#: how a notice went out (cases/replies.py Route.via)
+VIA = {"mail": _l("by mail"), "chat": _l("by chat"), "call": _l("as a call-back note")}
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,16 @@ def _details(event: CaseEvent, viewer: User) -> str:
         changes = {k: v for k, v in (data.get("changes") or {}).items()
                    if isinstance(v, list) and len(v) == 2 and all(x is None or isinstance(x, (str, int)) for x in v)}
         return ", ".join(f"{word(k)}: {word(old)} → {word(new)}" for k, (old, new) in changes.items())
+    if kind in ("complaint_opened", "complaint_closed"):
+        return " · ".join(filter(None, [data.get("complaint"), word(data.get("outcome")) if data.get("outcome") else None]))
+    if kind == "survey_answered":
+        return _("%(score)s of 5", score=data.get("score")) + (f" · {data['comment']}" if data.get("comment") else "")
+    if kind in ("staff_reply", "call_customer"):
+        return data.get("text", "")
+    if kind == "customer_notified":
+        return " ".join(filter(None, [str(VIA.get(data.get("via"), "")), data.get("to") if viewer.is_staff else None]))
+    if kind == "update_announced":
+        return f"{data.get('product', '')} {data.get('version', '')}".strip()
     if kind == "stage_changed":
         return word(data.get("new"))
     return ""

@@ -86,3 +86,23 @@ def test_the_pages_speak_chinese(pages):
     owner = pages("owner")
     assert "<h1>流程</h1>" in owner.text(owner.get("/owner/processes", headers=chinese))
     assert "试运行：哪些案例可以迁移？" in owner.text(owner.get("/owner/migrations", headers=chinese))
+
+
+def test_the_complaint_figures_beside_the_others(api, world, pages):
+    from tests.helpers import step
+    case = open_case(api, customer_id=world.customers["ACME"].id)
+    r = api.post(f"/api/v1/cases/{case['id']}/complaints", "acme_user", json={"description": "Too slow."})
+    assert r.status_code == 201, r.json
+    step(api, r.json["id"], "acknowledge_complaint")
+    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    args = f"from={today.replace(day=1).isoformat()}&to={today.isoformat()}"
+    totals = api.get(f"/api/v1/kpis?{args}", "supervisor").json["totals"]
+    assert totals["complaints"]["value"] == 1 and totals["complaint_acknowledged_within_sla"]["value"] == 1.0
+    page = pages("supervisor").text(pages("supervisor").get(f"/kpis?{args}"))
+    assert re.search(r'<tr data-kpi="complaints"><th scope="row">Complaints opened</th><td>1</td>', page)
+    assert re.search(r'<tr data-kpi="complaint_acknowledged_within_sla"><th scope="row">Complaints acknowledged '
+                     r'within the SLA</th><td>100.0 % </td><td></td><td>1 / 1</td>', page)
+    assert re.search(r'<tr data-kpi="complaint_resolved_within_sla"><th scope="row">Complaints resolved within the '
+                     r'SLA</th><td>— </td><td></td><td>0 / 0</td>', page)
+    chinese = pages("supervisor").get(f"/kpis?{args}", headers={"Accept-Language": "zh-CN"})
+    assert "在 SLA 内受理的投诉" in chinese.get_data(as_text=True)
