@@ -155,6 +155,11 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("owner.revert", "POST"): (DEPLOYERS, "page: move a batch back"),
     ("kpi.dashboard", "GET"): (KPI_READERS, "page: the KPI dashboard (charts, filters)"),
     ("kpi.export", "GET"): (KPI_READERS, "page: the dashboard's KPIs as CSV"),
+    ("customer_pages.customer", "GET"): (STAFF, "page: a customer record (contacts, installed products, contracts)"),
+    ("customer_pages.update", "POST"): (CUSTOMER_EDITORS, "page: change a customer's name, address, notes, tier"),
+    ("customer_pages.add_item", "POST"): (CUSTOMER_EDITORS, "page: add a contact, installed product or contract"),
+    ("customer_pages.update_item", "POST"): (CUSTOMER_EDITORS, "page: change a contact, installed product or contract"),
+    ("customer_pages.remove_item", "POST"): (CUSTOMER_EDITORS, "page: remove a contact, installed product or contract"),
 }
 
 

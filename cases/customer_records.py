@@ -36,6 +36,7 @@ EDITORS = (Role.ADMIN.value, Role.MANAGER.value)
 CONTRACT_ZONE = ZoneInfo("Asia/Shanghai")
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,39}$"
 DEFAULT_TIER = "standard"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 def today() -> date:
@@ -173,6 +174,8 @@ def update(actor: User, customer_id: int, fields: dict[str, Any], seen: int | No
 def _check_contact(customer: Customer, row: CustomerContact, values: dict) -> list[dict]:
     if not (values.get("phone") or values.get("email")):
         return [{"field": "phone", "message": "a contact needs a phone number or an e-mail address"}]
+    if values.get("email") and not re.match(EMAIL_PATTERN, values["email"]):
+        return [{"field": "email", "message": "not an e-mail address"}]
     return []
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from . import board, case_pages, display, errors, i18n, inbox, kpi, login, nav, owner, portal, session, task_pages
+from . import board, case_pages, customer_pages, display, errors, i18n, inbox, kpi, login, nav, owner, portal, session, task_pages
 from .pages import STATIC_DIR, secure_headers
 
 #: every page blueprint, in registration order (another page module adds its blueprint here)
-BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp)
+BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp,
+              customer_pages.blp)
 for _blp in BLUEPRINTS:  # once, before any app registers them
     errors.attach(_blp)
 
