@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from . import audit, calendars
 from .access import require_role
@@ -129,6 +130,14 @@ def _check_seen(kind: str, row_version: int, seen: int | None, required: bool = 
                        code="stale_version", current_version=row_version)
 
 
+def _flush(conflict: str) -> None:
+    """Flush; a unique key taken by a concurrent transaction (PostgreSQL) is a conflict, not a 500."""
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(conflict, code="concurrent_update") from exc
+
+
 def _refuse(errors: list[dict], message: str) -> None:
     if errors:
         raise ValidationFailed(message, errors)
@@ -147,7 +156,7 @@ def create(actor: User, fields: dict[str, Any]) -> CustomerView:
     customer = Customer(code=code, name=fields["name"], tier=fields.get("tier") or DEFAULT_TIER,
                         address=fields.get("address"), notes=fields.get("notes"), created_at=utcnow())
     db.session.add(customer)
-    db.session.flush()
+    _flush(f"customer {code} was created at the same time; reload and retry")
     audit.record(actor, "customer_created", code)
     return view(customer, True)
 
@@ -279,7 +288,7 @@ def add_item(actor: User, customer_id: int, kind_name: str, fields: dict[str, An
         row.is_primary = False
     _apply(actor, customer, kind, row, _defaults(kind_name, fields))
     db.session.add(row)
-    db.session.flush()
+    _flush(f"a {kind.name} like this was saved at the same time; reload and retry")
     if kind.model is Contract:
         sync_tier(customer, actor)
     audit.record(actor, f"customer_{kind_name}_added", customer.code, id=row.id, name=getattr(row, kind.label))
@@ -294,7 +303,7 @@ def update_item(actor: User, customer_id: int, kind_name: str, item_id: int, fie
     row = _item(kind, customer, item_id)
     _check_seen(kind.name, row.version, seen)
     _apply(actor, customer, kind, row, fields)
-    db.session.flush()
+    _flush(f"a {kind.name} like this was saved at the same time; reload and retry")
     if kind.model is Contract:
         sync_tier(customer, actor)
     audit.record(actor, f"customer_{kind_name}_updated", customer.code, id=row.id, fields=sorted(fields))

@@ -94,7 +94,6 @@ class CustomerCollection(MethodView):
 @blp.route(f"/<{ID}:customer_id>")
 class CustomerItem(MethodView):
     @blp.response(200, StaffCustomerRecordSchema)
-    @blp.alt_response(200, schema=CustomerRecordSchema, description="a customer's user: without the notes")
     def get(self, customer_id):
         """The customer record: contacts, installed products, contracts and the active one; ETag: its version.
         A customer's user reads only their own organisation's, without the internal notes."""
