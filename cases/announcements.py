@@ -9,7 +9,8 @@ excluded, compared numerically: 5.10 after 5.9), to **the customers they name** 
 
 Every targeted customer hears of it on the channel they talk to us through: if their most
 recent case came in through a chat platform (and that conversation is known), a post to that
-conversation; otherwise a mail to each of their active users with an address. Their open cases
+conversation; otherwise a mail to each of their active users with an address and to the
+contacts on their record with one (each address once). Their open cases
 that wait for a fixed version from HQ (``waiting:fixed_version``) get a public
 ``update_announced`` event, so the case history shows the release is coming. The announcement
 records whom it reached; one transaction writes it all (outbox rows, events, the record).
@@ -127,11 +128,13 @@ def announce(user: User, fields: dict[str, Any]) -> UpdateAnnouncement:
                              extra={"announcement_id": row.id})
             reached["chat_posts"] += 1
         else:
-            contacts = list(db.session.scalars(select(User).where(
+            contacts: list[User | str] = list(db.session.scalars(select(User).where(
                 User.customer_id == customer.id, User.active.is_(True), User.email.is_not(None)).order_by(User.id)))
+            contacts += customer_records.contact_addresses(customer.id)
             subject, body = mail_templates.render(KIND, text_values)
-            reached["mails"] += len(notifications.enqueue(KIND, contacts, subject, body))
-            if not contacts:
+            queued = notifications.enqueue(KIND, contacts, subject, body)
+            reached["mails"] += len(queued)
+            if not queued:
                 reached["unreachable"].append(customer.code)
                 continue
         reached["customers"].append(customer.code)

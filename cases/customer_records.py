@@ -329,6 +329,13 @@ def remove_item(actor: User, customer_id: int, kind_name: str, item_id: int, see
     audit.record(actor, f"customer_{kind_name}_removed", customer.code, id=item_id, name=label)
 
 
+def contact_addresses(customer_id: int) -> list[str]:
+    """The e-mail addresses of the customer's contacts, the primary contact first."""
+    return list(db.session.scalars(select(CustomerContact.email).where(
+        CustomerContact.customer_id == customer_id, CustomerContact.email.is_not(None))
+        .order_by(CustomerContact.is_primary.desc(), CustomerContact.id)))
+
+
 def running_product(product: str, versions: list[str] | None = None, from_version: str | None = None,
                     below_version: str | None = None) -> list[Customer]:
     """The customers with ``product`` installed (name compared without case) in one of ``versions``,

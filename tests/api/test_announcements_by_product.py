@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cases.db import db
-from cases.models import InstalledProduct, Notification, UpdateAnnouncement
+from cases.models import CustomerContact, InstalledProduct, Notification, UpdateAnnouncement
 from tests.api.test_announcements import URL, _written, body
 from tests.api.test_announcements import customers as customers  # noqa: PLC0414 (the fixture)
 
@@ -39,6 +39,17 @@ def test_only_customers_running_the_product_are_reached(api, installed, base, re
     assert r.json["reached"]["customers"] == reached
     assert r.json["product_filter"]["product"] == (base.get("product") or "财务软件")
     assert recipients() == mailed
+
+
+def test_the_contacts_on_the_record_are_mailed_too_each_address_once(api, installed):
+    acme = installed.customers["ACME"].id
+    db.session.add_all([CustomerContact(customer_id=acme, name="王磊", email="wang@acme.example", is_primary=True),
+                        CustomerContact(customer_id=acme, name="李雷", email="LI.LEI@acme.example", is_primary=False),
+                        CustomerContact(customer_id=acme, name="赵敏", phone="021-1", is_primary=False)])
+    db.session.commit()
+    r = api.post(URL, "manager1", json=body(installed_base={"below_version": "7.3.0"}))
+    assert r.status_code == 201, r.json
+    assert r.json["reached"]["mails"] == 2 and recipients() == {"li.lei@acme.example", "wang@acme.example"}
 
 
 @pytest.mark.parametrize("base, field", [
