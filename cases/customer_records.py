@@ -83,8 +83,10 @@ def sync_tier(customer: Customer, actor: User | None = None) -> None:
                      contract=contract.number if contract is not None else None)
 
 
-def _customer(customer_id: int) -> Customer:
-    customer = db.session.get(Customer, customer_id)
+def _customer(customer_id: int, lock: bool = False) -> Customer:
+    """The customer; ``lock``: its row locked for the rest of the transaction (PostgreSQL), so changes to
+    one record (overlap checks, the primary contact, the tier) are serialised."""
+    customer = db.session.get(Customer, customer_id, with_for_update=True if lock else None)
     if customer is None:
         raise NotFound(f"customer {customer_id} not found", resource="customer", id=customer_id)
     return customer
@@ -165,7 +167,7 @@ def create(actor: User, fields: dict[str, Any]) -> CustomerView:
 def update(actor: User, customer_id: int, fields: dict[str, Any], seen: int | None) -> CustomerView:
     """Change name, address, notes or (without contracts) the tier; ``seen``: the record's version."""
     require_role(actor, *EDITORS)
-    customer = _customer(customer_id)
+    customer = _customer(customer_id, lock=True)
     _check_seen("customer", customer.version, seen)
     if "tier" in fields and fields["tier"] != customer.tier and _contracts(customer.id):
         _refuse([{"field": "tier", "message": "the customer has contracts: the active contract decides the tier"}],
@@ -282,7 +284,7 @@ def _item(kind: ItemKind, customer: Customer, item_id: int) -> Any:
 @use_case
 def add_item(actor: User, customer_id: int, kind_name: str, fields: dict[str, Any]) -> Any:
     require_role(actor, *EDITORS)
-    customer, kind = _customer(customer_id), KINDS[kind_name]
+    customer, kind = _customer(customer_id, lock=True), KINDS[kind_name]
     row = kind.model(customer_id=customer.id, created_at=utcnow(), **{key: None for key in kind.fields})
     if kind.model is CustomerContact:
         row.is_primary = False
@@ -299,7 +301,7 @@ def add_item(actor: User, customer_id: int, kind_name: str, fields: dict[str, An
 def update_item(actor: User, customer_id: int, kind_name: str, item_id: int, fields: dict[str, Any],
                 seen: int | None) -> Any:
     require_role(actor, *EDITORS)
-    customer, kind = _customer(customer_id), KINDS[kind_name]
+    customer, kind = _customer(customer_id, lock=True), KINDS[kind_name]
     row = _item(kind, customer, item_id)
     _check_seen(kind.name, row.version, seen)
     _apply(actor, customer, kind, row, fields)
@@ -313,7 +315,7 @@ def update_item(actor: User, customer_id: int, kind_name: str, item_id: int, fie
 @use_case
 def remove_item(actor: User, customer_id: int, kind_name: str, item_id: int, seen: int | None) -> None:
     require_role(actor, *EDITORS)
-    customer, kind = _customer(customer_id), KINDS[kind_name]
+    customer, kind = _customer(customer_id, lock=True), KINDS[kind_name]
     row = _item(kind, customer, item_id)
     _check_seen(kind.name, row.version, seen, required=False)
     label = getattr(row, kind.label)

@@ -208,3 +208,15 @@ def test_the_tier_follows_the_active_contract_into_the_sla_of_new_cases(crm, wor
     renewal = add(crm, other, "contracts", contract(number="HT-NEXT", start=today() + timedelta(days=1)))
     assert renewal["status"] == "upcoming"
     assert crm.get(f"{URL}/{other}", "agent1").json["tier"] == "standard"
+
+
+def test_concurrent_overlapping_contracts_exactly_one_is_saved(app, crm, world):
+    from tests.test_concurrency import RACERS, _race
+
+    other = world.customers["OTHER"].id
+    statuses = _race(app, crm, f"{URL}/{other}/contracts",
+                     [("manager" if i % 2 else "admin", contract(number=f"HT-RACE-{i}")) for i in range(RACERS)])
+    assert sorted(statuses) == [201] + [422] * (RACERS - 1), statuses
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM contracts")).scalar_one() == 1
+        assert conn.execute(text("SELECT tier FROM customers WHERE id = :id"), {"id": other}).scalar_one() == "vip"
