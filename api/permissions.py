@@ -27,6 +27,7 @@ KPI_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.PROCESS_OWNER.va
 CUSTOMERS = frozenset({R.CUSTOMER.value})
 KB_WRITERS = FRONT_LINE  # agents, service consultants, supervisors, admins
 DEPLOYMENT_SETTERS = frozenset({R.ADMIN.value, R.MANAGER.value})
+CUSTOMER_EDITORS = DEPLOYMENT_SETTERS
 ANNOUNCERS = frozenset({R.ADMIN.value, R.SUPERVISOR.value, R.MANAGER.value})
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
@@ -99,6 +100,19 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("knowledge.Suggest", "GET"): (EVERYONE, "the best published articles for a new case"),
     ("surveys.SurveyCollection", "GET"): (EVERYONE, "satisfaction surveys (customers: their organisation's)"),
     ("surveys.SurveyAnswer", "POST"): (CUSTOMERS, "answer a survey of their organisation's case"),
+    ("customers.CustomerCollection", "GET"): (STAFF, "list customers (name or code, tier)"),
+    ("customers.CustomerCollection", "POST"): (CUSTOMER_EDITORS, "create a customer"),
+    ("customers.CustomerItem", "GET"): (EVERYONE, "a customer record (customers: their own, without internal notes)"),
+    ("customers.CustomerItem", "PATCH"): (CUSTOMER_EDITORS, "change a customer's name, address, notes (If-Match)"),
+    ("customers.CustomerContacts", "POST"): (CUSTOMER_EDITORS, "add a contact to a customer"),
+    ("customers.CustomerContactItem", "PATCH"): (CUSTOMER_EDITORS, "change a customer's contact (If-Match)"),
+    ("customers.CustomerContactItem", "DELETE"): (CUSTOMER_EDITORS, "remove a customer's contact"),
+    ("customers.CustomerProducts", "POST"): (CUSTOMER_EDITORS, "record a product installed at a customer"),
+    ("customers.CustomerProductItem", "PATCH"): (CUSTOMER_EDITORS, "change an installed product (If-Match)"),
+    ("customers.CustomerProductItem", "DELETE"): (CUSTOMER_EDITORS, "remove an installed product"),
+    ("customers.CustomerContracts", "POST"): (CUSTOMER_EDITORS, "add a contract (the tier follows the active one)"),
+    ("customers.CustomerContractItem", "PATCH"): (CUSTOMER_EDITORS, "change a contract (If-Match)"),
+    ("customers.CustomerContractItem", "DELETE"): (CUSTOMER_EDITORS, "remove a contract"),
     ("customers.Deployment", "GET"): (STAFF, "a customer's deployment date and follow-up programme"),
     ("customers.Deployment", "PUT"): (DEPLOYMENT_SETTERS, "set a customer's deployment date (starts its follow-ups)"),
     ("announcements.AnnouncementCollection", "GET"): (ANNOUNCERS, "software update announcements sent"),
@@ -149,6 +163,11 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("owner.revert", "POST"): (DEPLOYERS, "page: move a batch back"),
     ("kpi.dashboard", "GET"): (KPI_READERS, "page: the KPI dashboard (charts, filters)"),
     ("kpi.export", "GET"): (KPI_READERS, "page: the dashboard's KPIs as CSV"),
+    ("customer_record.customer", "GET"): (STAFF, "page: a customer record (contacts, installed products, contracts)"),
+    ("customer_record.update", "POST"): (CUSTOMER_EDITORS, "page: change a customer's name, address, notes, tier"),
+    ("customer_record.add_item", "POST"): (CUSTOMER_EDITORS, "page: add a contact, installed product or contract"),
+    ("customer_record.update_item", "POST"): (CUSTOMER_EDITORS, "page: change a contact, installed product or contract"),
+    ("customer_record.remove_item", "POST"): (CUSTOMER_EDITORS, "page: remove a contact, installed product or contract"),
 }
 
 

@@ -1,15 +1,16 @@
 """Software update notices (seed 004: customers are told before an update).
 
 Staff who plan releases (admin, supervisor, customer service manager) announce an update —
-product, version, the planned window, notes in Chinese and English — to **all customers** or to
-**the customers they name** (codes). The announcer chooses the audience explicitly because the
-customer record does not hold an installed base (which products and versions each customer
-runs); whoever plans a rollout knows whom it touches, and "all" covers a product every customer
-runs. A register of installations would let caseflow pick the audience itself; it is not here.
+product, version, the planned window, notes in Chinese and English — to **the customers running
+the product** (the installed base of the customer records, ``cases/customer_records.py``: any
+version, the versions listed, or a range ``from_version`` included to ``below_version``
+excluded, compared numerically: 5.10 after 5.9), to **the customers they name** (codes), or to
+**all customers**; exactly one of the three.
 
 Every targeted customer hears of it on the channel they talk to us through: if their most
 recent case came in through a chat platform (and that conversation is known), a post to that
-conversation; otherwise a mail to each of their active users with an address. Their open cases
+conversation; otherwise a mail to each of their active users with an address and to the
+contacts on their record with one (each address once). Their open cases
 that wait for a fixed version from HQ (``waiting:fixed_version``) get a public
 ``update_announced`` event, so the case history shows the release is coming. The announcement
 records whom it reached; one transaction writes it all (outbox rows, events, the record).
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from . import audit, chat_out, events, mail_templates, notifications
+from . import audit, chat_out, customer_records, events, mail_templates, notifications
 from .access import require_role
 from .db import db, use_case
 from .errors import ValidationFailed
@@ -47,15 +48,46 @@ def _check(fields: dict[str, Any], now: datetime) -> list[Customer]:
     except (ZoneInfoNotFoundError, ValueError):
         errors.append({"field": "timezone", "message": f"unknown time zone {fields['timezone']!r}"})
     codes = fields.get("customer_codes") or []
-    if bool(codes) == bool(fields.get("all_customers")):
-        errors.append({"field": "customer_codes", "message": "name the customers, or set all_customers (not both)"})
-    customers = list(db.session.scalars(select(Customer).where(Customer.code.in_(codes)).order_by(Customer.code))) \
-        if codes else list(db.session.scalars(select(Customer).order_by(Customer.code)))
+    base = fields.get("installed_base")
+    if sum((bool(codes), bool(fields.get("all_customers")), base is not None)) != 1:
+        errors.append({"field": "customer_codes", "message": "choose one audience: installed_base (the customers "
+                                                            "running the product), customer_codes or all_customers"})
+    if base is not None:
+        customers = _running(fields, base, errors)
+    elif codes:
+        customers = list(db.session.scalars(select(Customer).where(Customer.code.in_(codes)).order_by(Customer.code)))
+    else:
+        customers = list(db.session.scalars(select(Customer).order_by(Customer.code)))
     unknown = sorted(set(codes) - {c.code for c in customers})
     if unknown:
         errors.append({"field": "customer_codes", "message": f"unknown customers: {', '.join(unknown)}"})
     if errors:
         raise ValidationFailed("the announcement cannot be sent", errors)
+    return customers
+
+
+def product_filter(fields: dict[str, Any]) -> dict[str, Any] | None:
+    """The installed-base audience with the announcement's product filled in (None: another audience)."""
+    base = fields.get("installed_base")
+    if base is None:
+        return None
+    return {"product": base.get("product") or fields["product"], "versions": base.get("versions") or [],
+            "from_version": base.get("from_version"), "below_version": base.get("below_version")}
+
+
+def _running(fields: dict[str, Any], base: dict[str, Any], errors: list[dict]) -> list[Customer]:
+    wanted = product_filter(fields)
+    low, high = wanted["from_version"], wanted["below_version"]
+    if wanted["versions"] and (low or high):
+        errors.append({"field": "installed_base.versions", "message": "list versions, or give a range (not both)"})
+        return []
+    if low and high and customer_records.version_key(high) <= customer_records.version_key(low):
+        errors.append({"field": "installed_base.below_version", "message": "must be above from_version"})
+        return []
+    customers = customer_records.running_product(wanted["product"], wanted["versions"], low, high)
+    if not customers:
+        errors.append({"field": "installed_base", "message": f"no customer runs {wanted['product']} "
+                                                            "in the versions given"})
     return customers
 
 
@@ -78,8 +110,10 @@ def announce(user: User, fields: dict[str, Any]) -> UpdateAnnouncement:
     row = UpdateAnnouncement(
         product=fields["product"], version=fields["version"], window_start=fields["window_start"],
         window_end=fields["window_end"], notes_zh=fields["notes_zh"], notes_en=fields["notes_en"],
-        audience="customers" if fields.get("customer_codes") else "all",
-        customer_codes=sorted({c.code for c in customers}) if fields.get("customer_codes") else [],
+        audience="product" if fields.get("installed_base") is not None
+        else "customers" if fields.get("customer_codes") else "all",
+        customer_codes=[] if fields.get("all_customers") else sorted({c.code for c in customers}),
+        product_filter=product_filter(fields),
         reached={}, created_by_id=user.id, created_by=user, created_at=now)
     db.session.add(row)
     db.session.flush()
@@ -94,11 +128,13 @@ def announce(user: User, fields: dict[str, Any]) -> UpdateAnnouncement:
                              extra={"announcement_id": row.id})
             reached["chat_posts"] += 1
         else:
-            contacts = list(db.session.scalars(select(User).where(
+            contacts: list[User | str] = list(db.session.scalars(select(User).where(
                 User.customer_id == customer.id, User.active.is_(True), User.email.is_not(None)).order_by(User.id)))
+            contacts += customer_records.contact_addresses(customer.id)
             subject, body = mail_templates.render(KIND, text_values)
-            reached["mails"] += len(notifications.enqueue(KIND, contacts, subject, body))
-            if not contacts:
+            queued = notifications.enqueue(KIND, contacts, subject, body)
+            reached["mails"] += len(queued)
+            if not queued:
                 reached["unreachable"].append(customer.code)
                 continue
         reached["customers"].append(customer.code)

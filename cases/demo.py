@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from . import accounts, assignment, demo_history, follow_ups, intake, queries, work
+from . import accounts, assignment, demo_history, demo_records, follow_ups, intake, queries, work
 from .db import db, use_case
 from .models import Customer, Task, TaskState, User, utcnow
 
@@ -77,6 +77,7 @@ def load(password: str, hash_method: str = "scrypt") -> list[tuple[str, list[str
     users = {u.username: u for u in db.session.scalars(select(User))}
     # the VIP channel: YUANHANG's service orders go straight to their dedicated consultant
     assignment.set_dedicated_consultant(customers["YUANHANG"].id, users["consultant2"])
+    demo_records.load(users["admin"], customers)  # contacts, installed products, contracts
     demo_history.load(users, customers)  # eight weeks of cases behind the KPIs
     steps = {
         "classify": None, "assign": None,

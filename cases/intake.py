@@ -6,7 +6,7 @@ from typing import Any
 from engine.errors import EngineError
 from engine.serialization import SERIALIZER_VERSION
 
-from . import events, sla
+from . import customer_records, events, sla
 from .access import FRONT_LINE_ROLES
 from .db import db, use_case
 from .deploy import current_version
@@ -53,6 +53,7 @@ def start_case(customer: Customer, actor: User | None, fields: dict[str, Any],
     application opened it (a complaint after a low score, a follow-up programme). ``kind`` picks the
     process (``PROCESSES``); ``parent`` is the case it is about; ``data`` more process variables."""
     process_id = PROCESSES[kind]
+    customer_records.sync_tier(customer)  # a contract begun or ended since: the case gets today's tier
     version = current_version(process_id)
     if version is None:
         raise Conflict(f"no version of the process {process_id} is deployed", code="no_deployed_process")

@@ -94,7 +94,13 @@ class Customer(db.Model):
     tier: Mapped[str] = mapped_column(String(20), default="standard")
     #: when the software went live at the customer: the follow-ups count from it
     deployed_on: Mapped[date | None] = mapped_column(Date)
+    address: Mapped[str | None] = mapped_column(String(500))
+    #: internal notes: staff only, never shown to the customer's users
+    notes: Mapped[str | None] = mapped_column(Text)
+    #: the record's version (If-Match when it is changed)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    __mapper_args__ = {"version_id_col": version}
 
 
 class UserRole(db.Model):
@@ -708,9 +714,11 @@ class UpdateAnnouncement(db.Model):
     window_end: Mapped[datetime] = mapped_column(UTCDateTime)
     notes_zh: Mapped[str] = mapped_column(Text)
     notes_en: Mapped[str] = mapped_column(Text)
-    #: "all" or "customers" (the codes in ``customer_codes``)
+    #: "all", "customers" (the codes in ``customer_codes``) or "product" (the installed base)
     audience: Mapped[str] = mapped_column(String(20))
     customer_codes: Mapped[list] = mapped_column(JSON, default=list)
+    #: audience "product": {"product": name, "versions": [..], "from_version": v, "below_version": v}
+    product_filter: Mapped[dict | None] = mapped_column(JSON)
     #: {"customers": n, "mails": n, "chat_posts": n, "cases": n}
     reached: Mapped[dict] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -718,10 +726,12 @@ class UpdateAnnouncement(db.Model):
     created_by: Mapped[User | None] = relationship(lazy="joined")
 
 
+from .customer_models import Contract, CustomerContact, InstalledProduct  # noqa: E402  (they use UTCDateTime)
+
 __all__ = [
     "ApiToken", "ArticleTerm", "Attachment", "AuditEvent", "Calendar", "CallLog", "Case", "CaseEvent", "CaseKind",
-    "ChannelMessage", "ChannelThread", "ChatPost", "Customer", "CustomerConsultant", "Escalation",
-    "HqReport", "InstanceMigration", "KnowledgeArticle", "LoginFailure", "MigrationBatch", "Notification", "ProcessInstance",
+    "ChannelMessage", "ChannelThread", "ChatPost", "Contract", "Customer", "CustomerConsultant", "CustomerContact", "Escalation",
+    "HqReport", "InstalledProduct", "InstanceMigration", "KnowledgeArticle", "LoginFailure", "MigrationBatch", "Notification", "ProcessInstance",
     "ProcessVersion", "Role", "RoundRobinCursor", "SlaPause", "SlaPolicyVersion", "SlaTarget",
     "Survey", "SurveyFailure", "Task", "Timer", "UpdateAnnouncement", "User", "UserRole",
 ]

@@ -39,6 +39,15 @@ def test_demo_data_loads_cases_at_different_steps_once(app, app_ctx):
     assert db.session.scalar(select(Case).where(Case.kind == "complaint", Case.parent_case_id.is_not(None)))
     assert db.session.scalar(select(Survey).where(Survey.answered_at.is_not(None)))
     assert db.session.scalar(select(Task).where(Task.state == "open", Task.element_id.like("follow_up_call_%")))
+    # the customer records: contracts in force (YUANHANG's is VIP), contacts, an installed base to announce to
+    from cases import customer_records
+    yuanhang = db.session.scalar(select(Customer).where(Customer.code == "YUANHANG"))
+    assert customer_records.active_contract(yuanhang.id).tier == "vip"
+    record = customer_records.view(yuanhang, internal=True)
+    assert record.primary_contact.name == "陈静" and {p.product for p in record.products} == {"财务软件", "物流管理系统"}
+    huaxin = customer_records.view(db.session.scalar(select(Customer).where(Customer.code == "HUAXIN")), True)
+    assert [c.status_on(customer_records.today()) for c in huaxin.contracts] == ["active", "expired"]
+    assert [c.code for c in customer_records.running_product("财务软件", below_version="7.3")] == ["BETA", "HUAXIN"]
     again = runner.invoke(args=["demo-data"])
     assert again.exit_code == 0 and "already present" in again.output
 

@@ -14,6 +14,17 @@ blp = Blueprint("announcements", __name__, url_prefix="/api/v1/announcements",
                 description="Software update notices to customers, sent before the update")
 
 
+class InstalledBaseSchema(Schema):
+    product = fields.String(validate=validate.Length(min=1, max=100), metadata={
+        "description": "the installed product (default: the announced product); compared without case"})
+    versions = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
+                           validate=validate.Length(max=200), metadata={"description": "installed versions to reach"})
+    from_version = fields.String(validate=validate.Length(min=1, max=100), metadata={
+        "description": "the lowest installed version to reach (included)"})
+    below_version = fields.String(validate=validate.Length(min=1, max=100), metadata={
+        "description": "installed versions below this one (excluded), e.g. the version announced"})
+
+
 class AnnouncementBodySchema(Schema):
     product = fields.String(required=True, validate=validate.Length(min=1, max=100))
     version = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -25,8 +36,11 @@ class AnnouncementBodySchema(Schema):
     notes_en = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     customer_codes = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
                                  validate=validate.Length(max=1000), load_default=list, metadata={
-                                     "description": "the customers affected; or set all_customers"})
+                                     "description": "the customers affected; or installed_base, or all_customers"})
     all_customers = fields.Boolean(load_default=False)
+    installed_base = fields.Nested(InstalledBaseSchema, load_default=None, metadata={
+        "description": "reach the customers whose record lists the product installed (any version, the "
+                       "versions listed, or from_version to below_version)"})
 
 
 class AnnouncementSchema(Schema):
@@ -37,8 +51,10 @@ class AnnouncementSchema(Schema):
     window_end = fields.DateTime()
     notes_zh = fields.String()
     notes_en = fields.String()
-    audience = fields.String(metadata={"description": "all | customers"})
-    customer_codes = fields.List(fields.String())
+    audience = fields.String(metadata={"description": "all | customers | product (the installed base)"})
+    customer_codes = fields.List(fields.String(), metadata={"description": "the customers targeted (not for all)"})
+    product_filter = fields.Dict(allow_none=True, metadata={
+        "description": "audience product: {product, versions, from_version, below_version}"})
     reached = fields.Dict(metadata={"description": "customers (codes), mails and chat_posts queued, cases "
                                                    "(numbers) noted, unreachable customers (codes)"})
     created_by = username_of("created_by")

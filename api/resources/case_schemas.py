@@ -7,6 +7,7 @@ from api.pagination import PageArgs, id_field, page_schema
 from api.schemas import CustomerSchema, TaskRefSchema, username_of
 from cases.models import CATEGORIES, CHANNELS, PRIORITIES, CaseKind, CaseStatus
 
+from .customer_schemas import CaseContractSchema
 from .sla_schemas import SlaClockSchema
 
 
@@ -120,6 +121,8 @@ class CaseDetailSchema(CaseSchema):
     sla = fields.Nested(SlaClockSchema, metadata={"description": "The SLA clock (docs/sla.md)"})
     suggested_articles = fields.List(fields.Nested(SuggestedArticleSchema), metadata={
         "description": "Only when the case was just opened: articles that may answer it"})
+    contract = fields.Nested(CaseContractSchema, allow_none=True, metadata={
+        "description": "the customer's contract in force (null: none)"})
 
 
 class CustomerCaseDetailSchema(CustomerCaseSchema):

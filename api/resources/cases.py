@@ -8,7 +8,7 @@ from api.parsing import Blueprint
 
 from api.auth import current_user
 from api.responses import Overlay, dumped
-from cases import complaints, intake, queries, replies, self_service, sla, work
+from cases import complaints, customer_records, intake, queries, replies, self_service, sla, work
 from cases.errors import ValidationFailed
 
 from .case_schemas import (
@@ -27,6 +27,8 @@ MESSAGE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
 def _detail(case_id: int, status: int = 200, **extra):
     view = queries.case_view(current_user(), case_id)
     schema = STAFF_DETAIL if view.internal else CUSTOMER_DETAIL
+    if view.internal:
+        extra["contract"] = customer_records.active_contract(view.case.customer_id)
     return dumped(schema, Overlay(view.case, tasks=view.tasks, history=view.history,
                                   process_version=view.process_version, sla=sla.view(view.case),
                                   linked_cases=complaints.linked_cases(view.case), **extra),
