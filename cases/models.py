@@ -510,15 +510,11 @@ class CustomerConsultant(db.Model):
     consultant: Mapped[User] = relationship(lazy="joined")
 
 
-class HqReport(db.Model):
-    """A bug report to the HQ product team, and its delivery to the HQ webhook (an outbox row:
-    written with the step that reported, posted by ``cases.hq.deliver_pending`` afterwards)."""
+class WebhookDelivery:
+    """The delivery columns of a row posted to a webhook by ``cases.webhooks`` (claim, post, mark,
+    back off): HQ reports and chat posts."""
 
-    __tablename__ = "hq_reports"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    payload: Mapped[dict] = mapped_column(JSON)
-    #: where it goes (HQ_WEBHOOK_URL when it was written); None: recorded only
+    #: where it goes (the configured URL when the row was written); None: recorded only
     url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed | recorded
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -527,13 +523,26 @@ class HqReport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @staticmethod
+    def pending_index(name: str) -> Index:
+        """The partial index the deliverer reads due rows by."""
+        return Index(name, "send_after", postgresql_where=text("status = 'pending'"),
+                     sqlite_where=text("status = 'pending'"))
+
+
+class HqReport(WebhookDelivery, db.Model):
+    """A bug report to the HQ product team, and its delivery to the HQ webhook (an outbox row:
+    written with the step that reported, posted by ``cases.hq.deliver_pending`` afterwards)."""
+
+    __tablename__ = "hq_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    payload: Mapped[dict] = mapped_column(JSON)
     #: the release HQ answered with (the ``fixed_version`` message), when it came
     fixed_version: Mapped[str | None] = mapped_column(String(100))
     fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    __table_args__ = (
-        Index("ix_hq_reports_pending", "send_after",
-              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
-    )
+    __table_args__ = (WebhookDelivery.pending_index("ix_hq_reports_pending"),)
 
 
 class ChannelThread(db.Model):
@@ -677,7 +686,7 @@ class ArticleTerm(db.Model):
     count: Mapped[int] = mapped_column(Integer)
 
 
-class ChatPost(db.Model):
+class ChatPost(WebhookDelivery, db.Model):
     """A message to a chat platform's conversation (a reply, a notice), and its delivery to the
     platform's reply webhook: an outbox row posted by ``cases.chat_out.deliver_pending``."""
 
@@ -688,19 +697,7 @@ class ChatPost(db.Model):
     platform: Mapped[str] = mapped_column(String(40))
     conversation_id: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict] = mapped_column(JSON)
-    #: the platform's reply URL when it was written; None: recorded only (no URL configured)
-    url: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed | recorded
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    response_status: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    __table_args__ = (
-        Index("ix_chat_posts_pending", "send_after",
-              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
-    )
+    __table_args__ = (WebhookDelivery.pending_index("ix_chat_posts_pending"),)
 
 
 class UpdateAnnouncement(db.Model):
