@@ -22,7 +22,7 @@ install: $(BIN)/.installed
 # file or our sources change. Nothing is loaded from a CDN at run time.
 ASSETS := web/assets
 $(ASSETS)/.built: $(ASSETS)/package-lock.json $(ASSETS)/build.mjs $(wildcard $(ASSETS)/src/*)
-	@command -v npm >/dev/null || { echo "make assets needs Node.js 20 and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	cd $(ASSETS) && npm ci --no-audit --no-fund --loglevel=error && npm run build
 	touch $@
 
