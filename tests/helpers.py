@@ -1,6 +1,8 @@
 """Driving cases through the HTTP API in tests."""
 from __future__ import annotations
 
+import re
+
 CASE_FIELDS = {
     "channel": "web", "title": "Report shows an error", "description": "Opening the month-end report fails.",
     "environment": "Windows 10, SQL Server 2017", "steps_to_reproduce": "Open the report",
@@ -117,3 +119,14 @@ def deploy_variant(tmp_path, change, name: str = "variant"):
     """Deploy the real files with support_case.bpmn changed (re-activated if deployed before)."""
     from cases.deploy import deploy, read_directory
     return deploy(*read_directory(*process_files(tmp_path, change, name)))[0]
+
+
+def without_assign(text: str) -> str:
+    """The owner suggestion goes straight to resolve: the assign step is gone."""
+    text = re.sub(r'<bpmn:userTask id="assign".*?</bpmn:userTask>', "", text, flags=re.S)
+    text = text.replace('sourceRef="suggest_owner" targetRef="assign"', 'sourceRef="suggest_owner" targetRef="merge_resolve"')
+    text = text.replace('<bpmn:sequenceFlow id="f_assigned" sourceRef="assign" targetRef="merge_resolve" />', "")
+    text = text.replace("<bpmn:incoming>f_assigned</bpmn:incoming>", "<bpmn:incoming>f_suggested</bpmn:incoming>")
+    text = text.replace("<bpmn:flowNodeRef>assign</bpmn:flowNodeRef>", "")
+    text = re.sub(r'<bpmndi:BPMNShape id="assign_di".*?</bpmndi:BPMNShape>', "", text, flags=re.S)
+    return re.sub(r'<bpmndi:BPMNEdge id="f_assigned_di".*?</bpmndi:BPMNEdge>', "", text, flags=re.S)

@@ -1,7 +1,6 @@
 """Moving running cases to another version: dry run, bulk move, revert."""
 from __future__ import annotations
 
-import re
 
 import pytest
 from sqlalchemy import select
@@ -9,7 +8,7 @@ from sqlalchemy import select
 from cases.db import db
 from cases.deploy import current_version
 from cases.models import ProcessInstance
-from tests.helpers import deploy_variant, get_case, only_task, open_case, step
+from tests.helpers import deploy_variant, get_case, only_task, open_case, step, without_assign
 
 
 def _deploy_variant(tmp_path, name, change) -> int:
@@ -18,17 +17,6 @@ def _deploy_variant(tmp_path, name, change) -> int:
 
 def _more_reopens(text: str) -> str:
     return text.replace("max_reopens = 3", "max_reopens = 5")
-
-
-def _without_assign(text: str) -> str:
-    """The owner suggestion goes straight to resolve: the assign step is gone."""
-    text = re.sub(r'<bpmn:userTask id="assign".*?</bpmn:userTask>', "", text, flags=re.S)
-    text = text.replace('sourceRef="suggest_owner" targetRef="assign"', 'sourceRef="suggest_owner" targetRef="merge_resolve"')
-    text = text.replace('<bpmn:sequenceFlow id="f_assigned" sourceRef="assign" targetRef="merge_resolve" />', "")
-    text = text.replace("<bpmn:incoming>f_assigned</bpmn:incoming>", "<bpmn:incoming>f_suggested</bpmn:incoming>")
-    text = text.replace("<bpmn:flowNodeRef>assign</bpmn:flowNodeRef>", "")
-    text = re.sub(r'<bpmndi:BPMNShape id="assign_di".*?</bpmndi:BPMNShape>', "", text, flags=re.S)
-    return re.sub(r'<bpmndi:BPMNEdge id="f_assigned_di".*?</bpmndi:BPMNEdge>', "", text, flags=re.S)
 
 
 @pytest.fixture
@@ -56,7 +44,7 @@ def _version_of(case_id: int) -> int:
 def test_dry_run_move_and_revert(api, cases_at_steps, tmp_path, restore_active_version):
     source = current_version("support_case").id
     target = _deploy_variant(tmp_path, "more", _more_reopens)
-    blocked_target = _deploy_variant(tmp_path, "noassign", _without_assign)
+    blocked_target = _deploy_variant(tmp_path, "noassign", without_assign)
     body = {"from_version": source, "to_version": blocked_target}
 
     verdicts = api.post("/api/v1/migrations/dry-run", "owner", json=body).json
@@ -91,7 +79,7 @@ def test_dry_run_move_and_revert(api, cases_at_steps, tmp_path, restore_active_v
 
 def test_blocked_cases_stay_and_are_reported(api, cases_at_steps, tmp_path, restore_active_version):
     source = current_version("support_case").id
-    target = _deploy_variant(tmp_path, "noassign", _without_assign)
+    target = _deploy_variant(tmp_path, "noassign", without_assign)
     moved = api.post("/api/v1/migrations", "admin", json={"from_version": source, "to_version": target}).json
     at_assign = db.session.scalar(select(ProcessInstance.id).where(
         ProcessInstance.case_id == cases_at_steps["assign"]["id"]))

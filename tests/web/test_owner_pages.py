@@ -12,7 +12,7 @@ from cases.db import db
 from cases.deploy import active_version
 from cases.models import ProcessInstance, ProcessVersion
 from tests.conftest import ROOT
-from tests.helpers import deploy_variant, open_case, step
+from tests.helpers import deploy_variant, open_case, step, without_assign
 
 BPMN = (ROOT / "processes" / "support_case.bpmn").read_text(encoding="utf-8")
 EDITOR = "/owner/editor/support_case.bpmn"
@@ -120,23 +120,13 @@ def _version_of(case_id: int) -> int:
     return db.session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.case_id == case_id))
 
 
-def _without_assign(text: str) -> str:
-    text = re.sub(r'<bpmn:userTask id="assign".*?</bpmn:userTask>', "", text, flags=re.S)
-    text = text.replace('sourceRef="suggest_owner" targetRef="assign"', 'sourceRef="suggest_owner" targetRef="merge_resolve"')
-    text = text.replace('<bpmn:sequenceFlow id="f_assigned" sourceRef="assign" targetRef="merge_resolve" />', "")
-    text = text.replace("<bpmn:incoming>f_assigned</bpmn:incoming>", "<bpmn:incoming>f_suggested</bpmn:incoming>")
-    text = text.replace("<bpmn:flowNodeRef>assign</bpmn:flowNodeRef>", "")
-    text = re.sub(r'<bpmndi:BPMNShape id="assign_di".*?</bpmndi:BPMNShape>', "", text, flags=re.S)
-    return re.sub(r'<bpmndi:BPMNEdge id="f_assigned_di".*?</bpmndi:BPMNEdge>', "", text, flags=re.S)
-
-
 def test_dry_run_migrate_and_revert_as_forms(api, world, pages, tmp_path, restore_active_version):
     acme = world.customers["ACME"].id
     at_classify = open_case(api, customer_id=acme)
     at_assign = open_case(api, customer_id=acme)
     step(api, at_assign["id"], "classify")
     source = active_version().id
-    target = deploy_variant(tmp_path, _without_assign, "noassign").id
+    target = deploy_variant(tmp_path, without_assign, "noassign").id
     owner = pages("owner")
     form = owner.text(owner.get("/owner/migrations"))
     assert f'<option value="{source}" selected>' in form and f'<option value="{target}" selected>' in form
