@@ -199,14 +199,20 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
+def next_due(model, at: datetime):
+    """The first pending row of an outbox table due at ``at``, locked; rows another deliverer holds
+    are skipped (mail here, webhook posts in cases/webhooks.py)."""
+    return db.session.scalar(
+        select(model).where(model.status == PENDING, model.send_after <= at)
+        .order_by(model.send_after, model.id).limit(1)
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+
+
 def _claim(settings: MailSettings, at: datetime) -> mailer.Outgoing | None:
     """Take the next due row: count the attempt and lease it (one short transaction)."""
     with unit_of_work():
         while True:
-            row = db.session.scalar(
-                select(Notification).where(Notification.status == PENDING, Notification.send_after <= at)
-                .order_by(Notification.send_after, Notification.id).limit(1)
-                .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+            row = next_due(Notification, at)
             if row is None:
                 return None
             if row.attempts < settings.max_attempts:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from engine.model import Completion, UserTask
+from engine.model import Completion, UserTask, WaitingEvent
 from engine.runtime import ProcessRun
 
 from . import events, projection, replies, sla, wakeup
@@ -93,14 +93,15 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
     alarm = sla.follow(case, clock, actor, now)
     if not run.completed:
         run.set_alarm(sla.ALARM_VARIABLE, alarm)
-    _synchronise_timers(case, instance, run)
+    waits = run.waiting()  # after the alarm is set: its due time is part of it
+    _synchronise_timers(case, instance, waits)
     case.reopen_count = int(run.data.get("reopen_count", case.reopen_count) or 0)
     if case.stage != old_stage:
         events.record(case, "stage_changed", actor, public=True, old=old_stage, new=case.stage)
     # the notices the reached elements name (customerNotice): opened tasks, new waits
     opened_ids = {row.id for row in opened}
     replies.on_step(case, [t.properties for t in ready if t.id in opened_ids]
-                    + [w.properties for w in run.newly_waiting()], run.data, actor)
+                    + [w.properties for w in run.newly_waiting(waits)], run.data, actor)
     if run.completed and case.is_open:
         case.status = CaseStatus.CLOSED.value
         case.closed_at = now
@@ -116,9 +117,9 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
     return still_open + opened
 
 
-def _synchronise_timers(case: Case, instance: ProcessInstance, run: ProcessRun) -> None:
+def _synchronise_timers(case: Case, instance: ProcessInstance, waits: list[WaitingEvent]) -> None:
     """The timer rows of the instance are exactly the engine's waiting timers."""
-    timers = [w for w in run.waiting() if w.kind == "timer" and w.due_at and w.due_at < sla.NEVER]
+    timers = [w for w in waits if w.kind == "timer" and w.due_at and w.due_at < sla.NEVER]
     wanted = {(w.element_id, w.due_at) for w in timers}
     alarms = {w.element_id for w in timers if w.expression == sla.ALARM_VARIABLE}
     next_due = min((due for _element, due in wanted), default=None)

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from .db import db, unit_of_work
 from .models import utcnow
-from .notifications import backoff
+from .notifications import backoff, next_due
 
 PENDING, SENT, FAILED, RECORDED = "pending", "sent", "failed", "recorded"
 LEASE = timedelta(minutes=5)
@@ -84,10 +84,7 @@ def _claim(outbox: Outbox, at: datetime) -> Claimed | None:
     model = outbox.model
     with unit_of_work():
         while True:
-            row = db.session.scalar(
-                select(model).where(model.status == PENDING, model.send_after <= at)
-                .order_by(model.send_after, model.id).limit(1)
-                .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+            row = next_due(model, at)
             if row is None:
                 return None
             if row.attempts < outbox.max_attempts and row.url:

@@ -119,9 +119,10 @@ class ProcessRun:
                                            properties=properties, task_id=str(task.id)))
         return events
 
-    def newly_waiting(self) -> list[WaitingEvent]:
-        """The events the instance began to wait for since it was loaded or started."""
-        return [w for w in self.waiting() if w.task_id not in self._waiting_at_load]
+    def newly_waiting(self, waits: list[WaitingEvent] | None = None) -> list[WaitingEvent]:
+        """The events the instance began to wait for since it was loaded or started (of ``waits``,
+        when the caller has just read :meth:`waiting`)."""
+        return [w for w in (self.waiting() if waits is None else waits) if w.task_id not in self._waiting_at_load]
 
     def progress(self) -> Progress:
         """The completed and the current elements of each process (each element once, in the
