@@ -10,14 +10,34 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 import web
-from cases.db import db
+from cases.core.db import db
 
-from . import auth, config, errors, permissions
-from .resources import (
-    announcements, attachments, audit, calendars, cases, channels, chat_posts, customers, escalations, health,
-    instances, knowledge, kpis, me, migrations, notifications, sla_policies, surveys, tasks, users, versions,
+from gateway import auth, problems as errors, permissions
+from server import config
+from api.resources import (
+    announcements,
+    attachments,
+    audit,
+    calendars,
+    cases,
+    channels,
+    chat_posts,
+    customers,
+    escalations,
+    health,
+    instances,
+    knowledge,
+    kpis,
+    me,
+    migrations,
+    notifications,
+    sla_policies,
+    surveys,
+    tasks,
+    users,
+    versions,
 )
-from .resources import auth as auth_resource
+from api.resources import auth as auth_resource
 
 #: every blueprint of the API, in the order the OpenAPI document lists them
 BLUEPRINTS = (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health,
@@ -64,6 +84,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     permissions.register(app)  # after authentication: it needs the user
     web.register(app)  # the pages; their CSRF check runs after the permission table
 
-    from . import cli
+    from server import cli
     cli.register(app)
     return app

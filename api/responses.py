@@ -6,7 +6,7 @@ from typing import Any
 from flask import Response, json, request
 from marshmallow import Schema
 
-from cases.errors import ValidationFailed
+from cases.core.errors import ValidationFailed
 
 
 def dumped(schema: Schema, obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

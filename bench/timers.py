@@ -97,7 +97,7 @@ def fresh_schema(server_url: str) -> Iterator[str]:
 
 
 def make_app(url: str):
-    from api import create_app
+    from server import create_app
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": lc.PASSWORD_HASH_METHOD})
 
 
@@ -106,11 +106,12 @@ def prepare(app, processes: dict[str, bytes], forms: dict[str, bytes]) -> None:
     mix with the measured ones)."""
     from flask_migrate import upgrade
 
-    from api import MIGRATIONS_DIR
-    from cases import accounts, demo
-    from cases.db import db
-    from cases.deploy import deploy
-    from cases.models import Customer
+    from server import MIGRATIONS_DIR
+    from cases.core import accounts
+    from cases.demo import load as demo
+    from cases.core.db import db
+    from cases.process.deploy import deploy
+    from cases.core.models import Customer
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         deploy(processes, forms)
@@ -126,8 +127,8 @@ def ids_of(app) -> tuple[int, int]:
     """(agent1's id, customer HUAXIN's id)"""
     from sqlalchemy import select
 
-    from cases.db import db
-    from cases.models import Customer, User
+    from cases.core.db import db
+    from cases.core.models import Customer, User
     with app.app_context():
         return (db.session.scalar(select(User.id).where(User.username == "agent1")),
                 db.session.scalar(select(Customer.id).where(Customer.code == "HUAXIN")))
@@ -135,9 +136,9 @@ def ids_of(app) -> tuple[int, int]:
 
 def open_cases(url: str, count: int, agent_id: int, customer_id: int, per_transaction: int = 50) -> list[int]:
     """``count`` cases through the real use case (``intake.open_case``), in a process of its own."""
-    from cases import intake
-    from cases.db import db, unit_of_work
-    from cases.models import User
+    from cases.casework import intake
+    from cases.core.db import db, unit_of_work
+    from cases.core.models import User
     app = make_app(url)
     ids = []
     with app.app_context():
@@ -160,7 +161,7 @@ def open_cases_in_parallel(url: str, count: int, agent_id: int, customer_id: int
 def scalar(app, sql: str, **params) -> Any:
     from sqlalchemy import text
 
-    from cases.db import db
+    from cases.core.db import db
     with app.app_context():
         value = db.session.execute(text(sql), params).scalar()
         db.session.rollback()
@@ -175,10 +176,10 @@ def scheduler_process(url: str, out_path: str, ready, stop, look_up_due: bool) -
     when the instance's earliest timer was due."""
     from sqlalchemy import func, select
 
-    from api import scheduler as scheduling
-    from cases import timers
-    from cases.db import db
-    from cases.models import Timer
+    from workers import scheduler as scheduling
+    from cases.process import timers
+    from cases.core.db import db
+    from cases.process.models import Timer
 
     app = make_app(url)
     fired: list[tuple[int, float | None, float, int]] = []
@@ -254,9 +255,9 @@ def burst(server_url: str, count: int, workers: int) -> dict[str, Any]:
     D (NOTIFY), as a writer does. The scheduler sleeps until D, then fires the burst."""
     from sqlalchemy import text
 
-    from cases import wakeup
-    from cases.db import db, unit_of_work
-    from cases.models import utcnow
+    from cases.process import wakeup
+    from cases.core.db import db, unit_of_work
+    from cases.core.models import utcnow
 
     with fresh_schema(server_url) as url:
         app = make_app(url)
@@ -399,9 +400,9 @@ def stream(server_url: str, seconds: float, interval_ms: float, clients: int, wo
     on it; then a one-timer process (due one second after the case opens) becomes the active
     version, so every case the stream opens through the API carries a real timer written by the
     real use case and announced by its transaction; the load's cases stay on their version."""
-    from cases import demo
-    from cases.db import db
-    from cases.deploy import deploy, read_directory
+    from cases.demo import load as demo
+    from cases.core.db import db
+    from cases.process.deploy import deploy, read_directory
 
     people: dict[str, list[str]] = {}
     for username, _name, roles, customer in demo.USERS:
@@ -509,7 +510,7 @@ def stream(server_url: str, seconds: float, interval_ms: float, clients: int, wo
 def _rows(app, sql: str) -> list:
     from sqlalchemy import text
 
-    from cases.db import db
+    from cases.core.db import db
     with app.app_context():
         rows = db.session.execute(text(sql)).all()
         db.session.rollback()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
-from .errors import EngineError
+from engine.errors import EngineError
 
 ACTIVE = TaskState.READY | TaskState.WAITING
 

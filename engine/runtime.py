@@ -20,14 +20,14 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from . import migration
-from . import specs as spec_module
-from .migration import MigrationCheck
-from .errors import EngineError, HandlerError, NotWaiting, ProcessError, TaskNotReady
-from .model import BuiltVersion, Completion, Progress, UserTask, WaitingEvent
-from .sandbox import Sandbox, SandboxError
-from .scripting import CaseflowScriptEngine, Handler
-from .serialization import StateSerializer
+from engine import migration
+from engine import specs as spec_module
+from engine.migration import MigrationCheck
+from engine.errors import EngineError, HandlerError, NotWaiting, ProcessError, TaskNotReady
+from engine.model import BuiltVersion, Completion, Progress, UserTask, WaitingEvent
+from engine.sandbox import Sandbox, SandboxError
+from engine.scripting import CaseflowScriptEngine, Handler
+from engine.serialization import StateSerializer
 
 SpecLoader = Callable[[str], str]
 #: the period of an application-set alarm (see ProcessRun.set_alarm)

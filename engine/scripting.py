@@ -10,8 +10,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from .errors import HandlerError
-from .sandbox import Sandbox
+from engine.errors import HandlerError
+from engine.sandbox import Sandbox
 
 Handler = Callable[..., Any]
 

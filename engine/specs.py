@@ -11,10 +11,10 @@ from SpiffWorkflow.spiff.specs.defaults import (
 )
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
 
-from .errors import DefinitionError, Problem
-from .structure import check_structure
-from .model import TaskSpecInfo
-from .sandbox import Sandbox, SandboxError
+from engine.errors import DefinitionError, Problem
+from engine.structure import check_structure
+from engine.model import TaskSpecInfo
+from engine.sandbox import Sandbox, SandboxError
 
 
 def _problem_from_validation(exc: ValidationException, default_file: str) -> Problem:

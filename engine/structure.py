@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 from lxml import etree
 
-from .errors import Problem
+from engine.errors import Problem
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN}

@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.errors import HandlerError
 
-from . import operation
+from handlers import operation
 
 SURVEY_KINDS = ("callback", "complaint", "follow_up")
 COMPLAINT_ORIGINS = ("case", "low_score")

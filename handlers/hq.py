@@ -5,7 +5,7 @@ from typing import Any
 
 from engine.errors import HandlerError
 
-from . import operation
+from handlers import operation
 
 
 @operation("report_to_hq")

@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.errors import HandlerError
 
-from . import operation
+from handlers import operation
 
 LEVELS = ("warning", "breach", "manager")
 

@@ -14,11 +14,11 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from api import create_app
-from cases import accounts
-from cases.db import db
-from cases.deploy import deploy, read_directory
-from cases.models import Customer
+from server import create_app
+from cases.core import accounts
+from cases.core.db import db
+from cases.process.deploy import deploy, read_directory
+from cases.core.models import Customer
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_HASH = "pbkdf2:sha256:1000"
@@ -100,7 +100,7 @@ class World:
     customers: dict[str, Customer]
 
     def user(self, username: str):
-        from cases.models import User
+        from cases.core.models import User
         return db.session.scalar(db.select(User).where(User.username == username))
 
 

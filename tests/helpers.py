@@ -117,7 +117,7 @@ def process_files(tmp_path, change=None, name: str = "files"):
 
 def deploy_variant(tmp_path, change, name: str = "variant"):
     """Deploy the real files with support_case.bpmn changed (re-activated if deployed before)."""
-    from cases.deploy import deploy, read_directory
+    from cases.process.deploy import deploy, read_directory
     return deploy(*read_directory(*process_files(tmp_path, change, name)))[0]
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from cases.business_time import BusinessCalendar, add, between, is_working, next_working_moment
+from cases.sla.business_time import BusinessCalendar, add, between, is_working, next_working_moment
 
 UTC = timezone.utc
 SH = ZoneInfo("Asia/Shanghai")

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from cases.db import db
-from cases.models import Case, Customer, Survey, Task, User
+from cases.core.db import db
+from cases.core.models import Case, Customer, Task, User
+from cases.casework.models import Survey
 
 
 def test_deploy_command_reports_the_active_version(app):
@@ -40,7 +41,7 @@ def test_demo_data_loads_cases_at_different_steps_once(app, app_ctx):
     assert db.session.scalar(select(Survey).where(Survey.answered_at.is_not(None)))
     assert db.session.scalar(select(Task).where(Task.state == "open", Task.element_id.like("follow_up_call_%")))
     # the customer records: contracts in force (YUANHANG's is VIP), contacts, an installed base to announce to
-    from cases import customer_records
+    from cases.customers import records as customer_records
     yuanhang = db.session.scalar(select(Customer).where(Customer.code == "YUANHANG"))
     assert customer_records.active_contract(yuanhang.id).tier == "vip"
     record = customer_records.view(yuanhang, internal=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from api.cli import main as caseflow_cli
+from server.cli import main as caseflow_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 

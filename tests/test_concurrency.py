@@ -5,8 +5,8 @@ import threading
 
 from sqlalchemy import func, select
 
-from cases.db import db
-from cases.models import CaseEvent, Task
+from cases.core.db import db
+from cases.core.models import CaseEvent, Task
 from tests.helpers import DATA, only_task, open_case
 
 RACERS = 6

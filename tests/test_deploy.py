@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from cases.db import db
-from cases.deploy import content_hash, current_version, deploy, read_directory
-from cases.errors import InvalidDefinition
-from cases.models import ProcessInstance, ProcessVersion
+from cases.core.db import db
+from cases.process.deploy import content_hash, current_version, deploy, read_directory
+from cases.core.errors import InvalidDefinition
+from cases.process.models import ProcessInstance, ProcessVersion
 from tests.conftest import ROOT
 from tests.helpers import only_task, open_case, process_files, step
 

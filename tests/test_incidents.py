@@ -7,9 +7,10 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select, update
 
-from cases import timers
-from cases.db import db
-from cases.models import ProcessInstance, Task, Timer, User, UserRole
+from cases.process import timers
+from cases.core.db import db
+from cases.process.models import ProcessInstance, Timer
+from cases.core.models import Task, User, UserRole
 from tests.helpers import deploy_variant, get_case, only_task, open_case, step
 
 AUTO_CONFIRM_SCRIPT = '''<bpmn:scriptTask id="auto_confirm" name="Close as confirmed (no answer)">

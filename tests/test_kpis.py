@@ -35,10 +35,12 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select, update
 
-from cases import accounts, timers
-from cases.db import db
-from cases.kpi_figures import Period, nearest_rank
-from cases.models import Case, ProcessInstance
+from cases.core import accounts
+from cases.process import timers
+from cases.core.db import db
+from cases.kpis.figures import Period, nearest_rank
+from cases.core.models import Case
+from cases.process.models import ProcessInstance
 from tests.conftest import FAST_HASH, PASSWORD
 from tests.helpers import DATA, only_task, open_case, step
 

@@ -9,10 +9,11 @@ from email.utils import make_msgid
 import pytest
 from sqlalchemy import func, select
 
-from api.mail_listener import controller
-from cases import notifications
-from cases.db import db
-from cases.models import Case, CaseEvent, Notification
+from workers.mail_listener import controller
+from cases.outbox import notifications
+from cases.core.db import db
+from cases.core.models import Case, CaseEvent
+from cases.outbox.models import Notification
 from tests.api.dbstate import db_snapshot
 from tests.helpers import get_case, only_task, step
 from tests.smtp_server import LocalSmtp, free_port

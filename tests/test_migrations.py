@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from cases.db import db
+from cases.core.db import db
 
 
 def test_migrations_have_one_head(app, app_ctx):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from cases.db import db
-from cases.deploy import current_version
-from cases.models import ProcessInstance
+from cases.core.db import db
+from cases.process.deploy import current_version
+from cases.process.models import ProcessInstance
 from tests.helpers import deploy_variant, get_case, only_task, open_case, step, without_assign
 
 

@@ -8,10 +8,11 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from cases import notifications
-from cases.db import db, unit_of_work
-from cases.mailer import MailSettings
-from cases.models import AuditEvent, Case, Notification
+from cases.outbox import notifications
+from cases.core.db import db, unit_of_work
+from cases.outbox.mailer import MailSettings
+from cases.core.models import AuditEvent, Case
+from cases.outbox.models import Notification
 from tests.helpers import open_case
 from tests.smtp_server import LocalSmtp, free_port
 

@@ -7,11 +7,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from cases import notifications
-from cases.db import db
-from cases.deploy import deploy, read_directory
-from cases.errors import InvalidDefinition
-from cases.models import CaseEvent, Notification
+from cases.outbox import notifications
+from cases.core.db import db
+from cases.process.deploy import deploy, read_directory
+from cases.core.errors import InvalidDefinition
+from cases.core.models import CaseEvent
+from cases.outbox.models import Notification
 from tests.api.dbstate import db_snapshot
 from tests.helpers import DATA, get_case, only_task, open_case, process_files, step
 from tests.smtp_server import LocalSmtp

@@ -25,11 +25,12 @@ import pytest
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED
 from sqlalchemy import select, text
 
-from api import scheduler as scheduling
-from cases import leader, timers, wakeup
-from cases.db import db, unit_of_work
-from cases.deploy import deploy
-from cases.models import Timer
+from workers import scheduler as scheduling
+from workers import leadership as leader
+from cases.process import timers, wakeup
+from cases.core.db import db, unit_of_work
+from cases.process.deploy import deploy
+from cases.process.models import Timer
 from tests.test_timers import TIMER_BPMN, fired_per_instance, timer_cases
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -395,7 +396,7 @@ def test_scheduler_processes_hot_standby_takes_over_when_the_leader_is_killed(ap
 
 def test_the_web_app_never_starts_the_scheduler():
     code = ("import sys, threading; from api import create_app; create_app(); "
-            "assert 'apscheduler' not in sys.modules and 'api.scheduler' not in sys.modules; "
+            "assert 'apscheduler' not in sys.modules and 'workers.scheduler' not in sys.modules; "
             "assert threading.active_count() == 1, threading.enumerate()")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from cases import storage
+from cases.casework import storage
 
 
 def test_put_open_delete_by_content_key(tmp_path):

@@ -15,10 +15,12 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select, update
 
-from cases import intake, timers
-from cases.db import db
-from cases.deploy import deploy
-from cases.models import CaseEvent, ProcessInstance, Task, Timer
+from cases.casework import intake
+from cases.process import timers
+from cases.core.db import db
+from cases.process.deploy import deploy
+from cases.core.models import CaseEvent, Task
+from cases.process.models import ProcessInstance, Timer
 from tests.helpers import get_case, only_task, open_case, step
 
 WAIT = timedelta(days=7)

@@ -8,9 +8,26 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from . import (announcements, board, case_actions, case_pages, customer_pages, customers, display, errors, i18n, inbox,
-               kpi, login, nav, owner, portal, session, task_pages)
-from .pages import STATIC_DIR, secure_headers
+from web import (
+    announcements,
+    board,
+    case_actions,
+    case_pages,
+    customer_pages,
+    customers,
+    display,
+    errors,
+    i18n,
+    inbox,
+    kpi,
+    login,
+    nav,
+    owner,
+    portal,
+    task_pages,
+)
+from gateway import session
+from web.pages import STATIC_DIR, secure_headers
 
 #: every page blueprint, in registration order (another page module adds its blueprint here)
 BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp,

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases import accounts, escalations
-from cases.errors import ValidationFailed
-from cases.models import PRIORITIES, TIERS, Case
-from cases.sla_policies import KINDS
+from cases.core import accounts
+from cases.casework import escalations
+from cases.core.errors import ValidationFailed
+from cases.core.models import PRIORITIES, TIERS, Case
+from cases.sla.policies import KINDS
 
-from .pages import current_user, page_blueprint, render
+from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("board")
 

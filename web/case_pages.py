@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases import attachments, diagrams, queries, work
-from cases.access import FRONT_LINE_ROLES
-from cases.errors import TooLarge, ValidationFailed
-from cases.models import PRIORITIES, CaseKind, CaseStatus
+from cases.casework import attachments, queries, tasks as work
+from cases.process import diagrams
+from cases.core.access import FRONT_LINE_ROLES
+from cases.core.errors import TooLarge, ValidationFailed
+from cases.core.models import PRIORITIES, CaseKind, CaseStatus
 
-from . import intake_form, timeline
-from .display import clock, word
-from .pages import current_user, page_blueprint, render
+from web import intake_form, timeline
+from web.display import clock, word
+from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("case_pages")
 

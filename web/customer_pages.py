@@ -11,11 +11,11 @@ from typing import Any
 from flask import flash, request
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from cases import customer_records
-from cases.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
-from cases.models import TIERS, Customer
+from cases.customers import records as customer_records
+from cases.core.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
+from cases.core.models import TIERS, Customer
 
-from .pages import back_to, current_user, page_blueprint, render
+from web.pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("customer_record")
 

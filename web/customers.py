@@ -9,11 +9,12 @@ from datetime import date, datetime
 from flask import flash, request
 from flask_babel import gettext as _
 
-from cases import follow_ups, queries, surveys
-from cases.errors import ValidationFailed
-from cases.models import Case, Customer, Survey
+from cases.casework import follow_ups, queries, surveys
+from cases.core.errors import ValidationFailed
+from cases.core.models import Case, Customer
+from cases.casework.models import Survey
 
-from .pages import back_to, current_user, page_blueprint, render
+from web.pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("customer_pages", url_prefix="/customers")
 

@@ -8,12 +8,14 @@ from typing import Any
 from flask import Flask, g
 from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 
-from cases import forms, sla
-from cases.db import db
-from cases.models import Case, ProcessInstance, Role, Task, utcnow
-from cases.taskrules import can_work_on
+from cases.process import forms
+from cases.sla import clock as sla
+from cases.core.db import db
+from cases.core.models import Case, Role, Task, utcnow
+from cases.process.models import ProcessInstance
+from cases.process.taskrules import can_work_on
 
-from .i18n import localized
+from web.i18n import localized
 
 #: the domain's code words (statuses, priorities, categories, SLA targets, channels, roles)
 WORDS = {

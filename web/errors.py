@@ -13,15 +13,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from cases import errors as domain
+from cases.core import errors as domain
 
-from .session import CsrfFailed, uses_bearer
+from gateway.session import CsrfFailed, uses_bearer
 
 log = logging.getLogger("caseflow.web")
 
 
 def _api_errors():
-    from api import errors  # the API's own mapping, for bearer-token callers
+    from gateway import problems as errors  # the API's own mapping, for bearer-token callers
     return errors
 
 

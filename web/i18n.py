@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale, refresh
 
-from .pages import HERE
+from web.pages import HERE
 
 log = logging.getLogger("caseflow.web")
 

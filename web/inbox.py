@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import flash, request
 from flask_babel import gettext as _
 
-from cases import queries, work
-from cases.errors import Conflict
-from cases.models import PRIORITIES
+from cases.casework import queries, tasks as work
+from cases.core.errors import Conflict
+from cases.core.models import PRIORITIES
 
-from .display import WORDS
-from .pages import back_to, current_user, page_blueprint, render
+from web.display import WORDS
+from web.pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("inbox")
 

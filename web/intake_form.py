@@ -7,10 +7,10 @@ from typing import Any
 from flask import request
 from flask_babel import gettext as _
 
-from cases import attachments, intake
-from cases.db import unit_of_work
-from cases.errors import TooLarge, ValidationFailed
-from cases.models import Case, User
+from cases.casework import attachments, intake
+from cases.core.db import unit_of_work
+from cases.core.errors import TooLarge, ValidationFailed
+from cases.core.models import Case, User
 
 #: the form's text fields, in order: (name, input type)
 FIELDS = (("title", "text"), ("description", "textarea"), ("environment", "textarea"),

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from flask import Response, request
 from flask_babel import gettext as _
 
-from cases import kpi_csv, kpis
-from cases.errors import ValidationFailed
-from cases.models import CATEGORIES, CHANNELS, PRIORITIES, TIERS
+from cases.kpis import csv_export as kpi_csv, report as kpis
+from cases.core.errors import ValidationFailed
+from cases.core.models import CATEGORIES, CHANNELS, PRIORITIES, TIERS
 
-from .pages import current_user, page_blueprint, render
+from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("kpi", url_prefix="/kpis")
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from cases.errors import TooManyAttempts, Unauthenticated
-from cases.models import Role
+from cases.core.errors import TooManyAttempts, Unauthenticated
+from cases.core.models import Role
 
-from .i18n import LANGUAGES
-from .pages import back_to, current_user, local_path, page_blueprint, render
-from .session import log_in, log_out
+from web.i18n import LANGUAGES
+from web.pages import back_to, current_user, local_path, page_blueprint, render
+from gateway.session import log_in, log_out
 
 blp = page_blueprint("web_auth")
 

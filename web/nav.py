@@ -33,7 +33,7 @@ NAVIGATION: list[NavItem] = [
 
 
 def allowed(endpoint: str, method: str = "GET") -> bool:
-    from api.permissions import MATRIX
+    from gateway.permissions import MATRIX
     user = g.get("user")
     roles, _purpose = MATRIX.get((endpoint, method), (frozenset(), ""))
     return user is not None and user.has_role(*roles)

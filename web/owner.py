@@ -13,12 +13,12 @@ from pathlib import Path
 from flask import abort, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from cases import deploy as deploying
-from cases import moves
-from cases.access import require_role
-from cases.errors import InvalidDefinition, ValidationFailed
+from cases.process import deploy as deploying
+from cases.process import moves
+from cases.core.access import require_role
+from cases.core.errors import InvalidDefinition, ValidationFailed
 
-from .pages import back_to, current_user, page_blueprint, render
+from web.pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("owner", url_prefix="/owner")
 

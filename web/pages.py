@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
-from cases.models import User
+from cases.core.models import User
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"

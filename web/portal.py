@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases import queries, surveys
-from cases.errors import Conflict, Gone, ValidationFailed
-from cases.models import utcnow
+from cases.casework import queries, surveys
+from cases.core.errors import Conflict, Gone, ValidationFailed
+from cases.core.models import utcnow
 
-from . import intake_form
-from .pages import current_user, page_blueprint, render
+from web import intake_form
+from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("portal", url_prefix="/portal")
 

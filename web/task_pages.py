@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases import accounts, forms, queries, work
-from cases.errors import Conflict, PreconditionRequired, ValidationFailed
-from cases.taskrules import can_work_on
+from cases.core import accounts
+from cases.process import forms
+from cases.casework import queries, tasks as work
+from cases.core.errors import Conflict, PreconditionRequired, ValidationFailed
+from cases.process.taskrules import can_work_on
 
-from . import taskforms
-from .display import clock, may_claim
-from .pages import current_user, page_blueprint, render
+from web import taskforms
+from web.display import clock, may_claim
+from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("task_pages")
 

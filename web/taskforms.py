@@ -18,8 +18,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from .display import word
-from .i18n import is_chinese, localized
+from web.display import word
+from web.i18n import is_chinese, localized
 
 
 @dataclass

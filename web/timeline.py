@@ -10,9 +10,9 @@ from datetime import datetime
 
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from cases.models import CaseEvent, User
+from cases.core.models import CaseEvent, User
 
-from .display import word
+from web.display import word
 
 LABELS = {
     "case_opened": _l("Case opened"), "case_closed": _l("Case closed"), "case_updated": _l("Case changed"),

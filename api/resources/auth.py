@@ -8,10 +8,10 @@ from flask.views import MethodView
 from api.parsing import Blueprint
 from marshmallow import Schema, fields, validate
 
-from api.auth import bearer_token
-from cases import accounts
+from gateway.auth import bearer_token
+from cases.core import accounts
 
-from .me import UserSchema
+from api.resources.me import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Authentication")
 

@@ -5,10 +5,10 @@ from marshmallow import Schema, fields, validate
 
 from api.pagination import PageArgs, id_field, page_schema
 from api.schemas import CustomerSchema, TaskRefSchema, username_of
-from cases.models import CATEGORIES, CHANNELS, PRIORITIES, CaseKind, CaseStatus
+from cases.core.models import CATEGORIES, CHANNELS, PRIORITIES, CaseKind, CaseStatus
 
-from .customer_schemas import CaseContractSchema
-from .sla_schemas import SlaClockSchema
+from api.resources.customer_schemas import CaseContractSchema
+from api.resources.sla_schemas import SlaClockSchema
 
 
 class CaseCreateSchema(Schema):

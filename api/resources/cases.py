@@ -6,14 +6,25 @@ import re
 from flask.views import MethodView
 from api.parsing import Blueprint
 
-from api.auth import current_user
+from gateway.auth import current_user
 from api.responses import Overlay, dumped
-from cases import complaints, customer_records, intake, queries, replies, self_service, sla, work
-from cases.errors import ValidationFailed
+from cases.casework import complaints, intake, queries, self_service, tasks as work
+from cases.customers import records as customer_records
+from cases.outbox import replies
+from cases.sla import clock as sla
+from cases.core.errors import ValidationFailed
 
-from .case_schemas import (
-    CaseCreateSchema, CaseDetailSchema, CaseListArgs, CasePageSchema, ComplaintSchema, CustomerCaseDetailSchema,
-    MessageSchema, ReplyRouteSchema, ReplySchema, SelfServiceSchema,
+from api.resources.case_schemas import (
+    CaseCreateSchema,
+    CaseDetailSchema,
+    CaseListArgs,
+    CasePageSchema,
+    ComplaintSchema,
+    CustomerCaseDetailSchema,
+    MessageSchema,
+    ReplyRouteSchema,
+    ReplySchema,
+    SelfServiceSchema,
 )
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Support cases")

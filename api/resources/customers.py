@@ -5,15 +5,28 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from api.auth import current_user
+from gateway.auth import current_user
 from api.parsing import Blueprint
 from api.responses import dumped, if_match_version
-from cases import customer_records, follow_ups
+from cases.customers import records as customer_records
+from cases.casework import follow_ups
 
-from .customer_schemas import (
-    ContactBodySchema, ContactPatchSchema, ContactSchema, ContractBodySchema, ContractPatchSchema, ContractSchema,
-    CustomerBodySchema, CustomerListArgs, CustomerPageSchema, CustomerPatchSchema, CustomerRecordSchema,
-    ProductBodySchema, ProductPatchSchema, ProductSchema, StaffCustomerRecordSchema,
+from api.resources.customer_schemas import (
+    ContactBodySchema,
+    ContactPatchSchema,
+    ContactSchema,
+    ContractBodySchema,
+    ContractPatchSchema,
+    ContractSchema,
+    CustomerBodySchema,
+    CustomerListArgs,
+    CustomerPageSchema,
+    CustomerPatchSchema,
+    CustomerRecordSchema,
+    ProductBodySchema,
+    ProductPatchSchema,
+    ProductSchema,
+    StaffCustomerRecordSchema,
 )
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers",

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from cases.db import db
+from cases.core.db import db
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Health")
 

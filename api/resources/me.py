@@ -5,7 +5,7 @@ from flask.views import MethodView
 from api.parsing import Blueprint
 from marshmallow import Schema, fields
 
-from api.auth import current_user
+from gateway.auth import current_user
 from api.schemas import CustomerSchema
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The current user")

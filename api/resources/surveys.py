@@ -8,10 +8,10 @@ from flask import Blueprint as FlaskBlueprint, render_template, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from api.auth import current_user
+from gateway.auth import current_user
 from api.parsing import Blueprint
-from cases import surveys
-from cases.errors import DomainError, TooManyAttempts, ValidationFailed
+from cases.casework import surveys
+from cases.core.errors import DomainError, TooManyAttempts, ValidationFailed
 
 blp = Blueprint("surveys", __name__, url_prefix="/api/v1/surveys",
                 description="Satisfaction surveys: callbacks, complaints, follow-ups")

@@ -4,12 +4,18 @@ from __future__ import annotations
 from flask.views import MethodView
 from api.parsing import Blueprint
 
-from api.auth import current_user
+from gateway.auth import current_user
 from api.responses import Overlay, dumped, if_match_version
-from cases import queries, work
+from cases.casework import queries, tasks as work
 
-from .task_schemas import (
-    CompletedSchema, CompleteSchema, TaskDetailSchema, TaskListArgs, TaskPageSchema, TaskSchema, VersionSchema,
+from api.resources.task_schemas import (
+    CompletedSchema,
+    CompleteSchema,
+    TaskDetailSchema,
+    TaskListArgs,
+    TaskPageSchema,
+    TaskSchema,
+    VersionSchema,
 )
 
 # stateless when dumping: one instance each instead of a deep copy of the fields per response

@@ -5,13 +5,13 @@ from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from api.auth import current_user
+from gateway.auth import current_user
 from api.pagination import PageArgs, page_schema
 from api.parsing import Blueprint
-from cases import accounts
-from cases.models import Role
+from cases.core import accounts
+from cases.core.models import Role
 
-from .me import UserSchema
+from api.resources.me import UserSchema
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Users and roles (admins)")
 

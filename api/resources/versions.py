@@ -8,9 +8,9 @@ from flask_smorest.fields import Upload
 from api.parsing import Blueprint
 from marshmallow import Schema, fields
 
-from api.auth import current_user
+from gateway.auth import current_user
 from api.responses import dumped
-from cases import deploy as deploying
+from cases.process import deploy as deploying
 
 blp = Blueprint("versions", __name__, url_prefix="/api/v1/process-versions",
                 description="Deployed process versions")

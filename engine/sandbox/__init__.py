@@ -36,15 +36,21 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from .builtins import HELPERS, SAFE_BUILTINS, _guarded_getattr
-from .clock import _MEMORY_CHECK_INTERVAL, _call, _clock, _pass, _tick
-from .compiler import _Guard, check
-from .limits import (  # noqa: F401 - the package's public names
-    DEFAULT_TIME_LIMIT, MAX_INT_BITS, MAX_POW_EXPONENT, MAX_SEQUENCE, MAX_STRING, SandboxError,
-    SandboxTimeout, SandboxViolation,
+from engine.sandbox.builtins import HELPERS, SAFE_BUILTINS, _guarded_getattr
+from engine.sandbox.clock import _MEMORY_CHECK_INTERVAL, _call, _clock, _pass, _tick
+from engine.sandbox.compiler import _Guard, check
+from engine.sandbox.limits import (  # noqa: F401 - the package's public names
+    DEFAULT_TIME_LIMIT,
+    MAX_INT_BITS,
+    MAX_POW_EXPONENT,
+    MAX_SEQUENCE,
+    MAX_STRING,
+    SandboxError,
+    SandboxTimeout,
+    SandboxViolation,
 )
-from .measure import _checked_tuple, _measure, _measure_printable, _short, _sized
-from .operators import _IN_PLACE, _OPERATORS, _augmented_item, _compare, _operand
+from engine.sandbox.measure import _checked_tuple, _measure, _measure_printable, _short, _sized
+from engine.sandbox.operators import _IN_PLACE, _OPERATORS, _augmented_item, _compare, _operand
 
 
 _INTERNAL = {

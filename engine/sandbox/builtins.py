@@ -7,10 +7,18 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .clock import _tick
-from .limits import MAX_POW_EXPONENT, MAX_SEQUENCE, SandboxViolation, _CONTAINERS, _FORBIDDEN_ATTRIBUTES, _SAFE_CLASSES, _SAFE_TYPES
-from .measure import _checked_tuple, _measure, _measure_printable, _short, _too_long, _too_many
-from .operators import _operand
+from engine.sandbox.clock import _tick
+from engine.sandbox.limits import (
+    MAX_POW_EXPONENT,
+    MAX_SEQUENCE,
+    SandboxViolation,
+    _CONTAINERS,
+    _FORBIDDEN_ATTRIBUTES,
+    _SAFE_CLASSES,
+    _SAFE_TYPES,
+)
+from engine.sandbox.measure import _checked_tuple, _measure, _measure_printable, _short, _too_long, _too_many
+from engine.sandbox.operators import _operand
 
 
 # -- builtins and helpers -------------------------------------------------------------------

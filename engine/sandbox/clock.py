@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from .limits import MAX_MEMORY_GROWTH, SandboxTimeout, SandboxViolation
+from engine.sandbox.limits import MAX_MEMORY_GROWTH, SandboxTimeout, SandboxViolation
 
 
 # -- the clock ------------------------------------------------------------------------------

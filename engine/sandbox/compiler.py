@@ -4,7 +4,14 @@ from __future__ import annotations
 import ast
 import re
 
-from .limits import SandboxViolation, _ALLOWED_NODES, _FORBIDDEN_ATTRIBUTES, _FORBIDDEN_NAMES, _MAX_FORMAT_WIDTH, _MUTATING_METHODS
+from engine.sandbox.limits import (
+    SandboxViolation,
+    _ALLOWED_NODES,
+    _FORBIDDEN_ATTRIBUTES,
+    _FORBIDDEN_NAMES,
+    _MAX_FORMAT_WIDTH,
+    _MUTATING_METHODS,
+)
 
 
 def _violation(node: ast.AST, message: str) -> SandboxViolation:

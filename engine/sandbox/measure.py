@@ -5,8 +5,22 @@ import itertools
 import sys
 from typing import Any
 
-from .clock import _tick
-from .limits import MAX_DATA_CHARS, MAX_DATA_NODES, MAX_DEPTH, MAX_INT_BITS, MAX_SEQUENCE, MAX_STRING, SandboxError, SandboxViolation, _CONTAINERS, _DATA_CONTAINERS, _DATA_LEAVES, _KEY_TYPES, _MAX_DATA_INT_BITS
+from engine.sandbox.clock import _tick
+from engine.sandbox.limits import (
+    MAX_DATA_CHARS,
+    MAX_DATA_NODES,
+    MAX_DEPTH,
+    MAX_INT_BITS,
+    MAX_SEQUENCE,
+    MAX_STRING,
+    SandboxError,
+    SandboxViolation,
+    _CONTAINERS,
+    _DATA_CONTAINERS,
+    _DATA_LEAVES,
+    _KEY_TYPES,
+    _MAX_DATA_INT_BITS,
+)
 
 
 # -- sizes ----------------------------------------------------------------------------------

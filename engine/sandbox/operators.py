@@ -5,9 +5,9 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from .clock import _tick
-from .limits import MAX_POW_EXPONENT, SandboxViolation, _CONTAINERS
-from .measure import _checked_tuple, _int_too_big, _measure, _too_long, _too_many
+from engine.sandbox.clock import _tick
+from engine.sandbox.limits import MAX_POW_EXPONENT, SandboxViolation, _CONTAINERS
+from engine.sandbox.measure import _checked_tuple, _int_too_big, _measure, _too_long, _too_many
 
 
 # -- operators ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from cases.db import db
+from cases.core.db import db
 
 COUNTED = ("cases", "tasks", "case_events", "process_instances")
 

@@ -9,9 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from cases import accounts, chat_out, notifications
-from cases.db import db
-from cases.models import CaseEvent, ChatPost, Notification, UpdateAnnouncement, utcnow
+from cases.core import accounts
+from cases.outbox import chat_posts as chat_out, notifications
+from cases.core.db import db
+from cases.core.models import CaseEvent, utcnow
+from cases.outbox.models import ChatPost, Notification
+from cases.customers.models import UpdateAnnouncement
 from tests.api.dbstate import db_snapshot
 from tests.api.test_channels import chat
 from tests.api.test_channels import webhook as channel_webhook

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from cases.db import db
-from cases.models import CustomerContact, InstalledProduct, Notification, UpdateAnnouncement
+from cases.core.db import db
+from cases.customers.models import CustomerContact, InstalledProduct, UpdateAnnouncement
+from cases.outbox.models import Notification
 from tests.api.test_announcements import URL, _written, body
 from tests.api.test_announcements import customers as customers  # noqa: PLC0414 (the fixture)
 

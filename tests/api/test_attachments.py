@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from cases import attachments
-from cases.db import db, unit_of_work
-from cases.models import Attachment, Case
+from cases.casework import attachments
+from cases.core.db import db, unit_of_work
+from cases.casework.models import Attachment
+from cases.core.models import Case
 from tests.api.dbstate import db_snapshot
 from tests.helpers import get_case, only_task, open_case
 

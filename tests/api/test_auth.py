@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from api.auth import PUBLIC_ENDPOINTS
-from cases.accounts import _digest
-from cases.db import db
-from cases.models import ApiToken, utcnow
+from gateway.auth import PUBLIC_ENDPOINTS
+from cases.core.accounts import _digest
+from cases.core.db import db
+from cases.core.models import ApiToken, utcnow
 from tests.conftest import PASSWORD
 
 PROBLEM = "application/problem+json"

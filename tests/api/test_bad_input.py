@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from cases.db import db
-from cases.models import ProcessVersion
+from cases.core.db import db
+from cases.process.models import ProcessVersion
 from tests.api.dbstate import db_snapshot
 from tests.helpers import CASE_FIELDS, complete, only_task, open_case, step
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import holidays
 from sqlalchemy import text
 
-from cases.db import db
+from cases.core.db import db
 
 URL = "/api/v1/calendars"
 LUNCH_WEEK = [[["13:00", "18:00"], ["09:00", "12:00"]]] * 5 + [[], []]  # given out of order on purpose

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from cases.db import db
-from cases.models import Case, Notification
+from cases.core.db import db
+from cases.core.models import Case
+from cases.outbox.models import Notification
 from tests.api.test_channels import to_waiting_for_reply
 from tests.helpers import get_case, only_task
 

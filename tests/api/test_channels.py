@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from api.resources.channels import signature
-from cases.db import db
-from cases.models import Case, CaseEvent, ChannelThread
+from cases.core.db import db
+from cases.core.models import Case, CaseEvent
+from cases.outbox.models import ChannelThread
 from tests.api.dbstate import db_snapshot
 from tests.helpers import get_case, only_task, step
 

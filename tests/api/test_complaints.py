@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from cases import timers
-from cases.db import db
-from cases.models import Escalation, Notification
+from cases.process import timers
+from cases.core.db import db
+from cases.sla.models import Escalation
+from cases.outbox.models import Notification
 from tests.helpers import get_case, only_task, open_case, step
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

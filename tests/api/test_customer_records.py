@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from cases import accounts
-from cases.customer_records import today
-from cases.db import db
+from cases.core import accounts
+from cases.customers.records import today
+from cases.core.db import db
 from tests.conftest import FAST_HASH, PASSWORD
 from tests.helpers import get_case, open_case
 

@@ -10,9 +10,12 @@ from zoneinfo import ZoneInfo
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from cases import accounts, timers
-from cases.db import db
-from cases.models import Case, Survey, Timer
+from cases.core import accounts
+from cases.process import timers
+from cases.core.db import db
+from cases.core.models import Case
+from cases.casework.models import Survey
+from cases.process.models import Timer
 from tests.conftest import FAST_HASH
 from tests.helpers import get_case
 

@@ -10,9 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from cases import hq
-from cases.db import db
-from cases.models import HqReport, utcnow
+from cases.outbox import hq
+from cases.core.db import db
+from cases.outbox.models import HqReport
+from cases.core.models import utcnow
 from tests.helpers import get_case, open_case, send_message, step
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from cases import knowledge
-from cases.db import db
-from cases.models import ArticleTerm
+from cases.knowledge import articles as knowledge
+from cases.core.db import db
+from cases.knowledge.models import ArticleTerm
 
 CORPUS = {
     "report_zh": ("zh", "software_bug", "月末报表打开时报错的处理方法", ["报表", "月末"],

@@ -6,9 +6,9 @@ from datetime import timedelta
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
-from cases.accounts import LOGIN_WINDOW, MAX_FAILURES_PER_USER
-from cases.db import db
-from cases.models import LoginFailure
+from cases.core.accounts import LOGIN_WINDOW, MAX_FAILURES_PER_USER
+from cases.core.db import db
+from cases.core.models import LoginFailure
 from tests.conftest import PASSWORD
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from api import permissions
-from api.auth import PUBLIC_ENDPOINTS
-from cases import accounts
-from cases.models import Role
+from gateway import permissions
+from gateway.auth import PUBLIC_ENDPOINTS
+from cases.core import accounts
+from cases.core.models import Role
 from tests.conftest import FAST_HASH, PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent.parent

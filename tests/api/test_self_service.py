@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cases.models import utcnow
+from cases.core.models import utcnow
 
 from tests.api.dbstate import db_snapshot
 from tests.helpers import get_case, step

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from cases.db import db
+from cases.core.db import db
 
 URL = "/api/v1/sla-policy"
 ANY_RULE = {"priority": "*", "tier": "*", "first_response": 240, "next_update": 480, "resolution": 960}

@@ -10,9 +10,10 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from cases import surveys, timers
-from cases.db import db
-from cases.models import Survey
+from cases.casework import surveys
+from cases.process import timers
+from cases.core.db import db
+from cases.casework.models import Survey
 from tests.api.test_complaints import survey_token
 from tests.helpers import get_case, only_task, open_case, step
 

@@ -5,9 +5,9 @@ import io
 
 from sqlalchemy import func, select
 
-from cases.db import db
-from cases.deploy import current_version
-from cases.models import ProcessVersion
+from cases.core.db import db
+from cases.process.deploy import current_version
+from cases.process.models import ProcessVersion
 from tests.conftest import ROOT
 from tests.helpers import open_case
 

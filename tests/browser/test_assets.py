@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cases.deploy import problems_in, read_directory
+from cases.process.deploy import problems_in, read_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "web" / "static" / "dist"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from cases import demo
+from cases.demo import load as demo
 from tests.browser.conftest import log_in
 from tests.conftest import FAST_HASH, PASSWORD
 

@@ -8,9 +8,9 @@ import uuid
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from cases.db import db
-from cases.deploy import active_version
-from cases.models import ProcessVersion
+from cases.core.db import db
+from cases.process.deploy import active_version
+from cases.process.models import ProcessVersion
 
 EDITOR = "/owner/editor/support_case.bpmn"
 

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from cases import accounts
-from cases.db import db
-from cases.models import Notification, UpdateAnnouncement
+from cases.core import accounts
+from cases.core.db import db
+from cases.outbox.models import Notification
+from cases.customers.models import UpdateAnnouncement
 from tests.conftest import FAST_HASH, PASSWORD
 
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from cases.db import db
-from cases.models import Case, CaseEvent, Notification
+from cases.core.db import db
+from cases.core.models import Case, CaseEvent
+from cases.outbox.models import Notification
 from tests.api.test_callbacks import phone_case
 from tests.helpers import get_case
 

@@ -116,8 +116,8 @@ def test_the_customer_answers_a_request_for_information(api, pages, acme_case):
 def test_an_agent_opens_a_case_for_a_customer_on_the_phone(pages, world, app_ctx):
     from sqlalchemy import select
 
-    from cases.db import db
-    from cases.models import Case
+    from cases.core.db import db
+    from cases.core.models import Case
     agent = pages("agent1")
     text = agent.text(agent.get("/cases/new"))
     assert f'<option value="{world.customers["VIPCO"].id}"' in text and "VIP Co (VIPCO)" in text

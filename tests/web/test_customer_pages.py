@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
-from cases import accounts, timers
-from cases.db import db
-from cases.models import Case, Customer
+from cases.core import accounts
+from cases.process import timers
+from cases.core.db import db
+from cases.core.models import Case, Customer
 from tests.conftest import FAST_HASH, PASSWORD
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

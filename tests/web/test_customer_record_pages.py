@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from cases import accounts
-from cases.customer_records import today
-from cases.db import db
-from cases.models import Contract, Customer, CustomerContact, InstalledProduct
+from cases.core import accounts
+from cases.customers.records import today
+from cases.core.db import db
+from cases.customers.models import Contract, CustomerContact, InstalledProduct
+from cases.core.models import Customer
 from tests.api.test_customer_records import written
 from tests.conftest import FAST_HASH, PASSWORD
 

@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from cases.kpis import TIMEZONE
+from cases.kpis.report import TIMEZONE
 from tests.helpers import open_case
 from web.kpi import _steps
 

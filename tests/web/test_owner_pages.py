@@ -8,9 +8,9 @@ import uuid
 
 from sqlalchemy import func, select
 
-from cases.db import db
-from cases.deploy import active_version
-from cases.models import ProcessInstance, ProcessVersion
+from cases.core.db import db
+from cases.process.deploy import active_version
+from cases.process.models import ProcessInstance, ProcessVersion
 from tests.conftest import ROOT
 from tests.helpers import deploy_variant, open_case, step, without_assign
 

@@ -5,8 +5,9 @@ import io
 
 from sqlalchemy import func, select
 
-from cases.db import db
-from cases.models import Attachment, Case
+from cases.core.db import db
+from cases.casework.models import Attachment
+from cases.core.models import Case
 from tests.helpers import DATA, get_case, only_task, step
 from tests.web.test_case_pages import PNG
 

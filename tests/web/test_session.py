@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from cases.db import db
-from cases.models import ApiToken, LoginFailure
+from cases.core.db import db
+from cases.core.models import ApiToken, LoginFailure
 
 
 def test_a_page_without_a_session_sends_to_the_login_page(browser):

@@ -1,0 +1,154 @@
+"""Read side: inboxes, case lists, a case with its tasks and history."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+
+from cases.process import forms
+from cases.core.access import restrict_cases, visible_case, visible_task
+from cases.core.db import db
+from cases.core.paging import Page, paginate
+from cases.core.errors import Forbidden, ValidationFailed
+from cases.core.models import Case, CaseEvent, Customer, Task, TaskState, User
+from cases.process.models import ProcessInstance
+from cases.sla.models import SlaTarget
+from cases.process.taskrules import CUSTOMER_LANE
+
+TASK_SCOPES = ("mine", "claimable", "all")
+#: inbox orders: oldest task first, or the case whose running SLA target is due soonest first
+TASK_ORDERS = ("created", "due")
+
+
+def _user_id(user: User, username: str, field: str) -> int:
+    """The id of the user a filter names. Staff are told about an unknown name; for customers an
+    unknown name just matches nothing, so the filters cannot be used to probe for staff names."""
+    found = db.session.scalar(select(User.id).where(User.username == username))
+    if found is None:
+        if not user.is_staff:
+            return -1
+        raise ValidationFailed("unknown user", [{"field": f"query.{field}", "message": f"no user '{username}'"}])
+    return found
+
+
+def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_page: int,
+               order: str = "created") -> Page:
+    query = select(Task).join(Task.case).where(Task.state == filters.get("state", TaskState.OPEN.value))
+    if scope == "mine":
+        query = query.where(Task.assignee_id == user.id)
+    elif scope == "claimable":
+        query = query.where(Task.assignee_id.is_(None))
+        lanes = set(user.roles) - {CUSTOMER_LANE}
+        conditions = [Task.lane.in_(lanes)] if lanes else []
+        if user.is_customer:
+            conditions.append((Task.lane == CUSTOMER_LANE) & (Case.customer_id == user.customer_id))
+        query = query.where(or_(*conditions)) if conditions else query.where(False)
+    if not user.is_staff:
+        query = query.where(Task.lane == CUSTOMER_LANE, Case.customer_id == user.customer_id)
+    for key, column in (("element_id", Task.element_id), ("lane", Task.lane), ("case_id", Task.case_id),
+                        ("priority", Case.priority), ("category", Case.category),
+                        ("customer_id", Case.customer_id)):
+        if filters.get(key) is not None:
+            query = query.where(column == filters[key])
+    if filters.get("assignee"):
+        query = query.where(Task.assignee_id == _user_id(user, filters["assignee"], "assignee"))
+    if order == "due":  # cases without a running target last
+        from cases.sla.clock import RUNNING  # (sla reads pages through this module)
+        due = (select(SlaTarget.case_id, func.min(SlaTarget.due_at).label("due_at"))
+               .where(SlaTarget.state == RUNNING, SlaTarget.due_at.is_not(None))
+               .group_by(SlaTarget.case_id).subquery())
+        query = query.outerjoin(due, due.c.case_id == Task.case_id).order_by(
+            due.c.due_at.is_(None), due.c.due_at, Task.created_at, Task.id)
+        return paginate(query, page, per_page)
+    return paginate(query.order_by(Task.created_at, Task.id), page, per_page)
+
+
+def list_customers(user: User) -> list[Customer]:
+    """Every customer, by name: for staff opening a case on a customer's behalf."""
+    if not user.is_staff:
+        raise Forbidden("only staff see the list of customers")
+    return list(db.session.scalars(select(Customer).order_by(Customer.name)))
+
+
+def list_cases(user: User, filters: dict[str, Any], page: int, per_page: int) -> Page:
+    query = restrict_cases(user, select(Case))
+    for key in ("status", "stage", "priority", "category", "channel", "customer_id", "kind", "parent_case_id"):
+        if filters.get(key) is not None:
+            query = query.where(getattr(Case, key) == filters[key])
+    if filters.get("owner"):
+        query = query.where(Case.owner_id == _user_id(user, filters["owner"], "owner"))
+    if filters.get("q"):
+        pattern = f"%{filters['q']}%"
+        query = query.where(or_(Case.title.ilike(pattern), Case.number.ilike(pattern),
+                                Case.description.ilike(pattern)))
+    return paginate(query.order_by(Case.created_at.desc(), Case.id.desc()), page, per_page)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: Case
+    tasks: list[Task]
+    history: list[CaseEvent]
+    process_version: str
+    internal: bool
+
+
+def case_view(user: User, case_id: int) -> CaseView:
+    case = visible_case(user, case_id)
+    tasks = db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == TaskState.OPEN.value)
+                               .order_by(Task.created_at)).all()
+    history_query = select(CaseEvent).where(CaseEvent.case_id == case.id)
+    if not user.is_staff:
+        history_query = history_query.where(CaseEvent.public.is_(True))
+        tasks = [t for t in tasks if t.lane == CUSTOMER_LANE]
+    history = db.session.scalars(history_query.order_by(CaseEvent.at, CaseEvent.id)).all()
+    version = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    return CaseView(case, list(tasks), list(history), version.version.content_hash if version else "",
+                    internal=user.is_staff)
+
+
+#: fields of a staff step's form that ask the customer something: shown to the customer while
+#: the case waits for their answer, although the step itself is internal
+QUESTION_FIELDS = ("question", "data_request")
+
+
+def open_question(user: User, case_id: int) -> str | None:
+    """What the case asks its customer while it waits for their message, if a step wrote it down."""
+    case = visible_case(user, case_id)
+    if not case.stage.startswith("waiting:"):
+        return None
+    recent = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                        CaseEvent.kind == "task_completed")
+                                .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(20))
+    for event in recent:
+        data = (event.data or {}).get("data")
+        if isinstance(data, dict):
+            for name in QUESTION_FIELDS:
+                if isinstance(data.get(name), str) and data[name]:
+                    return data[name]
+    return None
+
+
+@dataclass(frozen=True)
+class TaskView:
+    task: Task
+    form: dict
+    values: dict
+    case: Case
+    version_id: int  # the process version whose form this is
+
+
+def task_view(user: User, task_id: str) -> TaskView:
+    task = visible_task(user, task_id)
+    instance = db.session.get(ProcessInstance, task.instance_id)
+    schema = forms.schema(instance.version_id, task.form)
+    values: dict = {}
+    if task.is_open:
+        from cases.process.runs import load_run
+        run = load_run(instance, task.case, user)
+        current = next((t for t in run.user_tasks() if t.id == task.id), None)
+        if current is not None:
+            values = forms.prefill(instance.version_id, task.form, current.data)
+    return TaskView(task, schema, values, task.case, instance.version_id)
+

@@ -1,0 +1,14 @@
+"""Recording the history of a case."""
+from __future__ import annotations
+
+from typing import Any
+
+from cases.core.db import db
+from cases.core.models import Case, CaseEvent, User, utcnow
+
+
+def record(case: Case, kind: str, actor: User | None, public: bool = False, **data: Any) -> CaseEvent:
+    event = CaseEvent(case_id=case.id, kind=kind, actor_id=actor.id if actor else None,
+                      actor=actor, public=public, data=data, at=utcnow())
+    db.session.add(event)
+    return event

@@ -1,0 +1,118 @@
+"""The process tables: deployed versions, running instances, their timers, migrations, round-robin cursors."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+
+from cases.core.db import db
+from cases.core.models import utcnow, UTCDateTime, Role, STAFF_ROLES, CHANNELS, PRIORITIES, CATEGORIES, TIERS, CaseKind, CaseStatus, TaskState, Customer, UserRole, User, ApiToken, LoginFailure, Case, Task, CaseEvent, AuditEvent
+
+
+class InstanceStatus(str, enum.Enum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    ERROR = "error"  # a step the scheduler ran failed; waits for an operator's retry
+
+
+class ProcessVersion(db.Model):
+    """An immutable deployment of the process, decision and form files, keyed by content hash."""
+
+    __tablename__ = "process_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    process_ids: Mapped[list] = mapped_column(JSON)
+    files: Mapped[dict] = mapped_column(JSON, deferred=True)
+    forms: Mapped[dict] = mapped_column(JSON, deferred=True)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ProcessInstance(db.Model):
+    """One row of serialized engine state per case; ``lock_version`` guards concurrent writes."""
+
+    __tablename__ = "process_instances"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=InstanceStatus.RUNNING.value)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: the earliest timer the instance waits for (derived; None when it waits for none)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: why the last step run by the scheduler failed (status ERROR), for the operators
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_element: Mapped[str | None] = mapped_column(String(100))
+    error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[ProcessVersion] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class Timer(db.Model):
+    """A timer an instance waits for. Derived from the engine state in the same transaction,
+    so a restart loses none: the scheduler reads this table, not its own memory."""
+
+    __tablename__ = "timers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    element_id: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: an SLA alarm (cases/sla.py) only escalates; it does not move the case on
+    alarm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class MigrationBatch(db.Model):
+    """A bulk move of running cases, with its progress while it runs."""
+
+    __tablename__ = "migration_batches"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    from_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | done
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    moved: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class InstanceMigration(db.Model):
+    """One instance moved to another version, with what is needed to move it back."""
+
+    __tablename__ = "instance_migrations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch: Mapped[str] = mapped_column(String(36), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    from_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    previous_state: Mapped[str] = mapped_column(Text, deferred=True)
+    #: the instance's lock_version right after the move: a revert only undoes an untouched move
+    lock_version_after: Mapped[int] = mapped_column(Integer)
+    migrated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    migrated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reverted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RoundRobinCursor(db.Model):
+    """Where the round-robin assignment rule stopped, per role."""
+
+    __tablename__ = "round_robin_cursors"
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_user_id: Mapped[int | None] = mapped_column(Integer)

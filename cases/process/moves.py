@@ -1,0 +1,187 @@
+"""Moving running cases to another deployed version: dry run, bulk move, revert.
+
+Each instance moves in a transaction of its own (one failure does not undo the others) and
+keeps its previous state, so a batch can be reverted — instance by instance, and only where the
+case has not moved on since (a revert never throws away work done on the new version).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from engine.errors import EngineError
+from engine.migration import MigrationBlocked
+
+from cases.core import audit, events
+from cases.core.access import require_role
+from cases.core.db import db, unit_of_work
+from cases.core.errors import NotFound, ValidationFailed
+from cases.process.locking import lock_instance
+from cases.core.models import Case, User, utcnow
+from cases.process.models import InstanceMigration, InstanceStatus, MigrationBatch, ProcessInstance, ProcessVersion
+from cases.process.runs import ServiceContext, get_engine, load_run
+from cases.process.after_step import synchronise
+
+DEPLOYERS = ("admin", "process_owner")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    instance_id: int
+    case_id: int
+    case_number: str | None
+    migratable: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class Outcome:
+    batch: str
+    moved: list[int] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)  # {instance_id, reasons}
+
+
+def _versions(from_id: int, to_id: int) -> tuple[ProcessVersion, ProcessVersion]:
+    found = {v.id: v for v in db.session.scalars(select(ProcessVersion).where(ProcessVersion.id.in_([from_id, to_id])))}
+    missing = [f"{name}" for name, vid in (("from_version", from_id), ("to_version", to_id)) if vid not in found]
+    if missing:
+        raise ValidationFailed("unknown version", [{"field": n, "message": "no such version"} for n in missing])
+    if from_id == to_id:
+        raise ValidationFailed("nothing to move", [{"field": "to_version", "message": "same as from_version"}])
+    return found[from_id], found[to_id]
+
+
+def _movable_instances(version: ProcessVersion) -> list[ProcessInstance]:
+    return list(db.session.scalars(
+        select(ProcessInstance).where(ProcessInstance.version_id == version.id,
+                                      ProcessInstance.status != InstanceStatus.COMPLETED.value)
+        .order_by(ProcessInstance.id)))
+
+
+def dry_run(user: User, from_id: int, to_id: int) -> list[Verdict]:
+    """Per running case of ``from``: can it move to ``to``, and if not, why."""
+    require_role(user, *DEPLOYERS)
+    source, target = _versions(from_id, to_id)
+    engine = get_engine()
+    verdicts = []
+    for instance in _movable_instances(source):
+        case = db.session.get(Case, instance.case_id)
+        check = engine.check_migration(source.content_hash, instance.process_id, instance.state,
+                                       target.content_hash, ServiceContext(case, user))
+        verdicts.append(Verdict(instance.id, case.id, case.number, check.migratable, check.reasons))
+    db.session.rollback()
+    return verdicts
+
+
+def _move(user: User, instance_id: int, source: ProcessVersion, target: ProcessVersion, batch: str) -> None:
+    with unit_of_work():
+        instance = lock_instance(id=instance_id)
+        if instance.version_id != source.id:
+            raise MigrationBlocked(("the case is no longer on the source version",))
+        case = db.session.get(Case, instance.case_id)
+        previous = instance.state
+        run = get_engine().migrate(source.content_hash, instance.process_id, previous, target.content_hash,
+                                   ServiceContext(case, user))
+        instance.version_id, instance.version = target.id, target
+        synchronise(case, instance, run, user)
+        db.session.flush()
+        db.session.add(InstanceMigration(
+            batch=batch, instance_id=instance.id, case_id=case.id, from_version_id=source.id,
+            to_version_id=target.id, previous_state=previous, lock_version_after=instance.lock_version,
+            migrated_by_id=user.id))
+        events.record(case, "process_migrated", user, batch=batch, from_version=source.content_hash,
+                      to_version=target.content_hash)
+        progress_row = db.session.get(MigrationBatch, batch)
+        progress_row.moved += 1
+
+
+def _count(batch: str, field_name: str) -> None:
+    with unit_of_work():
+        row = db.session.get(MigrationBatch, batch)
+        setattr(row, field_name, getattr(row, field_name) + 1)
+
+
+def migrate_all(user: User, from_id: int, to_id: int) -> Outcome:
+    """Move every movable running case of ``from`` to ``to``; report the ones that stay.
+
+    Progress is committed after every case (``GET /api/v1/migrations/{batch}`` while it runs)."""
+    require_role(user, *DEPLOYERS)
+    source, target = _versions(from_id, to_id)
+    outcome = Outcome(batch=str(uuid.uuid4()))
+    ids = [i.id for i in _movable_instances(source)]
+    with unit_of_work():
+        db.session.add(MigrationBatch(id=outcome.batch, from_version_id=source.id, to_version_id=target.id,
+                                      total=len(ids), started_by_id=user.id, started_at=utcnow()))
+    for instance_id in ids:
+        try:
+            _move(user, instance_id, source, target, outcome.batch)
+        except (MigrationBlocked, EngineError) as exc:
+            reasons = list(getattr(exc, "reasons", ())) or [getattr(exc, "message", str(exc))]
+            outcome.skipped.append({"instance_id": instance_id, "reasons": reasons})
+            _count(outcome.batch, "skipped")
+        else:
+            outcome.moved.append(instance_id)
+    with unit_of_work():
+        row = db.session.get(MigrationBatch, outcome.batch)
+        row.status, row.finished_at = "done", utcnow()
+        audit.record(user, "migrate", outcome.batch, from_version=source.id, to_version=target.id,
+                     moved=len(outcome.moved), skipped=len(outcome.skipped))
+    return outcome
+
+
+def cases_of(instance_ids: list[int]) -> dict[int, Case]:
+    """instance id -> its case, for listing an outcome's instances by case."""
+    if not instance_ids:
+        return {}
+    rows = db.session.execute(select(ProcessInstance.id, Case).join(Case, Case.id == ProcessInstance.case_id)
+                              .where(ProcessInstance.id.in_(instance_ids)))
+    return {instance_id: case for instance_id, case in rows}
+
+
+def progress(user: User, batch: str) -> MigrationBatch:
+    require_role(user, *DEPLOYERS)
+    row = db.session.get(MigrationBatch, batch[:36])
+    if row is None:
+        raise NotFound(f"migration {batch} not found", resource="migration", id=batch)
+    return row
+
+
+def _revert_one(user: User, row_id: int) -> str | None:
+    """Undo one move; returns why not, or None when it was undone."""
+    with unit_of_work():
+        row = db.session.get(InstanceMigration, row_id)
+        instance = lock_instance(id=row.instance_id)
+        if instance.lock_version != row.lock_version_after or instance.version_id != row.to_version_id:
+            return "the case has moved on since the migration"
+        source = db.session.get(ProcessVersion, row.from_version_id)
+        case = db.session.get(Case, row.case_id)
+        instance.version_id, instance.version = source.id, source
+        instance.state = row.previous_state
+        run = load_run(instance, case, user)
+        synchronise(case, instance, run, user)
+        row.reverted_at = utcnow()
+        events.record(case, "migration_reverted", user, batch=row.batch)
+    return None
+
+
+def revert(user: User, batch: str) -> Outcome:
+    """Move the cases of a batch back, where nothing happened to them since."""
+    require_role(user, *DEPLOYERS)
+    rows = list(db.session.scalars(select(InstanceMigration.id).where(InstanceMigration.batch == batch)))
+    if not rows:
+        raise NotFound(f"migration {batch} not found", resource="migration", id=batch)
+    pending = list(db.session.scalars(select(InstanceMigration).where(
+        InstanceMigration.batch == batch, InstanceMigration.reverted_at.is_(None))))
+    db.session.rollback()
+    outcome = Outcome(batch=batch)
+    for row in pending:
+        reason = _revert_one(user, row.id)
+        if reason is None:
+            outcome.moved.append(row.instance_id)
+        else:
+            outcome.skipped.append({"instance_id": row.instance_id, "reasons": [reason]})
+    with unit_of_work():
+        audit.record(user, "revert_migration", batch, moved_back=len(outcome.moved), stayed=len(outcome.skipped))
+    return outcome

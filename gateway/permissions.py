@@ -1,0 +1,201 @@
+"""Who may call what: one table, endpoint × role, enforced before any view runs.
+
+This is the coarse gate. Finer rules that depend on the object stay in the domain: a customer
+reaches only their organisation's cases, a task needs its lane's role, a release needs the
+assignee or a supervisor. An endpoint missing from the table is refused for everyone.
+"""
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+from cases.core.errors import Forbidden
+
+from gateway.auth import PUBLIC_ENDPOINTS
+from cases.core.models import Role
+
+R = Role
+EVERYONE = frozenset(r.value for r in Role)
+FRONT_LINE = frozenset({R.AGENT.value, R.SERVICE_CONSULTANT.value, R.SUPERVISOR.value, R.ADMIN.value})
+CASE_OPENERS = FRONT_LINE | {R.CUSTOMER.value}
+OPERATORS = frozenset({R.ADMIN.value, R.PROCESS_OWNER.value, R.SUPERVISOR.value})
+DEPLOYERS = frozenset({R.ADMIN.value, R.PROCESS_OWNER.value})
+ADMINS = frozenset({R.ADMIN.value})
+SUPERVISORS = frozenset({R.SUPERVISOR.value})
+STAFF = EVERYONE - {R.CUSTOMER.value}
+MAIL_OPERATORS = frozenset({R.ADMIN.value, R.SUPERVISOR.value})
+KPI_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.PROCESS_OWNER.value, R.ADMIN.value})
+CUSTOMERS = frozenset({R.CUSTOMER.value})
+KB_WRITERS = FRONT_LINE  # agents, service consultants, supervisors, admins
+DEPLOYMENT_SETTERS = frozenset({R.ADMIN.value, R.MANAGER.value})
+CUSTOMER_EDITORS = DEPLOYMENT_SETTERS
+ANNOUNCERS = frozenset({R.ADMIN.value, R.SUPERVISOR.value, R.MANAGER.value})
+
+#: (endpoint, method) -> the roles that may call it, with what it is for.
+MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
+    ("me.Me", "GET"): (EVERYONE, "who am I"),
+    ("cases.CaseCollection", "GET"): (EVERYONE, "list cases (customers: their organisation's)"),
+    ("cases.CaseCollection", "POST"): (CASE_OPENERS, "open a case (customers: for their organisation)"),
+    ("cases.CaseItem", "GET"): (EVERYONE, "read a case (customers: their organisation's, public part)"),
+    ("cases.CaseMessage", "POST"): (CASE_OPENERS, "send a message to a waiting case"),
+    ("cases.SelfService", "POST"): (CASE_OPENERS, "close a case a knowledge-base article answered"),
+    ("cases.CaseComplaints", "POST"): (CASE_OPENERS, "file a complaint about a case (a linked complaint case)"),
+    ("cases.CaseReplies", "POST"): (FRONT_LINE, "write to the customer on the case's channel (mail, chat, call-back note)"),
+    ("tasks.TaskCollection", "GET"): (EVERYONE, "inbox (customers: their customer-lane tasks)"),
+    ("tasks.TaskItem", "GET"): (EVERYONE, "read a task and its form"),
+    ("tasks.TaskClaim", "POST"): (EVERYONE, "claim (the task's lane decides)"),
+    ("tasks.TaskRelease", "POST"): (EVERYONE, "release (assignee or supervisor)"),
+    ("tasks.TaskComplete", "POST"): (EVERYONE, "complete (the task's lane decides)"),
+    ("versions.VersionCollection", "GET"): (OPERATORS, "list deployed versions"),
+    ("versions.VersionCollection", "POST"): (DEPLOYERS, "deploy process files"),
+    ("versions.VersionValidation", "POST"): (DEPLOYERS, "validate process files"),
+    ("migrations.DryRun", "POST"): (DEPLOYERS, "which running cases could move to a version"),
+    ("migrations.Migrations", "POST"): (DEPLOYERS, "move running cases to a version"),
+    ("migrations.Batch", "GET"): (DEPLOYERS, "a migration's progress"),
+    ("migrations.Revert", "POST"): (DEPLOYERS, "move a batch back"),
+    ("audit.AuditTrail", "GET"): (OPERATORS, "the audit trail"),
+    ("users.UserCollection", "GET"): (ADMINS, "list users"),
+    ("users.UserCollection", "POST"): (ADMINS, "create a user"),
+    ("users.UserItem", "PATCH"): (ADMINS, "change a user's roles, activity, name, e-mail, password"),
+    ("instances.Trouble", "GET"): (OPERATORS, "instances in trouble"),
+    ("instances.Retry", "POST"): (OPERATORS, "retry an instance"),
+    ("escalations.EscalationQueue", "GET"): (SUPERVISORS, "the escalation queue: breached and at-risk targets"),
+    ("escalations.SlaClock", "GET"): (EVERYONE, "a case's SLA clock (customers: their organisation's)"),
+    ("escalations.Reassign", "POST"): (SUPERVISORS, "give a case to another staff member"),
+    ("escalations.TakeOver", "POST"): (SUPERVISORS, "take a case over"),
+    ("escalations.Extend", "POST"): (SUPERVISORS, "extend an SLA target, with a reason"),
+    ("escalations.Reapply", "POST"): (SUPERVISORS, "re-apply the active SLA policy to a case"),
+    ("escalations.ChangePriority", "POST"): (SUPERVISORS, "change a case's priority (targets recomputed)"),
+    ("escalations.Comment", "POST"): (SUPERVISORS, "comment on an escalated case"),
+    ("escalations.Acknowledge", "POST"): (SUPERVISORS, "acknowledge a breach"),
+    ("channels.Calls", "POST"): (FRONT_LINE, "log a hotline call (opens or continues a case)"),
+    ("channels.CaseCalls", "GET"): (FRONT_LINE, "the calls logged on a case"),
+    ("channels.Callbacks", "GET"): (FRONT_LINE, "customers to call back (replies on hotline cases)"),
+    ("notifications.NotificationCollection", "GET"): (MAIL_OPERATORS, "outbound mail: queued, sent, failed"),
+    ("notifications.NotificationRetry", "POST"): (ADMINS, "queue a failed mail again"),
+    ("chat_posts.ChatPostCollection", "GET"): (MAIL_OPERATORS, "posts to chat platforms: pending, sent, failed, recorded"),
+    ("chat_posts.ChatPostRetry", "POST"): (ADMINS, "post a failed or recorded chat message again"),
+    ("calendars.CalendarCollection", "GET"): (STAFF, "list business calendars (built-in and stored)"),
+    ("calendars.CalendarItem", "GET"): (STAFF, "read a business calendar"),
+    ("calendars.CalendarItem", "PUT"): (ADMINS, "create or replace a business calendar"),
+    ("calendars.CalendarItem", "DELETE"): (ADMINS, "delete a stored business calendar"),
+    ("calendars.CalendarDays", "GET"): (STAFF, "preview a calendar's days and working intervals"),
+    ("calendars.CalendarAdd", "GET"): (STAFF, "business time added to an instant"),
+    ("calendars.CalendarBetween", "GET"): (STAFF, "business time between two instants"),
+    ("sla_policies.ActivePolicy", "GET"): (STAFF, "the active SLA policy"),
+    ("sla_policies.PolicyVersions", "GET"): (STAFF, "list SLA policy versions"),
+    ("sla_policies.PolicyVersions", "POST"): (ADMINS, "publish a new SLA policy version"),
+    ("sla_policies.PolicyVersion", "GET"): (STAFF, "read an SLA policy version"),
+    ("sla_policies.PolicyTargets", "GET"): (STAFF, "which SLA rule and targets a case would get"),
+    ("kpis.Kpis", "GET"): (KPI_READERS, "service KPIs over a period, in total and per group"),
+    ("kpis.KpisCsv", "GET"): (KPI_READERS, "the same KPIs as a CSV file"),
+    ("attachments.CaseAttachments", "GET"): (EVERYONE, "a case's attachments (customers: public ones of their cases)"),
+    ("attachments.CaseAttachments", "POST"): (EVERYONE, "attach a file to a case or its task (whoever may see it)"),
+    ("attachments.AttachmentItem", "GET"): (EVERYONE, "download an attachment (customers: public ones of their cases)"),
+    ("knowledge.ArticleCollection", "GET"): (EVERYONE, "knowledge-base articles (customers: published articles)"),
+    ("knowledge.ArticleCollection", "POST"): (KB_WRITERS, "write an article or a canned answer"),
+    ("knowledge.ArticleItem", "GET"): (EVERYONE, "read an article (customers: published articles)"),
+    ("knowledge.ArticleItem", "PATCH"): (KB_WRITERS, "change an article (If-Match)"),
+    ("knowledge.ArticleItem", "DELETE"): (KB_WRITERS, "delete an article (If-Match)"),
+    ("knowledge.Search", "GET"): (EVERYONE, "search the knowledge base (customers: published articles)"),
+    ("knowledge.Suggest", "GET"): (EVERYONE, "the best published articles for a new case"),
+    ("surveys.SurveyCollection", "GET"): (EVERYONE, "satisfaction surveys (customers: their organisation's)"),
+    ("surveys.SurveyAnswer", "POST"): (CUSTOMERS, "answer a survey of their organisation's case"),
+    ("customers.CustomerCollection", "GET"): (STAFF, "list customers (name or code, tier)"),
+    ("customers.CustomerCollection", "POST"): (CUSTOMER_EDITORS, "create a customer"),
+    ("customers.CustomerItem", "GET"): (EVERYONE, "a customer record (customers: their own, without internal notes)"),
+    ("customers.CustomerItem", "PATCH"): (CUSTOMER_EDITORS, "change a customer's name, address, notes (If-Match)"),
+    ("customers.CustomerContacts", "POST"): (CUSTOMER_EDITORS, "add a contact to a customer"),
+    ("customers.CustomerContactItem", "PATCH"): (CUSTOMER_EDITORS, "change a customer's contact (If-Match)"),
+    ("customers.CustomerContactItem", "DELETE"): (CUSTOMER_EDITORS, "remove a customer's contact"),
+    ("customers.CustomerProducts", "POST"): (CUSTOMER_EDITORS, "record a product installed at a customer"),
+    ("customers.CustomerProductItem", "PATCH"): (CUSTOMER_EDITORS, "change an installed product (If-Match)"),
+    ("customers.CustomerProductItem", "DELETE"): (CUSTOMER_EDITORS, "remove an installed product"),
+    ("customers.CustomerContracts", "POST"): (CUSTOMER_EDITORS, "add a contract (the tier follows the active one)"),
+    ("customers.CustomerContractItem", "PATCH"): (CUSTOMER_EDITORS, "change a contract (If-Match)"),
+    ("customers.CustomerContractItem", "DELETE"): (CUSTOMER_EDITORS, "remove a contract"),
+    ("customers.Deployment", "GET"): (STAFF, "a customer's deployment date and follow-up programme"),
+    ("customers.Deployment", "PUT"): (DEPLOYMENT_SETTERS, "set a customer's deployment date (starts its follow-ups)"),
+    ("announcements.AnnouncementCollection", "GET"): (ANNOUNCERS, "software update announcements sent"),
+    ("announcements.AnnouncementCollection", "POST"): (ANNOUNCERS, "announce an update to customers before it"),
+    # the web application's pages (web/); log-in, log-out and the language switch are public
+    ("web_auth.index", "GET"): (EVERYONE, "page: the start page (sends each user to theirs)"),
+    ("web_auth.logout", "POST"): (EVERYONE, "page: log out"),
+    ("inbox.inbox", "GET"): (STAFF, "page: the inbox (my tasks, claimable, all)"),
+    ("inbox.claim", "POST"): (EVERYONE, "page: claim a task (the task's lane decides)"),
+    ("task_pages.task", "GET"): (EVERYONE, "page: a task and its form (customers: their customer-lane tasks)"),
+    ("task_pages.complete", "POST"): (EVERYONE, "page: complete a task with its form (the task's lane decides)"),
+    ("task_pages.release", "POST"): (EVERYONE, "page: give a task back (assignee or supervisor)"),
+    ("case_pages.cases", "GET"): (STAFF, "page: the case list"),
+    ("case_pages.new_case", "GET"): (FRONT_LINE, "page: the form to open a case for a customer"),
+    ("case_pages.new_case", "POST"): (FRONT_LINE, "page: open a case for a customer, with attachments"),
+    ("case_pages.case", "GET"): (EVERYONE, "page: a case (customers: their organisation's, public part)"),
+    ("case_pages.diagram", "GET"): (STAFF, "page: the BPMN file of a case's process version, for its diagram"),
+    ("case_pages.answer", "POST"): (CASE_OPENERS, "page: answer a case's request for information"),
+    ("case_pages.upload", "POST"): (EVERYONE, "page: attach a file to a case (whoever may see it)"),
+    ("case_pages.download", "GET"): (EVERYONE, "page: download an attachment (customers: public ones of their cases)"),
+    ("board.board", "GET"): (SUPERVISORS, "page: the escalation board"),
+    ("board.reassign", "POST"): (SUPERVISORS, "page: give an escalated case to another staff member"),
+    ("board.take_over", "POST"): (SUPERVISORS, "page: take an escalated case over"),
+    ("board.extend", "POST"): (SUPERVISORS, "page: extend an SLA target, with a reason"),
+    ("board.priority", "POST"): (SUPERVISORS, "page: change an escalated case's priority"),
+    ("board.acknowledge", "POST"): (SUPERVISORS, "page: acknowledge a breach"),
+    ("portal.home", "GET"): (CUSTOMERS, "page: the customer portal (my organisation's cases)"),
+    ("portal.new_case", "GET"): (CUSTOMERS, "page: the form to open a case"),
+    ("portal.new_case", "POST"): (CUSTOMERS, "page: open a case with attachments"),
+    ("portal.answer_survey", "POST"): (CUSTOMERS, "page: rate the service (a survey of my organisation's case)"),
+    ("case_actions.complain", "POST"): (CASE_OPENERS, "page: file a complaint about a case"),
+    ("case_actions.reply", "POST"): (FRONT_LINE, "page: reply to the customer on the case's channel"),
+    ("case_actions.callbacks", "GET"): (FRONT_LINE, "page: hotline customers to call back"),
+    ("announcement_pages.index", "GET"): (ANNOUNCERS, "page: software update announcements"),
+    ("announcement_pages.announce", "POST"): (ANNOUNCERS, "page: announce a software update"),
+    ("customer_pages.index", "GET"): (STAFF, "page: customers with tier, deployment date and follow-ups"),
+    ("customer_pages.set_deployment", "POST"): (DEPLOYMENT_SETTERS, "page: set a customer's deployment date"),
+    ("owner.processes", "GET"): (DEPLOYERS, "page: deployed versions, the active one's diagrams, deploy files"),
+    ("owner.version", "GET"): (DEPLOYERS, "page: a version, its files and diagrams"),
+    ("owner.version_file", "GET"): (DEPLOYERS, "page: a file of a version"),
+    ("owner.editor", "GET"): (DEPLOYERS, "page: the modeller for a diagram of the active version"),
+    ("owner.validate", "POST"): (DEPLOYERS, "page: validate the modeller's diagram with the active version"),
+    ("owner.deploy_diagram", "POST"): (DEPLOYERS, "page: deploy the modeller's diagram as a new version"),
+    ("owner.deploy_files", "POST"): (DEPLOYERS, "page: deploy uploaded process and form files"),
+    ("owner.migrations", "GET"): (DEPLOYERS, "page: move running cases to another version"),
+    ("owner.dry_run", "POST"): (DEPLOYERS, "page: which running cases could move, and why not"),
+    ("owner.migrate", "POST"): (DEPLOYERS, "page: move the movable running cases"),
+    ("owner.revert", "POST"): (DEPLOYERS, "page: move a batch back"),
+    ("kpi.dashboard", "GET"): (KPI_READERS, "page: the KPI dashboard (charts, filters)"),
+    ("kpi.export", "GET"): (KPI_READERS, "page: the dashboard's KPIs as CSV"),
+    ("customer_record.customer", "GET"): (STAFF, "page: a customer record (contacts, installed products, contracts)"),
+    ("customer_record.update", "POST"): (CUSTOMER_EDITORS, "page: change a customer's name, address, notes, tier"),
+    ("customer_record.add_item", "POST"): (CUSTOMER_EDITORS, "page: add a contact, installed product or contract"),
+    ("customer_record.update_item", "POST"): (CUSTOMER_EDITORS, "page: change a contact, installed product or contract"),
+    ("customer_record.remove_item", "POST"): (CUSTOMER_EDITORS, "page: remove a contact, installed product or contract"),
+}
+
+
+class RoleNotAllowed(Forbidden):
+    code = "role_not_allowed"
+
+
+def authorise() -> None:
+    """Refuse the request unless the user holds a role the table allows (after authentication)."""
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    user = g.user
+    allowed, _purpose = MATRIX.get((request.endpoint, request.method), (frozenset(), ""))
+    if not user.has_role(*allowed):
+        raise RoleNotAllowed(f"{request.method} {request.path} is only open to: {', '.join(sorted(allowed))}",
+                             required_roles=sorted(allowed))
+
+
+def as_markdown() -> str:
+    """The table as documentation (docs/permissions.md is this text; a test keeps them equal)."""
+    roles = [r.value for r in Role]
+    lines = ["| endpoint | method | what | " + " | ".join(roles) + " |",
+             "| --- | --- | --- | " + " | ".join("---" for _ in roles) + " |"]
+    for (endpoint, method), (allowed, purpose) in MATRIX.items():
+        marks = " | ".join("✓" if r in allowed else "" for r in roles)
+        lines.append(f"| `{endpoint}` | {method} | {purpose} | {marks} |")
+    return "\n".join(lines) + "\n"
+
+
+def register(app: Flask) -> None:
+    app.before_request(authorise)

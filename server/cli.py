@@ -1,0 +1,241 @@
+"""Command line: ``caseflow deploy``, ``caseflow demo-data``, ``caseflow create-user`` and
+Flask's own commands (``caseflow db upgrade``, ``caseflow run``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from cases.core import accounts
+from cases.process import deploy as deploying
+from cases.core.errors import DomainError
+
+
+def _fail(error: DomainError) -> None:
+    lines = [error.message]
+    for item in getattr(error, "errors", None) or getattr(error, "problems", None) or []:
+        lines.append("  " + ", ".join(f"{k}={v}" for k, v in item.items() if v is not None))
+    raise click.ClickException("\n".join(lines))
+
+
+def _directories(processes: Path | None, forms: Path | None) -> tuple[Path, Path]:
+    """The given folders, or the configured processes/ and forms/."""
+    return (processes or Path(current_app.config["PROCESSES_DIR"]),
+            forms or Path(current_app.config["FORMS_DIR"]))
+
+
+def _report(outcome, done: str) -> None:
+    click.echo(f"batch {outcome.batch}: {done} {len(outcome.moved)}, stayed {len(outcome.skipped)}")
+    for skipped in outcome.skipped:
+        click.echo(f"  instance {skipped['instance_id']}: {'; '.join(skipped['reasons'])}")
+
+
+@click.command("deploy")
+@click.option("--processes", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--forms", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def deploy_command(processes: Path | None, forms: Path | None) -> None:
+    """Validate and deploy processes/ and forms/ as a version (no-op if unchanged)."""
+    try:
+        version, created = deploying.deploy(*deploying.read_directory(*_directories(processes, forms)))
+    except DomainError as exc:
+        _fail(exc)
+    state = "deployed" if created else "already deployed, re-activated"
+    click.echo(f"version {version.id} {version.content_hash[:12]} {state}: {', '.join(version.process_ids)}")
+
+
+@click.command("validate")
+@click.option("--processes", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--forms", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def validate_command(processes: Path | None, forms: Path | None) -> None:
+    """Check process and form files as a deploy would, without a database or deploying."""
+    problems, _ = deploying.problems_in(*deploying.read_directory(*_directories(processes, forms)))
+    for problem in problems:
+        where = ":".join(str(x) for x in (problem["file"], problem["line"]) if x)
+        click.echo(f"{where or '-'} [{problem['element'] or '-'}] {problem['message']}")
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s)")
+    click.echo("valid")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", "roles", multiple=True, required=True)
+@click.option("--name", "display_name")
+@click.option("--email")
+@click.option("--customer", "customer_code", help="customer code, for customer users")
+@with_appcontext
+def create_user_command(username, password, roles, display_name, email, customer_code) -> None:
+    """Create a user with one or more roles."""
+    try:
+        user = accounts.create_user(username, password, list(roles), display_name, email, customer_code,
+                                    hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"user {user.username} created with roles {', '.join(sorted(user.roles))}")
+
+
+@click.command("demo-data")
+@click.option("--password", default="demo", show_default=True)
+@with_appcontext
+def demo_data_command(password: str) -> None:
+    """Load demo customers, a user for every role and cases at different steps (once)."""
+    from cases.demo import load as demo
+    logins = demo.load(password, hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    if logins is None:
+        click.echo("demo data already present")
+        return
+    click.echo("Demo logins (password: %s):" % password)
+    for username, roles in logins:
+        click.echo(f"  {username:<14} {', '.join(roles)}")
+
+
+def _operator(username: str):
+    from sqlalchemy import select
+
+    from cases.core.db import db
+    from cases.core.models import User
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    return user
+
+
+@click.command("migrate")
+@click.option("--from", "from_version", type=int, required=True, help="version id the cases are on")
+@click.option("--to", "to_version", type=int, required=True, help="version id to move them to")
+@click.option("--as", "username", required=True, help="the process owner or admin doing it")
+@click.option("--dry-run", is_flag=True, help="only say which cases could move, and why not")
+@with_appcontext
+def migrate_command(from_version: int, to_version: int, username: str, dry_run: bool) -> None:
+    """Move running cases from one deployed version to another (or check which could)."""
+    from cases.process import moves
+    try:
+        if dry_run:
+            for v in moves.dry_run(_operator(username), from_version, to_version):
+                state = "can move" if v.migratable else "stays: " + "; ".join(v.reasons)
+                click.echo(f"{v.case_number} (instance {v.instance_id}): {state}")
+            return
+        outcome = moves.migrate_all(_operator(username), from_version, to_version)
+    except DomainError as exc:
+        _fail(exc)
+    _report(outcome, "moved")
+
+
+@click.command("revert-migration")
+@click.argument("batch")
+@click.option("--as", "username", required=True, help="the process owner or admin doing it")
+@with_appcontext
+def revert_command(batch: str, username: str) -> None:
+    """Move the cases of a migration batch back where nothing happened to them since."""
+    from cases.process import moves
+    try:
+        outcome = moves.revert(_operator(username), batch)
+    except DomainError as exc:
+        _fail(exc)
+    _report(outcome, "moved back")
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="fire what is due now (and deliver due mail), then exit")
+@with_appcontext
+def scheduler_command(once: bool) -> None:
+    """Run the scheduler process (timers, mail): one active per installation, more wait as hot
+    standby. Never started by the web workers."""
+    import signal
+    import threading
+
+    from workers import scheduler
+    app = current_app._get_current_object()
+    if once:  # alongside a running scheduler too: each timer still fires exactly once
+        result = scheduler.run_once(app)
+        click.echo(f"fired: {result.fired or 'nothing due'}; failed: {result.failed or 'none'}; "
+                   f"left for the next run: {result.deferred or 'none'}; "
+                   f"mail sent: {'no outbox' if result.delivered is None else result.delivered}")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())  # finish the instance at hand, release the lock
+    scheduler.serve(app, stop)
+
+
+@click.group("notifications")
+def notifications_group() -> None:
+    """Outbound mail: deliver what is due, list the outbox."""
+
+
+@notifications_group.command("deliver")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@with_appcontext
+def deliver_notifications_command(limit: int) -> None:
+    """Send the due pending messages once (the scheduler does this continuously)."""
+    from cases.outbox import notifications
+    settings = notifications.app_settings()
+    if not settings.enabled:
+        raise click.ClickException("SMTP_HOST is not set: delivery is disabled, messages stay pending")
+    click.echo(f"sent {notifications.deliver_pending(limit=limit, settings=settings)}")
+
+
+@notifications_group.command("list")
+@click.option("--status", type=click.Choice(["pending", "sent", "failed"]))
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@with_appcontext
+def list_notifications_command(status: str | None, limit: int) -> None:
+    """The newest messages in the outbox: id, status, attempts, kind, case, recipient, subject."""
+    from sqlalchemy import select
+
+    from cases.core.db import db
+    from cases.core.models import Case
+    from cases.outbox.models import Notification
+    query = select(Notification, Case.number).outerjoin(Case, Case.id == Notification.case_id)
+    if status:
+        query = query.where(Notification.status == status)
+    rows = db.session.execute(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
+    for n, number in rows:
+        click.echo(f"{n.id}\t{n.status}\t{n.attempts}\t{n.kind}\t{number or '-'}\t{n.recipient}\t{n.subject}")
+        if n.last_error and n.status != "sent":
+            click.echo(f"\t  last error: {n.last_error}")
+
+
+@click.command("mail-listener")
+@click.option("--host", default=None, help="default: MAIL_LISTEN_HOST")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="default: MAIL_LISTEN_PORT")
+@with_appcontext
+def mail_listener_command(host: str | None, port: int | None) -> None:
+    """Run the inbound mail process: an SMTP server whose messages open and continue cases."""
+    import signal
+    import threading
+
+    from workers import mail_listener
+    app = current_app._get_current_object()
+    smtp = mail_listener.controller(app, host, port)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    smtp.start()
+    click.echo(f"listening for mail on {smtp.hostname}:{smtp.port}")
+    try:
+        stop.wait()
+    finally:
+        smtp.stop()
+
+
+def register(app: Flask) -> None:
+    for command in (deploy_command, validate_command, create_user_command, demo_data_command,
+                    scheduler_command, migrate_command, revert_command, mail_listener_command):
+        app.cli.add_command(command)
+    app.cli.add_command(notifications_group)
+
+
+def _create_app():
+    from server import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """caseflow: after-sales support cases on BPMN."""
