@@ -1,19 +1,14 @@
-"""The Flask application factory."""
+"""The REST API: one blueprint per resource (``api/resources/``), documented by flask-smorest.
+
+A peer of the pages (``web/``): both sit on the same use cases in ``cases/`` and share only what is
+below them in ``gateway/`` (authentication, the permission table, problem bodies).
+"""
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 from flask import Blueprint, Flask
-from flask_migrate import Migrate
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
-import web
-from cases.core.db import db
-
-from gateway import auth, problems as errors, permissions
-from server import config
 from api.resources import (
     announcements,
     attachments,
@@ -38,19 +33,25 @@ from api.resources import (
     versions,
 )
 from api.resources import auth as auth_resource
+from gateway import auth, problems
 
 #: every blueprint of the API, in the order the OpenAPI document lists them
 BLUEPRINTS = (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health,
               notifications, calendars, sla_policies, escalations, channels, kpis, attachments, knowledge,
               surveys, customers, announcements, chat_posts)
 
-migrate = Migrate()
+#: reachable without a token: getting a token, the liveness probe (it reveals no data; load balancers
+#: cannot carry credentials), the API description with its docs page; the chat webhook is signed by
+#: the platform instead (HMAC, checked in api/resources/channels.py); a survey link's unguessable,
+#: single-use, expiring token is its credential (unknown tokens are rate-limited per address)
+PUBLIC = ("auth.TokenResource", "health.Health", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
+          "docs_static.static", "channels.ChatWebhook", "surveys.SurveyByToken")
 
 
 class CaseflowApi(Api):
     """flask-smorest's Api documenting errors as they are: problem+json bodies."""
 
-    ERROR_SCHEMA = errors.ProblemSchema
+    ERROR_SCHEMA = problems.ProblemSchema
 
     def _register_responses(self):
         json_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
@@ -59,31 +60,13 @@ class CaseflowApi(Api):
             super()._register_responses()
         finally:
             self.DEFAULT_RESPONSE_CONTENT_TYPE = json_type
-MIGRATIONS_DIR = str(config.ROOT / "migrations")
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(config.ROOT / "instance"), static_folder=None)  # web/ serves /static
-    app.config.update(config.DEFAULTS)
-    app.config.update(config.from_environment())
-    app.config.update(overrides or {})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-
-    db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+def register(app: Flask) -> None:
     api = CaseflowApi(app)
     for module in BLUEPRINTS:
         api.register_blueprint(module.blp)
     # Swagger UI's files come from a Python package: no CDN at run time.
     app.register_blueprint(Blueprint("docs_static", __name__, static_folder=swagger_ui_path,
                                      static_url_path="/api/docs/static"))
-    app.register_blueprint(surveys.page_blp)  # the survey link's HTML page (not part of the API)
-    errors.register(app)
-    app.before_request(errors.reject_unstorable_url)
-    auth.register(app)
-    permissions.register(app)  # after authentication: it needs the user
-    web.register(app)  # the pages; their CSRF check runs after the permission table
-
-    from server import cli
-    cli.register(app)
-    return app
+    auth.public(*PUBLIC)

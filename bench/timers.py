@@ -30,12 +30,11 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import lifecycle as lc  # the sibling benchmark: statistics, gunicorn and HTTP client helpers
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-
-import lifecycle as lc  # the sibling benchmark: statistics, gunicorn and HTTP client helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -106,12 +105,12 @@ def prepare(app, processes: dict[str, bytes], forms: dict[str, bytes]) -> None:
     mix with the measured ones)."""
     from flask_migrate import upgrade
 
-    from server import MIGRATIONS_DIR
     from cases.core import accounts
-    from cases.demo import load as demo
     from cases.core.db import db
-    from cases.process.deploy import deploy
     from cases.core.models import Customer
+    from cases.demo import load as demo
+    from cases.process.deploy import deploy
+    from server import MIGRATIONS_DIR
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         deploy(processes, forms)
@@ -176,10 +175,10 @@ def scheduler_process(url: str, out_path: str, ready, stop, look_up_due: bool) -
     when the instance's earliest timer was due."""
     from sqlalchemy import func, select
 
-    from workers import scheduler as scheduling
-    from cases.process import timers
     from cases.core.db import db
+    from cases.process import timers
     from cases.process.models import Timer
+    from workers import scheduler as scheduling
 
     app = make_app(url)
     fired: list[tuple[int, float | None, float, int]] = []
@@ -255,9 +254,9 @@ def burst(server_url: str, count: int, workers: int) -> dict[str, Any]:
     D (NOTIFY), as a writer does. The scheduler sleeps until D, then fires the burst."""
     from sqlalchemy import text
 
-    from cases.process import wakeup
     from cases.core.db import db, unit_of_work
     from cases.core.models import utcnow
+    from cases.process import wakeup
 
     with fresh_schema(server_url) as url:
         app = make_app(url)
@@ -400,12 +399,12 @@ def stream(server_url: str, seconds: float, interval_ms: float, clients: int, wo
     on it; then a one-timer process (due one second after the case opens) becomes the active
     version, so every case the stream opens through the API carries a real timer written by the
     real use case and announced by its transaction; the load's cases stay on their version."""
-    from cases.demo import load as demo
     from cases.core.db import db
+    from cases.demo import load as demo
     from cases.process.deploy import deploy, read_directory
 
     people: dict[str, list[str]] = {}
-    for username, _name, roles, customer in demo.USERS:
+    for username, _name, roles, _customer in demo.USERS:
         for role in roles:
             people.setdefault(role, []).append(username)
     people["customer"] = ["huaxin"]  # the customer user of the load's cases

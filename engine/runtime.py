@@ -10,10 +10,11 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition, TimeDateEventDefinition,
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -22,8 +23,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import migration
 from engine import specs as spec_module
-from engine.migration import MigrationCheck
 from engine.errors import EngineError, HandlerError, NotWaiting, ProcessError, TaskNotReady
+from engine.migration import MigrationCheck
 from engine.model import BuiltVersion, Completion, Progress, UserTask, WaitingEvent
 from engine.sandbox import Sandbox, SandboxError
 from engine.scripting import CaseflowScriptEngine, Handler

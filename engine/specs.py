@@ -5,16 +5,20 @@ from collections.abc import Iterable, Mapping
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.specs.MultiChoice import MultiChoice
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import (
-    BusinessRuleTask, ManualTask, ScriptTask, ServiceTask, UserTask,
+    BusinessRuleTask,
+    ManualTask,
+    ScriptTask,
+    ServiceTask,
+    UserTask,
 )
-from SpiffWorkflow.specs.MultiChoice import MultiChoice
 
 from engine.errors import DefinitionError, Problem
-from engine.structure import check_structure
 from engine.model import TaskSpecInfo
 from engine.sandbox import Sandbox, SandboxError
+from engine.structure import check_structure
 
 
 def _problem_from_validation(exc: ValidationException, default_file: str) -> Problem:
@@ -55,7 +59,7 @@ def parse_files(files: Mapping[str, bytes]) -> tuple[dict, list[Problem]]:
 
 def _all_task_specs(specs: dict) -> Iterable[tuple[str, object]]:
     seen: set[int] = set()
-    for pid, (spec, subs) in specs.items():
+    for _pid, (spec, subs) in specs.items():
         for process_spec in (spec, *subs.values()):
             for task_spec in process_spec.task_specs.values():
                 if id(task_spec) not in seen:

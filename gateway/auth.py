@@ -7,23 +7,17 @@ from cases.core.accounts import user_for_token
 from cases.core.db import begin_write_request, db, end_write_request
 from cases.core.errors import Unauthenticated
 from cases.core.models import User
-from web.login import PUBLIC as PUBLIC_PAGES
-from web.pages import is_page_request
-from gateway.session import page_user
+from gateway.session import is_page_request, page_user
 
-#: Endpoints reachable without a token: getting a token, the liveness probe (it reveals no
-#: data; load balancers cannot carry credentials) and the API description with its docs page.
-PUBLIC_ENDPOINTS = frozenset({
-    "auth.TokenResource", "health.Health", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
-    "docs_static.static",
-    # signed by the chat platform instead (HMAC, checked in api/resources/channels.py)
-    "channels.ChatWebhook",
-    # a survey link: its unguessable, single-use, expiring token is the credential; unknown tokens
-    # are rate-limited per address (cases/surveys.py)
-    "surveys.SurveyByToken", "survey_page.survey_page",
-    # the web application's log-in page, language switch and static files
-    *PUBLIC_PAGES, "web_static.static",
-})
+#: Endpoints reachable without a credential; each entry point declares its own with :func:`public`
+#: (the API: getting a token, the liveness probe, its description, the chat webhook and the survey
+#: link; the pages: the log-in page, the language switch, static files and the survey page).
+PUBLIC_ENDPOINTS: set[str] = set()
+
+
+def public(*endpoints: str) -> None:
+    """Declare endpoints that need no token or session (their own check, if any, is theirs)."""
+    PUBLIC_ENDPOINTS.update(endpoints)
 
 
 def bearer_token() -> str | None:
@@ -35,7 +29,7 @@ def bearer_token() -> str | None:
 def authenticate() -> None:
     if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
         return
-    if is_page_request():  # pages: the session cookie (or a bearer token), see web/session.py
+    if is_page_request():  # pages: the session cookie (or a bearer token), see gateway/session.py
         g.user = page_user()
         return
     token = bearer_token()

@@ -9,9 +9,8 @@ from __future__ import annotations
 from flask import Flask, g, request
 
 from cases.core.errors import Forbidden
-
-from gateway.auth import PUBLIC_ENDPOINTS
 from cases.core.models import Role
+from gateway.auth import PUBLIC_ENDPOINTS
 
 R = Role
 EVERYONE = frozenset(r.value for r in Role)

@@ -5,7 +5,6 @@ import logging
 from typing import Any
 
 import marshmallow as ma
-
 from flask import Flask, Response, json, request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError

@@ -21,10 +21,16 @@ from cases.core import accounts
 from cases.core.errors import Forbidden, Unauthenticated
 from cases.core.models import User
 
-from web.pages import is_page_request
-
 TOKEN_KEY, CSRF_KEY = "token", "csrf"
 CSRF_FIELD = "csrf_token"
+
+
+#: names of the blueprints that serve pages (session log-in, CSRF, HTML errors); web/pages.py adds them
+PAGE_BLUEPRINTS: set[str] = set()
+
+
+def is_page_request() -> bool:
+    return request.blueprint in PAGE_BLUEPRINTS
 
 
 class LoginRequired(Unauthenticated):

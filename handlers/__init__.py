@@ -22,4 +22,4 @@ def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
-from handlers import assignment, feedback, hq, sla  # noqa: E402,F401  (register their operations)
+from handlers import assignment, feedback, hq, sla  # noqa: F401  (register their operations)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import HandlerError
-
 from handlers import operation
 
 SURVEY_KINDS = ("callback", "complaint", "follow_up")

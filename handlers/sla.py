@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import HandlerError
-
 from handlers import operation
 
 LEVELS = ("warning", "breach", "manager")
@@ -18,7 +17,7 @@ LEVELS = ("warning", "breach", "manager")
 @operation("sla_escalate")
 def sla_escalate(ctx: Any, warning_to: str = "case_owner", breach_to: str = "supervisor",
                  manager_to: str = "manager") -> list[dict[str, Any]]:
-    recipients = dict(zip(LEVELS, (warning_to, breach_to, manager_to)))
+    recipients = dict(zip(LEVELS, (warning_to, breach_to, manager_to), strict=False))
     for level, who in recipients.items():
         if not isinstance(who, str) or not who:
             raise HandlerError("bad_parameter", f"sla_escalate needs a recipient for the {level} rung")

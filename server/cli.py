@@ -2,15 +2,26 @@
 Flask's own commands (``caseflow db upgrade``, ``caseflow run``)."""
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
 
 from cases.core import accounts
-from cases.process import deploy as deploying
+from cases.core.db import db
 from cases.core.errors import DomainError
+from cases.core.models import Case, User
+from cases.demo import load as demo
+from cases.outbox import notifications
+from cases.outbox.models import Notification
+from cases.process import deploy as deploying
+from cases.process import moves
+from server.app import create_app
+from workers import mail_listener, scheduler
 
 
 def _fail(error: DomainError) -> None:
@@ -84,7 +95,6 @@ def create_user_command(username, password, roles, display_name, email, customer
 @with_appcontext
 def demo_data_command(password: str) -> None:
     """Load demo customers, a user for every role and cases at different steps (once)."""
-    from cases.demo import load as demo
     logins = demo.load(password, hash_method=current_app.config["PASSWORD_HASH_METHOD"])
     if logins is None:
         click.echo("demo data already present")
@@ -95,10 +105,7 @@ def demo_data_command(password: str) -> None:
 
 
 def _operator(username: str):
-    from sqlalchemy import select
 
-    from cases.core.db import db
-    from cases.core.models import User
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"no user {username}")
@@ -113,7 +120,6 @@ def _operator(username: str):
 @with_appcontext
 def migrate_command(from_version: int, to_version: int, username: str, dry_run: bool) -> None:
     """Move running cases from one deployed version to another (or check which could)."""
-    from cases.process import moves
     try:
         if dry_run:
             for v in moves.dry_run(_operator(username), from_version, to_version):
@@ -132,7 +138,6 @@ def migrate_command(from_version: int, to_version: int, username: str, dry_run: 
 @with_appcontext
 def revert_command(batch: str, username: str) -> None:
     """Move the cases of a migration batch back where nothing happened to them since."""
-    from cases.process import moves
     try:
         outcome = moves.revert(_operator(username), batch)
     except DomainError as exc:
@@ -146,10 +151,7 @@ def revert_command(batch: str, username: str) -> None:
 def scheduler_command(once: bool) -> None:
     """Run the scheduler process (timers, mail): one active per installation, more wait as hot
     standby. Never started by the web workers."""
-    import signal
-    import threading
 
-    from workers import scheduler
     app = current_app._get_current_object()
     if once:  # alongside a running scheduler too: each timer still fires exactly once
         result = scheduler.run_once(app)
@@ -173,7 +175,6 @@ def notifications_group() -> None:
 @with_appcontext
 def deliver_notifications_command(limit: int) -> None:
     """Send the due pending messages once (the scheduler does this continuously)."""
-    from cases.outbox import notifications
     settings = notifications.app_settings()
     if not settings.enabled:
         raise click.ClickException("SMTP_HOST is not set: delivery is disabled, messages stay pending")
@@ -186,11 +187,7 @@ def deliver_notifications_command(limit: int) -> None:
 @with_appcontext
 def list_notifications_command(status: str | None, limit: int) -> None:
     """The newest messages in the outbox: id, status, attempts, kind, case, recipient, subject."""
-    from sqlalchemy import select
 
-    from cases.core.db import db
-    from cases.core.models import Case
-    from cases.outbox.models import Notification
     query = select(Notification, Case.number).outerjoin(Case, Case.id == Notification.case_id)
     if status:
         query = query.where(Notification.status == status)
@@ -207,10 +204,7 @@ def list_notifications_command(status: str | None, limit: int) -> None:
 @with_appcontext
 def mail_listener_command(host: str | None, port: int | None) -> None:
     """Run the inbound mail process: an SMTP server whose messages open and continue cases."""
-    import signal
-    import threading
 
-    from workers import mail_listener
     app = current_app._get_current_object()
     smtp = mail_listener.controller(app, host, port)
     stop = threading.Event()
@@ -224,18 +218,11 @@ def mail_listener_command(host: str | None, port: int | None) -> None:
         smtp.stop()
 
 
-def register(app: Flask) -> None:
-    for command in (deploy_command, validate_command, create_user_command, demo_data_command,
-                    scheduler_command, migrate_command, revert_command, mail_listener_command):
-        app.cli.add_command(command)
-    app.cli.add_command(notifications_group)
-
-
-def _create_app():
-    from server import create_app
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app)
+@click.group(cls=FlaskGroup, create_app=create_app)
 def main() -> None:
     """caseflow: after-sales support cases on BPMN."""
+
+
+for _command in (deploy_command, validate_command, create_user_command, demo_data_command, scheduler_command,
+                 migrate_command, revert_command, mail_listener_command, notifications_group):
+    main.add_command(_command)

@@ -14,11 +14,11 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from server import create_app
 from cases.core import accounts
 from cases.core.db import db
-from cases.process.deploy import deploy, read_directory
 from cases.core.models import Customer
+from cases.process.deploy import deploy, read_directory
+from server import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_HASH = "pbkdf2:sha256:1000"

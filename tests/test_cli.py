@@ -3,30 +3,31 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from cases.casework.models import Survey
 from cases.core.db import db
 from cases.core.models import Case, Customer, Task, User
-from cases.casework.models import Survey
+from server.cli import main
 
 
 def test_deploy_command_reports_the_active_version(app):
-    result = app.test_cli_runner().invoke(args=["deploy"])
+    result = app.test_cli_runner().invoke(main, args=["deploy"])
     assert result.exit_code == 0, result.output
     assert "already deployed" in result.output and "support_case" in result.output
 
 
 def test_create_user_command(app, app_ctx):
-    result = app.test_cli_runner().invoke(args=["create-user", "carol", "--password", "pw", "--role", "agent",
+    result = app.test_cli_runner().invoke(main, args=["create-user", "carol", "--password", "pw", "--role", "agent",
                                                 "--role", "supervisor"])
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.username == "carol"))
     assert user.roles == {"agent", "supervisor"}
-    bad = app.test_cli_runner().invoke(args=["create-user", "dave", "--password", "pw", "--role", "wizard"])
+    bad = app.test_cli_runner().invoke(main, args=["create-user", "dave", "--password", "pw", "--role", "wizard"])
     assert bad.exit_code != 0 and "unknown roles" in bad.output
 
 
 def test_demo_data_loads_cases_at_different_steps_once(app, app_ctx):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["demo-data", "--password", "pw"])
+    result = runner.invoke(main, args=["demo-data", "--password", "pw"])
     assert result.exit_code == 0, result.output
     assert "supervisor" in result.output and "huaxin" in result.output
     assert db.session.scalar(select(Customer).where(Customer.code == "YUANHANG")).tier == "vip"
@@ -49,16 +50,16 @@ def test_demo_data_loads_cases_at_different_steps_once(app, app_ctx):
     huaxin = customer_records.view(db.session.scalar(select(Customer).where(Customer.code == "HUAXIN")), True)
     assert [c.status_on(customer_records.today()) for c in huaxin.contracts] == ["active", "expired"]
     assert [c.code for c in customer_records.running_product("财务软件", below_version="7.3")] == ["BETA", "HUAXIN"]
-    again = runner.invoke(args=["demo-data"])
+    again = runner.invoke(main, args=["demo-data"])
     assert again.exit_code == 0 and "already present" in again.output
 
 
 def test_validate_command_names_each_problem(app, tmp_path):
     from tests.helpers import process_files
     runner = app.test_cli_runner()
-    good = runner.invoke(args=["validate"])
+    good = runner.invoke(main, args=["validate"])
     assert good.exit_code == 0 and good.output.strip() == "valid"
     processes, forms = process_files(tmp_path, lambda t: t.replace("reopen_count = reopen_count + 1", "import os"))
-    bad = runner.invoke(args=["validate", "--processes", str(processes), "--forms", str(forms)])
+    bad = runner.invoke(main, args=["validate", "--processes", str(processes), "--forms", str(forms)])
     assert bad.exit_code != 0
     assert "support_case.bpmn:" in bad.output and "[count_reopen]" in bad.output and "Import" in bad.output

@@ -46,7 +46,7 @@ def test_compose_has_the_production_services():
 
 
 def test_compose_commands_exist():
-    for name, service in _compose()["services"].items():
+    for _name, service in _compose()["services"].items():
         if "command" in service:
             for argv in _commands(service):
                 _check(argv)

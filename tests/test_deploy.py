@@ -1,13 +1,12 @@
 """Deployed versions: immutable, keyed by content hash; running cases stay on their version."""
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import func, select
 
 from cases.core.db import db
-from cases.process.deploy import content_hash, current_version, deploy, read_directory
 from cases.core.errors import InvalidDefinition
+from cases.process.deploy import content_hash, current_version, deploy, read_directory
 from cases.process.models import ProcessInstance, ProcessVersion
 from tests.conftest import ROOT
 from tests.helpers import only_task, open_case, process_files, step

@@ -7,10 +7,10 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select, update
 
-from cases.process import timers
 from cases.core.db import db
-from cases.process.models import ProcessInstance, Timer
 from cases.core.models import Task, User, UserRole
+from cases.process import timers
+from cases.process.models import ProcessInstance, Timer
 from tests.helpers import deploy_variant, get_case, only_task, open_case, step
 
 AUTO_CONFIRM_SCRIPT = '''<bpmn:scriptTask id="auto_confirm" name="Close as confirmed (no answer)">

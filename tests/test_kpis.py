@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import csv
 import io
-from fractions import Fraction
 from datetime import date, datetime
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -36,10 +36,10 @@ from freezegun import freeze_time
 from sqlalchemy import select, update
 
 from cases.core import accounts
-from cases.process import timers
 from cases.core.db import db
-from cases.kpis.figures import Period, nearest_rank
 from cases.core.models import Case
+from cases.kpis.figures import Period, nearest_rank
+from cases.process import timers
 from cases.process.models import ProcessInstance
 from tests.conftest import FAST_HASH, PASSWORD
 from tests.helpers import DATA, only_task, open_case, step

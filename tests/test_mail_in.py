@@ -9,15 +9,15 @@ from email.utils import make_msgid
 import pytest
 from sqlalchemy import func, select
 
-from workers.mail_listener import controller
-from cases.outbox import notifications
 from cases.core.db import db
 from cases.core.models import Case, CaseEvent
+from cases.outbox import notifications
 from cases.outbox.models import Notification
 from tests.api.dbstate import db_snapshot
 from tests.helpers import get_case, only_task, step
 from tests.smtp_server import LocalSmtp, free_port
 from tests.test_notifications import settings_for
+from workers.mail_listener import controller
 
 
 @pytest.fixture

@@ -1,13 +1,13 @@
 """Moving running cases to another version: dry run, bulk move, revert."""
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import select
 
 from cases.core.db import db
 from cases.process.deploy import current_version
 from cases.process.models import ProcessInstance
+from server.cli import main
 from tests.helpers import deploy_variant, get_case, only_task, open_case, step, without_assign
 
 
@@ -106,17 +106,17 @@ def test_the_command_line_moves_and_reverts(app, api, cases_at_steps, tmp_path, 
     source = current_version("support_case").id
     target = _deploy_variant(tmp_path, "more", _more_reopens)
     runner = app.test_cli_runner()
-    dry = runner.invoke(args=["migrate", "--from", str(source), "--to", str(target), "--as", "owner", "--dry-run"])
+    dry = runner.invoke(main, args=["migrate", "--from", str(source), "--to", str(target), "--as", "owner", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert dry.output.count("can move") == 4 and _version_of(cases_at_steps["assign"]["id"]) == source
-    done = runner.invoke(args=["migrate", "--from", str(source), "--to", str(target), "--as", "owner"])
+    done = runner.invoke(main, args=["migrate", "--from", str(source), "--to", str(target), "--as", "owner"])
     assert done.exit_code == 0 and "moved 4, stayed 0" in done.output, done.output
     assert _version_of(cases_at_steps["assign"]["id"]) == target
     batch = done.output.split()[1].rstrip(":")
-    back = runner.invoke(args=["revert-migration", batch, "--as", "owner"])
+    back = runner.invoke(main, args=["revert-migration", batch, "--as", "owner"])
     assert back.exit_code == 0 and "moved back 4" in back.output, back.output
     assert _version_of(cases_at_steps["assign"]["id"]) == source
-    refused = runner.invoke(args=["migrate", "--from", str(source), "--to", str(target), "--as", "agent1"])
+    refused = runner.invoke(main, args=["migrate", "--from", str(source), "--to", str(target), "--as", "agent1"])
     assert refused.exit_code != 0 and "process_owner" in refused.output
 
 

@@ -8,11 +8,12 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from cases.outbox import notifications
 from cases.core.db import db, unit_of_work
-from cases.outbox.mailer import MailSettings
 from cases.core.models import AuditEvent, Case
+from cases.outbox import notifications
+from cases.outbox.mailer import MailSettings
 from cases.outbox.models import Notification
+from server.cli import main
 from tests.helpers import open_case
 from tests.smtp_server import LocalSmtp, free_port
 
@@ -175,7 +176,7 @@ def test_two_deliverers_at_once_send_every_message_exactly_once(app, app_ctx, st
             with app.app_context():
                 barrier.wait(timeout=30)
                 sent[i] = notifications.deliver_pending(settings=settings_for(smtp.port))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=deliver, args=(i,)) for i in range(2)]
@@ -228,14 +229,14 @@ def test_cli_delivers_and_lists(app, app_ctx, staff, smtp, monkeypatch):
     queue([staff.user("supervisor")], subject="请处理 / please act")
     runner = app.test_cli_runner()
     monkeypatch.setitem(app.config, "SMTP_HOST", None)
-    off = runner.invoke(args=["notifications", "deliver"])
+    off = runner.invoke(main, args=["notifications", "deliver"])
     assert off.exit_code != 0 and "SMTP_HOST is not set" in off.output
 
     for key, value in (("SMTP_HOST", "127.0.0.1"), ("SMTP_PORT", smtp.port), ("MAIL_FROM", SENDER)):
         monkeypatch.setitem(app.config, key, value)
-    result = runner.invoke(args=["notifications", "deliver"])
+    result = runner.invoke(main, args=["notifications", "deliver"])
     assert result.exit_code == 0 and result.output.strip() == "sent 1", result.output
     assert smtp.messages()[0].message["Subject"] == "请处理 / please act"
-    listed = runner.invoke(args=["notifications", "list", "--status", "sent"])
+    listed = runner.invoke(main, args=["notifications", "list", "--status", "sent"])
     assert listed.exit_code == 0 and "supervisor@example.test" in listed.output and "请处理" in listed.output
-    assert runner.invoke(args=["notifications", "list", "--status", "failed"]).output == ""
+    assert runner.invoke(main, args=["notifications", "list", "--status", "failed"]).output == ""

@@ -25,13 +25,13 @@ import pytest
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED
 from sqlalchemy import select, text
 
-from workers import scheduler as scheduling
-from workers import leadership as leader
-from cases.process import timers, wakeup
 from cases.core.db import db, unit_of_work
+from cases.process import timers, wakeup
 from cases.process.deploy import deploy
 from cases.process.models import Timer
 from tests.test_timers import TIMER_BPMN, fired_per_instance, timer_cases
+from workers import leadership as leader
+from workers import scheduler as scheduling
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 30  # seconds a test waits for a thread before it fails: a hang, not a timing assertion
@@ -156,7 +156,7 @@ def test_a_run_far_behind_schedule_runs_once_and_drains_the_burst(app, config, r
         clock.move_to(due + timedelta(days=1))
         built.aps.wakeup()
         _runs(built, 2)
-    assert fired_per_instance() == Counter({i: 1 for i in ids})
+    assert fired_per_instance() == Counter(dict.fromkeys(ids, 1))
     assert all(job.misfire_grace_time is None and job.coalesce for job in built.aps.get_jobs())
 
 

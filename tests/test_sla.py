@@ -15,13 +15,13 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
-from cases.outbox import notifications
-from cases.process import timers
 from cases.core.db import db
 from cases.core.models import CaseEvent, UserRole
-from cases.sla.models import Escalation
+from cases.outbox import notifications
 from cases.outbox.models import Notification
+from cases.process import timers
 from cases.process.models import ProcessInstance, Timer
+from cases.sla.models import Escalation
 from tests.api.dbstate import db_snapshot
 from tests.helpers import complete, get_case, only_task, open_case, step
 from tests.smtp_server import LocalSmtp

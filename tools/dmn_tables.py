@@ -97,7 +97,7 @@ def markdown(path: Path) -> str:
             for rule in rules:
                 description = " ".join((_children(rule, "description")[0].text or "").split()) \
                     if _children(rule, "description") else ""
-                tests = [(label, _text(entry)) for label, entry in zip(inputs, _children(rule, "inputEntry"))]
+                tests = [(label, _text(entry)) for label, entry in zip(inputs, _children(rule, "inputEntry"), strict=False)]
                 when = "; ".join(f"{_cell(label)}: {condition(text)}" for label, text in tests
                                  if text not in ("", "-"))
                 values = [_text(entry) for entry in _children(rule, "outputEntry")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
+from gateway import session
 from web import (
     announcements,
     board,
@@ -26,7 +27,6 @@ from web import (
     portal,
     task_pages,
 )
-from gateway import session
 from web.pages import STATIC_DIR, secure_headers
 
 #: every page blueprint, in registration order (another page module adds its blueprint here)

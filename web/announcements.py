@@ -10,10 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import flash, request
 from flask_babel import gettext as _
 
-from cases.customers import announcements
 from cases.casework import queries
 from cases.core.errors import ValidationFailed
-
+from cases.customers import announcements
 from web.pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("announcement_pages", url_prefix="/announcements")

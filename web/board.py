@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases.core import accounts
 from cases.casework import escalations
+from cases.core import accounts
 from cases.core.errors import ValidationFailed
 from cases.core.models import PRIORITIES, TIERS, Case
 from cases.sla.policies import KINDS
-
 from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("board")

@@ -7,13 +7,12 @@ from __future__ import annotations
 from flask import Flask, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases.channels import inbound as channels
 from cases.casework import complaints
-from cases.outbox import replies
+from cases.channels import inbound as channels
 from cases.core.db import db
 from cases.core.errors import Conflict, ValidationFailed
 from cases.core.models import Case
-
+from cases.outbox import replies
 from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("case_actions")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases.casework import attachments, queries, tasks as work
-from cases.process import diagrams
+from cases.casework import attachments, queries
+from cases.casework import tasks as work
 from cases.core.access import FRONT_LINE_ROLES
 from cases.core.errors import TooLarge, ValidationFailed
 from cases.core.models import PRIORITIES, CaseKind, CaseStatus
-
+from cases.process import diagrams
 from web import intake_form, timeline
 from web.display import clock, word
 from web.pages import current_user, page_blueprint, render

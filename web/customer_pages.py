@@ -9,12 +9,12 @@ from datetime import date
 from typing import Any
 
 from flask import flash, request
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from cases.customers import records as customer_records
 from cases.core.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
 from cases.core.models import TIERS, Customer
-
+from cases.customers import records as customer_records
 from web.pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("customer_record")

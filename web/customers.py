@@ -10,10 +10,9 @@ from flask import flash, request
 from flask_babel import gettext as _
 
 from cases.casework import follow_ups, queries, surveys
+from cases.casework.models import Survey
 from cases.core.errors import ValidationFailed
 from cases.core.models import Case, Customer
-from cases.casework.models import Survey
-
 from web.pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("customer_pages", url_prefix="/customers")

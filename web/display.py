@@ -6,15 +6,16 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from cases.process import forms
-from cases.sla import clock as sla
 from cases.core.db import db
 from cases.core.models import Case, Role, Task, utcnow
+from cases.process import forms
 from cases.process.models import ProcessInstance
 from cases.process.taskrules import can_work_on
-
+from cases.sla import clock as sla
 from web.i18n import localized
 
 #: the domain's code words (statuses, priorities, categories, SLA targets, channels, roles)

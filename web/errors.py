@@ -14,7 +14,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from cases.core import errors as domain
-
 from gateway.session import CsrfFailed, uses_bearer
 
 log = logging.getLogger("caseflow.web")

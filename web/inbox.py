@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import flash, request
 from flask_babel import gettext as _
 
-from cases.casework import queries, tasks as work
+from cases.casework import queries
+from cases.casework import tasks as work
 from cases.core.errors import Conflict
 from cases.core.models import PRIORITIES
-
 from web.display import WORDS
 from web.pages import back_to, current_user, page_blueprint, render
 

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from flask import Response, request
 from flask_babel import gettext as _
 
-from cases.kpis import csv_export as kpi_csv, report as kpis
 from cases.core.errors import ValidationFailed
 from cases.core.models import CATEGORIES, CHANNELS, PRIORITIES, TIERS
-
+from cases.kpis import csv_export as kpi_csv
+from cases.kpis import report as kpis
 from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("kpi", url_prefix="/kpis")

@@ -6,10 +6,9 @@ from flask_babel import gettext as _
 
 from cases.core.errors import TooManyAttempts, Unauthenticated
 from cases.core.models import Role
-
+from gateway.session import log_in, log_out
 from web.i18n import LANGUAGES
 from web.pages import back_to, current_user, local_path, page_blueprint, render
-from gateway.session import log_in, log_out
 
 blp = page_blueprint("web_auth")
 

@@ -13,11 +13,10 @@ from pathlib import Path
 from flask import abort, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from cases.process import deploy as deploying
-from cases.process import moves
 from cases.core.access import require_role
 from cases.core.errors import InvalidDefinition, ValidationFailed
-
+from cases.process import deploy as deploying
+from cases.process import moves
 from web.pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("owner", url_prefix="/owner")

@@ -7,14 +7,11 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from cases.core.models import User
+from gateway.session import PAGE_BLUEPRINTS, is_page_request
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 TEMPLATE_DIR = HERE / "templates"
-
-#: names of the blueprints that serve pages (session log-in, CSRF, HTML errors)
-PAGE_BLUEPRINTS: set[str] = set()
-
 
 def page_blueprint(name: str, url_prefix: str | None = None) -> Blueprint:
     """A blueprint whose views are pages: authenticated by the session cookie (or a bearer
@@ -23,10 +20,6 @@ def page_blueprint(name: str, url_prefix: str | None = None) -> Blueprint:
     blp = Blueprint(name, __name__, url_prefix=url_prefix, template_folder=str(TEMPLATE_DIR))
     PAGE_BLUEPRINTS.add(name)
     return blp
-
-
-def is_page_request() -> bool:
-    return request.blueprint in PAGE_BLUEPRINTS
 
 
 #: sent with every page: scripts and styles from our own files only (page data goes in data-

@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from cases.casework import queries, surveys
 from cases.core.errors import Conflict, Gone, ValidationFailed
 from cases.core.models import utcnow
-
 from web import intake_form
 from web.pages import current_user, page_blueprint, render
 

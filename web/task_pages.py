@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
+from cases.casework import queries
+from cases.casework import tasks as work
 from cases.core import accounts
-from cases.process import forms
-from cases.casework import queries, tasks as work
 from cases.core.errors import Conflict, PreconditionRequired, ValidationFailed
+from cases.process import forms
 from cases.process.taskrules import can_work_on
-
 from web import taskforms
 from web.display import clock, may_claim
 from web.pages import current_user, page_blueprint, render

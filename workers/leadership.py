@@ -95,7 +95,7 @@ class AdvisoryLock:
         try:
             conn = self._connection()
             self._held = bool(conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()[0])
-        except Exception as exc:  # noqa: BLE001 - the database is unreachable: not the leader, retry later
+        except Exception as exc:
             log.warning("cannot take %s: %s", self.description, exc)
             self._drop()
             return False
@@ -107,7 +107,7 @@ class AdvisoryLock:
             return False
         try:
             self._conn.execute("SELECT 1")
-        except Exception as exc:  # noqa: BLE001 - the session is gone, and the lock with it
+        except Exception as exc:
             log.error("lost the connection holding %s: %s", self.description, exc)
             self._drop()
             return False
@@ -117,7 +117,7 @@ class AdvisoryLock:
         if self._held and self._conn is not None and not self._conn.closed:
             try:
                 self._conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
-            except Exception:  # noqa: BLE001 - closing the session releases it anyway
+            except Exception:
                 pass
         self._drop()
 
@@ -126,7 +126,7 @@ class AdvisoryLock:
         if self._conn is not None:
             try:
                 self._conn.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection
+            except Exception:
                 pass
         self._conn = None
 

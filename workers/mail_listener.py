@@ -31,13 +31,13 @@ class InboundHandler:
     app: Flask
     accepted: frozenset[str] = frozenset()  # empty: any recipient
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's name)
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.accepted and address.lower() not in self.accepted:
             return "550 5.1.1 no such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content
         return await asyncio.get_running_loop().run_in_executor(None, self.take, raw)
 
@@ -51,7 +51,7 @@ class InboundHandler:
             except DomainError as exc:
                 log.info("could not take in a message: %s", exc.message)
                 return f"550 5.6.0 {_ascii(exc.message)}"
-            except Exception:  # noqa: BLE001 - the sender keeps the message and retries
+            except Exception:
                 log.exception("taking in a message failed")
                 return "451 4.3.0 temporary failure, try again later"
             finally:

@@ -35,11 +35,12 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from cases.outbox import chat_posts as chat_out, hq
-from workers import leadership as leader
-from cases.process import timers, wakeup
 from cases.core.db import db
 from cases.core.models import utcnow
+from cases.outbox import chat_posts as chat_out
+from cases.outbox import hq
+from cases.process import timers, wakeup
+from workers import leadership as leader
 
 log = logging.getLogger("caseflow.scheduler")
 
@@ -181,7 +182,7 @@ class TimerWake:
                 self._scheduler.modify_job(self._job_id, next_run_time=target)
             except JobLookupError:  # shut down meanwhile
                 pass
-            except Exception:  # noqa: BLE001 - it then runs when its parking or idle time ends
+            except Exception:
                 log.exception("could not move the timer job to %s", target)
             with self._cond:
                 if ran:
@@ -215,7 +216,7 @@ def notification_delivery(module_name: str = NOTIFICATIONS_MODULE) -> Callable[[
         if importlib.util.find_spec(module_name) is None:
             return None
         module = importlib.import_module(module_name)
-    except Exception:  # noqa: BLE001 - a broken outbox must not stop the timers
+    except Exception:
         log.exception("%s cannot be imported: no notification delivery", module_name)
         return None
     deliver = getattr(module, "deliver_pending", None)

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from gateway.auth import current_user
 from api.pagination import PageArgs, page_schema
 from api.parsing import Blueprint
 from api.schemas import username_of
 from cases.customers import announcements
+from gateway.auth import current_user
 
 blp = Blueprint("announcements", __name__, url_prefix="/api/v1/announcements",
                 description="Software update notices to customers, sent before the update")

@@ -15,11 +15,11 @@ from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway.auth import current_user
-from gateway.problems import problem
 from api.parsing import Blueprint, CaseflowParser
 from api.schemas import username_of
 from cases.casework import attachments
+from gateway.auth import current_user
+from gateway.problems import problem
 
 
 class _MultipartParser(CaseflowParser):

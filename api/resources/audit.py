@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from gateway.auth import current_user
 from api.pagination import PageArgs, page_schema
 from api.parsing import Blueprint
 from api.schemas import username_of
 from cases.core import audit
+from gateway.auth import current_user
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
                 description="Who deployed, migrated, reverted or retried what")

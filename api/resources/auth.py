@@ -5,13 +5,12 @@ from datetime import timedelta
 
 from flask import current_app, request
 from flask.views import MethodView
-from api.parsing import Blueprint
 from marshmallow import Schema, fields, validate
 
-from gateway.auth import bearer_token
-from cases.core import accounts
-
+from api.parsing import Blueprint
 from api.resources.me import UserSchema
+from cases.core import accounts
+from gateway.auth import bearer_token
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Authentication")
 

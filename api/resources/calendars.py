@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from gateway.auth import current_user
 from api.parsing import Blueprint
 from api.responses import dumped, if_match_version
 from cases.sla import calendars
+from gateway.auth import current_user
 
 blp = Blueprint("calendars", __name__, url_prefix="/api/v1/calendars",
                 description="Business calendars: working hours, holidays, make-up working days")

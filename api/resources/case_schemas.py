@@ -4,11 +4,10 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.pagination import PageArgs, id_field, page_schema
-from api.schemas import CustomerSchema, TaskRefSchema, username_of
-from cases.core.models import CATEGORIES, CHANNELS, PRIORITIES, CaseKind, CaseStatus
-
 from api.resources.customer_schemas import CaseContractSchema
 from api.resources.sla_schemas import SlaClockSchema
+from api.schemas import CustomerSchema, TaskRefSchema, username_of
+from cases.core.models import CATEGORIES, CHANNELS, PRIORITIES, CaseKind, CaseStatus
 
 
 class CaseCreateSchema(Schema):

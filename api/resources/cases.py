@@ -4,16 +4,8 @@ from __future__ import annotations
 import re
 
 from flask.views import MethodView
+
 from api.parsing import Blueprint
-
-from gateway.auth import current_user
-from api.responses import Overlay, dumped
-from cases.casework import complaints, intake, queries, self_service, tasks as work
-from cases.customers import records as customer_records
-from cases.outbox import replies
-from cases.sla import clock as sla
-from cases.core.errors import ValidationFailed
-
 from api.resources.case_schemas import (
     CaseCreateSchema,
     CaseDetailSchema,
@@ -26,6 +18,14 @@ from api.resources.case_schemas import (
     ReplySchema,
     SelfServiceSchema,
 )
+from api.responses import Overlay, dumped
+from cases.casework import complaints, intake, queries, self_service
+from cases.casework import tasks as work
+from cases.core.errors import ValidationFailed
+from cases.customers import records as customer_records
+from cases.outbox import replies
+from cases.sla import clock as sla
+from gateway.auth import current_user
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Support cases")
 

@@ -15,12 +15,12 @@ from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from gateway.auth import current_user
 from api.parsing import Blueprint
 from cases.channels import inbound as channels
-from cases.outbox.chat_posts import signature
 from cases.core.errors import Unauthenticated
 from cases.core.models import CATEGORIES, PRIORITIES
+from cases.outbox.chat_posts import signature
+from gateway.auth import current_user
 
 blp = Blueprint("channels", __name__, url_prefix="/api/v1",
                 description="Chat and instant-messaging webhook; hotline calls")

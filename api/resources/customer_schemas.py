@@ -4,8 +4,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.pagination import PageArgs, page_schema
-from cases.customers.records import today
 from cases.core.models import TIERS
+from cases.customers.records import today
 
 _TEXT = {"allow_none": True}
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from gateway.auth import current_user
 from api.parsing import Blueprint
-from api.responses import dumped, if_match_version
-from cases.customers import records as customer_records
-from cases.casework import follow_ups
-
 from api.resources.customer_schemas import (
     ContactBodySchema,
     ContactPatchSchema,
@@ -28,6 +23,10 @@ from api.resources.customer_schemas import (
     ProductSchema,
     StaffCustomerRecordSchema,
 )
+from api.responses import dumped, if_match_version
+from cases.casework import follow_ups
+from cases.customers import records as customer_records
+from gateway.auth import current_user
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers",
                 description="Customers: the record (contacts, installed products, contracts), deployment "

@@ -4,17 +4,16 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from gateway.auth import current_user
 from api.pagination import PageArgs, page_schema
 from api.parsing import Blueprint
+from api.resources.sla_schemas import SlaClockSchema, SlaTargetSchema
 from api.responses import Overlay
 from api.schemas import username_of
 from cases.casework import escalations, queries
-from cases.sla import clock as sla
 from cases.core.models import PRIORITIES, TIERS
+from cases.sla import clock as sla
 from cases.sla.policies import KINDS
-
-from api.resources.sla_schemas import SlaClockSchema, SlaTargetSchema
+from gateway.auth import current_user
 
 blp = Blueprint("escalations", __name__, url_prefix="/api/v1",
                 description="SLA clocks, the escalation queue and the supervisors' actions")

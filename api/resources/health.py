@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from api.parsing import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.parsing import Blueprint
 from cases.core.db import db
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Health")

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from gateway.auth import current_user
 from api.parsing import Blueprint
 from cases.process import incidents
+from gateway.auth import current_user
 
 blp = Blueprint("instances", __name__, url_prefix="/api/v1/instances",
                 description="Process instances in trouble (failed or stuck)")

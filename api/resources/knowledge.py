@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from gateway.auth import current_user
 from api.pagination import PageArgs, page_schema
 from api.parsing import Blueprint
 from api.responses import dumped, if_match_version
 from api.schemas import username_of
-from cases.knowledge import articles as knowledge
 from cases.core.errors import ValidationFailed
 from cases.core.models import CATEGORIES
+from cases.knowledge import articles as knowledge
+from gateway.auth import current_user
 
 blp = Blueprint("knowledge", __name__, url_prefix="/api/v1/knowledge",
                 description="Knowledge base: articles (zh/en), canned answers, search, suggestions at intake")

@@ -5,11 +5,11 @@ from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.auth import current_user
 from api.parsing import Blueprint
-from cases.kpis import report as kpis
-from cases.kpis import csv_export as kpi_csv
 from cases.core.models import CATEGORIES, CHANNELS, PRIORITIES, TIERS
+from cases.kpis import csv_export as kpi_csv
+from cases.kpis import report as kpis
+from gateway.auth import current_user
 
 blp = Blueprint("kpis", __name__, url_prefix="/api/v1",
                 description="Service KPIs: response and resolution times, SLA shares, satisfaction, backlog")

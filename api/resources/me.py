@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from api.parsing import Blueprint
 from marshmallow import Schema, fields
 
-from gateway.auth import current_user
+from api.parsing import Blueprint
 from api.schemas import CustomerSchema
+from gateway.auth import current_user
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The current user")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from gateway.auth import current_user
 from api.pagination import MAX_ID, PageArgs, id_field, page_schema
 from api.parsing import Blueprint
 from cases.outbox import notifications
+from gateway.auth import current_user
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
                 description="Outbound mail: what was queued, sent or failed")

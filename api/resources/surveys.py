@@ -4,19 +4,16 @@ answers through the public page ``/survey/<token>`` (zh-CN and English) or its J
 the credential (cases/surveys.py)."""
 from __future__ import annotations
 
-from flask import Blueprint as FlaskBlueprint, render_template, request
+from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from gateway.auth import current_user
 from api.parsing import Blueprint
 from cases.casework import surveys
-from cases.core.errors import DomainError, TooManyAttempts, ValidationFailed
+from gateway.auth import current_user
 
 blp = Blueprint("surveys", __name__, url_prefix="/api/v1/surveys",
                 description="Satisfaction surveys: callbacks, complaints, follow-ups")
-#: the HTML page a survey mail links to (templates in api/templates/)
-page_blp = FlaskBlueprint("survey_page", __name__, template_folder="../templates")
 
 
 class SurveySchema(Schema):
@@ -93,41 +90,3 @@ class SurveyByToken(MethodView):
     def post(self, body, token):
         """Answer through the link, once, before it expires (public)."""
         return surveys.answer_by_token(token, body["score"], body["comment"], remote_addr=request.remote_addr)
-
-
-# -- the HTML page ---------------------------------------------------------------------------
-def _page(template: str, status: int = 200, **values):
-    return render_template(template, **values), status, {"Content-Type": "text/html; charset=utf-8",
-                                                          "Cache-Control": "no-store",
-                                                          "Referrer-Policy": "no-referrer"}
-
-
-def _refused(error: DomainError):
-    status = {"survey_answered": 409, "survey_expired": 410, "not_found": 404}.get(error.code, 400)
-    headers = {}
-    if isinstance(error, TooManyAttempts):
-        status = 429
-    page = _page("survey_closed.html", status, code=error.code if status != 429 else "too_many")
-    if isinstance(error, TooManyAttempts):
-        headers["Retry-After"] = str(error.retry_after)
-    return page[0], page[1], {**page[2], **headers}
-
-
-@page_blp.route(f"/survey/{TOKEN}", methods=["GET", "POST"])
-def survey_page(token: str):
-    """The bilingual page a survey mail links to: a 1-5 score and a comment."""
-    try:
-        if request.method == "GET":
-            survey = surveys.read_by_token(token, remote_addr=request.remote_addr)
-            return _page("survey.html", survey=survey)
-        raw, comment = request.form.get("score", ""), request.form.get("comment") or None
-        score = int(raw) if raw.isdigit() else None
-        try:
-            survey = surveys.answer_by_token(token, score, comment, remote_addr=request.remote_addr)
-        except ValidationFailed as invalid:
-            survey = surveys.read_by_token(token, remote_addr=request.remote_addr)
-            return _page("survey.html", 422, survey=survey, errors=invalid.errors,
-                         comment=comment or "")
-        return _page("survey_thanks.html", survey=survey)
-    except DomainError as error:
-        return _refused(error)

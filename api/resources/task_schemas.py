@@ -5,8 +5,8 @@ from marshmallow import Schema, fields, validate
 
 from api.pagination import PageArgs, id_field, page_schema
 from api.schemas import TaskRefSchema, username_of
-from cases.core.models import CATEGORIES, PRIORITIES, TaskState
 from cases.casework.queries import TASK_SCOPES
+from cases.core.models import CATEGORIES, PRIORITIES, TaskState
 
 
 class CaseSummarySchema(Schema):

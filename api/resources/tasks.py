@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+
 from api.parsing import Blueprint
-
-from gateway.auth import current_user
-from api.responses import Overlay, dumped, if_match_version
-from cases.casework import queries, tasks as work
-
 from api.resources.task_schemas import (
     CompletedSchema,
     CompleteSchema,
@@ -17,6 +13,10 @@ from api.resources.task_schemas import (
     TaskSchema,
     VersionSchema,
 )
+from api.responses import Overlay, dumped, if_match_version
+from cases.casework import queries
+from cases.casework import tasks as work
+from gateway.auth import current_user
 
 # stateless when dumping: one instance each instead of a deep copy of the fields per response
 TASK, TASK_DETAIL, COMPLETED = TaskSchema(), TaskDetailSchema(), CompletedSchema()

@@ -5,13 +5,12 @@ from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from gateway.auth import current_user
 from api.pagination import PageArgs, page_schema
 from api.parsing import Blueprint
+from api.resources.me import UserSchema
 from cases.core import accounts
 from cases.core.models import Role
-
-from api.resources.me import UserSchema
+from gateway.auth import current_user
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Users and roles (admins)")
 

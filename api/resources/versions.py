@@ -5,12 +5,12 @@ from pathlib import Path
 
 from flask.views import MethodView
 from flask_smorest.fields import Upload
-from api.parsing import Blueprint
 from marshmallow import Schema, fields
 
-from gateway.auth import current_user
+from api.parsing import Blueprint
 from api.responses import dumped
 from cases.process import deploy as deploying
+from gateway.auth import current_user
 
 blp = Blueprint("versions", __name__, url_prefix="/api/v1/process-versions",
                 description="Deployed process versions")

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+
 from flask import current_app
 from sqlalchemy import func, select
 
-from cases.core import events
 from cases.casework import filetypes, storage
+from cases.casework.models import Attachment
+from cases.core import events
 from cases.core.access import visible_case, visible_task
 from cases.core.db import db, use_case
 from cases.core.errors import Conflict, NotFound, TooLarge, ValidationFailed
-from cases.casework.models import Attachment
 from cases.core.models import Case, User
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024

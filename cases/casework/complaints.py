@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cases.core import events
 from cases.casework import intake
+from cases.core import events
 from cases.core.access import FRONT_LINE_ROLES, visible_case
 from cases.core.db import db, use_case
 from cases.core.errors import Forbidden, ValidationFailed

@@ -17,20 +17,20 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from engine.errors import EngineError
-
 from cases.core import events
-from cases.sla import clock as sla, policies as sla_policies
 from cases.core.access import require_role, visible_case
 from cases.core.db import db, use_case
 from cases.core.errors import ValidationFailed
-from cases.process.locking import engine_errors, lock_instance
 from cases.core.models import PRIORITIES, Case, CaseStatus, Customer, Role, Task, TaskState, User, utcnow
-from cases.sla.models import Escalation, SlaTarget
 from cases.core.paging import Page, paginate
-from cases.process.runs import load_run
 from cases.process.after_step import synchronise
+from cases.process.locking import engine_errors, lock_instance
+from cases.process.runs import load_run
 from cases.process.taskrules import CUSTOMER_LANE, can_work_on
+from cases.sla import clock as sla
+from cases.sla import policies as sla_policies
+from cases.sla.models import Escalation, SlaTarget
+from engine.errors import EngineError
 
 SUPERVISOR = Role.SUPERVISOR.value
 STATUSES = ("breached", "at_risk")

@@ -16,16 +16,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cases.core import audit, events
-from cases.sla import business_time, calendars
 from cases.casework import intake
+from cases.core import audit, events
 from cases.core.access import require_role
 from cases.core.db import db, use_case
 from cases.core.errors import NotFound, ValidationFailed
-from cases.process.locking import lock_instance
 from cases.core.models import STAFF_ROLES, Case, CaseKind, CaseStatus, Customer, Role, User
-from cases.process.runs import load_run
 from cases.process.after_step import synchronise
+from cases.process.locking import lock_instance
+from cases.process.runs import load_run
+from cases.sla import business_time, calendars
 
 MILESTONES = (1, 3, 6, 12)  # months after the deployment
 FOLLOW_UP_HOUR = time(10, 0)

@@ -3,21 +3,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import EngineError
-from engine.serialization import SERIALIZER_VERSION
-
-from cases.customers import records as customer_records
 from cases.core import events
-from cases.sla import clock as sla
 from cases.core.access import FRONT_LINE_ROLES
 from cases.core.db import db, use_case
-from cases.process.deploy import current_version
 from cases.core.errors import Conflict, Forbidden, ValidationFailed
-from cases.process.locking import engine_errors
 from cases.core.models import Case, CaseKind, Customer, User, utcnow
+from cases.customers import records as customer_records
+from cases.process.after_step import synchronise
+from cases.process.deploy import current_version
+from cases.process.locking import engine_errors
 from cases.process.models import ProcessInstance
 from cases.process.runs import start_run
-from cases.process.after_step import synchronise
+from cases.sla import clock as sla
+from engine.errors import EngineError
+from engine.serialization import SERIALIZER_VERSION
 
 CASE_PROCESS = "support_case"
 #: the process each kind of case runs

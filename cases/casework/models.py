@@ -1,18 +1,24 @@
 """Attachments and satisfaction surveys."""
 from __future__ import annotations
 
-import enum
-from datetime import date, datetime, timezone
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, text,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
 from cases.core.db import db
-from cases.core.models import utcnow, UTCDateTime, Role, STAFF_ROLES, CHANNELS, PRIORITIES, CATEGORIES, TIERS, CaseKind, CaseStatus, TaskState, Customer, UserRole, User, ApiToken, LoginFailure, Case, Task, CaseEvent, AuditEvent
+from cases.core.models import (
+    Case,
+    User,
+    UTCDateTime,
+    utcnow,
+)
 
 
 class Attachment(db.Model):

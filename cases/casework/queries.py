@@ -4,17 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_, select
 
-from cases.process import forms
 from cases.core.access import restrict_cases, visible_case, visible_task
 from cases.core.db import db
-from cases.core.paging import Page, paginate
 from cases.core.errors import Forbidden, ValidationFailed
 from cases.core.models import Case, CaseEvent, Customer, Task, TaskState, User
+from cases.core.paging import Page, paginate
+from cases.process import forms
 from cases.process.models import ProcessInstance
-from cases.sla.models import SlaTarget
 from cases.process.taskrules import CUSTOMER_LANE
+from cases.sla.models import SlaTarget
 
 TASK_SCOPES = ("mine", "claimable", "all")
 #: inbox orders: oldest task first, or the case whose running SLA target is due soonest first

@@ -8,14 +8,14 @@ the diagram) and closes without agent work. The ``self_service`` event is what t
 """
 from __future__ import annotations
 
+from cases.casework.tasks import deliver_message
 from cases.core import events
-from cases.knowledge import articles as knowledge
 from cases.core.access import FRONT_LINE_ROLES, visible_case
 from cases.core.db import db, use_case
 from cases.core.errors import Conflict, Forbidden, ValidationFailed
 from cases.core.models import Case, User
+from cases.knowledge import articles as knowledge
 from cases.knowledge.models import KnowledgeArticle
-from cases.casework.tasks import deliver_message
 
 MESSAGE = "answered_by_article"
 OPEN_TO_SELF_SERVICE = "classifying"

@@ -26,13 +26,13 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from cases.casework import complaints
+from cases.casework.models import Survey, SurveyFailure
 from cases.core import events
-from cases.outbox import mail_templates, notifications
 from cases.core.access import restrict_cases
 from cases.core.db import db, unit_of_work, use_case
 from cases.core.errors import Conflict, Forbidden, Gone, NotFound, TooManyAttempts, ValidationFailed
 from cases.core.models import Case, Role, User, UserRole, utcnow
-from cases.casework.models import Survey, SurveyFailure
+from cases.outbox import mail_templates, notifications
 
 KINDS = ("callback", "complaint", "follow_up")
 ANSWER_MESSAGE = "survey_answered"

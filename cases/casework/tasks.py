@@ -7,20 +7,19 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.errors import EngineError
-
 from cases.core import events
-from cases.process import forms, incidents
-from cases.sla import clock as sla
 from cases.core.access import FRONT_LINE_ROLES, visible_case, visible_task
 from cases.core.db import db, use_case
 from cases.core.errors import Conflict, Forbidden, PreconditionRequired, ProcessFailure
-from cases.process.locking import engine_errors, load_task, lock_instance, lock_instance_of_task
 from cases.core.models import Case, Role, Task, TaskState, User, utcnow
+from cases.process import forms, incidents
+from cases.process.after_step import apply_completion, synchronise
+from cases.process.locking import engine_errors, load_task, lock_instance, lock_instance_of_task
 from cases.process.models import ProcessInstance
 from cases.process.runs import load_run
-from cases.process.after_step import apply_completion, synchronise
 from cases.process.taskrules import CUSTOMER_LANE, can_work_on
+from cases.sla import clock as sla
+from engine.errors import EngineError
 
 
 def _check_version(task: Task, version: int | None) -> None:

@@ -20,15 +20,15 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from cases.casework.intake import start_case
+from cases.casework.tasks import answer_for_customer, deliver_message
+from cases.channels.models import CallLog
 from cases.core import events
 from cases.core.access import FRONT_LINE_ROLES, require_role, visible_case
 from cases.core.db import db, use_case
 from cases.core.errors import Conflict, ValidationFailed
-from cases.casework.intake import start_case
-from cases.channels.models import CallLog
 from cases.core.models import Case, CaseEvent, CaseStatus, Customer, User, utcnow
 from cases.outbox.models import ChannelMessage, ChannelThread
-from cases.casework.tasks import answer_for_customer, deliver_message
 
 REPLY_MESSAGE = "customer_reply"
 WAITING_FOR_REPLY = f"waiting:{REPLY_MESSAGE}"

@@ -28,13 +28,13 @@ from html.parser import HTMLParser
 from sqlalchemy import func, select
 
 from cases.casework import attachments
-from cases.core import events
-from cases.outbox import mail_templates, notifications
+from cases.casework.intake import start_case
 from cases.channels.inbound import Delivery, _continue
+from cases.core import events
 from cases.core.db import db, use_case
 from cases.core.errors import DomainError
-from cases.casework.intake import start_case
 from cases.core.models import Case, User, utcnow
+from cases.outbox import mail_templates, notifications
 from cases.outbox.models import ChannelMessage, ChannelThread, Notification
 
 CHANNEL = "email"

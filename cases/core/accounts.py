@@ -10,13 +10,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from cases.core.db import db, unit_of_work, use_case
 from cases.core import audit
 from cases.core.access import require_role
+from cases.core.db import db, unit_of_work, use_case
 from cases.core.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthenticated, ValidationFailed
 from cases.core.models import ApiToken, Customer, LoginFailure, Role, User, UserRole, utcnow
 from cases.core.paging import paginate
-
 
 
 @functools.cache

@@ -6,10 +6,18 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, text,
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-
 
 from cases.core.db import db
 

@@ -24,14 +24,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 
 from cases.core import audit, events
-from cases.outbox import chat_posts as chat_out, mail_templates, notifications
-from cases.customers import records as customer_records
 from cases.core.access import require_role
 from cases.core.db import db, use_case
 from cases.core.errors import ValidationFailed
 from cases.core.models import Case, CaseStatus, Customer, Role, User, utcnow
-from cases.customers.models import UpdateAnnouncement
 from cases.core.paging import Page, paginate
+from cases.customers import records as customer_records
+from cases.customers.models import UpdateAnnouncement
+from cases.outbox import chat_posts as chat_out
+from cases.outbox import mail_templates, notifications
 
 ANNOUNCERS = (Role.ADMIN.value, Role.SUPERVISOR.value, Role.MANAGER.value)
 WAITING_FOR_RELEASE = "waiting:fixed_version"

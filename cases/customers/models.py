@@ -1,18 +1,25 @@
 """The customer record beyond name and tier: consultants, contacts, the installed base, contracts, announcements."""
 from __future__ import annotations
 
-import enum
-from datetime import date, datetime, timezone
-from typing import Any
+from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, text,
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
 from cases.core.db import db
-from cases.core.models import utcnow, UTCDateTime, Role, STAFF_ROLES, CHANNELS, PRIORITIES, CATEGORIES, TIERS, CaseKind, CaseStatus, TaskState, Customer, UserRole, User, ApiToken, LoginFailure, Case, Task, CaseEvent, AuditEvent
+from cases.core.models import (
+    User,
+    UTCDateTime,
+    utcnow,
+)
 
 
 class CustomerConsultant(db.Model):

@@ -25,13 +25,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from cases.core import audit
-from cases.sla import calendars
 from cases.core.access import require_role
 from cases.core.db import db, use_case
 from cases.core.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
 from cases.core.models import STAFF_ROLES, Customer, Role, User, utcnow
-from cases.customers.models import Contract, CustomerContact, InstalledProduct
 from cases.core.paging import Page, paginate
+from cases.customers.models import Contract, CustomerContact, InstalledProduct
+from cases.sla import calendars
 
 EDITORS = (Role.ADMIN.value, Role.MANAGER.value)
 CONTRACT_ZONE = ZoneInfo("Asia/Shanghai")
@@ -285,7 +285,7 @@ def _item(kind: ItemKind, customer: Customer, item_id: int) -> Any:
 def add_item(actor: User, customer_id: int, kind_name: str, fields: dict[str, Any]) -> Any:
     require_role(actor, *EDITORS)
     customer, kind = _customer(customer_id, lock=True), KINDS[kind_name]
-    row = kind.model(customer_id=customer.id, created_at=utcnow(), **{key: None for key in kind.fields})
+    row = kind.model(customer_id=customer.id, created_at=utcnow(), **dict.fromkeys(kind.fields))
     if kind.model is CustomerContact:
         row.is_primary = False
     _apply(actor, customer, kind, row, _defaults(kind_name, fields))

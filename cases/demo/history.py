@@ -21,14 +21,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cases.sla import business_time, calendars
-from cases.process import forms, timers
-from cases.casework import intake, surveys, tasks as work
+from cases.casework import intake, surveys
+from cases.casework import tasks as work
+from cases.casework.models import Survey
 from cases.core.db import db
 from cases.core.errors import Conflict, Forbidden, ValidationFailed
 from cases.core.models import Case, CaseKind, Customer, Task, TaskState, User, utcnow
+from cases.process import forms, timers
 from cases.process.models import ProcessInstance
-from cases.casework.models import Survey
+from cases.sla import business_time, calendars
 
 log = logging.getLogger("caseflow.demo")
 
@@ -83,7 +84,7 @@ class Plan:
 
 
 def _pick(rng: random.Random, weighted) -> Any:
-    values, weights = zip(*weighted)
+    values, weights = zip(*weighted, strict=False)
     return rng.choices(values, weights)[0]
 
 

@@ -8,12 +8,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from cases.casework import follow_ups, intake, queries
+from cases.casework import tasks as work
 from cases.core import accounts
-from cases.process import assignment
-from cases.demo import history as demo_history, records as demo_records
-from cases.casework import follow_ups, intake, queries, tasks as work
 from cases.core.db import db, use_case
 from cases.core.models import Customer, Task, TaskState, User, utcnow
+from cases.demo import history as demo_history
+from cases.demo import records as demo_records
+from cases.process import assignment
 
 CUSTOMERS = [
     ("HUAXIN", "华信软件有限公司", "standard"),

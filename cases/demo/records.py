@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cases.customers import records as customer_records
 from cases.core.models import Customer, User
+from cases.customers import records as customer_records
 
 ADDRESSES = {
     "HUAXIN": "上海市徐汇区漕溪北路 88 号华信大厦 12 楼",

@@ -11,14 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete as sql_delete, func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy import delete as sql_delete
 
-from cases.knowledge import index
 from cases.core.access import require_role
 from cases.core.db import db, use_case
 from cases.core.errors import Conflict, NotFound, PreconditionRequired
-from cases.knowledge.models import ArticleTerm, KnowledgeArticle
 from cases.core.models import Role, User, utcnow
+from cases.knowledge import index
+from cases.knowledge.models import ArticleTerm, KnowledgeArticle
 
 WRITERS = (Role.AGENT.value, Role.SERVICE_CONSULTANT.value, Role.SUPERVISOR.value, Role.ADMIN.value)
 LANGUAGES = ("zh", "en")
@@ -144,7 +145,7 @@ def _hits(query: Select, text: str, limit: int, category_boost: str | None = Non
     if category_boost:
         boosted = db.session.scalars(query.with_only_columns(KnowledgeArticle.id)
                                      .where(KnowledgeArticle.category == category_boost))
-        boost = {article_id: CATEGORY_HINT_BOOST for article_id in boosted}
+        boost = dict.fromkeys(boosted, CATEGORY_HINT_BOOST)
     ranked = index.rank(terms, candidates, boost)[:limit]
     articles = {a.id: a for a in db.session.scalars(
         select(KnowledgeArticle).where(KnowledgeArticle.id.in_([article_id for article_id, _ in ranked])))}

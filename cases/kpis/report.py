@@ -25,22 +25,9 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, null, or_, select
 from sqlalchemy.orm import aliased
 
-from cases.sla import clock as sla
 from cases.core.access import require_role
 from cases.core.db import db
 from cases.core.errors import ValidationFailed
-from cases.kpis.figures import (
-    BUCKETS,
-    MAX_YEARS,
-    SATISFIED_FROM,
-    TIMEZONE,
-    Group,
-    Kpis,
-    Period,
-    Report,
-    Tally,
-    period_problems,
-)
 from cases.core.models import (
     CATEGORIES,
     CHANNELS,
@@ -55,6 +42,19 @@ from cases.core.models import (
     User,
     utcnow,
 )
+from cases.kpis.figures import (
+    BUCKETS,
+    MAX_YEARS,
+    SATISFIED_FROM,
+    TIMEZONE,
+    Group,
+    Kpis,
+    Period,
+    Report,
+    Tally,
+    period_problems,
+)
+from cases.sla import clock as sla
 from cases.sla.models import SlaTarget
 
 READERS = (Role.SUPERVISOR.value, Role.MANAGER.value, Role.PROCESS_OWNER.value, Role.ADMIN.value)
@@ -133,9 +133,9 @@ def _confirmations(scope: _Scope, period: Period):
     timed_out = and_(CaseEvent.kind == "timer_fired", element == CONFIRM_TIMEOUT)
     cohort = scope.case_ids().where(_opened_in(period))
     return (select(CaseEvent.case_id,
-                   func.max(case((and_(answered, confirmed == True), 1), (timed_out, 1), else_=0))  # noqa: E712
+                   func.max(case((and_(answered, confirmed == True), 1), (timed_out, 1), else_=0))
                    .label("resolved"),
-                   func.max(case((and_(answered, confirmed == False), 1), else_=0)).label("rejected"),  # noqa: E712
+                   func.max(case((and_(answered, confirmed == False), 1), else_=0)).label("rejected"),
                    func.max(case((or_(answered, timed_out), 1), else_=0)).label("judged"))
             .where(CaseEvent.kind.in_(("task_completed", "timer_fired")), CaseEvent.case_id.in_(cohort))
             .group_by(CaseEvent.case_id).subquery("confirmations"))

@@ -26,13 +26,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from cases.core import audit
-from cases.outbox import webhooks
 from cases.core.access import require_role
 from cases.core.db import db, use_case
 from cases.core.errors import Conflict, NotFound
 from cases.core.models import Case, Role, User, utcnow
-from cases.outbox.models import ChannelThread, ChatPost
 from cases.core.paging import Page, paginate
+from cases.outbox import webhooks
+from cases.outbox.models import ChannelThread, ChatPost
 from cases.outbox.webhooks import FAILED, PENDING, RECORDED, SENT
 
 STATUSES = (PENDING, SENT, FAILED, RECORDED)

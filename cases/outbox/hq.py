@@ -22,9 +22,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from cases.core import events
-from cases.outbox import webhooks
 from cases.core.db import db
 from cases.core.models import Case, User, utcnow
+from cases.outbox import webhooks
 from cases.outbox.models import HqReport
 from cases.outbox.webhooks import PENDING, RECORDED
 

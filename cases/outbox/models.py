@@ -1,18 +1,24 @@
 """What goes out: mail notifications, webhook posts (HQ reports, chat replies) and the case's threads."""
 from __future__ import annotations
 
-import enum
-from datetime import date, datetime, timezone
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, text,
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
-
+from sqlalchemy.orm import Mapped, mapped_column
 
 from cases.core.db import db
-from cases.core.models import utcnow, UTCDateTime, Role, STAFF_ROLES, CHANNELS, PRIORITIES, CATEGORIES, TIERS, CaseKind, CaseStatus, TaskState, Customer, UserRole, User, ApiToken, LoginFailure, Case, Task, CaseEvent, AuditEvent
+from cases.core.models import (
+    UTCDateTime,
+    utcnow,
+)
 
 
 class Notification(db.Model):

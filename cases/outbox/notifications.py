@@ -33,14 +33,14 @@ from flask import current_app
 from sqlalchemy import select
 
 from cases.core import audit
-from cases.outbox import mail_templates, mailer
 from cases.core.access import require_role
 from cases.core.db import db, unit_of_work, use_case
 from cases.core.errors import Conflict, NotFound
-from cases.outbox.mailer import MailSettings
 from cases.core.models import Case, Role, User, utcnow
-from cases.outbox.models import Notification
 from cases.core.paging import Page, paginate
+from cases.outbox import mail_templates, mailer
+from cases.outbox.mailer import MailSettings
+from cases.outbox.models import Notification
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 STATUSES = (PENDING, SENT, FAILED)
@@ -177,7 +177,7 @@ def deliver_pending(now: datetime | None = None, limit: int = 100, settings: Mai
                 log.warning("SMTP server %s:%s unreachable: %s", settings.host, settings.port, exc)
                 _record_failure(item.id, str(exc), False, at, settings)
                 break
-            except Exception as exc:  # noqa: BLE001 - whatever went wrong is recorded on the message
+            except Exception as exc:
                 permanent, text = mailer.classify(exc)
                 log.warning("notification %s to %s not sent: %s", item.id, item.recipient, text)
                 _record_failure(item.id, text, permanent, at, settings)

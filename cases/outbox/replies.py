@@ -29,12 +29,13 @@ from typing import Any, Iterable, Mapping
 
 from sqlalchemy import func, select
 
-from cases.outbox import chat_posts as chat_out, mail_templates, notifications
 from cases.core import events
 from cases.core.access import FRONT_LINE_ROLES, require_role, visible_case
 from cases.core.db import db, use_case
 from cases.core.errors import Conflict
 from cases.core.models import Case, User, utcnow
+from cases.outbox import chat_posts as chat_out
+from cases.outbox import mail_templates, notifications
 from cases.outbox.models import ChannelThread, Notification
 
 NOTICE_PROPERTY = "customerNotice"

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from engine.model import Completion, UserTask, WaitingEvent
-from engine.runtime import ProcessRun
-
 from cases.core import events
-from cases.process import projection, wakeup
-from cases.outbox import replies
-from cases.sla import clock as sla
 from cases.core.db import db
 from cases.core.models import Case, CaseStatus, Task, TaskState, User, utcnow
+from cases.outbox import replies
+from cases.process import projection, wakeup
 from cases.process.models import InstanceStatus, ProcessInstance, Timer
 from cases.process.taskrules import CUSTOMER_LANE, FORM_PROPERTY, also_roles, initial_assignee
+from cases.sla import clock as sla
+from engine.model import Completion, UserTask, WaitingEvent
+from engine.runtime import ProcessRun
 
 CLOSED_STAGE = "closed"
 

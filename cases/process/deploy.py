@@ -10,21 +10,20 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from sqlalchemy import func, select
 
-from engine.errors import DefinitionError, Problem
-from engine.model import TaskSpecInfo
-from engine.specs import locate
-from engine.serialization import SERIALIZER_VERSION
-
-from cases.core.db import db, use_case
 from cases.core import audit
 from cases.core.access import require_role
+from cases.core.db import db, use_case
 from cases.core.errors import InvalidDefinition, NotFound, ValidationFailed
-from cases.process.models import InstanceStatus, ProcessInstance, ProcessVersion
 from cases.core.models import Role, User, utcnow
-from cases.process.projection import PROJECTED_FIELDS
 from cases.outbox.replies import NOTICE_KINDS, NOTICE_PROPERTY
+from cases.process.models import InstanceStatus, ProcessInstance, ProcessVersion
+from cases.process.projection import PROJECTED_FIELDS
 from cases.process.runs import get_engine
 from cases.process.taskrules import ASSIGNMENT_RULES, FORM_PROPERTY
+from engine.errors import DefinitionError, Problem
+from engine.model import TaskSpecInfo
+from engine.serialization import SERIALIZER_VERSION
+from engine.specs import locate
 
 ROLE_NAMES = frozenset(r.value for r in Role)
 
@@ -198,7 +197,7 @@ def running_instances() -> dict[int, int]:
     rows = db.session.execute(select(ProcessInstance.version_id, func.count())
                               .where(ProcessInstance.status != InstanceStatus.COMPLETED.value)
                               .group_by(ProcessInstance.version_id))
-    return {version_id: count for version_id, count in rows}
+    return dict(rows)
 
 
 def with_active_files(processes: dict[str, bytes], forms: dict[str, bytes]) -> tuple[dict, dict]:

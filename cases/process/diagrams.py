@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from lxml import etree
 from sqlalchemy import select
 
-from engine.errors import EngineError
-
 from cases.core.access import visible_case
 from cases.core.db import db
 from cases.core.errors import Forbidden, NotFound
-from cases.process.locking import engine_errors
 from cases.core.models import Case, User
+from cases.process.locking import engine_errors
 from cases.process.models import ProcessInstance, ProcessVersion
 from cases.process.runs import load_run
+from engine.errors import EngineError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 

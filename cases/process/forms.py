@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from cases.core.db import db
 from cases.core.errors import ValidationFailed
-from cases.process.models import ProcessVersion
 from cases.core.models import User, UserRole
+from cases.process.models import ProcessVersion
 
 _FORMATS = FormatChecker()
 

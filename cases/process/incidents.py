@@ -11,17 +11,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, or_, select
 
-from engine.errors import EngineError
-
 from cases.core import audit, events
 from cases.core.access import require_role
 from cases.core.db import db, use_case
 from cases.core.errors import Conflict
-from cases.process.locking import engine_errors, lock_instance
 from cases.core.models import Case, Role, Task, TaskState, User, utcnow
+from cases.process.after_step import synchronise
+from cases.process.locking import engine_errors, lock_instance
 from cases.process.models import InstanceStatus, ProcessInstance, Timer
 from cases.process.runs import load_run
-from cases.process.after_step import synchronise
+from engine.errors import EngineError
 
 OPERATORS = (Role.ADMIN.value, Role.PROCESS_OWNER.value, Role.SUPERVISOR.value)
 

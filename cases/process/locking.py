@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.errors import NotWaiting, ProcessError, TaskNotReady
-
 from cases.core.db import db
 from cases.core.errors import Conflict, NotFound, ProcessFailure
-from cases.process.models import ProcessInstance
 from cases.core.models import Task
+from cases.process.models import ProcessInstance
+from engine.errors import NotWaiting, ProcessError, TaskNotReady
 
 
 def lock_instance(**where) -> ProcessInstance:

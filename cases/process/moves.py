@@ -11,18 +11,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from engine.errors import EngineError
-from engine.migration import MigrationBlocked
-
 from cases.core import audit, events
 from cases.core.access import require_role
 from cases.core.db import db, unit_of_work
 from cases.core.errors import NotFound, ValidationFailed
-from cases.process.locking import lock_instance
 from cases.core.models import Case, User, utcnow
+from cases.process.after_step import synchronise
+from cases.process.locking import lock_instance
 from cases.process.models import InstanceMigration, InstanceStatus, MigrationBatch, ProcessInstance, ProcessVersion
 from cases.process.runs import ServiceContext, get_engine, load_run
-from cases.process.after_step import synchronise
+from engine.errors import EngineError
+from engine.migration import MigrationBlocked
 
 DEPLOYERS = ("admin", "process_owner")
 
@@ -137,7 +136,7 @@ def cases_of(instance_ids: list[int]) -> dict[int, Case]:
         return {}
     rows = db.session.execute(select(ProcessInstance.id, Case).join(Case, Case.id == ProcessInstance.case_id)
                               .where(ProcessInstance.id.in_(instance_ids)))
-    return {instance_id: case for instance_id, case in rows}
+    return dict(rows)
 
 
 def progress(user: User, batch: str) -> MigrationBatch:

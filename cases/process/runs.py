@@ -8,18 +8,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.runtime import Engine, ProcessRun
-from engine.serialization import SERIALIZER_VERSION
-from handlers import REGISTRY
-
-from cases.process import assignment
-from cases.sla import business_time, calendars, clock as sla
 from cases.core import events
-from cases.outbox import hq, notifications
 from cases.core.db import db
 from cases.core.errors import Conflict
 from cases.core.models import Case, User, utcnow
+from cases.outbox import hq, notifications
+from cases.process import assignment
 from cases.process.models import ProcessInstance, ProcessVersion
+from cases.sla import business_time, calendars
+from cases.sla import clock as sla
+from engine.runtime import Engine, ProcessRun
+from engine.serialization import SERIALIZER_VERSION
+from handlers import REGISTRY
 
 #: a working day of the default calendar (09:00-17:00), as the SLA policy counts "2 working days"
 WORKING_DAY = timedelta(hours=8)

@@ -1,10 +1,9 @@
 """Who may work on a task, and who gets it first (the task's ``assignment`` property)."""
 from __future__ import annotations
 
-from engine.model import UserTask
-
-from cases.process import assignment
 from cases.core.models import Case, Role, Task, User
+from cases.process import assignment
+from engine.model import UserTask
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 #: pool: claimable by the lane's role; round_robin: pre-assigned in turn among the role's users;

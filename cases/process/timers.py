@@ -21,13 +21,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from cases.core import events
-from cases.process import incidents
 from cases.core.db import db, unit_of_work
-from cases.process.locking import lock_instance
 from cases.core.models import Case, utcnow
+from cases.process import incidents
+from cases.process.after_step import synchronise
+from cases.process.locking import lock_instance
 from cases.process.models import InstanceStatus, ProcessInstance, Timer
 from cases.process.runs import load_run
-from cases.process.after_step import synchronise
 
 log = logging.getLogger("caseflow.timers")
 
@@ -127,7 +127,7 @@ def fire_due(now: datetime | None = None, batch_size: int = 100,
                 log.warning("timer on instance %s left for the next run: %s", instance_id, exc)
                 report.deferred.append(instance_id)
                 continue
-            except Exception as exc:  # noqa: BLE001 - one broken instance must not stop the others
+            except Exception as exc:
                 log.exception("timer on instance %s failed", instance_id)
                 incidents.record_failure(instance_id, exc)
                 report.failed.append(instance_id)

@@ -102,7 +102,7 @@ class Listener:
                         due, sender = parse(notification.payload)
                         if sender is None or sender == schema:  # not another installation's
                             self._on_due(due)
-            except Exception as exc:  # noqa: BLE001 - a lost connection: reconnect, never die
+            except Exception as exc:
                 self.ready.clear()
                 if not self._stop.is_set():
                     log.warning("timer notifications interrupted (%s); reconnecting in %ss", exc, self._retry)
@@ -112,5 +112,5 @@ class Listener:
                 if conn is not None:
                     try:
                         conn.close()
-                    except Exception:  # noqa: BLE001 - closing a broken connection
+                    except Exception:
                         pass

@@ -90,7 +90,7 @@ class BusinessCalendar:
     effective_makeup_hours: Hours = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        set_ = lambda name, value: object.__setattr__(self, name, value)
         try:
             set_("tz", ZoneInfo(self.timezone))
         except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -84,7 +84,7 @@ def _intervals(value: Any, field: str, label: str, problems: _Problems) -> list[
         else:
             good.append((first, last, i, start, end))
     good.sort()
-    for (_, last, _, a, b), (first, _, i, c, d) in zip(good, good[1:]):
+    for (_, last, _, a, b), (first, _, i, c, d) in zip(good, good[1:], strict=False):
         if first < last:
             problems.add(f"{field}.{i}", f"{label}: {c}-{d} overlaps {a}-{b}")
     return [[start, end] for *_, start, end in good]

@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from cases.core import audit
-from cases.sla import business_time, calendar_input
 from cases.core.access import require_role
-from cases.sla.business_time import BusinessCalendar
 from cases.core.db import db, use_case
 from cases.core.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
 from cases.core.models import STAFF_ROLES, Role, User, utcnow
+from cases.sla import business_time, calendar_input
+from cases.sla.business_time import BusinessCalendar
 from cases.sla.models import Calendar, SlaTarget
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -33,12 +33,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cases.sla import business_time, calendars, policies as sla_policies
 from cases.core import events
-from cases.outbox import notifications
 from cases.core.db import db
 from cases.core.errors import Conflict
 from cases.core.models import Case, Role, Task, TaskState, User, UserRole, utcnow
+from cases.outbox import notifications
+from cases.sla import business_time, calendars
+from cases.sla import policies as sla_policies
 from cases.sla.models import Escalation, SlaPause, SlaTarget
 
 ALARM_VARIABLE = "sla_alarm"

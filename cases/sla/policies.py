@@ -18,12 +18,13 @@ from typing import Any
 from sqlalchemy import select
 
 from cases.core import audit
-from cases.sla import calendars, policy_input as sla_policy_input
 from cases.core.access import require_role
-from cases.sla.business_time import add, is_working
 from cases.core.db import db, use_case
 from cases.core.errors import NotFound, ValidationFailed
 from cases.core.models import STAFF_ROLES, Role, User, utcnow
+from cases.sla import calendars
+from cases.sla import policy_input as sla_policy_input
+from cases.sla.business_time import add, is_working
 from cases.sla.models import SlaPolicyVersion
 from cases.sla.policy_input import ANY, KINDS
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cases.sla import calendars
 from cases.core.errors import ValidationFailed
 from cases.core.models import PRIORITIES, TIERS, CaseKind
+from cases.sla import calendars
 
 ANY = "*"
 CASE_KINDS = (CaseKind.SUPPORT.value, CaseKind.COMPLAINT.value)

@@ -9,13 +9,13 @@ from typing import Any
 
 from engine.sandbox.clock import _tick
 from engine.sandbox.limits import (
-    MAX_POW_EXPONENT,
-    MAX_SEQUENCE,
-    SandboxViolation,
     _CONTAINERS,
     _FORBIDDEN_ATTRIBUTES,
     _SAFE_CLASSES,
     _SAFE_TYPES,
+    MAX_POW_EXPONENT,
+    MAX_SEQUENCE,
+    SandboxViolation,
 )
 from engine.sandbox.measure import _checked_tuple, _measure, _measure_printable, _short, _too_long, _too_many
 from engine.sandbox.operators import _operand

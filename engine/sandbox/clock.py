@@ -8,7 +8,6 @@ from typing import Any
 
 from engine.sandbox.limits import MAX_MEMORY_GROWTH, SandboxTimeout, SandboxViolation
 
-
 # -- the clock ------------------------------------------------------------------------------
 _clock = threading.local()
 _MEMORY_CHECK_INTERVAL = 0.005

@@ -5,12 +5,12 @@ import ast
 import re
 
 from engine.sandbox.limits import (
-    SandboxViolation,
     _ALLOWED_NODES,
     _FORBIDDEN_ATTRIBUTES,
     _FORBIDDEN_NAMES,
     _MAX_FORMAT_WIDTH,
     _MUTATING_METHODS,
+    SandboxViolation,
 )
 
 

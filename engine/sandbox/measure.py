@@ -7,6 +7,11 @@ from typing import Any
 
 from engine.sandbox.clock import _tick
 from engine.sandbox.limits import (
+    _CONTAINERS,
+    _DATA_CONTAINERS,
+    _DATA_LEAVES,
+    _KEY_TYPES,
+    _MAX_DATA_INT_BITS,
     MAX_DATA_CHARS,
     MAX_DATA_NODES,
     MAX_DEPTH,
@@ -15,11 +20,6 @@ from engine.sandbox.limits import (
     MAX_STRING,
     SandboxError,
     SandboxViolation,
-    _CONTAINERS,
-    _DATA_CONTAINERS,
-    _DATA_LEAVES,
-    _KEY_TYPES,
-    _MAX_DATA_INT_BITS,
 )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.sandbox.clock import _tick
-from engine.sandbox.limits import MAX_POW_EXPONENT, SandboxViolation, _CONTAINERS
+from engine.sandbox.limits import _CONTAINERS, MAX_POW_EXPONENT, SandboxViolation
 from engine.sandbox.measure import _checked_tuple, _int_too_big, _measure, _too_long, _too_many
 
 

@@ -5,9 +5,8 @@ Revises: 0001
 Create Date: 2026-11-22 18:19:43.447638
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002'

@@ -5,9 +5,8 @@ Revises: 0011
 Create Date: 2026-12-04 14:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012'

@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, select, text
 
 from cases.core import accounts
-from cases.outbox import chat_posts as chat_out, notifications
 from cases.core.db import db
 from cases.core.models import CaseEvent, utcnow
-from cases.outbox.models import ChatPost, Notification
 from cases.customers.models import UpdateAnnouncement
+from cases.outbox import chat_posts as chat_out
+from cases.outbox import notifications
+from cases.outbox.models import ChatPost, Notification
 from tests.api.dbstate import db_snapshot
 from tests.api.test_channels import chat
 from tests.api.test_channels import webhook as channel_webhook

@@ -9,7 +9,7 @@ from cases.core.db import db
 from cases.customers.models import CustomerContact, InstalledProduct, UpdateAnnouncement
 from cases.outbox.models import Notification
 from tests.api.test_announcements import URL, _written, body
-from tests.api.test_announcements import customers as customers  # noqa: PLC0414 (the fixture)
+from tests.api.test_announcements import customers as customers
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from cases.casework import attachments
-from cases.core.db import db, unit_of_work
 from cases.casework.models import Attachment
+from cases.core.db import db, unit_of_work
 from cases.core.models import Case
 from tests.api.dbstate import db_snapshot
 from tests.helpers import get_case, only_task, open_case

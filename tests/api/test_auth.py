@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from gateway.auth import PUBLIC_ENDPOINTS
 from cases.core.accounts import _digest
 from cases.core.db import db
 from cases.core.models import ApiToken, utcnow
+from gateway.auth import PUBLIC_ENDPOINTS
 from tests.conftest import PASSWORD
 
 PROBLEM = "application/problem+json"
@@ -176,7 +176,7 @@ def test_scheme_is_case_insensitive(api, world):
 # --- every endpoint needs a token, except the public ones ---------------------------------------------
 
 def _dummy_url(app, rule, method: str) -> str:
-    values = {name: 1 for name in rule.arguments}  # valid for int and string converters alike
+    values = dict.fromkeys(rule.arguments, 1)  # valid for int and string converters alike
     return app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
 
 

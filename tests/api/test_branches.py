@@ -10,8 +10,8 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from cases.process import assignment, timers
 from cases.core.db import db
+from cases.process import assignment, timers
 from cases.sla.models import SlaPause
 from tests.helpers import DATA, get_case, only_task, open_case, send_message, step
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from cases.core.db import db
+from cases.core.models import utcnow
 from cases.outbox import chat_posts as chat_out
 from cases.outbox.chat_posts import signature
-from cases.core.db import db
 from cases.outbox.models import ChatPost, Notification
-from cases.core.models import utcnow
 from tests.api.test_channels import chat, to_waiting_for_reply
 from tests.api.test_channels import webhook as channel_webhook
 from tests.api.test_hq_webhook import Receiver

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from cases.process import timers
 from cases.core.db import db
-from cases.sla.models import Escalation
 from cases.outbox.models import Notification
+from cases.process import timers
+from cases.sla.models import Escalation
 from tests.helpers import get_case, only_task, open_case, step
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from cases.core import accounts
-from cases.customers.records import today
 from cases.core.db import db
+from cases.customers.records import today
 from tests.conftest import FAST_HASH, PASSWORD
 from tests.helpers import get_case, open_case
 

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from cases.casework.models import Survey
 from cases.core import accounts
-from cases.process import timers
 from cases.core.db import db
 from cases.core.models import Case
-from cases.casework.models import Survey
+from cases.process import timers
 from cases.process.models import Timer
 from tests.conftest import FAST_HASH
 from tests.helpers import get_case

@@ -10,10 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from cases.outbox import hq
 from cases.core.db import db
-from cases.outbox.models import HqReport
 from cases.core.models import utcnow
+from cases.outbox import hq
+from cases.outbox.models import HqReport
 from tests.helpers import get_case, open_case, send_message, step
 
 
@@ -27,7 +27,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the http.server interface
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append({"path": self.path, "headers": dict(self.headers),
                                           "body": json.loads(body), "raw": body})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from cases.knowledge import articles as knowledge
 from cases.core.db import db
+from cases.knowledge import articles as knowledge
 from cases.knowledge.models import ArticleTerm
 
 CORPUS = {

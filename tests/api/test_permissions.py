@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway import permissions
-from gateway.auth import PUBLIC_ENDPOINTS
 from cases.core import accounts
 from cases.core.models import Role
+from gateway import permissions
+from gateway.auth import PUBLIC_ENDPOINTS
 from tests.conftest import FAST_HASH, PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent.parent

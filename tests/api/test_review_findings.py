@@ -7,9 +7,9 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from cases.process import incidents, timers
 from cases.core.db import db
 from cases.core.models import CaseEvent
+from cases.process import incidents, timers
 from cases.process.models import ProcessInstance, Timer
 from tests.helpers import get_case, only_task, open_case, step
 

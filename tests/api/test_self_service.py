@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cases.core.models import utcnow
-
 from tests.api.dbstate import db_snapshot
 from tests.helpers import get_case, step
 

@@ -11,9 +11,9 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from cases.casework import surveys
-from cases.process import timers
-from cases.core.db import db
 from cases.casework.models import Survey
+from cases.core.db import db
+from cases.process import timers
 from tests.api.test_complaints import survey_token
 from tests.helpers import get_case, only_task, open_case, step
 
@@ -144,6 +144,6 @@ def test_the_callback_is_due_within_2_working_days(api, world):
         api.forget_tokens()
         fired = timers.fire_due()
         case = get_case(api, case_id)
-    assert [elements for elements in fired.values()] == [["callback_overdue"]]
+    assert list(fired.values()) == [["callback_overdue"]]
     assert [e["data"]["step"] for e in case["history"] if e["kind"] == "deadline_missed"] == ["callback"]
     assert case["stage"] == "callback"  # still to do

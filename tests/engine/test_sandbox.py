@@ -9,7 +9,11 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from engine.sandbox import (
-    MAX_SEQUENCE, Sandbox, SandboxError, SandboxTimeout, SandboxViolation,
+    MAX_SEQUENCE,
+    Sandbox,
+    SandboxError,
+    SandboxTimeout,
+    SandboxViolation,
 )
 from tests.engine.conftest import ROOT
 

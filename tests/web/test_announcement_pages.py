@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from cases.core import accounts
 from cases.core.db import db
-from cases.outbox.models import Notification
 from cases.customers.models import UpdateAnnouncement
+from cases.outbox.models import Notification
 from tests.conftest import FAST_HASH, PASSWORD
 
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -9,9 +9,9 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from cases.core import accounts
-from cases.process import timers
 from cases.core.db import db
 from cases.core.models import Case, Customer
+from cases.process import timers
 from tests.conftest import FAST_HASH, PASSWORD
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from cases.core import accounts
-from cases.customers.records import today
 from cases.core.db import db
-from cases.customers.models import Contract, CustomerContact, InstalledProduct
 from cases.core.models import Customer
+from cases.customers.models import Contract, CustomerContact, InstalledProduct
+from cases.customers.records import today
 from tests.api.test_customer_records import written
 from tests.conftest import FAST_HASH, PASSWORD
 

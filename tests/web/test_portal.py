@@ -5,8 +5,8 @@ import io
 
 from sqlalchemy import func, select
 
-from cases.core.db import db
 from cases.casework.models import Attachment
+from cases.core.db import db
 from cases.core.models import Case
 from tests.helpers import DATA, get_case, only_task, step
 from tests.web.test_case_pages import PNG

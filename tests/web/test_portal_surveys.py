@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from cases.casework.models import Survey
 from cases.core.db import db
 from cases.core.models import Case, CaseEvent
-from cases.casework.models import Survey
 from tests.api.test_surveys import online_survey
 from tests.helpers import get_case
 
