@@ -16,8 +16,11 @@ COPY pyproject.toml ./
 COPY api ./api
 COPY cases ./cases
 COPY engine ./engine
+COPY gateway ./gateway
 COPY handlers ./handlers
+COPY server ./server
 COPY web ./web
+COPY workers ./workers
 COPY --from=assets /build/static/dist ./web/static/dist
 COPY processes ./processes
 COPY forms ./forms
@@ -29,4 +32,4 @@ RUN pip install --no-cache-dir . \
     && useradd --system caseflow
 USER caseflow
 EXPOSE 8000
-CMD ["gunicorn", "--workers", "4", "--threads", "4", "--bind", "0.0.0.0:8000", "api:create_app()"]
+CMD ["gunicorn", "--workers", "4", "--threads", "4", "--bind", "0.0.0.0:8000", "server:create_app()"]

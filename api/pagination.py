@@ -15,12 +15,3 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
         "items": fields.List(fields.Nested(item_schema)),
         "total": fields.Integer(), "page": fields.Integer(), "per_page": fields.Integer(),
     }, name=name)
-
-
-#: Largest id a client may send (PostgreSQL integer columns); larger is invalid, not a 500.
-MAX_ID = 2**31 - 1
-
-
-def id_field(strict: bool = True, **kwargs) -> fields.Integer:
-    """An id: a whole number (strictly an integer in JSON bodies) within the column's range."""
-    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)

@@ -279,7 +279,7 @@ def running_server(database_url: str, log_path: Path, workers: int, threads: int
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", str(workers), "--threads", str(threads),
-             "--bind", f"127.0.0.1:{port}", "api:create_app()"],
+             "--bind", f"127.0.0.1:{port}", "server:create_app()"],
             cwd=ROOT, env=server_env(database_url), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
     try:

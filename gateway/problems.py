@@ -16,7 +16,7 @@ log = logging.getLogger("caseflow.api")
 
 PROBLEM_BASE = "https://caseflow.example/problems/"
 
-_STATUS = {
+STATUS = {
     domain.NotFound: 404, domain.Forbidden: 403, domain.Unauthenticated: 401, domain.Conflict: 409,
     domain.PreconditionRequired: 428, domain.ValidationFailed: 422, domain.ProcessFailure: 422,
     domain.InvalidDefinition: 422, domain.TooManyAttempts: 429, domain.Gone: 410, domain.TooLarge: 413,
@@ -106,7 +106,7 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 
 def handle_domain_error(error: domain.DomainError) -> Response:
-    status = next((code for cls in type(error).__mro__ if (code := _STATUS.get(cls))), 400)
+    status = next((code for cls in type(error).__mro__ if (code := STATUS.get(cls))), 400)
     extra: dict[str, Any] = dict(error.details)
     headers = None
     if isinstance(error, domain.ValidationFailed):

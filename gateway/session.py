@@ -1,7 +1,7 @@
 """Page log-in: a session cookie holding an API token of the user's own.
 
 Logging in through the form issues a token with the same password check and rate limit as
-``POST /api/v1/auth/token`` (cases/accounts.py); the signed, HttpOnly, SameSite cookie carries it.
+``POST /api/v1/auth/token`` (cases/core/accounts.py); the signed, HttpOnly, SameSite cookie carries it.
 Every page request looks the token up again, so logging out (the token is revoked), an expired
 token or a deactivated user ends the session at once. A request with an ``Authorization: Bearer``
 header is authenticated by that instead (and needs no CSRF token: browsers never send one

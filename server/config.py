@@ -28,7 +28,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "PROCESSES_DIR": env.get("PROCESSES_DIR", str(ROOT / "processes")),
         "FORMS_DIR": env.get("FORMS_DIR", str(ROOT / "forms")),
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
-        # the scheduler process (api/scheduler.py)
+        # the scheduler process (workers/scheduler.py)
         "TIMER_POLL_SECONDS": float(env.get("TIMER_POLL_SECONDS", "1")),  # SQLite: new timers seen within
         "TIMER_MAX_IDLE_SECONDS": float(env.get("TIMER_MAX_IDLE_SECONDS", "60")),  # longest sleep between runs
         "TIMER_BATCH_SIZE": int(env.get("TIMER_BATCH_SIZE", "100")),
@@ -37,12 +37,12 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         # the chat webhook (api/resources/channels.py): unset secret = the webhook refuses everything
         "CHAT_WEBHOOK_SECRET": env.get("CHAT_WEBHOOK_SECRET") or None,
         "CHAT_WEBHOOK_MAX_SKEW_SECONDS": int(env.get("CHAT_WEBHOOK_MAX_SKEW_SECONDS", "300")),
-        # replies back to the chat platforms (cases/chat_out.py): "platform=url,platform=url"
+        # replies back to the chat platforms (cases/outbox/chat_posts.py): "platform=url,platform=url"
         "CHAT_REPLY_URLS": env.get("CHAT_REPLY_URLS", ""),
         "CHAT_REPLY_SECRET": env.get("CHAT_REPLY_SECRET") or None,  # unset: CHAT_WEBHOOK_SECRET
         "CHAT_REPLY_TIMEOUT": float(env.get("CHAT_REPLY_TIMEOUT", "10")),
         "CHAT_REPLY_MAX_ATTEMPTS": int(env.get("CHAT_REPLY_MAX_ATTEMPTS", "8")),
-        # the inbound mail process (api/mail_listener.py)
+        # the inbound mail process (workers/mail_listener.py)
         "MAIL_LISTEN_HOST": env.get("MAIL_LISTEN_HOST", "127.0.0.1"),
         "MAIL_LISTEN_PORT": int(env.get("MAIL_LISTEN_PORT", "2525")),
         "MAIL_INBOUND_ADDRESSES": env.get("MAIL_INBOUND_ADDRESSES", ""),  # empty: any recipient
@@ -54,7 +54,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
 
 
 def _hq(env: dict[str, str]) -> dict[str, Any]:
-    """Bug reports to the HQ product team (cases/hq.py). No URL: reports are recorded only."""
+    """Bug reports to the HQ product team (cases/outbox/hq.py). No URL: reports are recorded only."""
     return {
         "HQ_WEBHOOK_URL": env.get("HQ_WEBHOOK_URL") or None,
         "HQ_WEBHOOK_TIMEOUT": float(env.get("HQ_WEBHOOK_TIMEOUT", "10")),
@@ -63,7 +63,7 @@ def _hq(env: dict[str, str]) -> dict[str, Any]:
 
 
 def _attachments(env: dict[str, str]) -> dict[str, Any]:
-    """Attachments (cases/attachments.py, cases/storage.py)."""
+    """Attachments (cases/casework/attachments.py, cases/casework/storage.py)."""
     return {
         "ATTACHMENT_STORAGE": env.get("ATTACHMENT_STORAGE", "filesystem"),
         "ATTACHMENT_DIR": env.get("ATTACHMENT_DIR", str(ROOT / "instance" / "attachments")),
@@ -77,7 +77,7 @@ def _flag(value: str | None) -> bool:
 
 
 def _mail(env: dict[str, str]) -> dict[str, Any]:
-    """Outbound mail (cases/notifications.py). No SMTP_HOST: delivery is off, mail stays queued."""
+    """Outbound mail (cases/outbox/notifications.py). No SMTP_HOST: delivery is off, mail stays queued."""
     return {
         "SMTP_HOST": env.get("SMTP_HOST") or None,
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
@@ -94,7 +94,7 @@ def _mail(env: dict[str, str]) -> dict[str, Any]:
 
 
 DEFAULTS: dict[str, Any] = {
-    # the pages' session cookie (web/session.py): signed with SECRET_KEY, never readable by scripts
+    # the pages' session cookie (gateway/session.py): signed with SECRET_KEY, never readable by scripts
     "SESSION_COOKIE_NAME": "caseflow_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -24,11 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FAST_HASH = "pbkdf2:sha256:1000"
 PASSWORD = "secret-pw"
 
-#: Emptied after every test, children first.
-TABLES = ("contracts", "installed_products", "customer_contacts", "update_announcements", "chat_posts", "surveys", "survey_failures", "attachments", "article_terms", "knowledge_articles", "channel_messages", "channel_threads", "call_logs", "hq_reports", "customer_consultants", "notifications", "escalations", "sla_pauses", "sla_targets", "sla_policy_versions", "calendars", "audit_events", "login_failures", "instance_migrations", "migration_batches", "case_events", "timers", "tasks", "process_instances", "cases", "api_tokens", "round_robin_cursors",
-          "user_roles", "users", "customers")
-
-
 def _postgres_url() -> str | None:
     for name in ("TEST_DATABASE_URL", "DATABASE_URL"):
         url = os.environ.get(name, "")
@@ -80,8 +75,9 @@ def _clean_tables(request):
         db.session.rollback()
         with db.engine.begin() as conn:
             conn.execute(text("UPDATE process_versions SET created_by_id = NULL"))  # versions stay
-            for table in TABLES:
-                conn.execute(text(f"DELETE FROM {table}"))
+            for table in reversed(db.metadata.sorted_tables):  # children first
+                if table.name != "process_versions":
+                    conn.execute(table.delete())
         db.session.remove()
 
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import importlib
 import shlex
+import tomllib
 from pathlib import Path
 
 import yaml
 from click.testing import CliRunner
+from setuptools import find_packages
 
 from server.cli import main as caseflow_cli
 
@@ -51,10 +53,15 @@ def test_compose_commands_exist():
             for argv in _commands(service):
                 _check(argv)
 
+INCLUDE = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+
 
 def test_dockerfile_copies_every_package():
+    """Every package setuptools finds, and the files the app reads at run time, are in the image."""
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for folder in ("api", "cases", "engine", "handlers", "web", "processes", "forms", "migrations"):
+    packages = {name.split(".")[0] for name in find_packages(str(ROOT), include=INCLUDE)}
+    assert {"api", "cases", "engine", "gateway", "handlers", "server", "web", "workers"} <= packages
+    for folder in (*sorted(packages), "processes", "forms", "migrations"):
         assert f"COPY {folder} ./{folder}" in dockerfile
 
 

@@ -2,13 +2,13 @@
 
 Each page blueprint is made with :func:`web.pages.page_blueprint` and listed in ``BLUEPRINTS``;
 ``register`` wires them, Flask-Babel, the session cookie, CSRF and the HTML error pages into the
-app that ``api.create_app`` builds. docs/web.md tells how to add a page.
+app that ``server.create_app`` builds. docs/web.md tells how to add a page.
 """
 from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from gateway import session
+from gateway import auth, session
 from web import (
     announcements,
     board,
@@ -25,6 +25,7 @@ from web import (
     nav,
     owner,
     portal,
+    survey_page,
     task_pages,
 )
 from web.pages import STATIC_DIR, secure_headers
@@ -32,6 +33,9 @@ from web.pages import STATIC_DIR, secure_headers
 #: every page blueprint, in registration order (another page module adds its blueprint here)
 BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp,
               case_actions.blp, announcements.blp, customers.blp, customer_pages.blp)
+#: reachable without logging in: the log-in page, the language switch, the static files, and the page a
+#: survey mail links to (its unguessable, single-use, expiring token is the credential)
+PUBLIC = ("web_auth.login", "web_auth.language", "web_static.static", "survey_page.survey_page")
 for _blp in BLUEPRINTS:  # once, before any app registers them
     errors.attach(_blp)
 
@@ -46,6 +50,8 @@ def register(app: Flask) -> None:
                                      static_url_path="/static"))
     for blp in BLUEPRINTS:
         app.register_blueprint(blp)
+    app.register_blueprint(survey_page.blp)  # no log-in, no session: not a page blueprint
+    auth.public(*PUBLIC)
     errors.register(app)
     app.before_request(session.check_csrf)
     app.after_request(secure_headers)

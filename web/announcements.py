@@ -1,4 +1,4 @@
-"""Software update announcements (cases/announcements.py, as POST/GET /api/v1/announcements): the
+"""Software update announcements (cases/customers/announcements.py, as POST/GET /api/v1/announcements): the
 list, newest first, and the form to announce an update to all customers or chosen ones. The window
 is entered as local date-times in the time zone chosen on the form, which is also the zone the
 customers are shown."""

@@ -1,6 +1,6 @@
 """What front-line staff and customers do from the case page beyond its own forms: file a
-complaint about the case (cases/complaints.py), and staff write to the customer on the case's
-channel (cases/replies.py); the hotline call-backs still to make (cases/channels.py). Each POST
+complaint about the case (cases/casework/complaints.py), and staff write to the customer on the case's
+channel (cases/outbox/replies.py); the hotline call-backs still to make (cases/channels/inbound.py). Each POST
 is one use case, one transaction, as the API's POST /cases/{id}/complaints and /replies."""
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def complain(case_id: int):
     return _back(case_id, "#complaints")
 
 
-#: what the page says after a reply, by how it went (cases/replies.py Route.via)
+#: what the page says after a reply, by how it went (cases/outbox/replies.py Route.via)
 SENT_BY = {
     replies.MAIL: lambda to: _("The reply was sent by mail to %(to)s.", to=to),
     replies.CHAT: lambda to: _("The reply was posted to the chat conversation %(to)s.", to=to),

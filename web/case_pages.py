@@ -11,6 +11,7 @@ from cases.core.access import FRONT_LINE_ROLES
 from cases.core.errors import TooLarge, ValidationFailed
 from cases.core.models import PRIORITIES, CaseKind, CaseStatus
 from cases.process import diagrams
+from gateway.downloads import download_response
 from web import intake_form, timeline
 from web.display import clock, word
 from web.pages import current_user, page_blueprint, render
@@ -140,5 +141,4 @@ def upload(case_id: int):
 
 @blp.get("/attachments/<int(max=2147483647):attachment_id>")
 def download(attachment_id: int):
-    from api.resources.attachments import download_response  # the API's headers: never run as a page
     return download_response(attachments.open_download(current_user(), attachment_id))

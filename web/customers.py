@@ -1,5 +1,5 @@
 """The customers page for staff: each customer's tier, deployment date and follow-up programme
-(cases/follow_ups.py: the milestones at 1, 3, 6 and 12 months and their surveys); admins and
+(cases/casework/follow_ups.py: the milestones at 1, 3, 6 and 12 months and their surveys); admins and
 managers set the deployment date there (as PUT /api/v1/customers/{id}/deployment)."""
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ WORDS = {
     "customer": _l("Customer"), "manager": _l("Customer service manager"),
     "standard": _l("standard"), "vip": _l("VIP"),
     "warning": _l("warning"), "breach": _l("breach"), "category": _l("Category"), "priority": _l("Priority"),
-    # the stages of a case (the diagrams' caseStage properties, cases/sync.py)
+    # the stages of a case (the diagrams' caseStage properties, cases/process/after_step.py)
     "intake": _l("intake"), "classifying": _l("classifying"), "assigning": _l("assigning"),
     "in_progress": _l("in progress"), "processing": _l("processing"), "advising": _l("advising"),
     "answering": _l("answering"), "awaiting_confirmation": _l("awaiting confirmation"),

@@ -14,14 +14,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from cases.core import errors as domain
+from gateway import problems
 from gateway.session import CsrfFailed, uses_bearer
 
 log = logging.getLogger("caseflow.web")
-
-
-def _api_errors():
-    from gateway import problems as errors  # the API's own mapping, for bearer-token callers
-    return errors
 
 
 def error_page(status: int, title: str, detail: str | None = None):
@@ -37,10 +33,10 @@ def _titles() -> dict[int, str]:
 
 def _domain_error(error: domain.DomainError):
     if uses_bearer():
-        return _api_errors().handle_domain_error(error)
+        return problems.handle_domain_error(error)
     if isinstance(error, domain.Unauthenticated):
         return redirect(url_for("web_auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
-    status = next((code for cls in type(error).__mro__ if (code := _api_errors()._STATUS.get(cls))), 400)
+    status = next((code for cls in type(error).__mro__ if (code := problems.STATUS.get(cls))), 400)
     if isinstance(error, CsrfFailed):
         return error_page(403, _("The form has expired"),
                           _("Reload the page and send the form again. Nothing was saved."))
@@ -53,7 +49,7 @@ def _domain_error(error: domain.DomainError):
 
 def _http_error(error: HTTPException):
     if uses_bearer() or request.path.startswith("/api"):
-        return _api_errors().handle_http_exception(error)
+        return problems.handle_http_exception(error)
     if isinstance(error, InternalServerError):
         log.exception("unhandled error on a page", exc_info=error.original_exception or error)
     status = error.code or 500
@@ -62,13 +58,13 @@ def _http_error(error: HTTPException):
 
 def _stale(error: StaleDataError):
     if uses_bearer():
-        return _api_errors().handle_stale(error)
+        return problems.handle_stale(error)
     return error_page(409, _titles()[409], _("Reload the page and try again. Nothing was saved."))
 
 
 def _operational(error: OperationalError):
     if uses_bearer():
-        return _api_errors().handle_operational(error)
+        return problems.handle_operational(error)
     busy = "locked" in str(error.orig).lower() or "could not serialize" in str(error.orig).lower()
     if not busy:
         log.exception("database error on a page", exc_info=error)
@@ -80,7 +76,7 @@ def _unexpected(error: Exception):
     if current_app.testing:
         raise error  # a test sees the real failure
     if uses_bearer():
-        return _api_errors().handle_http_exception(InternalServerError(original_exception=error))
+        return problems.handle_http_exception(InternalServerError(original_exception=error))
     log.exception("unhandled error on a page", exc_info=error)
     return error_page(500, _titles()[500], _("The error was logged. Nothing was saved."))
 

@@ -11,6 +11,7 @@ from cases.casework import attachments, intake
 from cases.core.db import unit_of_work
 from cases.core.errors import TooLarge, ValidationFailed
 from cases.core.models import Case, User
+from gateway.inputs import CaseCreateSchema
 
 #: the form's text fields, in order: (name, input type)
 FIELDS = (("title", "text"), ("description", "textarea"), ("environment", "textarea"),
@@ -37,7 +38,6 @@ def submitted(extra: tuple[str, ...] = ()) -> dict[str, str]:
 
 def _problems(fields: dict[str, Any]) -> dict[str, str]:
     """The API's own check of a new case (api/resources/case_schemas.py), as messages per field."""
-    from api.resources.case_schemas import CaseCreateSchema
     out = {}
     for name, messages in CaseCreateSchema().validate(fields).items():
         text = " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)

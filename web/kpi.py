@@ -1,6 +1,6 @@
-"""The KPI dashboard: the service KPIs of a period (cases/kpis.py, docs/kpis.md) with the targets,
+"""The KPI dashboard: the service KPIs of a period (cases/kpis/report.py, docs/kpis.md) with the targets,
 their trend week by week (or month by month) as charts, the backlog by age, a breakdown by group,
-filters, and the same figures as CSV (cases/kpi_csv.py, as GET /api/v1/kpis.csv)."""
+filters, and the same figures as CSV (cases/kpis/csv_export.py, as GET /api/v1/kpis.csv)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta

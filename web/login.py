@@ -12,10 +12,6 @@ from web.pages import back_to, current_user, local_path, page_blueprint, render
 
 blp = page_blueprint("web_auth")
 
-#: endpoints reachable without logging in (api/auth.py PUBLIC_ENDPOINTS lists them too)
-PUBLIC = frozenset({"web_auth.login", "web_auth.language"})
-
-
 def home_endpoint(user) -> str:
     """Where a user starts: customers in the portal, supervisors on the board, staff in the inbox."""
     if user.is_customer:

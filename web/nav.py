@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from flask import Flask, g, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from gateway.permissions import MATRIX
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -33,7 +35,6 @@ NAVIGATION: list[NavItem] = [
 
 
 def allowed(endpoint: str, method: str = "GET") -> bool:
-    from gateway.permissions import MATRIX
     user = g.get("user")
     roles, _purpose = MATRIX.get((endpoint, method), (frozenset(), ""))
     return user is not None and user.has_role(*roles)

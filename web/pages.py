@@ -15,7 +15,7 @@ TEMPLATE_DIR = HERE / "templates"
 
 def page_blueprint(name: str, url_prefix: str | None = None) -> Blueprint:
     """A blueprint whose views are pages: authenticated by the session cookie (or a bearer
-    token), authorised by api/permissions.py MATRIX, POSTs checked for the CSRF token, errors
+    token), authorised by gateway/permissions.py MATRIX, POSTs checked for the CSRF token, errors
     shown as HTML pages."""
     blp = Blueprint(name, __name__, url_prefix=url_prefix, template_folder=str(TEMPLATE_DIR))
     PAGE_BLUEPRINTS.add(name)

@@ -1,6 +1,6 @@
 """The customer portal: my organisation's cases and what waits for me (tasks, satisfaction
 surveys to answer); opening a case with attachments (one transaction: the case and its files, or
-nothing); rating the service (cases/surveys.py, as POST /api/v1/surveys/{id}/answer)."""
+nothing); rating the service (cases/casework/surveys.py, as POST /api/v1/surveys/{id}/answer)."""
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for

@@ -1,7 +1,7 @@
 """A task's JSON schema as an HTML form, and the form's fields back as the task's data.
 
 There is one definition of each form: the schema in forms/*.schema.json that the API validates
-against (cases/forms.py). This module only reads it: a field per property, its label from
+against (cases/process/forms.py). This module only reads it: a field per property, its label from
 ``title`` / ``x-title-zh``, its widget from the type, ``format``, ``enum`` and ``x-widget``,
 required marks from ``required`` and hints from the ``if``/``then`` rules. The submitted fields
 become JSON typed as the schema says; what the schema then rejects comes back as a message

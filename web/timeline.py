@@ -30,14 +30,14 @@ LABELS = {
     "hq_reported": _l("Reported to the product team"), "fixed_version_received": _l("Fixed version announced"),
     "process_failed": _l("Process error"), "process_retried": _l("Process retried"),
     "process_migrated": _l("Moved to a new process version"), "migration_reverted": _l("Process version move undone"),
-    # complaints, surveys, replies and update notices (cases/complaints.py, surveys.py, replies.py, announcements.py)
+    # complaints, surveys, replies and update notices (cases/casework/complaints.py, surveys.py, replies.py, announcements.py)
     "complaint_opened": _l("Complaint opened"), "complaint_closed": _l("Complaint closed"),
     "survey_sent": _l("Satisfaction survey sent"), "survey_answered": _l("Satisfaction survey answered"),
     "staff_reply": _l("Reply to the customer"), "customer_notified": _l("Customer notified"),
     "call_customer": _l("Call the customer back"), "update_announced": _l("Update announced"),
     "follow_ups_moved": _l("Follow-ups moved"),
 }
-#: how a notice went out (cases/replies.py Route.via)
+#: how a notice went out (cases/outbox/replies.py Route.via)
 VIA = {"mail": _l("by mail"), "chat": _l("by chat"), "call": _l("as a call-back note")}
 
 

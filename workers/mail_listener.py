@@ -2,7 +2,7 @@
 
 Run it as its own process (``caseflow mail-listener``) behind the organisation's mail server:
 route the support address (e.g. ``support@example.com``) to it over SMTP, or point an MX at it.
-Each message is taken in with one unit of work (cases/mail_in.py) before the SMTP ``250`` is
+Each message is taken in with one unit of work (cases/channels/mail_in.py) before the SMTP ``250`` is
 sent, so an accepted message is never lost: a failure answers ``451`` and the sending server
 tries again later; a message caseflow refuses (unknown sender, automatic mail) gets ``550``.
 """

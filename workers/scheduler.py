@@ -1,18 +1,18 @@
 """The scheduler process: one active per installation, separate from the web workers.
 
-``serve`` waits for leadership (cases/leader.py: a PostgreSQL advisory lock, or a file lock next
+``serve`` waits for leadership (workers/leadership.py: a PostgreSQL advisory lock, or a file lock next
 to the SQLite database), then runs APScheduler with a declarative job list of stable ids:
 
-- ``fire-due-timers`` fires every due timer (cases/timers.py), then sleeps until the earliest
+- ``fire-due-timers`` fires every due timer (cases/process/timers.py), then sleeps until the earliest
   ``timers.due_at``, at most ``TIMER_MAX_IDLE_SECONDS``. A new timer that is due earlier moves
   the wake-up forward: on PostgreSQL a listener thread receives the NOTIFY the writing
-  transaction sent (cases/wakeup.py) as it commits; on SQLite ``watch-due-timers`` reads the
+  transaction sent (cases/process/wakeup.py) as it commits; on SQLite ``watch-due-timers`` reads the
   earliest due time every ``TIMER_POLL_SECONDS``. The first run starts at once: whatever came
   due while no scheduler ran fires then.
 - ``deliver-notifications`` sends the mail outbox every ``NOTIFY_POLL_SECONDS``, when
   ``cases.notifications.deliver_pending`` exists; ``deliver-hq-reports`` posts pending bug
-  reports to HQ's webhook (cases/hq.py) at the same rhythm, and ``deliver-chat-posts`` the replies
-  and notices for chat platforms (cases/chat_out.py).
+  reports to HQ's webhook (cases/outbox/hq.py) at the same rhythm, and ``deliver-chat-posts`` the replies
+  and notices for chat platforms (cases/outbox/chat_posts.py).
 - ``check-leadership`` steps down if the lock is gone (then this process stands by again).
 
 Every job has ``coalesce``, one instance at a time and no misfire grace limit: a run that is
@@ -270,7 +270,7 @@ class Scheduler:
         if deliver is not None:
             found.append({"id": NOTIFY_JOB, "func": _in_app(self.app, deliver, NOTIFY_JOB), "trigger": "interval",
                           "seconds": s.notify_poll})
-        # bug reports for HQ's webhook (cases/hq.py), on the mail outbox's rhythm
+        # bug reports for HQ's webhook (cases/outbox/hq.py), on the mail outbox's rhythm
         found.append({"id": HQ_JOB, "func": _in_app(self.app, hq.deliver_pending, HQ_JOB), "trigger": "interval",
                       "seconds": s.notify_poll})
         found.append({"id": CHAT_JOB, "func": _in_app(self.app, chat_out.deliver_pending, CHAT_JOB),

@@ -6,9 +6,7 @@ customer uploads can run in a browser as caseflow's page.
 """
 from __future__ import annotations
 
-import io
-
-from flask import request, send_file
+from flask import request
 from flask.views import MethodView
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
@@ -19,6 +17,7 @@ from api.parsing import Blueprint, CaseflowParser
 from api.schemas import username_of
 from cases.casework import attachments
 from gateway.auth import current_user
+from gateway.downloads import download_response
 from gateway.problems import problem
 
 
@@ -41,12 +40,6 @@ blp = _AttachmentBlueprint("attachments", __name__, url_prefix="/api/v1",
 
 #: what a multipart body may carry besides the file itself (boundaries, headers, form fields)
 MULTIPART_OVERHEAD = 64 * 1024
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Cache-Control": "private, no-store",
-    "Cross-Origin-Resource-Policy": "same-origin",
-}
 
 
 class AttachmentSchema(Schema):
@@ -119,13 +112,3 @@ class AttachmentItem(MethodView):
         return download_response(attachments.open_download(current_user(), attachment_id))
 
 
-def download_response(download: attachments.Download):
-    """An attachment's bytes as a response (the API's and the pages'): images and PDF inline,
-    everything else as a download, never run as a page of ours."""
-    item = download.attachment
-    response = send_file(io.BytesIO(download.content), mimetype=item.content_type,
-                         as_attachment=not download.inline, download_name=item.filename,
-                         conditional=False, etag=False, max_age=0)
-    response.headers["Content-Type"] = item.content_type  # as stored: its charset, none added
-    response.headers.update(SECURITY_HEADERS)
-    return response

@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from api.parsing import Blueprint
 from api.responses import dumped, if_match_version
-from cases.sla import calendars
+from cases.sla import calendars, policies
 from gateway.auth import current_user
 
 blp = Blueprint("calendars", __name__, url_prefix="/api/v1/calendars",
@@ -161,7 +161,7 @@ class CalendarItem(MethodView):
         """Delete a stored calendar (If-Match optional). 409 builtin_calendar for a built-in one that is not
         overridden; 409 calendar_in_use while the active SLA policy or a running SLA clock uses it. Deleting an
         override brings the built-in calendar back."""
-        calendars.delete(current_user(), name, _seen_version())
+        policies.delete_calendar(current_user(), name, _seen_version())
 
 
 @blp.route("/<string:name>/days")

@@ -3,26 +3,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.pagination import PageArgs, id_field, page_schema
+from api.pagination import PageArgs, page_schema
 from api.resources.customer_schemas import CaseContractSchema
 from api.resources.sla_schemas import SlaClockSchema
 from api.schemas import CustomerSchema, TaskRefSchema, username_of
 from cases.core.models import CATEGORIES, CHANNELS, PRIORITIES, CaseKind, CaseStatus
-
-
-class CaseCreateSchema(Schema):
-    customer_id = id_field(load_default=None, allow_none=True, metadata={
-        "description": "Required for staff; customers open cases for their own organisation."})
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(required=True, validate=validate.Length(min=1, max=20000))
-    environment = fields.String(load_default=None, validate=validate.Length(max=10000))
-    steps_to_reproduce = fields.String(load_default=None, validate=validate.Length(max=10000))
-    category_hint = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
-    priority_hint = fields.String(load_default=None, validate=validate.OneOf(PRIORITIES))
-    contact_name = fields.String(load_default=None, validate=validate.Length(max=200))
-    contact_phone = fields.String(load_default=None, validate=validate.Length(max=50))
-    contact_email = fields.Email(load_default=None, validate=validate.Length(max=254))
+from gateway.inputs import id_field
 
 
 class EventSchema(Schema):

@@ -7,7 +7,6 @@ from flask.views import MethodView
 
 from api.parsing import Blueprint
 from api.resources.case_schemas import (
-    CaseCreateSchema,
     CaseDetailSchema,
     CaseListArgs,
     CasePageSchema,
@@ -26,6 +25,7 @@ from cases.customers import records as customer_records
 from cases.outbox import replies
 from cases.sla import clock as sla
 from gateway.auth import current_user
+from gateway.inputs import CaseCreateSchema
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Support cases")
 

@@ -1,5 +1,5 @@
-"""Customers: the record (address, contacts, installed products, contracts: cases/customer_records.py)
-and the deployment date that starts a customer's follow-ups (cases/follow_ups.py)."""
+"""Customers: the record (address, contacts, installed products, contracts: cases/customers/records.py)
+and the deployment date that starts a customer's follow-ups (cases/casework/follow_ups.py)."""
 from __future__ import annotations
 
 from flask.views import MethodView

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from api.pagination import id_field
 from api.parsing import Blueprint
 from cases.process import moves
 from gateway.auth import current_user
+from gateway.inputs import id_field
 
 blp = Blueprint("migrations", __name__, url_prefix="/api/v1/migrations",
                 description="Move running cases to another process version")

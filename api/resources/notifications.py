@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from api.pagination import MAX_ID, PageArgs, id_field, page_schema
+from api.pagination import PageArgs, page_schema
 from api.parsing import Blueprint
 from cases.outbox import notifications
 from gateway.auth import current_user
+from gateway.inputs import MAX_ID, id_field
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
                 description="Outbound mail: what was queued, sent or failed")

@@ -6,13 +6,13 @@ from datetime import datetime, timezone
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.pagination import MAX_ID
 from api.parsing import Blueprint
 from api.responses import dumped
 from cases.core.models import PRIORITIES, TIERS
 from cases.sla import calendars
 from cases.sla import policies as sla_policies
 from gateway.auth import current_user
+from gateway.inputs import MAX_ID
 
 blp = Blueprint("sla_policies", __name__, url_prefix="/api/v1/sla-policy",
                 description="SLA policy versions: targets per priority and customer tier")

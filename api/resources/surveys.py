@@ -1,7 +1,7 @@
 """Satisfaction surveys: the customer's users answer through the API; anyone holding a survey link
 answers through the public page ``/survey/<token>`` (zh-CN and English) or its JSON twin
 ``/api/v1/surveys/by-token/<token>`` — no log-in: the unguessable, single-use, expiring token is
-the credential (cases/surveys.py)."""
+the credential (cases/casework/surveys.py)."""
 from __future__ import annotations
 
 from flask import request

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.pagination import PageArgs, id_field, page_schema
+from api.pagination import PageArgs, page_schema
 from api.schemas import TaskRefSchema, username_of
 from cases.casework.queries import TASK_SCOPES
 from cases.core.models import CATEGORIES, PRIORITIES, TaskState
+from gateway.inputs import id_field
 
 
 class CaseSummarySchema(Schema):

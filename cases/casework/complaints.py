@@ -14,11 +14,14 @@ from typing import Any
 from sqlalchemy import select
 
 from cases.casework import intake
+from cases.casework.tasks import deliver_message
 from cases.core import events
 from cases.core.access import FRONT_LINE_ROLES, visible_case
 from cases.core.db import db, use_case
 from cases.core.errors import Forbidden, ValidationFailed
 from cases.core.models import Case, CaseKind, User
+from cases.core.services import ServiceContext, operation
+from cases.outbox import notifications
 
 ORIGINS = ("case", "customer", "staff", "low_score")
 #: a score at or below this opens a complaint (DOMAIN.md: "a low score opens a complaint")
@@ -64,8 +67,6 @@ def linked_cases(case: Case) -> list[Case]:
 def report_outcome(complaint: Case, actor: User | None, outcome: dict[str, Any]) -> dict[str, Any]:
     """The complaint process ended: the original case hears of it. If its support process waits for
     the complaint (the complaint branch), the message moves it on to the customer's confirmation."""
-    from cases.casework.tasks import deliver_message  # imported here: work -> runtime -> this module
-
     parent = db.session.get(Case, complaint.parent_case_id) if complaint.parent_case_id else None
     if parent is None:
         return {"reported_to": None}
@@ -78,3 +79,26 @@ def report_outcome(complaint: Case, actor: User | None, outcome: dict[str, Any])
     events.record(parent, "complaint_closed", actor, public=True, complaint_id=complaint.id,
                   complaint=complaint.number, outcome=outcome.get("outcome"))
     return {"reported_to": parent.number}
+
+
+@operation("open_complaint")
+def _open_operation(ctx: ServiceContext, origin: str, reason: str | None) -> dict[str, Any]:
+    complaint = open_linked(ctx.case, ctx.actor, origin, reason)
+    return {"case_id": complaint.id, "number": complaint.number}
+
+
+@operation("send_complaint_response")
+def _respond_operation(ctx: ServiceContext, response: str, outcome: str | None) -> dict[str, Any]:
+    """The signed-off response: the case's solution, in its public history, mailed to the contact."""
+    ctx.case.solution = response
+    events.record(ctx.case, "complaint_response", ctx.actor, public=True, response=response, outcome=outcome)
+    address = ctx.case.contact_email
+    if address:
+        subject, body = notifications.complaint_response_mail(ctx.case, response)
+        notifications.enqueue("complaint_response", [address], subject, body, case=ctx.case)
+    return {"mailed_to": address}
+
+
+@operation("report_complaint_outcome")
+def _outcome_operation(ctx: ServiceContext, outcome: dict[str, Any]) -> dict[str, Any]:
+    return report_outcome(ctx.case, ctx.actor, outcome)

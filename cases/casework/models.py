@@ -23,7 +23,7 @@ from cases.core.models import (
 
 class Attachment(db.Model):
     """A file on a case or one of its tasks. The bytes live in the attachment storage
-    (cases/storage.py) under ``storage_key`` (content-addressed: the SHA-256), the row says
+    (cases/casework/storage.py) under ``storage_key`` (content-addressed: the SHA-256), the row says
     what they are: the type sniffed from the content, never the one the client claimed."""
 
     __tablename__ = "attachments"

@@ -13,7 +13,9 @@ from cases.core.models import Case, CaseEvent, Customer, Task, TaskState, User
 from cases.core.paging import Page, paginate
 from cases.process import forms
 from cases.process.models import ProcessInstance
+from cases.process.runs import load_run
 from cases.process.taskrules import CUSTOMER_LANE
+from cases.sla.clock import RUNNING
 from cases.sla.models import SlaTarget
 
 TASK_SCOPES = ("mine", "claimable", "all")
@@ -54,7 +56,6 @@ def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_p
     if filters.get("assignee"):
         query = query.where(Task.assignee_id == _user_id(user, filters["assignee"], "assignee"))
     if order == "due":  # cases without a running target last
-        from cases.sla.clock import RUNNING  # (sla reads pages through this module)
         due = (select(SlaTarget.case_id, func.min(SlaTarget.due_at).label("due_at"))
                .where(SlaTarget.state == RUNNING, SlaTarget.due_at.is_not(None))
                .group_by(SlaTarget.case_id).subquery())
@@ -145,7 +146,6 @@ def task_view(user: User, task_id: str) -> TaskView:
     schema = forms.schema(instance.version_id, task.form)
     values: dict = {}
     if task.is_open:
-        from cases.process.runs import load_run
         run = load_run(instance, task.case, user)
         current = next((t for t in run.user_tasks() if t.id == task.id), None)
         if current is not None:

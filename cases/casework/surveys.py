@@ -13,7 +13,7 @@ oracle).
 An answer is the event ``survey_answered`` on the case (the KPIs count it: docs/kpis.md). If the
 case's process waits for it (the complaint process waits for ``survey_answered``) the answer is
 delivered as that message; otherwise a score of 2 or less opens a linked complaint
-(cases/complaints.py), whose own SLA gives the answer 2 working days.
+(cases/casework/complaints.py), whose own SLA gives the answer 2 working days.
 """
 from __future__ import annotations
 
@@ -27,11 +27,13 @@ from sqlalchemy import delete, func, select
 
 from cases.casework import complaints
 from cases.casework.models import Survey, SurveyFailure
+from cases.casework.tasks import deliver_message
 from cases.core import events
 from cases.core.access import restrict_cases
 from cases.core.db import db, unit_of_work, use_case
 from cases.core.errors import Conflict, Forbidden, Gone, NotFound, TooManyAttempts, ValidationFailed
 from cases.core.models import Case, Role, User, UserRole, utcnow
+from cases.core.services import ServiceContext, operation
 from cases.outbox import mail_templates, notifications
 
 KINDS = ("callback", "complaint", "follow_up")
@@ -123,7 +125,6 @@ def _record(survey: Survey, score: int, comment: str | None, via: str, user: Use
     if survey.kind in ("callback", "complaint"):
         case.satisfaction = score  # a projection for display; the KPIs read the events
     if case.is_open and case.stage == f"waiting:{ANSWER_MESSAGE}":
-        from cases.casework.tasks import deliver_message  # imported here: work -> runtime -> this module
         deliver_message(case, user, ANSWER_MESSAGE, {"score": score, "comment": survey.comment,
                                                      "survey_id": survey.id})
     elif score <= complaints.LOW_SCORE and survey.kind != "complaint":
@@ -222,3 +223,7 @@ def list_surveys(user: User, case_id: int | None, open_only: bool) -> list[Surve
         query = query.where(Survey.answered_at.is_(None), Survey.expires_at > utcnow())
     return list(db.session.scalars(query.order_by(Survey.id.desc()).limit(200)))
 
+
+@operation("send_survey")
+def _send_operation(ctx: ServiceContext, kind: str, milestone: int | None) -> dict[str, Any]:
+    return send(ctx.case, ctx.actor, kind, milestone)

@@ -157,8 +157,8 @@ def answer_for_customer(case: Case, user: User | None, form: str, data: Any, cha
 
 #: Messages only staff may deliver: a customer must not announce HQ's release themselves.
 STAFF_MESSAGES = frozenset({"fixed_version"})
-#: Messages only caseflow itself delivers: a survey's answer (cases/surveys.py, through the survey
-#: link or /surveys/{id}/answer) and the end of a linked complaint (cases/complaints.py).
+#: Messages only caseflow itself delivers: a survey's answer (cases/casework/surveys.py, through the survey
+#: link or /surveys/{id}/answer) and the end of a linked complaint (cases/casework/complaints.py).
 INTERNAL_MESSAGES = frozenset({"survey_answered", "complaint_closed"})
 
 

@@ -187,7 +187,7 @@ def calls_of(user: User, case_id: int) -> list[CallLog]:
 
 @dataclass(frozen=True)
 class Callback:
-    """A customer to call back: a reply on a hotline case (cases/replies.py ``call_customer``)."""
+    """A customer to call back: a reply on a hotline case (cases/outbox/replies.py ``call_customer``)."""
 
     case: Case
     note: CaseEvent

@@ -1,6 +1,6 @@
 """Inbound e-mail: a customer's message opens a case or continues one.
 
-The SMTP listener process (api/mail_listener.py) hands every accepted message to
+The SMTP listener process (workers/mail_listener.py) hands every accepted message to
 :func:`receive`, one unit of work per message. Threading, in this order:
 
 1. ``In-Reply-To`` / ``References`` name a message caseflow sent (a notification's Message-ID)

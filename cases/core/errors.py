@@ -1,4 +1,4 @@
-"""Domain errors. They know nothing of HTTP; api/errors.py maps them to responses."""
+"""Domain errors. They know nothing of HTTP; gateway/problems.py maps them to responses."""
 from __future__ import annotations
 
 

@@ -2,7 +2,7 @@
 
 Staff who plan releases (admin, supervisor, customer service manager) announce an update —
 product, version, the planned window, notes in Chinese and English — to **the customers running
-the product** (the installed base of the customer records, ``cases/customer_records.py``: any
+the product** (the installed base of the customer records, ``cases/customers/records.py``: any
 version, the versions listed, or a range ``from_version`` included to ``below_version``
 excluded, compared numerically: 5.10 after 5.9), to **the customers they name** (codes), or to
 **all customers**; exactly one of the three.

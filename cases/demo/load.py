@@ -56,7 +56,7 @@ CASES = [
      "Please help us change the invoice number format in the configuration.", 6),
     ("huaxin", "HUAXIN", "web", "投诉：工程师两次未按约上门", "约好的上门服务两次无人到场，也没有提前通知。", 1),  # a complaint
 ]
-#: customers live since (days ago): their follow-ups at 1, 3, 6 and 12 months run (cases/follow_ups.py)
+#: customers live since (days ago): their follow-ups at 1, 3, 6 and 12 months run (cases/casework/follow_ups.py)
 DEPLOYMENTS = {"HUAXIN": 100, "BETA": 20}
 
 

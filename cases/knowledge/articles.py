@@ -4,7 +4,7 @@ suggestions an intake shows for a new case.
 Staff of the front line (agents, service consultants, supervisors, admins) write; everyone
 reads published articles; customers' users see nothing else (no drafts, no canned answers).
 Changing an article needs the version the writer saw, like a task (428 without, 409 when it
-moved on). The search index (cases/knowledge_index.py) is rewritten in the same transaction.
+moved on). The search index (cases/knowledge/index.py) is rewritten in the same transaction.
 """
 from __future__ import annotations
 

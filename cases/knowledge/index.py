@@ -105,7 +105,7 @@ def rank(query: list[str], candidates: dict[int, int], boost: dict[int, float] |
     total = len(candidates)
     average = (sum(candidates.values()) / total) or 1.0
     scores: dict[int, float] = {}
-    for term, per_article in weighted.items():
+    for per_article in weighted.values():
         idf = math.log(1 + (total - len(per_article) + 0.5) / (len(per_article) + 0.5))
         for article_id, tf in per_article.items():
             norm = K1 * (1 - B + B * candidates[article_id] / average)

@@ -51,7 +51,7 @@ class KnowledgeArticle(db.Model):
 
 
 class ArticleTerm(db.Model):
-    """The full-text index of the knowledge base, built in Python (cases/knowledge_index.py) so
+    """The full-text index of the knowledge base, built in Python (cases/knowledge/index.py) so
     it behaves the same on SQLite and PostgreSQL: how often ``term`` occurs in a ``field``."""
 
     __tablename__ = "article_terms"

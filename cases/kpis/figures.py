@@ -1,4 +1,4 @@
-"""The figures of a KPI report and how each is derived from raw counts (cases/kpis.py counts).
+"""The figures of a KPI report and how each is derived from raw counts (cases/kpis/report.py counts).
 
 A report's numbers are first gathered as a :class:`Tally` per group — counts, sums and the list of
 first-response times, all additive, so the totals are exactly the sum of the groups — and then

@@ -64,11 +64,11 @@ FILTERS = ("category", "channel", "priority", "tier", "team", "agent")
 VOCABULARIES = {"category": CATEGORIES, "channel": CHANNELS, "priority": PRIORITIES, "tier": TIERS}
 #: the history this reads: the confirmation task, its timeout, the callback (processes/support_case.bpmn)
 CONFIRM_TASK, CONFIRM_TIMEOUT, CALLBACK_TASK = "confirm", "confirm_timeout", "callback"
-SELF_SERVICE_EVENT = "self_service"  # a knowledge-base article answered the case (cases/self_service.py)
+SELF_SERVICE_EVENT = "self_service"  # a knowledge-base article answered the case (cases/casework/self_service.py)
 #: scores given in a task's form (data.satisfaction): the callback, and the follow-up calls after a
 #: deployment (processes/customer_follow_up.bpmn: follow_up_call_<months>)
 RATED_TASKS = (CALLBACK_TASK, "follow_up_call_1", "follow_up_call_3", "follow_up_call_6", "follow_up_call_12")
-SURVEY_EVENT = "survey_answered"  # a survey answered through its link or the API (cases/surveys.py)
+SURVEY_EVENT = "survey_answered"  # a survey answered through its link or the API (cases/casework/surveys.py)
 
 
 # -- the queries ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ mail's and the HQ reports'): a step that rolls back posts nothing, one that comm
 its post. The URL is the platform's entry of ``CHAT_REPLY_URLS`` when the row is written; a
 platform without one gets its rows ``recorded`` only (visible to operators, never posted).
 
-Delivering. ``deliver_pending`` posts due rows through the webhook outbox (cases/webhooks.py:
+Delivering. ``deliver_pending`` posts due rows through the webhook outbox (cases/outbox/webhooks.py:
 claim, POST outside any transaction, mark; backoff; at least once with
 ``Idempotency-Key: caseflow-chat-<post id>``). Every post is signed like the inbound webhook:
 ``X-Caseflow-Timestamp: <unix seconds>`` and ``X-Caseflow-Signature: sha256=<hex HMAC-SHA256 of
@@ -39,7 +39,7 @@ STATUSES = (PENDING, SENT, FAILED, RECORDED)
 READERS = (Role.ADMIN.value, Role.SUPERVISOR.value)
 RETRIERS = (Role.ADMIN.value,)
 
-#: the channels whose conversations are chat threads (cases/channels.py)
+#: the channels whose conversations are chat threads (cases/channels/inbound.py)
 CHAT_CHANNELS = ("chat", "im")
 
 

@@ -6,7 +6,7 @@ rolls back reports nothing, and one that commits cannot lose its report. With
 ``HQ_WEBHOOK_URL`` unset the row is ``recorded`` only and never posted.
 
 Delivering. ``deliver_pending`` posts due ``pending`` rows as JSON to the URL stored on the
-row through the webhook outbox machinery (cases/webhooks.py: claim, POST with
+row through the webhook outbox machinery (cases/outbox/webhooks.py: claim, POST with
 ``HQ_WEBHOOK_TIMEOUT`` outside any transaction, mark; backoff up to ``HQ_WEBHOOK_MAX_ATTEMPTS``).
 Delivery is at least once: every post carries the header
 ``Idempotency-Key: caseflow-hq-<report id>`` (and ``report_id`` in the body), so HQ can drop a
@@ -24,6 +24,7 @@ from sqlalchemy import select
 from cases.core import events
 from cases.core.db import db
 from cases.core.models import Case, User, utcnow
+from cases.core.services import ServiceContext, operation
 from cases.outbox import webhooks
 from cases.outbox.models import HqReport
 from cases.outbox.webhooks import PENDING, RECORDED
@@ -94,3 +95,15 @@ def deliver_pending(now: datetime | None = None, limit: int = 100, settings: HqS
     """Post up to ``limit`` due pending reports; returns how many HQ accepted. Call it outside a
     unit of work (each report is claimed and marked in transactions of its own)."""
     return webhooks.deliver_pending(outbox(settings), now, limit)
+
+
+@operation("report_to_hq")
+def _report_operation(ctx: ServiceContext, category: str | None, priority: str | None,
+                      note: str | None = None) -> dict[str, Any]:
+    """Record a bug report for HQ, posted to HQ_WEBHOOK_URL after the step."""
+    return report(ctx.case, ctx.actor, category, priority, note)
+
+
+@operation("record_fixed_version")
+def _fixed_version_operation(ctx: ServiceContext, version: Any, notes: Any) -> dict[str, Any]:
+    return record_fixed_version(ctx.case, ctx.actor, version, notes)

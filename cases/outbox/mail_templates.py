@@ -60,7 +60,7 @@ TEMPLATES["case_acknowledged"] = (
     "Open the case: {link}\n" + _FOOTER,
 )
 
-# -- replies to customers on their case (cases/replies.py) -------------------------------------
+# -- replies to customers on their case (cases/outbox/replies.py) -------------------------------------
 # Each also has a short chat text (CHAT_TEXTS) for cases that came in through a chat platform.
 
 TEMPLATES["information_request"] = (
@@ -154,7 +154,7 @@ def render(kind: str, values: dict[str, Any]) -> tuple[str, str]:
     return subject.format_map(values), body.format_map(values)
 
 
-# -- satisfaction surveys (cases/surveys.py): a link that needs no log-in ---------------------------
+# -- satisfaction surveys (cases/casework/surveys.py): a link that needs no log-in ---------------------------
 TEMPLATES["survey_invitation"] = (
     "[{case_number}] 请评价我们的服务 / How did we do? {what_en}",
     "您好！感谢您使用我们的服务。请花一分钟评价{what_zh}（工单 {case_number}「{title}」）：\n"

@@ -203,7 +203,7 @@ def backoff(attempts: int) -> timedelta:
 
 def next_due(model, at: datetime):
     """The first pending row of an outbox table due at ``at``, locked; rows another deliverer holds
-    are skipped (mail here, webhook posts in cases/webhooks.py)."""
+    are skipped (mail here, webhook posts in cases/outbox/webhooks.py)."""
     return db.session.scalar(
         select(model).where(model.status == PENDING, model.send_after <= at)
         .order_by(model.send_after, model.id).limit(1)

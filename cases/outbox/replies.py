@@ -11,8 +11,8 @@ How it goes out depends on the case's channel (:func:`route`):
 
 - ``email`` — a mail to the address the case came from, threaded into the customer's mail
   conversation (In-Reply-To / References, the case number in the subject), so their answer
-  threads back (cases/mail_in.py);
-- ``chat`` / ``im`` — a post to the conversation on the chat platform (cases/chat_out.py);
+  threads back (cases/channels/mail_in.py);
+- ``chat`` / ``im`` — a post to the conversation on the chat platform (cases/outbox/chat_posts.py);
 - ``phone`` — no mail the customer never asked for: a ``call_customer`` note on the case for
   the front line (call back, then log the call: ``POST /calls`` with ``customer_reply``);
 - anything else (web, VIP) — a mail to the reporting user, else the contact address; with

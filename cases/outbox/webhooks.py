@@ -4,7 +4,7 @@ HQ, replies to chat platforms).
 An outbox row is written in the step that decided to post (never posting from inside it) and
 carries ``url``, ``payload``, ``status``, ``attempts``, ``send_after``, ``last_error``,
 ``response_status`` and ``sent_at``. ``deliver_pending`` posts due ``pending`` rows of one table,
-each in two short transactions of its own, like the mail outbox (cases/notifications.py): a
+each in two short transactions of its own, like the mail outbox (cases/outbox/notifications.py): a
 *claim* (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQLite) counts the attempt
 and leases the row; the POST runs outside any transaction with a timeout; a *mark* records
 ``sent`` (any 2xx) or the failure. Failures retry with the outbox's backoff (1, 2, 4 … minutes, at

@@ -10,15 +10,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from cases.core import events
 from cases.core.db import db
 from cases.core.models import Case, Role, User, UserRole, utcnow
+from cases.core.services import ServiceContext, operation
 from cases.customers.models import CustomerConsultant
 from cases.process.models import RoundRobinCursor
-
-
-def _ensure_cursor(role: str) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(RoundRobinCursor).values(role=role, last_user_id=None)
-                       .on_conflict_do_nothing(index_elements=["role"]))
 
 
 def next_user(role: str) -> User | None:
@@ -77,3 +71,23 @@ def set_dedicated_consultant(customer_id: int, user: User | None) -> None:
         db.session.add(CustomerConsultant(customer_id=customer_id, user_id=user.id, consultant=user))
     else:
         link.user_id, link.consultant = user.id, user
+
+
+@operation("next_user")
+def _next_user_operation(ctx: ServiceContext, role: str) -> str | None:
+    user = next_user(role)
+    return user.username if user else None
+
+
+@operation("dedicated_consultant")
+def _dedicated_consultant_operation(ctx: ServiceContext, resolution_hours: float) -> str | None:
+    """Give the case to its customer's dedicated consultant, if it has an active one; their user
+    name, else None."""
+    return assign_dedicated(ctx.case, ctx.actor, resolution_hours)
+
+
+def _ensure_cursor(role: str) -> None:
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(RoundRobinCursor).values(role=role, last_user_id=None)
+                       .on_conflict_do_nothing(index_elements=["role"]))

@@ -79,7 +79,7 @@ class Timer(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     element_id: Mapped[str] = mapped_column(String(100))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    #: an SLA alarm (cases/sla.py) only escalates; it does not move the case on
+    #: an SLA alarm (cases/sla/clock.py) only escalates; it does not move the case on
     alarm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 

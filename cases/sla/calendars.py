@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
 import holidays
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cases.core import audit
@@ -26,7 +26,7 @@ from cases.core.errors import Conflict, NotFound, PreconditionRequired, Validati
 from cases.core.models import STAFF_ROLES, Role, User, utcnow
 from cases.sla import business_time, calendar_input
 from cases.sla.business_time import BusinessCalendar
-from cases.sla.models import Calendar, SlaTarget
+from cases.sla.models import Calendar
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT = "default"
@@ -166,7 +166,7 @@ def read(actor: User, name: str) -> CalendarView:
     return _view(name, row)
 
 
-def _check_seen(row_version: int, seen: int | None, name: str) -> None:
+def check_seen(row_version: int, seen: int | None, name: str) -> None:
     if seen is None:
         raise PreconditionRequired(f"calendar {name!r} exists: send the version you saw (If-Match header)")
     if seen != row_version:
@@ -185,7 +185,7 @@ def put(actor: User, name: str, fields: dict, seen_version: int | None) -> tuple
                                                       "'_', '.', '-', starting with a letter or digit"}])
     row = find(name)
     if row is not None:
-        _check_seen(row.version, seen_version, name)
+        check_seen(row.version, seen_version, name)
     elif seen_version not in (None, 0):
         raise Conflict(f"calendar {name!r} is not stored (any more)", code="stale_version", current_version=0)
     values = calendar_input.check({**DEFAULT_FIELDS, **fields})
@@ -206,42 +206,6 @@ def put(actor: User, name: str, fields: dict, seen_version: int | None) -> tuple
                        code="concurrent_update") from exc
     audit.record(actor, "calendar_created" if created else "calendar_replaced", name, version=row.version)
     return _view(name, row), created
-
-
-def _users(name: str) -> list[str]:
-    """What would lose the calendar ``name``: the active SLA policy, running SLA clocks."""
-    from cases.sla import policies as sla_policies  # it imports this module
-
-    policy = sla_policies.active()
-    found = []
-    if name in (policy.calendar, policy.office_calendar):
-        found.append(f"the active SLA policy (version {policy.version})")
-    rules = [i for i, rule in enumerate(policy.rules) if rule.get("calendar") == name]
-    if rules:
-        found.append(f"rules {', '.join(map(str, rules))} of the active SLA policy (version {policy.version})")
-    clocks = db.session.scalar(select(func.count()).select_from(SlaTarget).where(
-        SlaTarget.calendar == name, SlaTarget.state.in_(("running", "paused"))))
-    if clocks:
-        found.append(f"{clocks} running SLA targets")
-    return found
-
-
-@use_case
-def delete(actor: User, name: str, seen_version: int | None = None) -> None:
-    """Delete a stored calendar. A stored override of a built-in one may always go (the built-in
-    one applies again); another one not while the active SLA policy or a running clock uses it."""
-    require_role(actor, Role.ADMIN.value)
-    row = find(name)
-    if row is None:
-        if name in BUILTIN:
-            raise Conflict(f"{name!r} is a built-in calendar; it cannot be deleted", code="builtin_calendar")
-        raise NotFound(f"calendar {name!r} not found", resource="calendar", id=name)
-    if seen_version is not None:
-        _check_seen(row.version, seen_version, name)
-    if name not in BUILTIN and (users := _users(name)):
-        raise Conflict(f"calendar {name!r} is in use by {'; '.join(users)}", code="calendar_in_use")
-    db.session.delete(row)
-    audit.record(actor, "calendar_deleted", name, version=row.version)
 
 
 # --- checking a calendar: its days, and the arithmetic on it ----------------------------------

@@ -37,6 +37,7 @@ from cases.core import events
 from cases.core.db import db
 from cases.core.errors import Conflict
 from cases.core.models import Case, Role, Task, TaskState, User, UserRole, utcnow
+from cases.core.services import ServiceContext, operation
 from cases.outbox import notifications
 from cases.sla import business_time, calendars
 from cases.sla import policies as sla_policies
@@ -406,3 +407,20 @@ def target_view(target: SlaTarget, now: datetime) -> dict[str, Any]:
         "elapsed_seconds": int(spent.total_seconds()),
         "remaining_seconds": int(total - spent.total_seconds()),
     }
+
+
+@operation("escalate")
+def _escalate_operation(ctx: ServiceContext, recipients: dict[str, str]) -> list[dict[str, Any]]:
+    """Record the rungs of the SLA ladder that came due."""
+    return escalate_due(ctx.case, utcnow(), recipients)
+
+
+#: a working day of the default calendar (09:00-17:00), as the SLA policy counts "2 working days"
+WORKING_DAY = timedelta(hours=8)
+
+
+@operation("business_deadline")
+def _business_deadline_operation(ctx: ServiceContext, working_days: int) -> str:
+    """The instant ``working_days`` working days of the default calendar from now (ISO 8601)."""
+    calendar = calendars.get(calendars.DEFAULT)
+    return business_time.add(calendar, utcnow(), WORKING_DAY * working_days).isoformat()

@@ -20,7 +20,7 @@ from cases.core.models import (
 
 
 class Calendar(db.Model):
-    """A business calendar an administrator defined (built-in ones live in cases/calendars.py)."""
+    """A business calendar an administrator defined (built-in ones live in cases/sla/calendars.py)."""
 
     __tablename__ = "calendars"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,10 +2,10 @@
 
 Versions are immutable; the newest stored version is active, and without any stored version
 the built-in policy (version 0) applies. A case copies its targets when it opens (see
-cases/sla.py), so publishing a new version never moves a running case's deadlines unless
+cases/sla/clock.py), so publishing a new version never moves a running case's deadlines unless
 someone re-applies the policy to that case.
 
-Administration: ``publish`` (admins; checked by cases/sla_policy_input.py, audited),
+Administration: ``publish`` (admins; checked by cases/sla/policy_input.py, audited),
 ``list_versions``, ``read_version``, ``read_active`` and ``explain`` (which rule a case with a
 given priority, tier and opening instant meets, and its targets) for staff.
 """
@@ -15,17 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cases.core import audit
 from cases.core.access import require_role
 from cases.core.db import db, use_case
-from cases.core.errors import NotFound, ValidationFailed
+from cases.core.errors import Conflict, NotFound, ValidationFailed
 from cases.core.models import STAFF_ROLES, Role, User, utcnow
 from cases.sla import calendars
 from cases.sla import policy_input as sla_policy_input
 from cases.sla.business_time import add, is_working
-from cases.sla.models import SlaPolicyVersion
+from cases.sla.models import SlaPolicyVersion, SlaTarget
 from cases.sla.policy_input import ANY, KINDS
 
 
@@ -231,3 +231,39 @@ def explain(actor: User, priority: str | None, tier: str | None, opened_at: date
     index = next((i for i, r in enumerate(policy.rules) if r is rule), None)
     return Explanation(policy.version, priority, tier, opened_at.astimezone(timezone.utc), policy.office_calendar,
                        office_hours, index, rule, targets)
+
+
+# --- a calendar in use: what the policy and the running clocks would lose ---------------------
+
+def calendar_users(name: str) -> list[str]:
+    """What would lose the calendar ``name``: the active SLA policy, running SLA clocks."""
+    policy = active()
+    found = []
+    if name in (policy.calendar, policy.office_calendar):
+        found.append(f"the active SLA policy (version {policy.version})")
+    rules = [i for i, rule in enumerate(policy.rules) if rule.get("calendar") == name]
+    if rules:
+        found.append(f"rules {', '.join(map(str, rules))} of the active SLA policy (version {policy.version})")
+    clocks = db.session.scalar(select(func.count()).select_from(SlaTarget).where(
+        SlaTarget.calendar == name, SlaTarget.state.in_(("running", "paused"))))
+    if clocks:
+        found.append(f"{clocks} running SLA targets")
+    return found
+
+
+@use_case
+def delete_calendar(actor: User, name: str, seen_version: int | None = None) -> None:
+    """Delete a stored calendar. A stored override of a built-in one may always go (the built-in
+    one applies again); another one not while the active SLA policy or a running clock uses it."""
+    require_role(actor, Role.ADMIN.value)
+    row = calendars.find(name)
+    if row is None:
+        if name in calendars.BUILTIN:
+            raise Conflict(f"{name!r} is a built-in calendar; it cannot be deleted", code="builtin_calendar")
+        raise NotFound(f"calendar {name!r} not found", resource="calendar", id=name)
+    if seen_version is not None:
+        calendars.check_seen(row.version, seen_version, name)
+    if name not in calendars.BUILTIN and (users := calendar_users(name)):
+        raise Conflict(f"calendar {name!r} is in use by {'; '.join(users)}", code="calendar_in_use")
+    db.session.delete(row)
+    audit.record(actor, "calendar_deleted", name, version=row.version)

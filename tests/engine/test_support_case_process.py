@@ -123,7 +123,7 @@ def test_need_info_waits_for_the_customer_reply_and_keeps_the_payload(case: Case
     case.send_message("customer_reply", {"text": "Version 7.2", "attachments": ["log.txt"]})
     resolve = case.task("resolve")
     assert resolve.data["customer_reply"] == {"text": "Version 7.2", "attachments": ["log.txt"]}
-    # only the SLA ladder's alarm on the open task waits (the application sets it; see cases/sla.py)
+    # only the SLA ladder's alarm on the open task waits (the application sets it; see cases/sla/clock.py)
     assert [(w.kind, w.element_id) for w in case.run.waiting()] == [("timer", "resolve_sla")]
 
     case.complete("resolve", outcome="need_info")
