@@ -8,14 +8,21 @@ PORT   ?= 5000
 WORKERS ?= 2
 PYTEST_WORKERS ?= 2
 
-.PHONY: install assets run serve test bench bench-timers clean translations browser diagrams
+.PHONY: install lock assets run serve test bench bench-timers clean translations browser diagrams
 
-$(BIN)/.installed: pyproject.toml
+# every package at the exact version (and hash) of requirements.lock, then caseflow itself
+$(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 install: $(BIN)/.installed
+
+# after changing a dependency in pyproject.toml: write requirements.lock again (then make install)
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes --no-header \
+	  --quiet -o requirements.lock
 
 # The browser modules (web/assets: bpmn-js viewer and modeller, Chart.js charts) bundled into
 # web/static/dist from the npm registry's exact versions in package-lock.json; rebuilt when the lock

@@ -395,7 +395,7 @@ def test_scheduler_processes_hot_standby_takes_over_when_the_leader_is_killed(ap
 
 
 def test_the_web_app_never_starts_the_scheduler():
-    code = ("import sys, threading; from api import create_app; create_app(); "
+    code = ("import sys, threading; from server import create_app; create_app(); "
             "assert 'apscheduler' not in sys.modules and 'workers.scheduler' not in sys.modules; "
             "assert threading.active_count() == 1, threading.enumerate()")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

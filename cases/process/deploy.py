@@ -197,7 +197,7 @@ def running_instances() -> dict[int, int]:
     rows = db.session.execute(select(ProcessInstance.version_id, func.count())
                               .where(ProcessInstance.status != InstanceStatus.COMPLETED.value)
                               .group_by(ProcessInstance.version_id))
-    return dict(rows)
+    return {key: value for key, value in rows}  # noqa: C416  (a Result is not a mapping source)
 
 
 def with_active_files(processes: dict[str, bytes], forms: dict[str, bytes]) -> tuple[dict, dict]:

@@ -136,7 +136,7 @@ def cases_of(instance_ids: list[int]) -> dict[int, Case]:
         return {}
     rows = db.session.execute(select(ProcessInstance.id, Case).join(Case, Case.id == ProcessInstance.case_id)
                               .where(ProcessInstance.id.in_(instance_ids)))
-    return dict(rows)
+    return {key: value for key, value in rows}  # noqa: C416  (a Result is not a mapping source)
 
 
 def progress(user: User, batch: str) -> MigrationBatch:
