@@ -20,10 +20,10 @@ from tests.api.dbstate import db_snapshot
 from tests.api.test_channels import chat
 from tests.api.test_channels import webhook as channel_webhook
 from tests.api.test_hq_webhook import Receiver
+from tests.cases.outbox.test_notifications import settings_for
 from tests.conftest import FAST_HASH, PASSWORD
 from tests.helpers import get_case, open_case, step
 from tests.smtp_server import LocalSmtp
-from tests.test_notifications import settings_for
 
 URL = "/api/v1/announcements"
 webhook = channel_webhook  # the fixture: the signed inbound chat webhook

@@ -211,7 +211,7 @@ def test_the_tier_follows_the_active_contract_into_the_sla_of_new_cases(crm, wor
 
 
 def test_concurrent_overlapping_contracts_exactly_one_is_saved(app, crm, world):
-    from tests.test_concurrency import RACERS, _race
+    from tests.cases.process.test_concurrency import RACERS, _race
 
     other = world.customers["OTHER"].id
     statuses = _race(app, crm, f"{URL}/{other}/contracts",

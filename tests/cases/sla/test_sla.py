@@ -23,9 +23,9 @@ from cases.process import timers
 from cases.process.models import ProcessInstance, Timer
 from cases.sla.models import Escalation
 from tests.api.dbstate import db_snapshot
+from tests.cases.outbox.test_notifications import settings_for
 from tests.helpers import complete, get_case, only_task, open_case, step
 from tests.smtp_server import LocalSmtp
-from tests.test_notifications import settings_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

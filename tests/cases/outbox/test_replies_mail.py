@@ -13,12 +13,12 @@ from cases.core.models import CaseEvent
 from cases.outbox import notifications
 from cases.outbox.models import Notification
 from cases.process.deploy import deploy, read_directory
-from tests import test_mail_in
 from tests.api.dbstate import db_snapshot
+from tests.cases.channels import test_mail_in
+from tests.cases.channels.test_mail_in import cases, mail, send
+from tests.cases.outbox.test_notifications import settings_for
 from tests.helpers import DATA, get_case, only_task, open_case, process_files, step
 from tests.smtp_server import LocalSmtp
-from tests.test_mail_in import cases, mail, send
-from tests.test_notifications import settings_for
 
 CUSTOMER = "li.lei@acme.example"
 

@@ -14,9 +14,9 @@ from cases.core.models import Case, CaseEvent
 from cases.outbox import notifications
 from cases.outbox.models import Notification
 from tests.api.dbstate import db_snapshot
+from tests.cases.outbox.test_notifications import settings_for
 from tests.helpers import get_case, only_task, step
 from tests.smtp_server import LocalSmtp, free_port
-from tests.test_notifications import settings_for
 from workers.mail_listener import controller
 
 

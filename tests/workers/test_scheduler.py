@@ -29,11 +29,11 @@ from cases.core.db import db, unit_of_work
 from cases.process import timers, wakeup
 from cases.process.deploy import deploy
 from cases.process.models import Timer
-from tests.test_timers import TIMER_BPMN, fired_per_instance, timer_cases
+from tests.cases.process.test_timers import TIMER_BPMN, fired_per_instance, timer_cases
 from workers import leadership as leader
 from workers import scheduler as scheduling
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WAIT = 30  # seconds a test waits for a thread before it fails: a hang, not a timing assertion
 EPSILON = scheduling.WAKE_AFTER_DUE
 

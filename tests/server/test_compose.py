@@ -12,7 +12,7 @@ from setuptools import find_packages
 
 from server.cli import main as caseflow_cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _compose() -> dict:
