@@ -1,9 +1,17 @@
 """After every engine step: store the state and bring tasks, case fields and history in line.
 
+One completion reads straight down: request -> schema -> use case (``cases/casework/tasks.py``) ->
+engine -> :func:`synchronise`, whose named steps are: the task rows, the case's stage, the SLA clock
+and the process alarm, the timer rows (and the scheduler's wake-up), the stage's history event, the
+customer's notices, closing a finished case, and the engine state -> one commit by the caller.
+
 This runs inside the caller's unit of work, so engine state, task rows, case fields and
 events commit together or not at all.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, select
 
@@ -53,14 +61,42 @@ def synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: U
         return _synchronise(case, instance, run, actor)
 
 
+@dataclass
+class _Step:
+    """What every after-step job reads: the case, its instance, the engine run and the tasks it has ready."""
+
+    case: Case
+    instance: ProcessInstance
+    run: ProcessRun
+    actor: User | None
+    now: datetime
+    ready: list[UserTask]
+
+
 def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: User | None) -> list[Task]:
-    ready = run.user_tasks()
-    ready_ids = {t.id for t in ready}
+    step = _Step(case, instance, run, actor, utcnow(), run.user_tasks())
+    still_open, opened = _task_rows(step)
+    old_stage = _stage_of_case(step)
+    waits = _sla_clock(step)
+    _timer_rows(case, instance, waits)
+    case.reopen_count = int(run.data.get("reopen_count", case.reopen_count) or 0)
+    if case.stage != old_stage:
+        events.record(case, "stage_changed", actor, public=True, old=old_stage, new=case.stage)
+    _customer_notices(step, opened, waits)
+    _close_when_done(step)
+    _save_state(step)
+    return still_open + opened
+
+
+def _task_rows(step: _Step) -> tuple[list[Task], list[Task]]:
+    """The open task rows are the engine's ready user tasks: cancel the gone ones, reopen a repaired
+    one, add the new ones (with their first assignee). Returns (still open, opened)."""
+    case, actor, now = step.case, step.actor, step.now
+    ready_ids = {t.id for t in step.ready}
     # the open rows, and any row of a ready task (a repaired instance may have closed it)
     rows = db.session.scalars(select(Task).where(
-        Task.instance_id == instance.id, or_(Task.state == TaskState.OPEN.value, Task.id.in_(ready_ids))))
+        Task.instance_id == step.instance.id, or_(Task.state == TaskState.OPEN.value, Task.id.in_(ready_ids))))
     known = {t.id: t for t in rows}
-    now = utcnow()
     for task_id, row in known.items():
         if row.is_open and task_id not in ready_ids:  # gone without being completed here: cancelled by the process
             row.state = TaskState.CANCELLED.value
@@ -68,7 +104,7 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
             events.record(case, "task_cancelled", actor, task_id=task_id, element=row.element_id)
     opened = []
     still_open = [row for task_id, row in known.items() if row.is_open and task_id in ready_ids]
-    for user_task in ready:
+    for user_task in step.ready:
         row = known.get(user_task.id)
         if row is not None and not row.is_open and row.completed_by_id is None:
             row.state, row.completed_at = TaskState.OPEN.value, None  # reopened by a repair
@@ -78,7 +114,7 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
             continue
         assignee = initial_assignee(user_task, case)
         row = Task(
-            id=user_task.id, case_id=case.id, instance_id=instance.id, element_id=user_task.element_id,
+            id=user_task.id, case_id=case.id, instance_id=step.instance.id, element_id=user_task.element_id,
             name=user_task.name, lane=user_task.lane, form=user_task.prop(FORM_PROPERTY),
             also_roles=also_roles(user_task), state=TaskState.OPEN.value, assignee=assignee,
             assignee_id=assignee.id if assignee else None, created_at=now, case=case,
@@ -88,38 +124,56 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
         events.record(case, "task_created", actor, public=user_task.lane == CUSTOMER_LANE,
                       task_id=row.id, element=row.element_id, name=row.name, lane=row.lane,
                       assignee=assignee.username if assignee else None)
-    old_stage = case.stage
-    case.stage = _stage(run, ready)
-    clock = sla.clock_input(case.stage, [t.properties for t in ready], run.completed)
-    alarm = sla.follow(case, clock, actor, now)
-    if not run.completed:
-        run.set_alarm(sla.ALARM_VARIABLE, alarm)
-    waits = run.waiting()  # after the alarm is set: its due time is part of it
-    _synchronise_timers(case, instance, waits)
-    case.reopen_count = int(run.data.get("reopen_count", case.reopen_count) or 0)
-    if case.stage != old_stage:
-        events.record(case, "stage_changed", actor, public=True, old=old_stage, new=case.stage)
-    # the notices the reached elements name (customerNotice): opened tasks, new waits
+    return still_open, opened
+
+
+def _stage_of_case(step: _Step) -> str | None:
+    """The case's stage follows the step; returns the stage it had."""
+    old_stage = step.case.stage
+    step.case.stage = _stage(step.run, step.ready)
+    return old_stage
+
+
+def _sla_clock(step: _Step) -> list[WaitingEvent]:
+    """The SLA clock follows the stage and the open tasks, and the process's alarm follows the clock's
+    next rung; returns what the instance now waits for (the alarm's due time is part of it)."""
+    clock = sla.clock_input(step.case.stage, [t.properties for t in step.ready], step.run.completed)
+    alarm = sla.follow(step.case, clock, step.actor, step.now)
+    if not step.run.completed:
+        step.run.set_alarm(sla.ALARM_VARIABLE, alarm)
+    return step.run.waiting()
+
+
+def _customer_notices(step: _Step, opened: list[Task], waits: list[WaitingEvent]) -> None:
+    """The notices the reached elements name (customerNotice): opened tasks, new waits."""
     opened_ids = {row.id for row in opened}
-    replies.on_step(case, [t.properties for t in ready if t.id in opened_ids]
-                    + [w.properties for w in run.newly_waiting(waits)], run.data, actor)
-    if run.completed and case.is_open:
+    replies.on_step(step.case, [t.properties for t in step.ready if t.id in opened_ids]
+                    + [w.properties for w in step.run.newly_waiting(waits)], step.run.data, step.actor)
+
+
+def _close_when_done(step: _Step) -> None:
+    case, instance = step.case, step.instance
+    if step.run.completed and case.is_open:
         case.status = CaseStatus.CLOSED.value
-        case.closed_at = now
+        case.closed_at = step.now
         instance.status = InstanceStatus.COMPLETED.value
-        events.record(case, "case_closed", actor, public=True)
-    if instance.status == InstanceStatus.ERROR.value and not run.completed:
+        events.record(case, "case_closed", step.actor, public=True)
+    if instance.status == InstanceStatus.ERROR.value and not step.run.completed:
         instance.status = InstanceStatus.RUNNING.value
-    # a step went through: whatever failed before no longer blocks or troubles the instance
+
+
+def _save_state(step: _Step) -> None:
+    """A step went through: whatever failed before no longer blocks or troubles the instance."""
+    instance = step.instance
     instance.error_message = instance.error_element = instance.error_at = None
-    case.updated_at = now
-    instance.updated_at = now
-    instance.state = run.dump()
-    return still_open + opened
+    step.case.updated_at = step.now
+    instance.updated_at = step.now
+    instance.state = step.run.dump()
 
 
-def _synchronise_timers(case: Case, instance: ProcessInstance, waits: list[WaitingEvent]) -> None:
-    """The timer rows of the instance are exactly the engine's waiting timers."""
+def _timer_rows(case: Case, instance: ProcessInstance, waits: list[WaitingEvent]) -> None:
+    """The timer rows of the instance are exactly the engine's waiting timers; an earlier first one
+    wakes the scheduler."""
     timers = [w for w in waits if w.kind == "timer" and w.due_at and w.due_at < sla.NEVER]
     wanted = {(w.element_id, w.due_at) for w in timers}
     alarms = {w.element_id for w in timers if w.expression == sla.ALARM_VARIABLE}
