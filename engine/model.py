@@ -72,7 +72,7 @@ class BuiltVersion:
     spec_json: str
     process_ids: tuple[str, ...]
     user_tasks: tuple[TaskSpecInfo, ...]
-    problems: tuple = ()
+    problems: tuple[Any, ...] = ()
     #: other elements with properties (catch events, service tasks …)
     other_elements: tuple[TaskSpecInfo, ...] = ()
 
