@@ -5,6 +5,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+#: a process as parsed: (its SpiffWorkflow spec, the specs of the processes it calls by name)
+SpecPair = tuple[Any, dict[str, Any]]
+#: the processes of a deployed version by process id (SpiffWorkflow objects: engine-internal)
+ProcessSpecs = dict[str, SpecPair]
+
 
 @dataclass(frozen=True)
 class UserTask:
