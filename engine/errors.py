@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class Problem:
     source: str | None = field(default=None, compare=False, repr=False)
     source_line: int | None = field(default=None, compare=False, repr=False)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "element": self.element, "line": self.line, "message": self.message}
 
 

@@ -7,11 +7,13 @@ ready and waiting branches are then re-predicted on the new spec.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import EngineError
+from engine.model import SpecPair
 
 ACTIVE = TaskState.READY | TaskState.WAITING
 
@@ -28,12 +30,14 @@ class MigrationBlocked(EngineError):
         self.reasons = reasons
 
 
-def _diffs(registry, workflow, target):
+def _diffs(registry: Any, workflow: Any, target: SpecPair) -> tuple[Any, dict[Any, Any]]:
+    """(the top workflow's diff, subprocess id -> its diff or None when the target lacks its spec)."""
     spec, dependencies = target
-    return diff_workflow(registry, workflow, spec, dependencies)
+    diffs: tuple[Any, dict[Any, Any]] = diff_workflow(registry, workflow, spec, dependencies)
+    return diffs
 
 
-def check(registry, workflow, target) -> MigrationCheck:
+def check(registry: Any, workflow: Any, target: SpecPair | None) -> MigrationCheck:
     """Can ``workflow`` move to ``target`` = (spec, subprocess specs)? If not, why."""
     if target is None:
         return MigrationCheck(False, (f"the target version has no process '{workflow.spec.name}'",))
@@ -49,11 +53,12 @@ def check(registry, workflow, target) -> MigrationCheck:
     return MigrationCheck(not reasons, tuple(dict.fromkeys(reasons)))
 
 
-def migrate(registry, workflow, target) -> None:
+def migrate(registry: Any, workflow: Any, target: SpecPair | None) -> None:
     """Move ``workflow`` onto ``target`` in place; raise MigrationBlocked if it cannot move."""
     verdict = check(registry, workflow, target)
     if not verdict.migratable:
         raise MigrationBlocked(verdict.reasons)
+    target = cast(SpecPair, target)  # check() refuses a missing target
     spec, dependencies = target
     top, subprocesses = _diffs(registry, workflow, target)
     migrate_workflow(top, workflow, spec)

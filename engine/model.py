@@ -5,6 +5,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+#: a process as parsed: (its SpiffWorkflow spec, the specs of the processes it calls by name)
+SpecPair = tuple[Any, dict[str, Any]]
+#: the processes of a deployed version by process id (SpiffWorkflow objects: engine-internal)
+ProcessSpecs = dict[str, SpecPair]
+
 
 @dataclass(frozen=True)
 class UserTask:
@@ -72,7 +77,7 @@ class BuiltVersion:
     spec_json: str
     process_ids: tuple[str, ...]
     user_tasks: tuple[TaskSpecInfo, ...]
-    problems: tuple = ()
+    problems: tuple[Any, ...] = ()
     #: other elements with properties (catch events, service tasks …)
     other_elements: tuple[TaskSpecInfo, ...] = ()
 

@@ -25,7 +25,7 @@ from engine import migration
 from engine import specs as spec_module
 from engine.errors import EngineError, HandlerError, NotWaiting, ProcessError, TaskNotReady
 from engine.migration import MigrationCheck
-from engine.model import BuiltVersion, Completion, Progress, UserTask, WaitingEvent
+from engine.model import BuiltVersion, Completion, ProcessSpecs, Progress, UserTask, WaitingEvent
 from engine.sandbox import Sandbox, SandboxError
 from engine.scripting import CaseflowScriptEngine, Handler
 from engine.serialization import StateSerializer
@@ -40,7 +40,7 @@ _EVENT_KINDS = {
 }
 
 
-def _waited_events(task) -> list[tuple[Any, Any]]:
+def _waited_events(task: Any) -> list[tuple[Any, Any]]:
     """(event definition, catch event spec) pairs a waiting task stands for. An event-based
     gateway holds the events of the catch events after it (SpiffWorkflow moves them onto the
     gateway, in the order of its outgoing flows); each is reported under its own catch event."""
@@ -90,7 +90,8 @@ class ProcessRun:
     # -- reading ---------------------------------------------------------------------------
     @property
     def completed(self) -> bool:
-        return self._wf.is_completed()
+        done: bool = self._wf.is_completed()
+        return done
 
     @property
     def data(self) -> dict[str, Any]:
@@ -212,7 +213,7 @@ class ProcessRun:
         return moved
 
     # -- helpers ---------------------------------------------------------------------------
-    def _ready_task(self, task_id: str):
+    def _ready_task(self, task_id: str) -> Any:
         try:
             task = self._wf.get_task_from_id(UUID(str(task_id)))
         except (ValueError, TypeError, KeyError, SpiffWorkflowException):
@@ -221,7 +222,7 @@ class ProcessRun:
             raise TaskNotReady(f"task {task_id} is not ready")
         return task
 
-    def _to_user_task(self, task) -> UserTask:
+    def _to_user_task(self, task: Any) -> UserTask:
         spec = task.task_spec
         return UserTask(
             id=str(task.id), element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
@@ -252,7 +253,7 @@ class Engine:
         self.sandbox = sandbox or Sandbox()
         self.serializer = StateSerializer()
         self._spec_loader = spec_loader
-        self._cache: OrderedDict[str, dict] = OrderedDict()
+        self._cache: OrderedDict[str, ProcessSpecs] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         # The library logs every task state change at INFO: noise, and measurable time per step.
@@ -270,7 +271,7 @@ class Engine:
             problems=tuple(problems),
         )
 
-    def _specs(self, key: str) -> dict:
+    def _specs(self, key: str) -> ProcessSpecs:
         with self._lock:
             found = self._cache.get(key)
             if found is not None:

@@ -16,17 +16,19 @@ from engine.sandbox import Sandbox
 Handler = Callable[..., Any]
 
 
-class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
+class SandboxedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]  # SpiffWorkflow is untyped
     """Every script, condition, timer expression and DMN cell runs in the sandbox."""
 
-    def __init__(self, sandbox: Sandbox):
+    def __init__(self, sandbox: Sandbox) -> None:
         super().__init__({})
         self.sandbox = sandbox
 
-    def evaluate(self, expression, context, external_context=None):
+    def evaluate(self, expression: str, context: dict[str, Any],
+                 external_context: dict[str, Any] | None = None) -> Any:
         return self.sandbox.evaluate(expression, context, external_context)
 
-    def execute(self, script, context, external_context=None):
+    def execute(self, script: str, context: dict[str, Any],
+                external_context: dict[str, Any] | None = None) -> bool:
         self.sandbox.execute(script, context, external_context)
         return True
 
@@ -36,24 +38,25 @@ class UnknownOperation(HandlerError):
         super().__init__("unknown_operation", f"no handler implements the service operation '{name}'")
 
 
-class CaseflowScriptEngine(PythonScriptEngine):
+class CaseflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]  # SpiffWorkflow is untyped
     """One per loaded instance: carries the handlers and the caller's service context.
 
     ``call_service`` is overridden here (not on the environment) because the library masks a
     handler's exception behind a ``NameError`` on the environment path.
     """
 
-    def __init__(self, sandbox: Sandbox, handlers: Mapping[str, Handler], context: Any = None):
+    def __init__(self, sandbox: Sandbox, handlers: Mapping[str, Handler], context: Any = None) -> None:
         super().__init__(environment=SandboxedEnvironment(sandbox))
         self.handlers = handlers
         self.context = context
 
-    def validate(self, expression):
+    def validate(self, expression: str) -> None:
         # The DMN engine relies on a SyntaxError here to tell "< 5" from "5".
         ast.parse(expression.strip(), mode="eval")
         self.environment.sandbox.compile(expression, "eval")
 
-    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+    def call_service(self, task: Any, operation_name: Any = None, operation_params: dict[str, Any] | None = None,
+                     **kwargs: Any) -> str:
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
         try:
             handler = self.handlers.get(operation_name)

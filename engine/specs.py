@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -16,12 +17,12 @@ from SpiffWorkflow.spiff.specs.defaults import (
 )
 
 from engine.errors import DefinitionError, Problem
-from engine.model import TaskSpecInfo
+from engine.model import ProcessSpecs, TaskSpecInfo
 from engine.sandbox import Sandbox, SandboxError
 from engine.structure import check_structure
 
 
-def _problem_from_validation(exc: ValidationException, default_file: str) -> Problem:
+def _problem_from_validation(exc: ValidationException, default_file: str | None) -> Problem:
     line = exc.line_number if isinstance(exc, ValidationException) and exc.line_number else None
     return Problem(
         file=getattr(exc, "file_name", None) or default_file,
@@ -31,7 +32,7 @@ def _problem_from_validation(exc: ValidationException, default_file: str) -> Pro
     )
 
 
-def parse_files(files: Mapping[str, bytes]) -> tuple[dict, list[Problem]]:
+def parse_files(files: Mapping[str, bytes]) -> tuple[ProcessSpecs, list[Problem]]:
     """Return (process id -> (spec, subprocess specs), problems)."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
     problems: list[Problem] = []
@@ -48,7 +49,7 @@ def parse_files(files: Mapping[str, bytes]) -> tuple[dict, list[Problem]]:
             problems.append(_problem_from_validation(exc, name))
     if problems:
         return {}, problems
-    specs: dict = {}
+    specs: ProcessSpecs = {}
     for pid in parser.get_process_ids():
         try:
             specs[pid] = (parser.get_spec(pid), parser.get_subprocess_specs(pid))
@@ -57,7 +58,7 @@ def parse_files(files: Mapping[str, bytes]) -> tuple[dict, list[Problem]]:
     return specs, problems
 
 
-def _all_task_specs(specs: dict) -> Iterable[tuple[str, object]]:
+def _all_task_specs(specs: ProcessSpecs) -> Iterable[tuple[str, Any]]:
     seen: set[int] = set()
     for _pid, (spec, subs) in specs.items():
         for process_spec in (spec, *subs.values()):
@@ -67,7 +68,7 @@ def _all_task_specs(specs: dict) -> Iterable[tuple[str, object]]:
                     yield process_spec.name, task_spec
 
 
-def user_task_infos(specs: dict) -> list[TaskSpecInfo]:
+def user_task_infos(specs: ProcessSpecs) -> list[TaskSpecInfo]:
     infos = []
     for pid, ts in _all_task_specs(specs):
         if isinstance(ts, (UserTask, ManualTask)):
@@ -76,7 +77,7 @@ def user_task_infos(specs: dict) -> list[TaskSpecInfo]:
     return infos
 
 
-def other_element_infos(specs: dict) -> list[TaskSpecInfo]:
+def other_element_infos(specs: ProcessSpecs) -> list[TaskSpecInfo]:
     """Elements other than user tasks that carry properties (e.g. a catch event's ``customerNotice``)."""
     infos = []
     for pid, ts in _all_task_specs(specs):
@@ -86,12 +87,12 @@ def other_element_infos(specs: dict) -> list[TaskSpecInfo]:
     return infos
 
 
-def check_specs(specs: dict, sandbox: Sandbox, operations: Iterable[str]) -> list[Problem]:
+def check_specs(specs: ProcessSpecs, sandbox: Sandbox, operations: Iterable[str]) -> list[Problem]:
     """Compile every script and condition under the sandbox; check service operators exist."""
     problems: list[Problem] = []
     known_ops = set(operations)
 
-    def compiles(source: str | None, mode: str, ts, what: str) -> None:
+    def compiles(source: str | None, mode: str, ts: Any, what: str) -> None:
         if not source:
             return
         try:
@@ -136,7 +137,7 @@ def check_specs(specs: dict, sandbox: Sandbox, operations: Iterable[str]) -> lis
     return problems
 
 
-def _other_expressions(ts) -> Iterable[tuple[str, str]]:
+def _other_expressions(ts: Any) -> Iterable[tuple[str, str]]:
     """Expressions SpiffWorkflow evaluates besides scripts, conditions, parameters and DMN
     tables: loop and multi-instance settings, timer, conditional and message expressions."""
     for name in ("cardinality", "condition"):
@@ -153,7 +154,7 @@ def _other_expressions(ts) -> Iterable[tuple[str, str]]:
                 yield f"correlation '{prop.name}'", prop.retrieval_expression
 
 
-def _check_dmn_cell(cell: str, sandbox: Sandbox, ts, rule, problems: list[Problem]) -> None:
+def _check_dmn_cell(cell: str, sandbox: Sandbox, ts: Any, rule: Any, problems: list[Problem]) -> None:
     errors = []
     for candidate in (cell.replace("?", "v"), f"v {cell}"):
         try:
@@ -187,8 +188,10 @@ def _source_line(node: etree._Element, source: str | None, source_line: int | No
             text = child.text if isinstance(child.tag, str) else None
             if text and source.strip() and source.strip() in text:
                 before = text[:text.index(source.strip())]
-                return child.sourceline + before.count("\n") + source_line - 1
-    return node.sourceline
+                line: int = child.sourceline + before.count("\n") + source_line - 1
+                return line
+    sourceline: int | None = node.sourceline
+    return sourceline
 
 
 def locate(problems: list[Problem], files: Mapping[str, bytes]) -> list[Problem]:
@@ -208,7 +211,8 @@ def locate(problems: list[Problem], files: Mapping[str, bytes]) -> list[Problem]
     return located
 
 
-def build(files: Mapping[str, bytes], sandbox: Sandbox, operations: Iterable[str]) -> tuple[dict, list[Problem]]:
+def build(files: Mapping[str, bytes], sandbox: Sandbox,
+          operations: Iterable[str]) -> tuple[ProcessSpecs, list[Problem]]:
     """Parse (raising DefinitionError if the files cannot be parsed), then check every element;
     the problems of the check come back with the specs so callers can add their own."""
     specs, problems = parse_files(files)

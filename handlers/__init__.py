@@ -1,15 +1,48 @@
 """Service-task operations, registered by name; the engine calls them through the registry.
 
 A handler is a plain function ``handler(ctx, **params)`` returning JSON-able data. ``ctx`` is
-the service context the caller passes in (see ``cases.runtime.ServiceContext``): handlers never
-import the database or Flask themselves.
+the service context the caller passes in (see ``cases.core.services.ServiceContext``): handlers never
+import the database or Flask themselves. :class:`Services` is what the handlers ask of it.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 REGISTRY: dict[str, Callable[..., Any]] = {}
+
+
+class Services(Protocol):
+    """The service context as the handlers use it: the application's operations they call.
+
+    The application implements them (``@operation(...)`` in ``cases/``); this is their signature.
+    """
+
+    @property
+    def case_id(self) -> int: ...
+
+    def next_user(self, role: str) -> str | None: ...
+
+    def dedicated_consultant(self, resolution_hours: float) -> str | None: ...
+
+    def escalate(self, recipients: dict[str, str]) -> list[dict[str, Any]]: ...
+
+    def deadline_missed(self, step: str) -> dict[str, Any]: ...
+
+    def report_to_hq(self, category: str | None, priority: str | None,
+                     note: str | None = None) -> dict[str, Any]: ...
+
+    def record_fixed_version(self, version: Any, notes: Any) -> dict[str, Any]: ...
+
+    def business_deadline(self, working_days: int) -> str: ...
+
+    def send_survey(self, kind: str, milestone: int | None) -> dict[str, Any]: ...
+
+    def open_complaint(self, origin: str, reason: str | None) -> dict[str, Any]: ...
+
+    def send_complaint_response(self, response: str, outcome: str | None) -> dict[str, Any]: ...
+
+    def report_complaint_outcome(self, outcome: dict[str, Any]) -> dict[str, Any]: ...
 
 
 def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

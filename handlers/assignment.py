@@ -4,11 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import HandlerError
-from handlers import operation
+from handlers import Services, operation
 
 
 @operation("round_robin_user")
-def round_robin_user(ctx: Any, role: str) -> str:
+def round_robin_user(ctx: Services, role: str) -> str:
     """The next active user holding ``role``, in turn; the user name goes into the result variable."""
     if not isinstance(role, str) or not role:
         raise HandlerError("bad_parameter", "round_robin_user needs a role name")
@@ -19,7 +19,7 @@ def round_robin_user(ctx: Any, role: str) -> str:
 
 
 @operation("dedicated_consultant")
-def dedicated_consultant(ctx: Any, resolution_hours: Any = 48) -> str | None:
+def dedicated_consultant(ctx: Services, resolution_hours: Any = 48) -> str | None:
     """A VIP customer's case goes straight to their dedicated service consultant (who becomes the
     owner, due in ``resolution_hours``); None when the customer has none: the queue decides."""
     if isinstance(resolution_hours, bool) or not isinstance(resolution_hours, (int, float)) or resolution_hours <= 0:

@@ -4,11 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import HandlerError
-from handlers import operation
+from handlers import Services, operation
 
 
 @operation("report_to_hq")
-def report_to_hq(ctx: Any, category: Any = None, priority: Any = None, note: Any = None) -> dict[str, Any]:
+def report_to_hq(ctx: Services, category: Any = None, priority: Any = None, note: Any = None) -> dict[str, Any]:
     """Record the report (posted to the HQ webhook after the step commits); returns its id and status.
     ``category`` and ``priority`` are the process's (the case's fields follow after the step)."""
     for name, value in (("category", category), ("priority", priority), ("note", note)):
@@ -18,7 +18,7 @@ def report_to_hq(ctx: Any, category: Any = None, priority: Any = None, note: Any
 
 
 @operation("record_fixed_version")
-def record_fixed_version(ctx: Any, version: Any = None, notes: Any = None) -> dict[str, Any]:
+def record_fixed_version(ctx: Services, version: Any = None, notes: Any = None) -> dict[str, Any]:
     """HQ's answer (the ``fixed_version`` message) noted on the case's report."""
     if not isinstance(version, str) or not version.strip():
         raise HandlerError("bad_parameter", "the fixed_version message needs a 'version' (text)")

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import HandlerError
-from handlers import operation
+from handlers import Services, operation
 
 LEVELS = ("warning", "breach", "manager")
 
 
 @operation("sla_escalate")
-def sla_escalate(ctx: Any, warning_to: str = "case_owner", breach_to: str = "supervisor",
+def sla_escalate(ctx: Services, warning_to: str = "case_owner", breach_to: str = "supervisor",
                  manager_to: str = "manager") -> list[dict[str, Any]]:
     recipients = dict(zip(LEVELS, (warning_to, breach_to, manager_to), strict=False))
     for level, who in recipients.items():
@@ -25,7 +25,7 @@ def sla_escalate(ctx: Any, warning_to: str = "case_owner", breach_to: str = "sup
 
 
 @operation("deadline_missed")
-def deadline_missed(ctx: Any, step: Any = None) -> dict[str, Any]:
+def deadline_missed(ctx: Services, step: Any = None) -> dict[str, Any]:
     """A task drawn with a deadline (a non-interrupting timer) is still open: note it on the case."""
     if not isinstance(step, str) or not step:
         raise HandlerError("bad_parameter", "deadline_missed needs the step's name")

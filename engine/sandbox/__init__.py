@@ -39,16 +39,14 @@ from typing import Any
 from engine.sandbox.builtins import HELPERS, SAFE_BUILTINS, _guarded_getattr
 from engine.sandbox.clock import _MEMORY_CHECK_INTERVAL, _call, _clock, _pass, _tick
 from engine.sandbox.compiler import _Guard, check
-from engine.sandbox.limits import (  # noqa: F401 - the package's public names
-    DEFAULT_TIME_LIMIT,
-    MAX_INT_BITS,
-    MAX_POW_EXPONENT,
-    MAX_SEQUENCE,
-    MAX_STRING,
-    SandboxError,
-    SandboxTimeout,
-    SandboxViolation,
-)
+from engine.sandbox.limits import DEFAULT_TIME_LIMIT as DEFAULT_TIME_LIMIT  # public names, re-exported (``x as x``)
+from engine.sandbox.limits import MAX_INT_BITS as MAX_INT_BITS
+from engine.sandbox.limits import MAX_POW_EXPONENT as MAX_POW_EXPONENT
+from engine.sandbox.limits import MAX_SEQUENCE as MAX_SEQUENCE
+from engine.sandbox.limits import MAX_STRING as MAX_STRING
+from engine.sandbox.limits import SandboxError as SandboxError
+from engine.sandbox.limits import SandboxTimeout as SandboxTimeout
+from engine.sandbox.limits import SandboxViolation as SandboxViolation
 from engine.sandbox.measure import _checked_tuple, _measure, _measure_printable, _short, _sized
 from engine.sandbox.operators import _IN_PLACE, _OPERATORS, _augmented_item, _compare, _operand
 
@@ -96,13 +94,13 @@ class Sandbox:
             self._cache.popitem(last=False)
         return code
 
-    def _globals(self, context: dict, external: dict | None) -> dict:
+    def _globals(self, context: dict[str, Any], external: dict[str, Any] | None) -> dict[str, Any]:
         clash = _RESERVED.intersection(context)
         if clash:
             raise SandboxError(f"task data overwrites the helper(s) {sorted(clash)}; rename the variable")
         return {"__builtins__": SAFE_BUILTINS, **HELPERS, **(external or {}), **context, **_INTERNAL}
 
-    def _run(self, code: Any, env: dict, finish: Callable[[Any], Any]) -> Any:
+    def _run(self, code: Any, env: dict[str, Any], finish: Callable[[Any], Any]) -> Any:
         """Evaluate ``code`` and hand its result to ``finish``, both within the time limit."""
         saved = {name: getattr(_clock, name, None)
                  for name in ("deadline", "limit", "memory_base", "next_memory_check")}
@@ -119,20 +117,20 @@ class Sandbox:
             for name, value in saved.items():
                 setattr(_clock, name, value)
 
-    def evaluate(self, expression: str, context: dict, external: dict | None = None) -> Any:
+    def evaluate(self, expression: str, context: dict[str, Any], external: dict[str, Any] | None = None) -> Any:
         """The value of ``expression``: plain data (or a timezone), like task data."""
         def value(result: Any) -> Any:
             return result if isinstance(result, _dt.timezone) else _measure(result, data=True)
 
         return self._run(self.compile(expression, "eval"), self._globals(context, external), value)
 
-    def execute(self, script: str, context: dict, external: dict | None = None) -> None:
+    def execute(self, script: str, context: dict[str, Any], external: dict[str, Any] | None = None) -> None:
         """Run ``script`` with ``context`` as its variables; write the results back into it."""
         code = self.compile(script, "exec")
         env = self._globals(context, external)
         skip = _RESERVED | set(external or {}) | {"__builtins__"}
 
-        def results(_: None) -> dict:
+        def results(_: None) -> dict[str, Any]:
             updates = {}
             for key, value in env.items():
                 if key in skip or callable(value):

@@ -33,25 +33,25 @@ def _guarded_str(value: Any = "") -> str:
     return _short(str(_measure_printable(value)))
 
 
-def _guarded_tuple(iterable: Any = ()) -> tuple:
+def _guarded_tuple(iterable: Any = ()) -> tuple[Any, ...]:
     return _checked_tuple(tuple(iterable))
 
 
-def _measured_key(key: Callable | None) -> Callable | None:
+def _measured_key(key: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
     return None if key is None else (lambda item: _operand(key(item)))
 
 
-def _guarded_sorted(iterable: Any, key: Callable | None = None, reverse: bool = False) -> list:
+def _guarded_sorted(iterable: Any, key: Callable[[Any], Any] | None = None, reverse: bool = False) -> list[Any]:
     items = list(iterable)
     if key is None:
         _measure(items)
     return sorted(items, key=_measured_key(key), reverse=reverse)
 
 
-def _extreme(builtin: Callable) -> Callable:
+def _extreme(builtin: Callable[..., Any]) -> Callable[..., Any]:
     """min/max compare their items like sorted() does."""
 
-    def extreme(*args: Any, key: Callable | None = None, **default: Any) -> Any:
+    def extreme(*args: Any, key: Callable[[Any], Any] | None = None, **default: Any) -> Any:
         items = list(args[0]) if len(args) == 1 else list(args)
         if key is None:
             _measure(items)
@@ -136,16 +136,16 @@ def _parse_datetime(value: str) -> _dt.datetime:
 
 
 # -- methods that need a check ----------------------------------------------------------------
-def _guarded_join(separator: str):
-    def join(items):
+def _guarded_join(separator: str) -> Callable[[Any], str]:
+    def join(items: Any) -> str:
         items = list(items)
         _too_long(sum(len(i) for i in items if isinstance(i, str)) + len(separator) * max(len(items) - 1, 0))
         return separator.join(items)
     return join
 
 
-def _guarded_replace(text: str):
-    def replace(old, new, count=-1):
+def _guarded_replace(text: str) -> Callable[..., str]:
+    def replace(old: str, new: str, count: int = -1) -> str:
         hits = text.count(old) if count < 0 else min(count, text.count(old))
         if old == "":
             hits = len(text) + 1 if count < 0 else min(count, len(text) + 1)
@@ -154,11 +154,11 @@ def _guarded_replace(text: str):
     return replace
 
 
-def _guarded_search(seq: list | tuple, name: str):
+def _guarded_search(seq: list[Any] | tuple[Any, ...], name: str) -> Callable[..., Any]:
     """index/count/remove compare the value with every item (and index() prints it)."""
     method = getattr(seq, name)
 
-    def search(value, *args):
+    def search(value: Any, *args: Any) -> Any:
         if isinstance(value, _CONTAINERS):
             _measure(seq)
             _measure_printable(value)
@@ -166,25 +166,25 @@ def _guarded_search(seq: list | tuple, name: str):
     return search
 
 
-def _guarded_extend(items: list):
-    def extend(iterable):
+def _guarded_extend(items: list[Any]) -> Callable[[Any], None]:
+    def extend(iterable: Any) -> None:
         if hasattr(iterable, "__len__"):  # lazy iterables pass the clock item by item instead
             _too_many(len(items) + len(iterable))
         items.extend(iterable)
     return extend
 
 
-def _guarded_sort(items: list):
-    def sort(key=None, reverse=False):
+def _guarded_sort(items: list[Any]) -> Callable[..., None]:
+    def sort(key: Callable[[Any], Any] | None = None, reverse: bool = False) -> None:
         if key is None:
             _measure(items)
         items.sort(key=_measured_key(key), reverse=reverse)
     return sort
 
 
-def _guarded_items(mapping: dict):
+def _guarded_items(mapping: dict[Any, Any]) -> Callable[[], list[tuple[Any, ...]]]:
     """The (key, value) pairs are new tuples: a list of checked ones instead of a view."""
-    def items():
+    def items() -> list[tuple[Any, ...]]:
         pairs = []
         for pair in mapping.items():
             _tick()
@@ -193,20 +193,20 @@ def _guarded_items(mapping: dict):
     return items
 
 
-def _guarded_popitem(mapping: dict):
+def _guarded_popitem(mapping: dict[Any, Any]) -> Callable[[], tuple[Any, ...]]:
     return lambda: _checked_tuple(mapping.popitem())
 
 
-def _guarded_strptime(_owner: Any):
+def _guarded_strptime(_owner: Any) -> Callable[[str, str], _dt.datetime]:
     """_strptime builds its pattern in time quadratic in the format's length."""
-    def strptime(text, fmt):
+    def strptime(text: str, fmt: str) -> _dt.datetime:
         if len(fmt) > 100 or len(text) > 1000:
             raise SandboxViolation("strptime: format longer than 100 or text longer than 1000 characters")
         return _dt.datetime.strptime(text, fmt)
     return strptime
 
 
-_METHOD_GUARDS: dict[tuple[type, str], Callable[[Any], Any]] = {
+_METHOD_GUARDS: dict[tuple[type, str], Callable[..., Any]] = {
     (str, "join"): _guarded_join, (str, "replace"): _guarded_replace,
     (list, "sort"): _guarded_sort, (list, "extend"): _guarded_extend,
     (dict, "items"): _guarded_items, (dict, "popitem"): _guarded_popitem,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import cast
 
 from engine.sandbox.limits import (
     _ALLOWED_NODES,
@@ -49,7 +50,7 @@ def _check_format_spec(node: ast.FormattedValue) -> None:
     parts = node.format_spec.values if isinstance(node.format_spec, ast.JoinedStr) else []
     if not all(isinstance(p, ast.Constant) for p in parts):
         raise _violation(node, "computed format specifications are not allowed")
-    spec = "".join(str(p.value) for p in parts)
+    spec = "".join(str(cast(ast.Constant, p).value) for p in parts)
     widths = [int(n) for n in re.findall(r"\d+", spec)]
     if any(w > _MAX_FORMAT_WIDTH for w in widths):
         raise _violation(node, f"format width larger than {_MAX_FORMAT_WIDTH}")
@@ -92,7 +93,7 @@ class _Guard(ast.NodeTransformer):
             value = _helper(f"_cf_i{name}", ast.Name(node.target.id, ast.Load()), node.value, node=node)
             return ast.copy_location(ast.Assign(targets=[node.target], value=value), node)
         # d[k] += y  ->  _cf_augitem(d, k, 'add', y)   (attribute targets are refused by check())
-        target = node.target
+        target = cast(ast.Subscript, node.target)
         call = _helper("_cf_augitem", target.value, target.slice, ast.Constant(name), node.value, node=node)
         return ast.copy_location(ast.Expr(call), node)
 

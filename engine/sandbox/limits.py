@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import datetime as _dt
 import sys
+from typing import Any
 
 
 class SandboxError(Exception):
@@ -75,7 +76,7 @@ _SAFE_TYPES = (
     _dt.datetime, _dt.date, _dt.time, _dt.timedelta, _dt.timezone,
 )
 _SAFE_CLASSES = frozenset({_dt.datetime, _dt.date, _dt.time, _dt.timedelta, _dt.timezone})
-_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+_VIEWS: tuple[type[Any], type[Any], type[Any]] = (type({}.keys()), type({}.values()), type({}.items()))
 _DATA_CONTAINERS = (list, tuple, dict, set, frozenset)
 _CONTAINERS = (*_DATA_CONTAINERS, *_VIEWS)
 #: what task data may hold (SpiffWorkflow copies and serialises it as JSON)

@@ -25,7 +25,7 @@ from engine.sandbox.limits import (
 
 # -- sizes ----------------------------------------------------------------------------------
 def _measure(value: Any, max_nodes: int = MAX_DATA_NODES, max_chars: int = MAX_DATA_CHARS,
-             through: tuple = _CONTAINERS, data: bool = False) -> Any:
+             through: tuple[type[Any], ...] = _CONTAINERS, data: bool = False) -> Any:
     """Return ``value`` if, written out in full with shared parts counted every time they
     occur, it has at most ``max_nodes`` items and ``max_chars`` characters (large integers
     count their digits) and nests at most ``MAX_DEPTH`` levels of ``through`` types; refuse it
@@ -37,7 +37,7 @@ def _measure(value: Any, max_nodes: int = MAX_DATA_NODES, max_chars: int = MAX_D
     nodes, chars, level = 1, 0, [value]
     for depth in range(MAX_DEPTH + 1):
         _tick()
-        below: list = []
+        below: list[Any] = []
         for item in level:
             if isinstance(item, str):
                 chars += len(item)
@@ -97,11 +97,12 @@ def _short(text: str) -> str:
     return text
 
 
-def _checked_tuple(value: tuple) -> tuple:
+def _checked_tuple(value: tuple[Any, ...]) -> tuple[Any, ...]:
     """Tuples are hashed by C code that recurses without a depth check (a tuple nested
     100 000 deep crashes the interpreter) and visits shared parts every time: a tuple is
     measured when it is made, through nested tuples, which cannot change afterwards."""
-    return _measure(value, MAX_DATA_NODES, MAX_STRING, through=(tuple,))
+    checked: tuple[Any, ...] = _measure(value, MAX_DATA_NODES, MAX_STRING, through=(tuple,))
+    return checked
 
 
 def _int_too_big(bits: int) -> None:
