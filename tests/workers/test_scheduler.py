@@ -346,7 +346,7 @@ class Process:
     def __init__(self, database_url: str):
         env = {**os.environ, "DATABASE_URL": database_url, "SCHEDULER_STANDBY_RETRY_SECONDS": "0.1",
                "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()", "scheduler"],
+        self.proc = subprocess.Popen([sys.executable, "-c", "from server.cli import main; main()", "scheduler"],
                                      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: queue.Queue = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
