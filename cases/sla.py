@@ -103,6 +103,25 @@ def _fold(target: SlaTarget, now: datetime) -> None:
     target.running_since = None
 
 
+def instants(target: SlaTarget) -> dict[str, str | None]:
+    """The rung instants of a target as an event records them (ISO, UTC)."""
+    return {"warning_at": _json(target.warning_at), "due_at": _json(target.due_at),
+            "manager_at": _json(target.manager_at)}
+
+
+def rebank(target: SlaTarget, old_calendar: business_time.BusinessCalendar, now: datetime) -> None:
+    """The target's calendar (or its rule) changed at ``now``: the business time used so far is
+    counted on ``old_calendar`` up to ``now`` and kept; what is left runs on the target's calendar
+    as it is now, from ``now``. A due moment that had passed before ``now`` was a breach on the old
+    calendar and stays one; nothing that had not passed becomes a breach in the past."""
+    if target.state == RUNNING and target.running_since is not None:
+        target.elapsed_seconds += int(business_time.between(old_calendar, target.running_since, now).total_seconds())
+        if target.breached_at is None and target.due_at is not None and target.due_at <= now:
+            target.breached_at = target.due_at
+        target.running_since = now
+    _schedule(target)
+
+
 # -- starting and changing ------------------------------------------------------------------------
 def start(case: Case, now: datetime, priority: str | None = None) -> list[SlaTarget]:
     """The targets of a newly opened case under the active policy."""

@@ -171,11 +171,29 @@ def _view(row: SlaPolicyVersion, author: str | None, newest: int) -> VersionView
     return VersionView(from_row(row), row.id == newest, False, row.created_at, author)
 
 
+def reach_problems(values: dict[str, Any], now: datetime) -> list[dict]:
+    """Every target of the checked policy ``values`` must be reachable on its calendar within
+    calendars.REACH_DAYS of now (a calendar of one working minute a week cannot hold a day's target)."""
+    problems, available = [], {}
+    for i, rule in enumerate(values["rules"]):
+        name = rule.get("calendar") or values["calendar"]
+        if name not in available:
+            available[name] = calendars.reachable_minutes(calendars.get(name), now)
+        minutes = {kind: rule[kind] for kind in KINDS if rule.get(kind)}
+        minutes.update({f"off_hours.{kind}": value for kind, value in (rule.get("off_hours") or {}).items()})
+        for kind, value in minutes.items():
+            problems += calendars.reach_problems(available[name], [(f"{kind} on calendar {name!r}", int(value))],
+                                                 field=f"rules.{i}.{kind}")
+    return problems
+
+
 @use_case
 def publish(actor: User, fields: dict[str, Any]) -> VersionView:
     """A new version, active at once; cases already open keep their targets."""
     require_role(actor, Role.ADMIN.value)
     values = sla_policy_input.check(fields)
+    if problems := reach_problems(values, utcnow()):
+        raise ValidationFailed("a target cannot be reached on its calendar", problems)
     row = SlaPolicyVersion(**values, created_at=utcnow(), created_by_id=actor.id)
     db.session.add(row)
     db.session.flush()

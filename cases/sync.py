@@ -117,6 +117,17 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
     return still_open + opened
 
 
+def reset_alarm(case: Case, instance: ProcessInstance, run: ProcessRun) -> None:
+    """The SLA instants of ``case`` moved outside a step (a calendar edited, a policy re-applied in
+    bulk): the process alarm and the timer rows follow, nothing else of the instance changes."""
+    if run.completed:
+        return
+    run.set_alarm(sla.ALARM_VARIABLE, sla.next_alarm(sla.targets_of(case)))
+    _synchronise_timers(case, instance, run.waiting())
+    instance.state = run.dump()
+    instance.updated_at = utcnow()
+
+
 def _synchronise_timers(case: Case, instance: ProcessInstance, waits: list[WaitingEvent]) -> None:
     """The timer rows of the instance are exactly the engine's waiting timers."""
     timers = [w for w in waits if w.kind == "timer" and w.due_at and w.due_at < sla.NEVER]

@@ -10,7 +10,7 @@ from api.auth import current_user
 from api.pagination import MAX_ID
 from api.parsing import Blueprint
 from api.responses import dumped
-from cases import calendars, sla_policies
+from cases import calendar_edits, calendars, sla_policies
 from cases.models import PRIORITIES, TIERS
 
 blp = Blueprint("sla_policies", __name__, url_prefix="/api/v1/sla-policy",
@@ -143,3 +143,23 @@ class PolicyTargets(MethodView):
         opened_at = args.get("opened_at") or datetime.now(timezone.utc)
         return sla_policies.explain(current_user(), args.get("priority"), args.get("tier"), opened_at,
                                     args.get("version"))
+
+
+class ReapplyBodySchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ReappliedSchema(Schema):
+    cases = fields.Integer(metadata={"description": "open cases whose SLA instants moved"})
+    targets = fields.Integer(metadata={"description": "targets that moved"})
+
+
+@blp.route("/reapply")
+class Reapply(MethodView):
+    @blp.arguments(ReapplyBodySchema)
+    @blp.response(200, ReappliedSchema)
+    def post(self, body):
+        """Re-apply the active version to every running or paused target of every open case: the business
+        time used so far is kept (counted on the calendar the target had), the rule's minutes and calendar apply
+        from now; each case that moved gets an sla_recomputed event with old and new instants (docs/sla.md)."""
+        return calendar_edits.reapply_policy(current_user(), body["reason"])
