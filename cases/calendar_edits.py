@@ -116,8 +116,7 @@ def reapply_policy(actor: User, reason: str) -> Moved:
         if target.state not in (sla.RUNNING, sla.PAUSED):
             return False
         case = db.session.get(Case, target.case_id)
-        spec = next((s for s in policy.targets_for(case.priority, case.customer.tier, case.created_at, case.kind)
-                     if s.kind == target.kind), None)
+        spec = next((s for s in sla.targets_for(policy, case, case.created_at) if s.kind == target.kind), None)
         if spec is None:
             return False
         before = calendars.get(target.calendar)

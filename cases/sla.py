@@ -127,11 +127,19 @@ def start(case: Case, now: datetime, priority: str | None = None) -> list[SlaTar
     """The targets of a newly opened case under the active policy."""
     policy = sla_policies.active()
     created = []
-    for spec in policy.targets_for(priority or case.priority, case.customer.tier, case.created_at or now, case.kind):
+    for spec in targets_for(policy, case, case.created_at or now, priority):
         if spec.kind == "next_update":
             continue  # starts when the case comes back from waiting on the customer
         created.append(_new_target(case, policy, spec, now, cycle=1))
     return created
+
+
+def targets_for(policy: sla_policies.Policy, case: Case, opened_at: datetime,
+                priority: str | None = None) -> list[sla_policies.TargetSpec]:
+    """The policy's targets for the case as it stands: its priority, tier, kind, category (the
+    classification's, else the intake's hint) and channel."""
+    return policy.targets_for(priority or case.priority, case.customer.tier, opened_at, case.kind,
+                              case.category or case.category_hint, case.channel)
 
 
 def _new_target(case: Case, policy: sla_policies.Policy, spec: sla_policies.TargetSpec, now: datetime,
@@ -158,7 +166,7 @@ def recompute(case: Case, actor: User | None, reason: str, now: datetime,
     the start, the pauses and the end, on the rule's (possibly new) calendar; extensions stay."""
     targets = targets_of(case)
     policy = policy or _policy_of(targets)
-    specs = {s.kind: s for s in policy.targets_for(case.priority, case.customer.tier, case.created_at, case.kind)}
+    specs = {s.kind: s for s in targets_for(policy, case, case.created_at)}
     pauses = pauses_of(case)
     changes = []
     for target in targets:
@@ -186,6 +194,21 @@ def recompute(case: Case, actor: User | None, reason: str, now: datetime,
     events.record(case, "sla_recomputed", actor, reason=reason, priority=case.priority,
                   policy_version=policy.version, changes=changes)
     return changes
+
+
+def category_changed(case: Case, actor: User | None, old_category: str | None, now: datetime) -> None:
+    """The classification set the category: when another rule applies to the case now (a rule for
+    that category), its targets are recomputed from the start, as for a change of priority."""
+    targets = targets_of(case)
+    if not targets:
+        return
+    policy = _policy_of(targets)
+    before = policy.rule_for(case.priority, case.customer.tier, case.kind, old_category or case.category_hint,
+                             case.channel)
+    after = policy.rule_for(case.priority, case.customer.tier, case.kind, case.category or case.category_hint,
+                            case.channel)
+    if before is not after:
+        recompute(case, actor, "category_changed", now)
 
 
 def _business_time_outside_pauses(calendar, start: datetime, end: datetime, pauses: list[SlaPause]) -> timedelta:
@@ -279,8 +302,7 @@ def follow(case: Case, clock: ClockInput, actor: User | None, now: datetime) -> 
 
 def _start_next_update(case: Case, targets: list[SlaTarget], now: datetime) -> None:
     policy = _policy_of(targets)
-    spec = next((s for s in policy.targets_for(case.priority, case.customer.tier, case.created_at, case.kind)
-                 if s.kind == "next_update"), None)
+    spec = next((s for s in targets_for(policy, case, case.created_at) if s.kind == "next_update"), None)
     if spec is None:
         return
     cycles = [t.cycle for t in targets if t.kind == "next_update"]

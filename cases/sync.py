@@ -31,6 +31,8 @@ def apply_completion(case: Case, completion: Completion, actor: User | None) -> 
                       by_task=completion.task.element_id)
     if "priority" in changes:
         sla.recompute(case, actor, "priority_changed", utcnow())
+    elif "category" in changes:  # a rule may be for the category
+        sla.category_changed(case, actor, changes["category"][0], utcnow())
 
 
 def _stage(run: ProcessRun, open_tasks: list[UserTask]) -> str:

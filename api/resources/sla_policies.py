@@ -11,7 +11,8 @@ from api.pagination import MAX_ID
 from api.parsing import Blueprint
 from api.responses import dumped
 from cases import calendar_edits, calendars, sla_policies
-from cases.models import PRIORITIES, TIERS
+from cases.models import CATEGORIES, CHANNELS, PRIORITIES, TIERS
+from cases.sla_policy_input import CASE_KINDS
 
 blp = Blueprint("sla_policies", __name__, url_prefix="/api/v1/sla-policy",
                 description="SLA policy versions: targets per priority and customer tier")
@@ -26,6 +27,10 @@ class RuleSchema(Schema):
         "description": "support, complaint or * (default *): a complaint rule gives complaint cases "
                        "(complaint_handling.bpmn) their own targets: first_response = acknowledge, "
                        "resolution = resolve"})
+    category = fields.String(metadata={
+        "description": f"{', '.join(CATEGORIES)} or * (default *): a rule for one kind of problem, e.g. "
+                       "hardware_repair: first response within 60 minutes on the 24x7 calendar"})
+    channel = fields.String(metadata={"description": f"{', '.join(CHANNELS)} or * (default *)"})
     calendar = fields.String(allow_none=True, dump_default=None, metadata={
         "description": "null: the policy's calendar"})
     first_response = fields.Integer(strict=True, metadata=_MINUTES)
@@ -71,6 +76,9 @@ class ExplainArgs(Schema):
     priority = fields.String(validate=validate.OneOf(PRIORITIES), metadata={
         "description": "left out: a case not classified yet"})
     tier = fields.String(validate=validate.OneOf(TIERS))
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    case_kind = fields.String(validate=validate.OneOf(CASE_KINDS), metadata={"description": "default support"})
     opened_at = fields.AwareDateTime(metadata={"description": "default: now (encode '+' as %2B)"})
     version = fields.Integer(validate=validate.Range(min=0, max=MAX_ID), metadata={
         "description": "default: the active version"})
@@ -98,8 +106,14 @@ class ExplanationSchema(Schema):
     office_calendar = fields.String(allow_none=True)
     office_hours = fields.Boolean(allow_none=True, metadata={
         "description": "opened_at lies in the office calendar's working time (null: no office calendar)"})
+    category = fields.String(allow_none=True)
+    channel = fields.String(allow_none=True)
+    case_kind = fields.String()
     rule_index = fields.Integer(allow_none=True)
     rule = fields.Nested(RuleSchema, allow_none=True)
+    matched = fields.List(fields.Integer(), metadata={
+        "description": "every rule the case meets, the most specific (the one applied) first"})
+    why = fields.String(metadata={"description": "which rule applied and why, in words"})
     targets = fields.List(fields.Nested(TargetSchema))
 
 
@@ -142,7 +156,8 @@ class PolicyTargets(MethodView):
         """Which rule a case with this priority and tier, opened at 'opened_at', meets, and its targets."""
         opened_at = args.get("opened_at") or datetime.now(timezone.utc)
         return sla_policies.explain(current_user(), args.get("priority"), args.get("tier"), opened_at,
-                                    args.get("version"))
+                                    args.get("version"), args.get("category"), args.get("channel"),
+                                    args.get("case_kind", "support"))
 
 
 class ReapplyBodySchema(Schema):
