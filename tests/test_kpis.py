@@ -213,7 +213,7 @@ def test_the_week_in_total(api, dataset):
     assert kpis(api)["totals"] == totals
 
 
-def test_by_agent_by_team_and_filtered(api, dataset, manager):
+def test_by_agent_by_team_and_filtered(api, dataset, manager, world):
     groups = {g["key"]: g["kpis"] for g in kpis(api, "manager_user", group_by="agent")["groups"]}
     assert list(groups) == ["consultant1", "consultant2", None]
     c1, c2, nobody = groups["consultant1"], groups["consultant2"], groups[None]
@@ -254,6 +254,11 @@ def test_by_agent_by_team_and_filtered(api, dataset, manager):
     assert [(g["key"], g["kpis"]["cases"]["value"], g["kpis"]["backlog"]["value"]) for g in east["groups"]] == \
         [("data_problem", 1, 0), ("configuration_problem", 1, 0), ("performance_problem", 0, 1)]
     assert kpis(api, agent="consultant2", channel="phone")["totals"]["cases"]["value"] == 1  # B
+    # one customer's cases: VIPCO's C and J, ACME's A B E K (D is OTHER's)
+    vipco = kpis(api, customer_id=world.customers["VIPCO"].id)
+    assert vipco["filters"] == {"customer_id": world.customers["VIPCO"].id}
+    assert vipco["totals"]["cases"]["value"] == 2
+    assert kpis(api, customer_id=world.customers["ACME"].id)["totals"]["cases"]["value"] == 4
 
 
 def test_the_next_week_and_an_empty_month(api, dataset):
@@ -330,6 +335,9 @@ def test_who_may_read_kpis(api, manager):
     ({**WEEK, "tier": "gold"}, "query.tier"),
     ({**WEEK, "priority": "asap"}, "query.priority"),
     ({**WEEK, "agent": "nobody"}, "query.agent"),
+    ({**WEEK, "customer_id": "999999"}, "query.customer_id"),
+    ({**WEEK, "customer_id": "HUAXIN"}, "query.customer_id"),
+    ({**WEEK, "customer": "1"}, "query.customer"),  # not a filter: refused, never ignored
 ])
 def test_bad_input_is_named(api, query, field):
     for path in ("/api/v1/kpis", "/api/v1/kpis.csv"):
