@@ -15,14 +15,15 @@ from cases.db import db
 from . import auth, config, errors, permissions
 from .resources import (
     announcements, attachments, audit, calendars, cases, channels, chat_posts, customers, escalations, health,
-    instances, knowledge, kpis, me, migrations, notifications, sla_policies, surveys, tasks, users, versions,
+    instances, knowledge, kpis, me, migrations, notifications, sla_policies, staffing, surveys, tasks, users,
+    versions,
 )
 from .resources import auth as auth_resource
 
 #: every blueprint of the API, in the order the OpenAPI document lists them
 BLUEPRINTS = (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health,
               notifications, calendars, sla_policies, escalations, channels, kpis, attachments, knowledge,
-              surveys, customers, announcements, chat_posts)
+              surveys, customers, announcements, chat_posts, staffing)
 
 migrate = Migrate()
 

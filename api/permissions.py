@@ -29,6 +29,10 @@ KB_WRITERS = FRONT_LINE  # agents, service consultants, supervisors, admins
 DEPLOYMENT_SETTERS = frozenset({R.ADMIN.value, R.MANAGER.value})
 CUSTOMER_EDITORS = DEPLOYMENT_SETTERS
 ANNOUNCERS = frozenset({R.ADMIN.value, R.SUPERVISOR.value, R.MANAGER.value})
+#: the escalation queue and its actions: supervisors, and managers (the ladder's last rung)
+ESCALATION_WORKERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value})
+STAFFING_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.ADMIN.value})
+STAFFING_SETTERS = frozenset({R.MANAGER.value, R.ADMIN.value})
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
@@ -58,15 +62,15 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("users.UserItem", "PATCH"): (ADMINS, "change a user's roles, activity, name, e-mail, password"),
     ("instances.Trouble", "GET"): (OPERATORS, "instances in trouble"),
     ("instances.Retry", "POST"): (OPERATORS, "retry an instance"),
-    ("escalations.EscalationQueue", "GET"): (SUPERVISORS, "the escalation queue: breached and at-risk targets"),
+    ("escalations.EscalationQueue", "GET"): (ESCALATION_WORKERS, "the escalation queue: breached and at-risk targets"),
     ("escalations.SlaClock", "GET"): (EVERYONE, "a case's SLA clock (customers: their organisation's)"),
-    ("escalations.Reassign", "POST"): (SUPERVISORS, "give a case to another staff member"),
-    ("escalations.TakeOver", "POST"): (SUPERVISORS, "take a case over"),
-    ("escalations.Extend", "POST"): (SUPERVISORS, "extend an SLA target, with a reason"),
-    ("escalations.Reapply", "POST"): (SUPERVISORS, "re-apply the active SLA policy to a case"),
-    ("escalations.ChangePriority", "POST"): (SUPERVISORS, "change a case's priority (targets recomputed)"),
-    ("escalations.Comment", "POST"): (SUPERVISORS, "comment on an escalated case"),
-    ("escalations.Acknowledge", "POST"): (SUPERVISORS, "acknowledge a breach"),
+    ("escalations.Reassign", "POST"): (ESCALATION_WORKERS, "give a case to another staff member"),
+    ("escalations.TakeOver", "POST"): (ESCALATION_WORKERS, "take a case over"),
+    ("escalations.Extend", "POST"): (ESCALATION_WORKERS, "extend an SLA target, with a reason"),
+    ("escalations.Reapply", "POST"): (ESCALATION_WORKERS, "re-apply the active SLA policy to a case"),
+    ("escalations.ChangePriority", "POST"): (ESCALATION_WORKERS, "change a case's priority (targets recomputed)"),
+    ("escalations.Comment", "POST"): (ESCALATION_WORKERS, "comment on an escalated case"),
+    ("escalations.Acknowledge", "POST"): (ESCALATION_WORKERS, "acknowledge a breach"),
     ("channels.Calls", "POST"): (FRONT_LINE, "log a hotline call (opens or continues a case)"),
     ("channels.CaseCalls", "GET"): (FRONT_LINE, "the calls logged on a case"),
     ("channels.Callbacks", "GET"): (FRONT_LINE, "customers to call back (replies on hotline cases)"),
@@ -88,6 +92,12 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("sla_policies.PolicyVersion", "GET"): (STAFF, "read an SLA policy version"),
     ("sla_policies.PolicyTargets", "GET"): (STAFF, "which SLA rule and targets a case would get"),
     ("sla_policies.Reapply", "POST"): (ADMINS, "re-apply the active SLA policy to every open case, from now"),
+    ("staffing.UserSkills", "GET"): (STAFFING_READERS, "a staff member's skills (categories, products)"),
+    ("staffing.UserSkills", "PUT"): (STAFFING_SETTERS, "set a staff member's skills"),
+    ("staffing.UserRoster", "GET"): (STAFFING_READERS, "a staff member's duty roster"),
+    ("staffing.UserRoster", "PUT"): (STAFFING_SETTERS, "set a staff member's duty roster"),
+    ("staffing.DedicatedConsultant", "GET"): (STAFFING_READERS, "a customer's dedicated consultant"),
+    ("staffing.DedicatedConsultant", "PUT"): (STAFFING_SETTERS, "name a customer's dedicated consultant"),
     ("kpis.Kpis", "GET"): (KPI_READERS, "service KPIs over a period, in total and per group"),
     ("kpis.KpisCsv", "GET"): (KPI_READERS, "the same KPIs as a CSV file"),
     ("attachments.CaseAttachments", "GET"): (EVERYONE, "a case's attachments (customers: public ones of their cases)"),
@@ -135,12 +145,12 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("case_pages.answer", "POST"): (CASE_OPENERS, "page: answer a case's request for information"),
     ("case_pages.upload", "POST"): (EVERYONE, "page: attach a file to a case (whoever may see it)"),
     ("case_pages.download", "GET"): (EVERYONE, "page: download an attachment (customers: public ones of their cases)"),
-    ("board.board", "GET"): (SUPERVISORS, "page: the escalation board"),
-    ("board.reassign", "POST"): (SUPERVISORS, "page: give an escalated case to another staff member"),
-    ("board.take_over", "POST"): (SUPERVISORS, "page: take an escalated case over"),
-    ("board.extend", "POST"): (SUPERVISORS, "page: extend an SLA target, with a reason"),
-    ("board.priority", "POST"): (SUPERVISORS, "page: change an escalated case's priority"),
-    ("board.acknowledge", "POST"): (SUPERVISORS, "page: acknowledge a breach"),
+    ("board.board", "GET"): (ESCALATION_WORKERS, "page: the escalation board"),
+    ("board.reassign", "POST"): (ESCALATION_WORKERS, "page: give an escalated case to another staff member"),
+    ("board.take_over", "POST"): (ESCALATION_WORKERS, "page: take an escalated case over"),
+    ("board.extend", "POST"): (ESCALATION_WORKERS, "page: extend an SLA target, with a reason"),
+    ("board.priority", "POST"): (ESCALATION_WORKERS, "page: change an escalated case's priority"),
+    ("board.acknowledge", "POST"): (ESCALATION_WORKERS, "page: acknowledge a breach"),
     ("portal.home", "GET"): (CUSTOMERS, "page: the customer portal (my organisation's cases)"),
     ("portal.new_case", "GET"): (CUSTOMERS, "page: the form to open a case"),
     ("portal.new_case", "POST"): (CUSTOMERS, "page: open a case with attachments"),

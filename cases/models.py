@@ -724,11 +724,13 @@ class UpdateAnnouncement(db.Model):
 
 
 from .customer_models import Contract, CustomerContact, InstalledProduct  # noqa: E402  (they use UTCDateTime)
+from .assignment_models import DutyShift, UserSkill  # noqa: E402  (they use UTCDateTime)
 
 __all__ = [
     "ApiToken", "ArticleTerm", "Attachment", "AuditEvent", "Calendar", "CallLog", "Case", "CaseEvent", "CaseKind",
-    "ChannelMessage", "ChannelThread", "ChatPost", "Contract", "Customer", "CustomerConsultant", "CustomerContact", "Escalation",
+    "ChannelMessage", "ChannelThread", "ChatPost", "Contract", "Customer", "CustomerConsultant", "CustomerContact",
+    "DutyShift", "Escalation",
     "HqReport", "InstalledProduct", "InstanceMigration", "KnowledgeArticle", "LoginFailure", "MigrationBatch", "Notification", "ProcessInstance",
     "ProcessVersion", "Role", "RoundRobinCursor", "SlaPause", "SlaPolicyVersion", "SlaTarget",
-    "Survey", "SurveyFailure", "Task", "Timer", "UpdateAnnouncement", "User", "UserRole",
+    "Survey", "SurveyFailure", "Task", "Timer", "UpdateAnnouncement", "User", "UserRole", "UserSkill",
 ]

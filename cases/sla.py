@@ -93,6 +93,12 @@ def _schedule(target: SlaTarget) -> None:
     target.manager_at = business_time.add(calendar, target.due_at, timedelta(minutes=target.manager_after_minutes))
 
 
+def projected_due(target: SlaTarget, now: datetime) -> datetime:
+    """When the target would be due if its clock ran from ``now`` with the time it has left."""
+    left = max(0, total_seconds(target) - int(elapsed(target, now).total_seconds()))
+    return business_time.add(_calendar(target), now, timedelta(seconds=left))
+
+
 def _fold(target: SlaTarget, now: datetime) -> None:
     """Bank the running part into ``elapsed_seconds`` (before a pause, a stop or a change)."""
     if target.state == RUNNING and target.running_since is not None:

@@ -10,12 +10,13 @@ from sqlalchemy import or_, select
 from engine.model import Completion, UserTask, WaitingEvent
 from engine.runtime import ProcessRun
 
-from . import events, projection, replies, sla, wakeup
+from . import events, ownership, projection, replies, sla, wakeup
+from .strategies import initial_assignee
 from .db import db
 from .models import (
     Case, CaseStatus, InstanceStatus, ProcessInstance, Task, TaskState, Timer, User, utcnow,
 )
-from .taskrules import CUSTOMER_LANE, FORM_PROPERTY, also_roles, initial_assignee
+from .taskrules import CUSTOMER_LANE, FORM_PROPERTY, also_roles
 
 CLOSED_STAGE = "closed"
 
@@ -67,7 +68,7 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
             row.state = TaskState.CANCELLED.value
             row.completed_at = now
             events.record(case, "task_cancelled", actor, task_id=task_id, element=row.element_id)
-    opened = []
+    opened, opened_pairs = [], []
     still_open = [row for task_id, row in known.items() if row.is_open and task_id in ready_ids]
     for user_task in ready:
         row = known.get(user_task.id)
@@ -86,6 +87,7 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
         )
         db.session.add(row)
         opened.append(row)
+        opened_pairs.append((user_task, row))
         events.record(case, "task_created", actor, public=user_task.lane == CUSTOMER_LANE,
                       task_id=row.id, element=row.element_id, name=row.name, lane=row.lane,
                       assignee=assignee.username if assignee else None)
@@ -93,6 +95,7 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
     case.stage = _stage(run, ready)
     clock = sla.clock_input(case.stage, [t.properties for t in ready], run.completed)
     alarm = sla.follow(case, clock, actor, now)
+    ownership.settle(case, opened_pairs, actor)
     if not run.completed:
         run.set_alarm(sla.ALARM_VARIABLE, alarm)
     waits = run.waiting()  # after the alarm is set: its due time is part of it
