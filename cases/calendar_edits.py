@@ -122,6 +122,7 @@ def reapply_policy(actor: User, reason: str) -> Moved:
         before = calendars.get(target.calendar)
         target.policy_version, target.calendar, target.target_minutes = policy.version, spec.calendar, spec.minutes
         target.warning_percent, target.manager_after_minutes = policy.warning_percent, policy.manager_after_minutes
+        target.ladder = policy.ladder
         sla.rebank(target, before, now)
         return True
     query = select(SlaTarget.case_id).where(SlaTarget.state.in_((sla.RUNNING, sla.PAUSED)))

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import business_time, calendars, events, notifications, sla_policies
+from . import business_time, calendars, events, notifications, sla_ladder, sla_policies
 from .db import db
 from .errors import Conflict
 from .models import (
@@ -81,16 +81,35 @@ def is_breached(target: SlaTarget, now: datetime) -> bool:
 
 
 def _schedule(target: SlaTarget) -> None:
-    """Due, warning and manager instants of a running target, from where it stands."""
+    """Due, warning and manager instants (and every rung of a drawn ladder) of a running target,
+    from where it stands."""
     if target.state != RUNNING or target.running_since is None:
         target.warning_at = target.due_at = target.manager_at = None
+        if target.ladder:
+            target.ladder = [{k: v for k, v in rung.items() if k != "at"} for rung in target.ladder]
         return
     calendar, since = _calendar(target), target.running_since
     total, done = total_seconds(target), target.elapsed_seconds
-    warn = math.ceil(total * target.warning_percent / 100)
+
+    def at_percent(percent: int) -> datetime:
+        return business_time.add(calendar, since, timedelta(seconds=max(0, math.ceil(total * percent / 100) - done)))
+
     target.due_at = business_time.add(calendar, since, timedelta(seconds=max(0, total - done)))
-    target.warning_at = business_time.add(calendar, since, timedelta(seconds=max(0, warn - done)))
-    target.manager_at = business_time.add(calendar, target.due_at, timedelta(minutes=target.manager_after_minutes))
+    if not target.ladder:
+        target.warning_at = at_percent(target.warning_percent)
+        target.manager_at = business_time.add(calendar, target.due_at, timedelta(minutes=target.manager_after_minutes))
+        return
+    rungs = []
+    for rung in target.ladder:
+        rung = {k: v for k, v in rung.items() if k != "at"}
+        moment = (at_percent(rung["at_percent"]) if "at_percent" in rung else
+                  business_time.add(calendar, target.due_at, timedelta(minutes=rung["after_breach_minutes"])))
+        rungs.append({**rung, "at": moment.isoformat()})
+    target.ladder = rungs  # a new list: the JSON column is written
+    warnings = [r for r in rungs if sla_ladder.kind_of(r) == sla_ladder.WARNING]
+    after = [r for r in rungs if sla_ladder.kind_of(r) == sla_ladder.AFTER]
+    target.warning_at = datetime.fromisoformat(warnings[0]["at"]) if warnings else None
+    target.manager_at = datetime.fromisoformat(after[0]["at"]) if after else None
 
 
 def projected_due(target: SlaTarget, now: datetime) -> datetime:
@@ -154,7 +173,7 @@ def _new_target(case: Case, policy: sla_policies.Policy, spec: sla_policies.Targ
                        calendar=spec.calendar, target_minutes=spec.minutes, extended_minutes=0,
                        warning_percent=policy.warning_percent,
                        manager_after_minutes=policy.manager_after_minutes, started_at=now,
-                       elapsed_seconds=0, running_since=now, state=RUNNING)
+                       elapsed_seconds=0, running_since=now, state=RUNNING, ladder=policy.ladder)
     _schedule(target)
     db.session.add(target)
     return target
@@ -183,6 +202,7 @@ def recompute(case: Case, actor: User | None, reason: str, now: datetime,
                   "due_at": target.due_at}
         target.policy_version, target.calendar, target.target_minutes = policy.version, spec.calendar, spec.minutes
         target.warning_percent, target.manager_after_minutes = policy.warning_percent, policy.manager_after_minutes
+        target.ladder = policy.ladder
         end = target.met_at if target.state == MET else now
         spent = _business_time_outside_pauses(_calendar(target), target.started_at, end, pauses)
         target.elapsed_seconds = int(spent.total_seconds())
@@ -340,7 +360,17 @@ def next_alarm(targets: list[SlaTarget]) -> datetime:
 
 
 def _rungs(target: SlaTarget) -> list[tuple[str, datetime | None]]:
+    if target.ladder:
+        return [(r["name"], datetime.fromisoformat(r["at"]) if r.get("at") else None) for r in target.ladder]
     return [("warning", target.warning_at), ("breach", target.due_at), ("manager", target.manager_at)]
+
+
+def _rung_kind(target: SlaTarget, name: str) -> tuple[str, str | None]:
+    """The kind of a rung (warning, breach, manager) and who its drawn ladder tells (None: the diagram says)."""
+    for rung in target.ladder or ():
+        if rung["name"] == name:
+            return sla_ladder.kind_of(rung), rung["notify"]
+    return name, None
 
 
 def _escalated(target_ids: set[int]) -> set[tuple[int, str]]:
@@ -367,26 +397,30 @@ def escalate_due(case: Case, now: datetime, recipients: dict[str, str]) -> list[
         for level, moment in _rungs(target):
             if moment is None or moment > now or (target.id, level) in done:
                 continue
-            if level == "manager" and _breach_handled(target):
+            kind, notify = _rung_kind(target, level)
+            if kind == "manager" and _breach_handled(target):
                 continue
-            if level in ("breach", "manager") and target.breached_at is None:
+            if kind in ("breach", "manager") and target.breached_at is None:
                 target.breached_at = target.due_at
-            people = _recipients(case, recipients.get(level, ""))
-            notified = notifications.notify_escalation(level, case, target.kind, target.due_at,
+            people = _recipients(case, notify or recipients.get(kind, ""))
+            notified = notifications.notify_escalation(kind, case, target.kind, target.due_at,
                                                        _calendar(target).timezone, people)
             db.session.add(Escalation(case_id=case.id, target_id=target.id, level=level, at=now,
                                       notified=notified))
-            events.record(case, f"sla_{level}", None, target=target.kind, cycle=target.cycle,
-                          due_at=_json(target.due_at), notified=notified)
+            extra = {"rung": level} if target.ladder else {}
+            events.record(case, f"sla_{kind}", None, target=target.kind, cycle=target.cycle,
+                          due_at=_json(target.due_at), notified=notified, **extra)
             reached.append({"kind": target.kind, "cycle": target.cycle, "level": level})
     db.session.flush()
     return reached
 
 
 def _breach_handled(target: SlaTarget) -> bool:
-    breach = db.session.scalar(select(Escalation).where(Escalation.target_id == target.id,
-                                                        Escalation.level == "breach"))
-    return breach is not None and breach.acknowledged_at is not None
+    """A supervisor acknowledged the target's breach rung."""
+    breach = [name for name, _ in _rungs(target) if _rung_kind(target, name)[0] == "breach"] or ["breach"]
+    acknowledged = db.session.scalar(select(Escalation.id).where(
+        Escalation.target_id == target.id, Escalation.level.in_(breach), Escalation.acknowledged_at.is_not(None)))
+    return acknowledged is not None
 
 
 def _recipients(case: Case, who: str) -> list[User]:
@@ -407,10 +441,11 @@ def _recipients(case: Case, who: str) -> list[User]:
 
 
 def acknowledge_breaches(case: Case, actor: User, now: datetime) -> list[Escalation]:
-    """A supervisor handled the case: its open breach escalations are acknowledged."""
-    open_ones = list(db.session.scalars(select(Escalation).where(
-        Escalation.case_id == case.id, Escalation.level.in_(("breach", "manager")),
-        Escalation.acknowledged_at.is_(None))))
+    """A supervisor handled the case: its open escalations at or after a breach are acknowledged."""
+    targets = {t.id: t for t in targets_of(case)}
+    open_ones = [e for e in db.session.scalars(select(Escalation).where(
+        Escalation.case_id == case.id, Escalation.acknowledged_at.is_(None)))
+        if e.target_id in targets and _rung_kind(targets[e.target_id], e.level)[0] in ("breach", "manager")]
     for escalation in open_ones:
         escalation.acknowledged_at, escalation.acknowledged_by_id = now, actor.id
     return open_ones
@@ -447,6 +482,7 @@ def target_view(target: SlaTarget, now: datetime) -> dict[str, Any]:
         "calendar": target.calendar, "target_minutes": target.target_minutes,
         "extended_minutes": target.extended_minutes, "started_at": target.started_at,
         "warning_at": target.warning_at, "due_at": target.due_at, "manager_at": target.manager_at,
+        "ladder": target.ladder,
         "met_at": target.met_at, "breached_at": target.breached_at,
         "elapsed_seconds": int(spent.total_seconds()),
         "remaining_seconds": int(total - spent.total_seconds()),

@@ -42,6 +42,7 @@ class Policy:
     warning_percent: int = 75
     manager_after_minutes: int = 120
     comment: str | None = field(default=None, compare=False)
+    ladder: list[dict[str, Any]] | None = None  # None: warning, breach, manager (cases/sla_ladder.py)
 
     def matching(self, priority: str | None, tier: str | None, case_kind: str = "support",
                  category: str | None = None, channel: str | None = None) -> list[tuple[int, dict[str, Any]]]:
@@ -125,7 +126,7 @@ BUILTIN = Policy(
 def from_row(row: SlaPolicyVersion) -> Policy:
     return Policy(version=row.id, calendar=row.calendar, rules=list(row.rules),
                   office_calendar=row.office_calendar, warning_percent=row.warning_percent,
-                  manager_after_minutes=row.manager_after_minutes, comment=row.comment)
+                  manager_after_minutes=row.manager_after_minutes, comment=row.comment, ladder=row.ladder)
 
 
 def active() -> Policy:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import calendars
+from . import calendars, sla_ladder
 from .errors import ValidationFailed
 from .models import CATEGORIES, CHANNELS, PRIORITIES, TIERS, CaseKind
 
@@ -19,13 +19,14 @@ ANY = "*"
 CASE_KINDS = (CaseKind.SUPPORT.value, CaseKind.COMPLAINT.value)
 KINDS = ("first_response", "next_update", "resolution")
 REQUIRED_KINDS = ("first_response", "resolution")
-FIELDS = ("calendar", "office_calendar", "warning_percent", "manager_after_minutes", "comment", "rules")
+FIELDS = ("calendar", "office_calendar", "warning_percent", "manager_after_minutes", "comment", "rules", "ladder")
 RULE_FIELDS = ("priority", "tier", "case_kind", "category", "channel", "calendar", *KINDS, "off_hours")
 #: The keys a rule may narrow besides priority and tier; kept in a rule only when they narrow it.
 NARROWING = (("case_kind", CASE_KINDS), ("category", CATEGORIES), ("channel", CHANNELS))
 MAX_MINUTES = 365 * 24 * 60
 MAX_RULES = 200
-DEFAULTS = {"office_calendar": None, "warning_percent": 75, "manager_after_minutes": 120, "comment": None}
+DEFAULTS = {"office_calendar": None, "warning_percent": 75, "manager_after_minutes": 120, "comment": None,
+            "ladder": None}
 UNCLASSIFIED = "unclassified"  # how the coverage message names a case without a priority
 
 
@@ -129,6 +130,9 @@ def check(fields: dict[str, Any]) -> dict[str, Any]:
         problems.add("warning_percent", "a whole number from 1 to 99")
     if not _whole(values["manager_after_minutes"], 1, MAX_MINUTES):
         problems.add("manager_after_minutes", f"a whole number of minutes from 1 to {MAX_MINUTES}")
+    ladder_problems: list[dict] = []
+    values["ladder"] = sla_ladder.check(values["ladder"], ladder_problems)
+    problems.items.extend(ladder_problems)
     comment = values["comment"]
     if comment is not None and (not isinstance(comment, str) or len(comment) > 500):
         problems.add("comment", "text of at most 500 characters")

@@ -51,6 +51,10 @@ class PolicyBodySchema(Schema):
     manager_after_minutes = fields.Integer(strict=True, metadata={
         "description": "escalate to the manager this long after a breach (default 120)"})
     comment = fields.String(allow_none=True)
+    ladder = fields.List(fields.Dict(), allow_none=True, metadata={
+        "description": 'any number of rungs, each {"name", "at_percent" (1-100) or "after_breach_minutes", '
+                       '"notify": case_owner, supervisor, manager or a role}; null: warning, breach, manager '
+                       "(docs/sla.md)"})
     rules = fields.List(fields.Nested(RuleSchema), required=True, metadata={
         "description": "the most specific rule applies: exact priority and tier, then priority, then tier"})
 
@@ -63,6 +67,7 @@ class PolicyVersionSchema(Schema):
     office_calendar = fields.String(attribute="policy.office_calendar", allow_none=True)
     warning_percent = fields.Integer(attribute="policy.warning_percent")
     manager_after_minutes = fields.Integer(attribute="policy.manager_after_minutes")
+    ladder = fields.List(fields.Dict(), attribute="policy.ladder", allow_none=True)
     comment = fields.String(attribute="policy.comment", allow_none=True)
     rules = fields.List(fields.Nested(RuleSchema), attribute="policy.rules")
     created_at = fields.DateTime(allow_none=True)

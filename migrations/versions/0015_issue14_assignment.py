@@ -1,4 +1,4 @@
-"""assignment strategies: users' skills and duty rosters
+"""assignment strategies: users' skills and duty rosters; escalation ladders of any number of rungs
 
 Revision ID: 0015_issue14
 Revises: 0014
@@ -17,6 +17,10 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('sla_policy_versions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('ladder', sa.JSON(), nullable=True))
+    with op.batch_alter_table('sla_targets', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('ladder', sa.JSON(), nullable=True))
     op.create_table('user_skills',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('categories', sa.JSON(), nullable=False),
@@ -44,3 +48,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_duty_shifts_user_id'))
     op.drop_table('duty_shifts')
     op.drop_table('user_skills')
+    with op.batch_alter_table('sla_targets', schema=None) as batch_op:
+        batch_op.drop_column('ladder')
+    with op.batch_alter_table('sla_policy_versions', schema=None) as batch_op:
+        batch_op.drop_column('ladder')
