@@ -9,12 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 from . import (announcements, board, case_actions, case_pages, customer_pages, customers, display, errors, i18n, inbox,
-               kpi, login, nav, owner, portal, session, task_pages)
+               kpi, login, nav, owner, portal, session, staffing_pages, task_pages)
 from .pages import STATIC_DIR, secure_headers
 
 #: every page blueprint, in registration order (another page module adds its blueprint here)
 BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp,
-              case_actions.blp, announcements.blp, customers.blp, customer_pages.blp)
+              case_actions.blp, announcements.blp, customers.blp, customer_pages.blp, staffing_pages.blp)
 for _blp in BLUEPRINTS:  # once, before any app registers them
     errors.attach(_blp)
 
