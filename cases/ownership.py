@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from engine.model import UserTask
 
 from . import events, sla
+from .db import db
 from .models import Case, Task, User, utcnow
 from .taskrules import CUSTOMER_LANE
 
@@ -30,8 +31,8 @@ def settle(case: Case, opened: Iterable[tuple[UserTask, Task]], actor: User | No
     """After a step: give the case its owner and its deadline if it lacks them."""
     if case.owner_id is None:
         _own(case, opened, actor)
-    if case.due_at is None and case.category is not None:
-        _deadline(case, actor)
+    if case.due_at is None and (case.category is not None or case.owner_id is not None):
+        _deadline(case, actor)  # classified, or owned (a complaint from its acknowledgement)
 
 
 def _own(case: Case, opened: Iterable[tuple[UserTask, Task]], actor: User | None) -> None:
@@ -49,6 +50,7 @@ def _set_owner(case: Case, user: User, actor: User | None, rule: str) -> None:
 
 
 def _deadline(case: Case, actor: User | None) -> None:
+    db.session.flush()  # the targets the case's first step just started (the step reads without autoflush)
     target = next((t for t in sla.targets_of(case) if t.kind == "resolution" and t.state in (sla.RUNNING, sla.PAUSED)),
                   None)
     if target is None:

@@ -166,3 +166,13 @@ def test_the_staffing_api_is_for_managers_and_admins_checked_and_audited(api, wo
                                                                      "shifts": []}
     actions = [e["action"] for e in api.get("/api/v1/audit", "admin").json["items"]]
     assert actions[0] == "skills_set"
+
+
+def test_a_complaint_has_an_owner_and_a_deadline_from_its_first_step(api, world):
+    case = open_case(api, customer_id=world.customers["ACME"].id)
+    r = api.post(f"/api/v1/cases/{case['id']}/complaints", "acme_user", json={"description": "Too slow."})
+    assert r.status_code == 201, r.json
+    complaint = get_case(api, r.json["id"])
+    resolution = [t for t in api.get(f"/api/v1/cases/{complaint['id']}/sla", "supervisor").json["sla"]["targets"]
+                  if t["kind"] == "resolution"][0]
+    assert complaint["owner"] == "complaints" and complaint["due_at"] == resolution["due_at"] is not None
