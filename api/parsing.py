@@ -37,6 +37,8 @@ def _reject_constant(name: str) -> None:
 class CaseflowParser(FlaskParser):
     def _raw_load_json(self, req: Request) -> Any:
         if not is_json_request(req):
+            if req.get_data(cache=True):  # a body in another format would be read as empty: refuse it
+                abort(415, unsupported_media_type=req.mimetype or "none")
             return core.missing
         try:
             value = json.loads(req.get_data(cache=True), parse_constant=_reject_constant)

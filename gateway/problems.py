@@ -87,6 +87,10 @@ def handle_http_exception(error: HTTPException) -> Response:
     if data.get("invalid_json"):
         return problem(400, "invalid_json", "The request body is not valid JSON", data["invalid_json"],
                        errors=[{"field": None, "message": data["invalid_json"]}])
+    if data.get("unsupported_media_type"):
+        message = f"send the body as application/json, not {data['unsupported_media_type']}"
+        return problem(415, "unsupported_media_type", "The request body is not JSON", message,
+                       errors=[{"field": "Content-Type", "message": message}])
     if messages:
         errors = []
         for location, fields in messages.items():

@@ -56,6 +56,17 @@ WORKER = {"classify": "agent1", "resolve": "consultant1", "confirm": "acme_user"
           "assess_requirement": "techlead", "schedule_delivery": "bizmanager"}
 
 
+#: The default calendar's fields: a PUT /calendars/{name} sends a whole calendar
+CALENDAR_BODY = {"timezone": "Asia/Shanghai", "hours": [[["09:00", "17:00"]]] * 5 + [[], []],
+                 "holiday_country": "CN", "extra_holidays": [], "removed_holidays": [], "extra_workdays": [],
+                 "makeup_hours": None}
+
+
+def calendar_body(**fields) -> dict:
+    """A whole calendar: the default calendar's fields with ``fields`` changed."""
+    return {**CALENDAR_BODY, **fields}
+
+
 def send_message(api, case_id, name: str, payload, as_user: str = "agent1") -> dict:
     r = api.post(f"/api/v1/cases/{case_id}/messages/{name}", as_user, json={"payload": payload})
     assert r.status_code == 200, r.json

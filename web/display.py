@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -74,18 +74,6 @@ def when(moment: datetime | None) -> str:
     return format_datetime(moment, "short") if moment else "—"
 
 
-def duration(seconds: int) -> str:
-    """A signed business-time span, e.g. '2 h 05 min' or '3 d 4 h'."""
-    minutes = abs(int(seconds)) // 60
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return _("%(d)d d %(h)d h", d=days, h=hours)
-    if hours:
-        return _("%(h)d h %(m)02d min", h=hours, m=mins)
-    return _("%(m)d min", m=mins)
-
-
 def may_claim(task: Task) -> bool:
     """Show the claim button: the user may work on the task and it is free (a supervisor may
     take a staff task over from someone else)."""
@@ -107,28 +95,53 @@ def task_title(task: Task) -> str:
     return task.name
 
 
-_RANK = {"breached": 0, "at_risk": 1, "running": 2, "paused": 3}
+def working_time(seconds: int) -> str:
+    """A business-time span in working hours (never 24-hour days: a target counts working time),
+    e.g. '31 working hours', '2 working hours 05 min', '40 working minutes'."""
+    minutes = abs(int(seconds)) // 60
+    hours, mins = divmod(minutes, 60)
+    if not hours:
+        return ngettext("%(num)d working minute", "%(num)d working minutes", mins)
+    if mins and hours < 10:
+        return ngettext("%(num)d working hour %(m)02d min", "%(num)d working hours %(m)02d min", hours, m=mins)
+    return ngettext("%(num)d working hour", "%(num)d working hours", hours)
 
 
 def clock(case: Case, now: datetime | None = None) -> dict[str, Any] | None:
-    """The case's most urgent running SLA target: status, due time, remaining business time
-    and a sentence for the page; None when no target runs."""
+    """The case's next running SLA target — the one due first, as the inbox orders by — with a
+    sentence for the page, and beside it the targets already met (``met``: sentences, e.g.
+    "first response: met 2 working hours late"); a paused target when none runs; None without targets."""
     now = now or utcnow()
-    targets = [t for t in sla.view(case, now)["targets"] if t["status"] in _RANK]
-    if not targets:
+    targets = sla.view(case, now)["targets"]
+    running = [t for t in targets if t["state"] == "running" and t["due_at"] is not None]
+    paused = [t for t in targets if t["state"] == "paused"]
+    met = [met_text(t) for t in targets if t["state"] == "met"]
+    if running:
+        target = min(running, key=lambda t: (t["due_at"], t["kind"]))
+    elif paused:
+        target = min(paused, key=lambda t: t["remaining_seconds"])
+    else:
         return None
-    target = min(targets, key=lambda t: (_RANK[t["status"]], t["remaining_seconds"]))
-    return dict(target, text=clock_text(target))
+    return dict(target, text=clock_text(target), met=met)
+
+
+def met_text(target: dict[str, Any]) -> str:
+    kind, late = word(target["kind"]), -target["remaining_seconds"]
+    if target["breached_at"] is not None or late > 0:
+        return _("%(kind)s: met %(late)s late", kind=kind, late=working_time(max(late, 0)))
+    return _("%(kind)s: met", kind=kind)
 
 
 def clock_text(target: dict[str, Any]) -> str:
     remaining = target["remaining_seconds"]
     kind = word(target["kind"])
+    if target["state"] == "met":
+        return met_text(target)
     if target["status"] == "paused":
-        return _("%(kind)s: paused, %(left)s left", kind=kind, left=duration(remaining))
+        return _("%(kind)s: paused, %(left)s left", kind=kind, left=working_time(remaining))
     if remaining < 0 or target["status"] == "breached":
-        return _("%(kind)s: overdue by %(late)s", kind=kind, late=duration(remaining))
-    return _("%(kind)s: %(left)s left", kind=kind, left=duration(remaining))
+        return _("%(kind)s: overdue by %(late)s", kind=kind, late=working_time(remaining))
+    return _("%(kind)s: %(left)s left", kind=kind, left=working_time(remaining))
 
 
 def register(app: Flask) -> None:

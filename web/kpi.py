@@ -59,6 +59,11 @@ def _arguments() -> tuple[dict, dict]:
             continue
         if name in CHOICES and value not in CHOICES[name]:
             errors[name] = _("Not one of the choices.")
+        if name == "customer_id":
+            if not value.isdigit() or len(value) > 9:
+                errors[name] = _("Not one of the choices.")
+                continue
+            value = int(value)
         filters[name] = value
     args["filters"] = filters
     if not errors:

@@ -25,6 +25,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("case_actions.callbacks", _l("Call-backs")),
     NavItem("board.board", _l("Escalations")),
     NavItem("customer_pages.index", _l("Customers")),
+    NavItem("staffing_pages.index", _l("Assignment")),
     NavItem("announcement_pages.index", _l("Updates")),
     NavItem("owner.processes", _l("Processes"), ("owner.version", "owner.editor", "owner.migrations", "owner.dry_run",
                                                  "owner.migrate", "owner.revert", "owner.deploy_files")),

@@ -5,7 +5,8 @@ from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from api.parsing import Blueprint
-from api.responses import dumped, if_match_version
+from api.responses import Overlay, dumped, if_match_version
+from cases.process import calendar_edits
 from cases.sla import calendars, policies
 from gateway.auth import current_user
 
@@ -18,15 +19,17 @@ _DATES = {"description": "dates YYYY-MM-DD"}
 
 
 class CalendarBodySchema(Schema):
-    """What an administrator sends; fields left out get the default calendar's values."""
+    """What an administrator sends. PUT: the whole calendar (every field but description); PATCH:
+    the fields to change, the others stay as they are."""
 
     description = fields.String(allow_none=True, metadata={"description": "at most 500 characters"})
-    timezone = fields.String(metadata={"description": "IANA time zone (default Asia/Shanghai)"})
+    timezone = fields.String(metadata={"description": "IANA time zone such as Asia/Shanghai (host-dependent names "
+                                                  "such as localtime or Factory are refused)"})
     hours = fields.List(fields.List(_INTERVAL), metadata={
-        "description": "seven lists of intervals, Monday to Sunday (default 09:00-17:00 Monday to Friday); "
+        "description": "seven lists of intervals, Monday to Sunday; "
                        'a lunch break: [["09:00", "12:00"], ["13:00", "17:00"]]; all day: [["00:00", "24:00"]]'})
     holiday_country = fields.String(allow_none=True, metadata={
-        "description": "public holidays and make-up working days from the holidays package (default CN); "
+        "description": "public holidays and make-up working days from the holidays package (e.g. CN); "
                        "null: none"})
     extra_holidays = fields.List(fields.String(), metadata=_DATES)
     removed_holidays = fields.List(fields.String(), metadata={"description": "official holidays worked here"})
@@ -45,6 +48,19 @@ class CalendarSchema(CalendarBodySchema):
 
 
 CALENDAR = CalendarSchema()
+
+
+class MovedSchema(Schema):
+    cases = fields.Integer(metadata={"description": "open cases whose SLA instants moved"})
+    targets = fields.Integer(metadata={"description": "running targets whose instants moved"})
+
+
+class EditedCalendarSchema(CalendarSchema):
+    moved = fields.Nested(MovedSchema, metadata={
+        "description": "what the edit did to the running SLA clocks on the calendar (docs/sla.md)"})
+
+
+EDITED = EditedCalendarSchema()
 
 
 class DaysArgs(Schema):
@@ -132,6 +148,11 @@ def _response(view: calendars.CalendarView, status: int = 200):
     return dumped(CALENDAR, view, status, headers={"ETag": f'"{view.version}"'})
 
 
+def _edited(edit: calendar_edits.Edit):
+    body = Overlay(edit.view, moved=edit.moved)
+    return dumped(EDITED, body, 201 if edit.created else 200, headers={"ETag": f'"{edit.view.version}"'})
+
+
 @blp.route("")
 class CalendarCollection(MethodView):
     @blp.response(200, CalendarSchema(many=True))
@@ -148,13 +169,23 @@ class CalendarItem(MethodView):
         return _response(calendars.read(current_user(), name))
 
     @blp.arguments(CalendarBodySchema)
-    @blp.response(200, CalendarSchema)
-    @blp.alt_response(201, schema=CalendarSchema, description="created")
+    @blp.response(200, EditedCalendarSchema)
+    @blp.alt_response(201, schema=EditedCalendarSchema, description="created")
     def put(self, body, name):
         """Create the calendar, or replace it with If-Match: "<version>" (428 without, 409 stale_version
-        when it changed). Storing a built-in calendar's name overrides the built-in one."""
-        view, created = calendars.put(current_user(), name, body, _seen_version())
-        return _response(view, 201 if created else 200)
+        when it changed). The body is the whole calendar: a field left out is a 422 naming it (PATCH changes
+        parts); a body that is not JSON is a 415. Storing a built-in calendar's name overrides the built-in
+        one. Every running SLA clock on the calendar follows the new calendar from now (docs/sla.md); 422
+        when the calendar cannot give the active policy's targets on it within 366 days."""
+        return _edited(calendar_edits.put(current_user(), name, body, _seen_version()))
+
+    @blp.arguments(CalendarBodySchema)
+    @blp.response(200, EditedCalendarSchema)
+    @blp.alt_response(201, schema=EditedCalendarSchema, description="a built-in calendar stored with the change")
+    def patch(self, body, name):
+        """Change the fields sent, keeping the others as the calendar has them (a built-in calendar not
+        stored yet: its built-in values); If-Match: "<version>" as for PUT. Running SLA clocks follow."""
+        return _edited(calendar_edits.patch(current_user(), name, body, _seen_version()))
 
     @blp.response(204)
     def delete(self, name):

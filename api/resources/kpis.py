@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from api.parsing import Blueprint
 from cases.core.models import CATEGORIES, CHANNELS, PRIORITIES, TIERS
@@ -23,6 +23,8 @@ class KpiArgs(Schema):
     group_by = fields.String(load_default="none", validate=validate.OneOf(kpis.GROUPINGS), metadata={
         "description": "one row per value of: the case's category, channel, priority, customer tier, the owner's "
                        "team or the owner (agent); none: totals only"})
+    customer_id = fields.Integer(validate=validate.Range(min=1, max=2147483647), metadata={
+        "description": "the customer's cases only"})
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
@@ -100,7 +102,7 @@ class ReportSchema(Schema):
     to = fields.Date(attribute="last")
     timezone = fields.String()
     group_by = fields.String()
-    filters = fields.Dict(keys=fields.String(), values=fields.String())
+    filters = fields.Dict(keys=fields.String(), values=fields.Raw())
     computed_at = fields.DateTime(metadata={"description": "rates use what was known at this instant"})
     backlog_at = fields.DateTime(metadata={"description": "the backlog's instant: the period's end, or now"})
     totals = fields.Nested(KpisSchema)
@@ -114,7 +116,7 @@ def _report(args: dict) -> kpis.Report:
 
 @blp.route("/kpis")
 class Kpis(MethodView):
-    @blp.arguments(KpiArgs, location="query")
+    @blp.arguments(KpiArgs, location="query", unknown=RAISE)
     @blp.response(200, ReportSchema)
     def get(self, args):
         """The KPIs of the period: in total and per group, each with its target and whether it is met."""
@@ -123,7 +125,7 @@ class Kpis(MethodView):
 
 @blp.route("/kpis.csv")
 class KpisCsv(MethodView):
-    @blp.arguments(KpiArgs, location="query")
+    @blp.arguments(KpiArgs, location="query", unknown=RAISE)
     @blp.doc(responses={"200": {"description": "one row per group, then the totals (UTF-8 with a byte order mark)",
                                 "content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self, args):

@@ -8,9 +8,11 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.parsing import Blueprint
 from api.responses import dumped
-from cases.core.models import PRIORITIES, TIERS
+from cases.core.models import CATEGORIES, CHANNELS, PRIORITIES, TIERS
+from cases.process import calendar_edits
 from cases.sla import calendars
 from cases.sla import policies as sla_policies
+from cases.sla.policy_input import CASE_KINDS
 from gateway.auth import current_user
 from gateway.inputs import MAX_ID
 
@@ -27,6 +29,10 @@ class RuleSchema(Schema):
         "description": "support, complaint or * (default *): a complaint rule gives complaint cases "
                        "(complaint_handling.bpmn) their own targets: first_response = acknowledge, "
                        "resolution = resolve"})
+    category = fields.String(metadata={
+        "description": f"{', '.join(CATEGORIES)} or * (default *): a rule for one kind of problem, e.g. "
+                       "hardware_repair: first response within 60 minutes on the 24x7 calendar"})
+    channel = fields.String(metadata={"description": f"{', '.join(CHANNELS)} or * (default *)"})
     calendar = fields.String(allow_none=True, dump_default=None, metadata={
         "description": "null: the policy's calendar"})
     first_response = fields.Integer(strict=True, metadata=_MINUTES)
@@ -47,6 +53,10 @@ class PolicyBodySchema(Schema):
     manager_after_minutes = fields.Integer(strict=True, metadata={
         "description": "escalate to the manager this long after a breach (default 120)"})
     comment = fields.String(allow_none=True)
+    ladder = fields.List(fields.Dict(), allow_none=True, metadata={
+        "description": 'any number of rungs, each {"name", "at_percent" (1-100) or "after_breach_minutes", '
+                       '"notify": case_owner, supervisor, manager or a role}; null: warning, breach, manager '
+                       "(docs/sla.md)"})
     rules = fields.List(fields.Nested(RuleSchema), required=True, metadata={
         "description": "the most specific rule applies: exact priority and tier, then priority, then tier"})
 
@@ -59,6 +69,7 @@ class PolicyVersionSchema(Schema):
     office_calendar = fields.String(attribute="policy.office_calendar", allow_none=True)
     warning_percent = fields.Integer(attribute="policy.warning_percent")
     manager_after_minutes = fields.Integer(attribute="policy.manager_after_minutes")
+    ladder = fields.List(fields.Dict(), attribute="policy.ladder", allow_none=True)
     comment = fields.String(attribute="policy.comment", allow_none=True)
     rules = fields.List(fields.Nested(RuleSchema), attribute="policy.rules")
     created_at = fields.DateTime(allow_none=True)
@@ -72,6 +83,9 @@ class ExplainArgs(Schema):
     priority = fields.String(validate=validate.OneOf(PRIORITIES), metadata={
         "description": "left out: a case not classified yet"})
     tier = fields.String(validate=validate.OneOf(TIERS))
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    case_kind = fields.String(validate=validate.OneOf(CASE_KINDS), metadata={"description": "default support"})
     opened_at = fields.AwareDateTime(metadata={"description": "default: now (encode '+' as %2B)"})
     version = fields.Integer(validate=validate.Range(min=0, max=MAX_ID), metadata={
         "description": "default: the active version"})
@@ -99,8 +113,14 @@ class ExplanationSchema(Schema):
     office_calendar = fields.String(allow_none=True)
     office_hours = fields.Boolean(allow_none=True, metadata={
         "description": "opened_at lies in the office calendar's working time (null: no office calendar)"})
+    category = fields.String(allow_none=True)
+    channel = fields.String(allow_none=True)
+    case_kind = fields.String()
     rule_index = fields.Integer(allow_none=True)
     rule = fields.Nested(RuleSchema, allow_none=True)
+    matched = fields.List(fields.Integer(), metadata={
+        "description": "every rule the case meets, the most specific (the one applied) first"})
+    why = fields.String(metadata={"description": "which rule applied and why, in words"})
     targets = fields.List(fields.Nested(TargetSchema))
 
 
@@ -143,4 +163,25 @@ class PolicyTargets(MethodView):
         """Which rule a case with this priority and tier, opened at 'opened_at', meets, and its targets."""
         opened_at = args.get("opened_at") or datetime.now(timezone.utc)
         return sla_policies.explain(current_user(), args.get("priority"), args.get("tier"), opened_at,
-                                    args.get("version"))
+                                    args.get("version"), args.get("category"), args.get("channel"),
+                                    args.get("case_kind", "support"))
+
+
+class ReapplyBodySchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ReappliedSchema(Schema):
+    cases = fields.Integer(metadata={"description": "open cases whose SLA instants moved"})
+    targets = fields.Integer(metadata={"description": "targets that moved"})
+
+
+@blp.route("/reapply")
+class Reapply(MethodView):
+    @blp.arguments(ReapplyBodySchema)
+    @blp.response(200, ReappliedSchema)
+    def post(self, body):
+        """Re-apply the active version to every running or paused target of every open case: the business
+        time used so far is kept (counted on the calendar the target had), the rule's minutes and calendar apply
+        from now; each case that moved gets an sla_recomputed event with old and new instants (docs/sla.md)."""
+        return calendar_edits.reapply_policy(current_user(), body["reason"])

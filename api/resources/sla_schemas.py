@@ -16,6 +16,8 @@ class SlaTargetSchema(Schema):
     warning_at = fields.DateTime(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
     manager_at = fields.DateTime(allow_none=True)
+    ladder = fields.List(fields.Dict(), allow_none=True, metadata={
+        "description": "the policy's drawn ladder: each rung with its instant 'at' (null: warning, breach, manager)"})
     met_at = fields.DateTime(allow_none=True)
     breached_at = fields.DateTime(allow_none=True)
     elapsed_seconds = fields.Integer(metadata={"description": "business time used (pauses excluded)"})

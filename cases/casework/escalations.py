@@ -33,6 +33,8 @@ from cases.sla.models import Escalation, SlaTarget
 from engine.errors import EngineError
 
 SUPERVISOR = Role.SUPERVISOR.value
+#: who works the queue: supervisors, and managers (the last rung of the ladder)
+WORKERS = (SUPERVISOR, Role.MANAGER.value)
 STATUSES = ("breached", "at_risk")
 
 
@@ -44,7 +46,7 @@ class QueueEntry:
 
 
 def queue(user: User, filters: dict[str, Any], page: int, per_page: int, now: datetime | None = None) -> Page:
-    require_role(user, SUPERVISOR)
+    require_role(user, *WORKERS)
     now = now or utcnow()
     breached = or_(SlaTarget.breached_at.is_not(None), SlaTarget.due_at <= now)
     at_risk = and_(SlaTarget.breached_at.is_(None), SlaTarget.due_at > now, SlaTarget.warning_at <= now)
@@ -75,7 +77,7 @@ def queue(user: User, filters: dict[str, Any], page: int, per_page: int, now: da
 # -- actions ---------------------------------------------------------------------------------
 def _act(user: User, case_id: int, change) -> Case:
     """Run ``change(case, now)`` under the instance lock and synchronise the instance after it."""
-    require_role(user, SUPERVISOR)
+    require_role(user, *WORKERS)
     case = visible_case(user, case_id)
     instance = lock_instance(case_id=case.id)
     db.session.refresh(case)

@@ -59,7 +59,7 @@ from cases.sla.models import SlaTarget
 
 READERS = (Role.SUPERVISOR.value, Role.MANAGER.value, Role.PROCESS_OWNER.value, Role.ADMIN.value)
 GROUPINGS = ("category", "channel", "priority", "tier", "team", "agent", "none")
-FILTERS = ("category", "channel", "priority", "tier", "team", "agent")
+FILTERS = ("customer_id", "category", "channel", "priority", "tier", "team", "agent")
 #: the order groups are listed in, where the domain has one (others: alphabetical; "not set" last)
 VOCABULARIES = {"category": CATEGORIES, "channel": CHANNELS, "priority": PRIORITIES, "tier": TIERS}
 #: the history this reads: the confirmation task, its timeout, the callback (processes/support_case.bpmn)
@@ -79,7 +79,8 @@ class _Scope:
         self.owner = aliased(User, name="owner")
         self.filters = filters
         self.columns = {"category": Case.category, "channel": Case.channel, "priority": Case.priority,
-                        "tier": Customer.tier, "team": self.owner.team, "agent": self.owner.username}
+                        "tier": Customer.tier, "team": self.owner.team, "agent": self.owner.username,
+                        "customer_id": Case.customer_id}
         self.key = self.columns.get(group_by)
 
     def select(self, *columns: Any):
@@ -224,6 +225,9 @@ def _check_agent(filters: dict[str, str]) -> None:
     agent = filters.get("agent")
     if agent is not None and db.session.scalar(select(User.id).where(User.username == agent)) is None:
         raise ValidationFailed("unknown user", [{"field": "query.agent", "message": f"no user '{agent}'"}])
+    customer = filters.get("customer_id")
+    if customer is not None and db.session.get(Customer, customer) is None:
+        raise ValidationFailed("unknown customer", [{"field": "query.customer_id", "message": f"no customer {customer}"}])
 
 
 def _order(group_by: str, keys: list[str | None]) -> list[str | None]:

@@ -19,9 +19,10 @@ from cases.core import events
 from cases.core.db import db
 from cases.core.models import Case, CaseStatus, Task, TaskState, User, utcnow
 from cases.outbox import replies
-from cases.process import projection, wakeup
+from cases.process import ownership, projection, wakeup
 from cases.process.models import InstanceStatus, ProcessInstance, Timer
-from cases.process.taskrules import CUSTOMER_LANE, FORM_PROPERTY, also_roles, initial_assignee
+from cases.process.strategies import initial_assignee
+from cases.process.taskrules import CUSTOMER_LANE, FORM_PROPERTY, also_roles
 from cases.sla import clock as sla
 from engine.model import Completion, UserTask, WaitingEvent
 from engine.runtime import ProcessRun
@@ -40,6 +41,8 @@ def apply_completion(case: Case, completion: Completion, actor: User | None) -> 
                       by_task=completion.task.element_id)
     if "priority" in changes:
         sla.recompute(case, actor, "priority_changed", utcnow())
+    elif "category" in changes:  # a rule may be for the category
+        sla.category_changed(case, actor, changes["category"][0], utcnow())
 
 
 def _stage(run: ProcessRun, open_tasks: list[UserTask]) -> str:
@@ -75,9 +78,9 @@ class _Step:
 
 def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: User | None) -> list[Task]:
     step = _Step(case, instance, run, actor, utcnow(), run.user_tasks())
-    still_open, opened = _task_rows(step)
+    still_open, opened, opened_pairs = _task_rows(step)
     old_stage = _stage_of_case(step)
-    waits = _sla_clock(step)
+    waits = _sla_clock(step, opened_pairs)
     _timer_rows(case, instance, waits)
     case.reopen_count = int(run.data.get("reopen_count", case.reopen_count) or 0)
     if case.stage != old_stage:
@@ -88,9 +91,10 @@ def _synchronise(case: Case, instance: ProcessInstance, run: ProcessRun, actor: 
     return still_open + opened
 
 
-def _task_rows(step: _Step) -> tuple[list[Task], list[Task]]:
+def _task_rows(step: _Step) -> tuple[list[Task], list[Task], list[tuple[UserTask, Task]]]:
     """The open task rows are the engine's ready user tasks: cancel the gone ones, reopen a repaired
-    one, add the new ones (with their first assignee). Returns (still open, opened)."""
+    one, add the new ones (with their first assignee). Returns (still open, opened, the opened ones
+    with their engine tasks)."""
     case, actor, now = step.case, step.actor, step.now
     ready_ids = {t.id for t in step.ready}
     # the open rows, and any row of a ready task (a repaired instance may have closed it)
@@ -102,7 +106,7 @@ def _task_rows(step: _Step) -> tuple[list[Task], list[Task]]:
             row.state = TaskState.CANCELLED.value
             row.completed_at = now
             events.record(case, "task_cancelled", actor, task_id=task_id, element=row.element_id)
-    opened = []
+    opened, opened_pairs = [], []
     still_open = [row for task_id, row in known.items() if row.is_open and task_id in ready_ids]
     for user_task in step.ready:
         row = known.get(user_task.id)
@@ -121,10 +125,11 @@ def _task_rows(step: _Step) -> tuple[list[Task], list[Task]]:
         )
         db.session.add(row)
         opened.append(row)
+        opened_pairs.append((user_task, row))
         events.record(case, "task_created", actor, public=user_task.lane == CUSTOMER_LANE,
                       task_id=row.id, element=row.element_id, name=row.name, lane=row.lane,
                       assignee=assignee.username if assignee else None)
-    return still_open, opened
+    return still_open, opened, opened_pairs
 
 
 def _stage_of_case(step: _Step) -> str | None:
@@ -134,11 +139,13 @@ def _stage_of_case(step: _Step) -> str | None:
     return old_stage
 
 
-def _sla_clock(step: _Step) -> list[WaitingEvent]:
-    """The SLA clock follows the stage and the open tasks, and the process's alarm follows the clock's
-    next rung; returns what the instance now waits for (the alarm's due time is part of it)."""
+def _sla_clock(step: _Step, opened: list[tuple[UserTask, Task]]) -> list[WaitingEvent]:
+    """The SLA clock follows the stage and the open tasks, the case's owner and deadline are settled
+    (cases/process/ownership.py), and the process's alarm follows the clock's next rung; returns what
+    the instance now waits for (the alarm's due time is part of it)."""
     clock = sla.clock_input(step.case.stage, [t.properties for t in step.ready], step.run.completed)
     alarm = sla.follow(step.case, clock, step.actor, step.now)
+    ownership.settle(step.case, opened, step.actor)
     if not step.run.completed:
         step.run.set_alarm(sla.ALARM_VARIABLE, alarm)
     return step.run.waiting()
@@ -169,6 +176,17 @@ def _save_state(step: _Step) -> None:
     step.case.updated_at = step.now
     instance.updated_at = step.now
     instance.state = step.run.dump()
+
+
+def reset_alarm(case: Case, instance: ProcessInstance, run: ProcessRun) -> None:
+    """The SLA instants of ``case`` moved outside a step (a calendar edited, a policy re-applied in
+    bulk): the process alarm and the timer rows follow, nothing else of the instance changes."""
+    if run.completed:
+        return
+    run.set_alarm(sla.ALARM_VARIABLE, sla.next_alarm(sla.targets_of(case)))
+    _timer_rows(case, instance, run.waiting())
+    instance.state = run.dump()
+    instance.updated_at = utcnow()
 
 
 def _timer_rows(case: Case, instance: ProcessInstance, waits: list[WaitingEvent]) -> None:

@@ -1,28 +1,20 @@
 """Who may work on a task, and who gets it first (the task's ``assignment`` property)."""
 from __future__ import annotations
 
-from cases.core.models import Case, Role, Task, User
-from cases.process import assignment
+from cases.core.models import Role, Task, User
 from engine.model import UserTask
 
 FORM_PROPERTY = "formJsonSchemaFilename"
-#: pool: claimable by the lane's role; round_robin: pre-assigned in turn among the role's users;
-#: case_owner: the case's owner; case_customer: claimable by the case's customer users.
-ASSIGNMENT_RULES = ("pool", "round_robin", "case_owner", "case_customer")
+#: pool: claimable by the lane's role; round_robin, least_loaded, skills, on_duty: pre-assigned to a
+#: user of the lane by that strategy (cases/strategies.py); case_owner: the case's owner;
+#: case_customer: claimable by the case's customer users.
+STRATEGIES = ("round_robin", "least_loaded", "skills", "on_duty")
+ASSIGNMENT_RULES = ("pool", *STRATEGIES, "case_owner", "case_customer")
 CUSTOMER_LANE = Role.CUSTOMER.value
 
 
 def also_roles(user_task: UserTask) -> list[str]:
     return [r.strip() for r in user_task.prop("alsoRoles", "").split(",") if r.strip()]
-
-
-def initial_assignee(user_task: UserTask, case: Case) -> User | None:
-    rule = user_task.prop("assignment", "pool")
-    if rule == "round_robin" and user_task.lane:
-        return assignment.next_user(user_task.lane)
-    if rule == "case_owner":
-        return case.owner
-    return None
 
 
 def can_work_on(user: User, task: Task) -> bool:

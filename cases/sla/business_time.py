@@ -42,6 +42,7 @@ import holidays
 __all__ = ["BusinessCalendar", "add", "between", "is_working", "next_working_moment"]
 
 MAX_IDLE_DAYS = 3660  # ten years without a single working moment -> ValueError
+MAX_HORIZON_DAYS = 3660  # add() looks no further than ten years ahead -> ValueError
 MIDNIGHT = time(0)
 Hours = tuple[tuple[time, time], ...]
 
@@ -149,8 +150,10 @@ class BusinessCalendar:
         """The working intervals of one local date as UTC instants (possibly empty)."""
         for start, end in self.hours_on(day):
             end_day = day + timedelta(days=1) if end == MIDNIGHT else day
-            yield (datetime.combine(day, start, self.tz).astimezone(timezone.utc),
-                   datetime.combine(end_day, end, self.tz).astimezone(timezone.utc))
+            first = datetime.combine(day, start, self.tz).astimezone(timezone.utc)
+            last = datetime.combine(end_day, end, self.tz).astimezone(timezone.utc)
+            if last > first:  # an interval inside a daylight-saving gap has no time in it
+                yield first, last
 
     def intervals(self, start: datetime, until: datetime | None = None
                   ) -> Iterator[tuple[datetime, datetime]]:
@@ -203,8 +206,11 @@ def add(calendar: BusinessCalendar, start: datetime, duration: timedelta) -> dat
     start = _utc(start)
     if duration < timedelta(0):
         raise ValueError(f"negative duration {duration}")
-    remaining = duration
+    remaining, horizon = duration, start + timedelta(days=MAX_HORIZON_DAYS)
     for s, e in calendar.intervals(start):
+        if s > horizon:
+            raise ValueError(f"{duration} of business time is not reached within {MAX_HORIZON_DAYS} days "
+                             f"after {start} on this calendar")
         if remaining <= e - s:
             return s + remaining
         remaining -= e - s

@@ -28,9 +28,16 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+#: Names whose meaning depends on the host (its own zone, a placeholder, the raw tz database
+#: layouts): a calendar must mean the same on every server.
+HOST_DEPENDENT = frozenset({"localtime", "Factory", "posixrules", "Etc/Unknown"})
+HOST_DEPENDENT_PREFIXES = ("posix/", "right/")
+
+
 @functools.cache
 def time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zone for zone in zoneinfo.available_timezones()
+                     if zone not in HOST_DEPENDENT and not zone.startswith(HOST_DEPENDENT_PREFIXES))
 
 
 @functools.cache
@@ -133,7 +140,9 @@ def check(fields: dict[str, Any]) -> dict[str, Any]:
     values["description"] = description
 
     zone = fields.get("timezone")
-    if not isinstance(zone, str) or zone not in time_zones():
+    if isinstance(zone, str) and (zone in HOST_DEPENDENT or zone.startswith(HOST_DEPENDENT_PREFIXES)):
+        problems.add("timezone", f"{zone!r} depends on the server it runs on; name a zone such as Asia/Shanghai")
+    elif not isinstance(zone, str) or zone not in time_zones():
         problems.add("timezone", f"{zone!r} is not a known IANA time zone such as Asia/Shanghai or Europe/Berlin")
     values["timezone"] = zone
 

@@ -4,8 +4,9 @@
 :class:`~cases.business_time.BusinessCalendar` (immutable); conversions are cached per row
 version, so an edit takes effect at the next computation.
 
-Administration (one transaction per change, audited): ``list_calendars``, ``read``, ``put``
-(create, or replace with the version seen), ``delete``; and for checking a calendar,
+Administration (audited): ``list_calendars``, ``read``, ``store`` (create, replace or change
+with the version seen; cases/calendar_edits.py makes it a use case and moves the running clocks
+on the calendar), ``delete``; and for checking a calendar,
 ``preview`` (each date's kind and working intervals), ``compute_add`` and ``compute_between``.
 """
 from __future__ import annotations
@@ -19,9 +20,8 @@ import holidays
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cases.core import audit
 from cases.core.access import require_role
-from cases.core.db import db, use_case
+from cases.core.db import db
 from cases.core.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
 from cases.core.models import STAFF_ROLES, Role, User, utcnow
 from cases.sla import business_time, calendar_input
@@ -99,14 +99,6 @@ DESCRIPTIONS = {
              "from the holidays package)",
     ALWAYS_OPEN: "every instant counts",
 }
-#: What a calendar an administrator stores gets for fields they leave out.
-DEFAULT_FIELDS: dict = {
-    "description": None, "timezone": DEFAULT_TIMEZONE, "hours": [[["09:00", "17:00"]]] * 5 + [[], []],
-    "holiday_country": "CN", "extra_holidays": [], "removed_holidays": [], "extra_workdays": [],
-    "makeup_hours": None,
-}
-
-
 @dataclass(frozen=True)
 class CalendarView:
     name: str
@@ -174,11 +166,51 @@ def check_seen(row_version: int, seen: int | None, name: str) -> None:
                        code="stale_version", current_version=row_version)
 
 
-@use_case
-def put(actor: User, name: str, fields: dict, seen_version: int | None) -> tuple[CalendarView, bool]:
-    """Create the calendar ``name`` or replace it (then ``seen_version`` must be its version).
+#: A PUT replaces the whole calendar: these fields must all be sent (description may be null or left out).
+REQUIRED_FIELDS = ("timezone", "hours", "holiday_country", "extra_holidays", "removed_holidays", "extra_workdays",
+                   "makeup_hours")
+#: A calendar must reach every target that may be counted on it within this many days from now.
+REACH_DAYS = 366
+#: ... and give at least this much working time in that horizon even when no policy uses it yet.
+MIN_REACH_MINUTES = 60
 
-    Fields left out get DEFAULT_FIELDS. Answers the calendar and whether it was created."""
+
+@dataclass(frozen=True)
+class Stored:
+    """What ``store`` did (the caller audits it): the calendar now, whether it was created, and the
+    arithmetic that applied to the name before the change (None: the name meant nothing)."""
+    view: CalendarView
+    created: bool
+    before: BusinessCalendar | None
+
+
+def _current_fields(name: str, row: Calendar | None) -> dict:
+    view = _view(name, row)
+    return {"description": view.description, "timezone": view.timezone, "hours": view.hours,
+            "holiday_country": view.holiday_country, "extra_holidays": view.extra_holidays,
+            "removed_holidays": view.removed_holidays, "extra_workdays": view.extra_workdays,
+            "makeup_hours": view.makeup_hours}
+
+
+def reachable_minutes(cal: BusinessCalendar, now: datetime) -> int:
+    """Working minutes ``cal`` gives in the REACH_DAYS days from ``now`` (one bounded walk)."""
+    return int(business_time.between(cal, now, now + timedelta(days=REACH_DAYS)).total_seconds() // 60)
+
+
+def reach_problems(available: int, demands: list[tuple[str, int]], field: str | None = "hours") -> list[dict]:
+    """The demands (what needs it, minutes) a calendar giving ``available`` minutes in REACH_DAYS
+    days cannot meet."""
+    return [{"field": field, "message": f"the calendar gives {available} working minutes in the next "
+                                        f"{REACH_DAYS} days: too few for {what} ({minutes} minutes)"}
+            for what, minutes in demands if minutes > available]
+
+
+def store(actor: User, name: str, fields: dict, seen_version: int | None, partial: bool,
+          demands: list[tuple[str, int]] = ()) -> Stored:
+    """Create the calendar ``name`` or change it (then ``seen_version`` must be its version), in
+    the caller's unit of work. ``partial`` (PATCH): the fields sent change the calendar as it is
+    (a built-in one's values when it is not stored yet); else (PUT) the body is the whole calendar.
+    ``demands``: the targets that will be counted on it, checked to be reachable (see reach_problems)."""
     require_role(actor, Role.ADMIN.value)
     if not re.match(NAME_PATTERN, name):
         raise ValidationFailed("bad calendar name", [{"field": "name", "message": "1-60 letters, digits, "
@@ -188,7 +220,20 @@ def put(actor: User, name: str, fields: dict, seen_version: int | None) -> tuple
         check_seen(row.version, seen_version, name)
     elif seen_version not in (None, 0):
         raise Conflict(f"calendar {name!r} is not stored (any more)", code="stale_version", current_version=0)
-    values = calendar_input.check({**DEFAULT_FIELDS, **fields})
+    if partial:
+        if row is None and name not in BUILTIN:
+            raise NotFound(f"calendar {name!r} not found: create it with PUT", resource="calendar", id=name)
+        values = calendar_input.check({**_current_fields(name, row), **fields})
+    else:
+        missing = [{"field": key, "message": "required: PUT replaces the whole calendar (PATCH changes parts)"}
+                   for key in REQUIRED_FIELDS if key not in fields]
+        try:  # the fields sent are checked too (the missing ones stand in from the default calendar)
+            values = calendar_input.check({**_current_fields(DEFAULT, None), "description": None, **fields})
+        except ValidationFailed as exc:
+            raise ValidationFailed("the calendar is not valid", missing + exc.errors) from exc
+        if missing:
+            raise ValidationFailed("the calendar is not complete", missing)
+    before = to_business_calendar(row) if row is not None else BUILTIN.get(name)
     created = row is None
     if created:
         row = Calendar(name=name, created_at=utcnow())
@@ -197,15 +242,18 @@ def put(actor: User, name: str, fields: dict, seen_version: int | None) -> tuple
         setattr(row, key, value)
     row.updated_at = utcnow()
     try:
-        to_business_calendar(row)  # the arithmetic accepts it (calendar_input checked the same rules)
-        db.session.flush()
+        after = to_business_calendar(row)  # the arithmetic accepts it (calendar_input checked the same rules)
     except ValueError as exc:
         raise ValidationFailed("the calendar is not valid", [{"field": None, "message": str(exc)}]) from exc
+    demanded = [("a working hour", MIN_REACH_MINUTES), *demands]
+    if problems := reach_problems(reachable_minutes(after, utcnow()), demanded):
+        raise ValidationFailed("the calendar is too sparse", problems)
+    try:
+        db.session.flush()
     except IntegrityError as exc:  # PostgreSQL: created by someone else at the same time
         raise Conflict(f"calendar {name!r} was created at the same time; reload and retry",
                        code="concurrent_update") from exc
-    audit.record(actor, "calendar_created" if created else "calendar_replaced", name, version=row.version)
-    return _view(name, row), created
+    return Stored(_view(name, row), created, before)
 
 
 # --- checking a calendar: its days, and the arithmetic on it ----------------------------------

@@ -40,6 +40,7 @@ from cases.core.models import Case, Role, Task, TaskState, User, UserRole, utcno
 from cases.core.services import ServiceContext, operation
 from cases.outbox import notifications
 from cases.sla import business_time, calendars
+from cases.sla import ladder as sla_ladder
 from cases.sla import policies as sla_policies
 from cases.sla.models import Escalation, SlaPause, SlaTarget
 
@@ -84,16 +85,41 @@ def is_breached(target: SlaTarget, now: datetime) -> bool:
 
 
 def _schedule(target: SlaTarget) -> None:
-    """Due, warning and manager instants of a running target, from where it stands."""
+    """Due, warning and manager instants (and every rung of a drawn ladder) of a running target,
+    from where it stands."""
     if target.state != RUNNING or target.running_since is None:
         target.warning_at = target.due_at = target.manager_at = None
+        if target.ladder:
+            target.ladder = [{k: v for k, v in rung.items() if k != "at"} for rung in target.ladder]
         return
     calendar, since = _calendar(target), target.running_since
     total, done = total_seconds(target), target.elapsed_seconds
-    warn = math.ceil(total * target.warning_percent / 100)
+
+    def at_percent(percent: int) -> datetime:
+        return business_time.add(calendar, since, timedelta(seconds=max(0, math.ceil(total * percent / 100) - done)))
+
     target.due_at = business_time.add(calendar, since, timedelta(seconds=max(0, total - done)))
-    target.warning_at = business_time.add(calendar, since, timedelta(seconds=max(0, warn - done)))
-    target.manager_at = business_time.add(calendar, target.due_at, timedelta(minutes=target.manager_after_minutes))
+    if not target.ladder:
+        target.warning_at = at_percent(target.warning_percent)
+        target.manager_at = business_time.add(calendar, target.due_at, timedelta(minutes=target.manager_after_minutes))
+        return
+    rungs = []
+    for rung in target.ladder:
+        rung = {k: v for k, v in rung.items() if k != "at"}
+        moment = (at_percent(rung["at_percent"]) if "at_percent" in rung else
+                  business_time.add(calendar, target.due_at, timedelta(minutes=rung["after_breach_minutes"])))
+        rungs.append({**rung, "at": moment.isoformat()})
+    target.ladder = rungs  # a new list: the JSON column is written
+    warnings = [r for r in rungs if sla_ladder.kind_of(r) == sla_ladder.WARNING]
+    after = [r for r in rungs if sla_ladder.kind_of(r) == sla_ladder.AFTER]
+    target.warning_at = datetime.fromisoformat(warnings[0]["at"]) if warnings else None
+    target.manager_at = datetime.fromisoformat(after[0]["at"]) if after else None
+
+
+def projected_due(target: SlaTarget, now: datetime) -> datetime:
+    """When the target would be due if its clock ran from ``now`` with the time it has left."""
+    left = max(0, total_seconds(target) - int(elapsed(target, now).total_seconds()))
+    return business_time.add(_calendar(target), now, timedelta(seconds=left))
 
 
 def _fold(target: SlaTarget, now: datetime) -> None:
@@ -106,16 +132,43 @@ def _fold(target: SlaTarget, now: datetime) -> None:
     target.running_since = None
 
 
+def instants(target: SlaTarget) -> dict[str, str | None]:
+    """The rung instants of a target as an event records them (ISO, UTC)."""
+    return {"warning_at": _json(target.warning_at), "due_at": _json(target.due_at),
+            "manager_at": _json(target.manager_at)}
+
+
+def rebank(target: SlaTarget, old_calendar: business_time.BusinessCalendar, now: datetime) -> None:
+    """The target's calendar (or its rule) changed at ``now``: the business time used so far is
+    counted on ``old_calendar`` up to ``now`` and kept; what is left runs on the target's calendar
+    as it is now, from ``now``. A due moment that had passed before ``now`` was a breach on the old
+    calendar and stays one; nothing that had not passed becomes a breach in the past."""
+    if target.state == RUNNING and target.running_since is not None:
+        target.elapsed_seconds += int(business_time.between(old_calendar, target.running_since, now).total_seconds())
+        if target.breached_at is None and target.due_at is not None and target.due_at <= now:
+            target.breached_at = target.due_at
+        target.running_since = now
+    _schedule(target)
+
+
 # -- starting and changing ------------------------------------------------------------------------
 def start(case: Case, now: datetime, priority: str | None = None) -> list[SlaTarget]:
     """The targets of a newly opened case under the active policy."""
     policy = sla_policies.active()
     created = []
-    for spec in policy.targets_for(priority or case.priority, case.customer.tier, case.created_at or now, case.kind):
+    for spec in targets_for(policy, case, case.created_at or now, priority):
         if spec.kind == "next_update":
             continue  # starts when the case comes back from waiting on the customer
         created.append(_new_target(case, policy, spec, now, cycle=1))
     return created
+
+
+def targets_for(policy: sla_policies.Policy, case: Case, opened_at: datetime,
+                priority: str | None = None) -> list[sla_policies.TargetSpec]:
+    """The policy's targets for the case as it stands: its priority, tier, kind, category (the
+    classification's, else the intake's hint) and channel."""
+    return policy.targets_for(priority or case.priority, case.customer.tier, opened_at, case.kind,
+                              case.category or case.category_hint, case.channel)
 
 
 def _new_target(case: Case, policy: sla_policies.Policy, spec: sla_policies.TargetSpec, now: datetime,
@@ -124,7 +177,7 @@ def _new_target(case: Case, policy: sla_policies.Policy, spec: sla_policies.Targ
                        calendar=spec.calendar, target_minutes=spec.minutes, extended_minutes=0,
                        warning_percent=policy.warning_percent,
                        manager_after_minutes=policy.manager_after_minutes, started_at=now,
-                       elapsed_seconds=0, running_since=now, state=RUNNING)
+                       elapsed_seconds=0, running_since=now, state=RUNNING, ladder=policy.ladder)
     _schedule(target)
     db.session.add(target)
     return target
@@ -142,7 +195,7 @@ def recompute(case: Case, actor: User | None, reason: str, now: datetime,
     the start, the pauses and the end, on the rule's (possibly new) calendar; extensions stay."""
     targets = targets_of(case)
     policy = policy or _policy_of(targets)
-    specs = {s.kind: s for s in policy.targets_for(case.priority, case.customer.tier, case.created_at, case.kind)}
+    specs = {s.kind: s for s in targets_for(policy, case, case.created_at)}
     pauses = pauses_of(case)
     changes = []
     for target in targets:
@@ -153,6 +206,7 @@ def recompute(case: Case, actor: User | None, reason: str, now: datetime,
                   "due_at": target.due_at}
         target.policy_version, target.calendar, target.target_minutes = policy.version, spec.calendar, spec.minutes
         target.warning_percent, target.manager_after_minutes = policy.warning_percent, policy.manager_after_minutes
+        target.ladder = policy.ladder
         end = target.met_at if target.state == MET else now
         spent = _business_time_outside_pauses(_calendar(target), target.started_at, end, pauses)
         target.elapsed_seconds = int(spent.total_seconds())
@@ -170,6 +224,21 @@ def recompute(case: Case, actor: User | None, reason: str, now: datetime,
     events.record(case, "sla_recomputed", actor, reason=reason, priority=case.priority,
                   policy_version=policy.version, changes=changes)
     return changes
+
+
+def category_changed(case: Case, actor: User | None, old_category: str | None, now: datetime) -> None:
+    """The classification set the category: when another rule applies to the case now (a rule for
+    that category), its targets are recomputed from the start, as for a change of priority."""
+    targets = targets_of(case)
+    if not targets:
+        return
+    policy = _policy_of(targets)
+    before = policy.rule_for(case.priority, case.customer.tier, case.kind, old_category or case.category_hint,
+                             case.channel)
+    after = policy.rule_for(case.priority, case.customer.tier, case.kind, case.category or case.category_hint,
+                            case.channel)
+    if before is not after:
+        recompute(case, actor, "category_changed", now)
 
 
 def _business_time_outside_pauses(calendar, start: datetime, end: datetime, pauses: list[SlaPause]) -> timedelta:
@@ -263,8 +332,7 @@ def follow(case: Case, clock: ClockInput, actor: User | None, now: datetime) -> 
 
 def _start_next_update(case: Case, targets: list[SlaTarget], now: datetime) -> None:
     policy = _policy_of(targets)
-    spec = next((s for s in policy.targets_for(case.priority, case.customer.tier, case.created_at, case.kind)
-                 if s.kind == "next_update"), None)
+    spec = next((s for s in targets_for(policy, case, case.created_at) if s.kind == "next_update"), None)
     if spec is None:
         return
     cycles = [t.cycle for t in targets if t.kind == "next_update"]
@@ -296,7 +364,17 @@ def next_alarm(targets: list[SlaTarget]) -> datetime:
 
 
 def _rungs(target: SlaTarget) -> list[tuple[str, datetime | None]]:
+    if target.ladder:
+        return [(r["name"], datetime.fromisoformat(r["at"]) if r.get("at") else None) for r in target.ladder]
     return [("warning", target.warning_at), ("breach", target.due_at), ("manager", target.manager_at)]
+
+
+def _rung_kind(target: SlaTarget, name: str) -> tuple[str, str | None]:
+    """The kind of a rung (warning, breach, manager) and who its drawn ladder tells (None: the diagram says)."""
+    for rung in target.ladder or ():
+        if rung["name"] == name:
+            return sla_ladder.kind_of(rung), rung["notify"]
+    return name, None
 
 
 def _escalated(target_ids: set[int]) -> set[tuple[int, str]]:
@@ -323,26 +401,30 @@ def escalate_due(case: Case, now: datetime, recipients: dict[str, str]) -> list[
         for level, moment in _rungs(target):
             if moment is None or moment > now or (target.id, level) in done:
                 continue
-            if level == "manager" and _breach_handled(target):
+            kind, notify = _rung_kind(target, level)
+            if kind == "manager" and _breach_handled(target):
                 continue
-            if level in ("breach", "manager") and target.breached_at is None:
+            if kind in ("breach", "manager") and target.breached_at is None:
                 target.breached_at = target.due_at
-            people = _recipients(case, recipients.get(level, ""))
-            notified = notifications.notify_escalation(level, case, target.kind, target.due_at,
+            people = _recipients(case, notify or recipients.get(kind, ""))
+            notified = notifications.notify_escalation(kind, case, target.kind, target.due_at,
                                                        _calendar(target).timezone, people)
             db.session.add(Escalation(case_id=case.id, target_id=target.id, level=level, at=now,
                                       notified=notified))
-            events.record(case, f"sla_{level}", None, target=target.kind, cycle=target.cycle,
-                          due_at=_json(target.due_at), notified=notified)
+            extra = {"rung": level} if target.ladder else {}
+            events.record(case, f"sla_{kind}", None, target=target.kind, cycle=target.cycle,
+                          due_at=_json(target.due_at), notified=notified, **extra)
             reached.append({"kind": target.kind, "cycle": target.cycle, "level": level})
     db.session.flush()
     return reached
 
 
 def _breach_handled(target: SlaTarget) -> bool:
-    breach = db.session.scalar(select(Escalation).where(Escalation.target_id == target.id,
-                                                        Escalation.level == "breach"))
-    return breach is not None and breach.acknowledged_at is not None
+    """A supervisor acknowledged the target's breach rung."""
+    breach = [name for name, _ in _rungs(target) if _rung_kind(target, name)[0] == "breach"] or ["breach"]
+    acknowledged = db.session.scalar(select(Escalation.id).where(
+        Escalation.target_id == target.id, Escalation.level.in_(breach), Escalation.acknowledged_at.is_not(None)))
+    return acknowledged is not None
 
 
 def _recipients(case: Case, who: str) -> list[User]:
@@ -363,10 +445,11 @@ def _recipients(case: Case, who: str) -> list[User]:
 
 
 def acknowledge_breaches(case: Case, actor: User, now: datetime) -> list[Escalation]:
-    """A supervisor handled the case: its open breach escalations are acknowledged."""
-    open_ones = list(db.session.scalars(select(Escalation).where(
-        Escalation.case_id == case.id, Escalation.level.in_(("breach", "manager")),
-        Escalation.acknowledged_at.is_(None))))
+    """A supervisor handled the case: its open escalations at or after a breach are acknowledged."""
+    targets = {t.id: t for t in targets_of(case)}
+    open_ones = [e for e in db.session.scalars(select(Escalation).where(
+        Escalation.case_id == case.id, Escalation.acknowledged_at.is_(None)))
+        if e.target_id in targets and _rung_kind(targets[e.target_id], e.level)[0] in ("breach", "manager")]
     for escalation in open_ones:
         escalation.acknowledged_at, escalation.acknowledged_by_id = now, actor.id
     return open_ones
@@ -403,6 +486,7 @@ def target_view(target: SlaTarget, now: datetime) -> dict[str, Any]:
         "calendar": target.calendar, "target_minutes": target.target_minutes,
         "extended_minutes": target.extended_minutes, "started_at": target.started_at,
         "warning_at": target.warning_at, "due_at": target.due_at, "manager_at": target.manager_at,
+        "ladder": target.ladder,
         "met_at": target.met_at, "breached_at": target.breached_at,
         "elapsed_seconds": int(spent.total_seconds()),
         "remaining_seconds": int(total - spent.total_seconds()),

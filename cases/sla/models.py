@@ -55,6 +55,8 @@ class SlaPolicyVersion(db.Model):
     office_calendar: Mapped[str | None] = mapped_column(String(60))
     warning_percent: Mapped[int] = mapped_column(Integer, default=75)
     manager_after_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    #: the escalation ladder's rungs (cases/sla/ladder.py); None: warning, breach, manager
+    ladder: Mapped[list | None] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -87,6 +89,8 @@ class SlaTarget(db.Model):
     manager_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the policy's ladder with each rung's instant ("at"); None: warning, breach, manager
+    ladder: Mapped[list | None] = mapped_column(JSON)
     __table_args__ = (Index("uq_sla_targets_case_kind_cycle", "case_id", "kind", "cycle", unique=True),)
 
 

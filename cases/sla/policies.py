@@ -45,29 +45,31 @@ class Policy:
     warning_percent: int = 75
     manager_after_minutes: int = 120
     comment: str | None = field(default=None, compare=False)
+    ladder: list[dict[str, Any]] | None = None  # None: warning, breach, manager (cases/sla_ladder.py)
 
-    def rule_for(self, priority: str | None, tier: str | None, case_kind: str = "support") -> dict[str, Any] | None:
-        """The most specific rule: a rule for the case's kind (a complaint's own promises) first, then
-        exact tier and priority, then the tier's rule for any priority (a contract's promises come
-        first), then the priority's rule for any tier, then the catch-all."""
-        best, best_score = None, -1
-        for rule in self.rules:
-            if rule.get("priority", ANY) not in (ANY, priority) or rule.get("tier", ANY) not in (ANY, tier) \
-                    or rule.get("case_kind", ANY) not in (ANY, case_kind):
-                continue
-            score = (rule.get("case_kind", ANY) != ANY) * 4 + (rule.get("tier", ANY) != ANY) * 2 \
-                + (rule.get("priority", ANY) != ANY)
-            if score > best_score:
-                best, best_score = rule, score
-        return best
+    def matching(self, priority: str | None, tier: str | None, case_kind: str = "support",
+                 category: str | None = None, channel: str | None = None) -> list[tuple[int, dict[str, Any]]]:
+        """The rules a case meets, the most specific first (see ``specificity``)."""
+        facts = {"priority": priority, "tier": tier, "case_kind": case_kind, "category": category,
+                 "channel": channel}
+        found = [(i, rule) for i, rule in enumerate(self.rules)
+                 if all(rule.get(key, ANY) in (ANY, value) for key, value in facts.items())]
+        return sorted(found, key=lambda item: (specificity(item[1]), -item[0]), reverse=True)
+
+    def rule_for(self, priority: str | None, tier: str | None, case_kind: str = "support",
+                 category: str | None = None, channel: str | None = None) -> dict[str, Any] | None:
+        """The most specific rule the case meets (None: none)."""
+        found = self.matching(priority, tier, case_kind, category, channel)
+        return found[0][1] if found else None
 
     def targets_for(self, priority: str | None, tier: str | None, opened_at: datetime,
-                    case_kind: str = "support") -> list[TargetSpec]:
+                    case_kind: str = "support", category: str | None = None,
+                    channel: str | None = None) -> list[TargetSpec]:
         """The targets of a case of ``case_kind`` with this priority and tier that opened at ``opened_at``.
 
         When the policy names an office calendar and the case opened outside its working time,
         the rule's ``off_hours`` values replace the regular ones (slower promises at night)."""
-        rule = self.rule_for(priority, tier, case_kind)
+        rule = self.rule_for(priority, tier, case_kind, category, channel)
         if rule is None:
             return []
         values = {kind: rule.get(kind) for kind in KINDS}
@@ -76,6 +78,26 @@ class Policy:
             values.update({kind: minutes for kind, minutes in off_hours.items() if kind in KINDS})
         calendar = rule.get("calendar") or self.calendar
         return [TargetSpec(kind, int(minutes), calendar) for kind, minutes in values.items() if minutes]
+
+
+#: What makes a rule specific, in order of weight: a rule for the case's kind (a complaint's own
+#: promises) first; then the rule that narrows more of the case's facts; among equals, the one
+#: naming the category, then the channel, then the tier (a contract's promises), then the priority.
+SPECIFIC_KEYS = ("category", "channel", "tier", "priority")
+
+
+def specificity(rule: dict[str, Any]) -> tuple:
+    narrowed = [rule.get(key, ANY) != ANY for key in SPECIFIC_KEYS]
+    return (rule.get("case_kind", ANY) != ANY, sum(narrowed), *narrowed)
+
+
+def why(rule: dict[str, Any], index: int, matched: int) -> str:
+    """In words: which rule applied and why."""
+    named = [f"{key.replace('_', ' ')} {rule[key]}" for key in ("case_kind", *SPECIFIC_KEYS)
+             if rule.get(key, ANY) != ANY]
+    what = ", ".join(named) if named else "any case (the catch-all)"
+    others = f"; the most specific of {matched} matching rules" if matched > 1 else "; the only matching rule"
+    return f"rule {index} applies: it is for {what}{others}"
 
 
 def _rule(priority: str, tier: str, first: int, update: int, resolution: int, **extra: Any) -> dict[str, Any]:
@@ -107,7 +129,7 @@ BUILTIN = Policy(
 def from_row(row: SlaPolicyVersion) -> Policy:
     return Policy(version=row.id, calendar=row.calendar, rules=list(row.rules),
                   office_calendar=row.office_calendar, warning_percent=row.warning_percent,
-                  manager_after_minutes=row.manager_after_minutes, comment=row.comment)
+                  manager_after_minutes=row.manager_after_minutes, comment=row.comment, ladder=row.ladder)
 
 
 def active() -> Policy:
@@ -155,6 +177,11 @@ class Explanation:
     rule_index: int | None
     rule: dict[str, Any] | None
     targets: list[TargetView]
+    category: str | None = None
+    channel: str | None = None
+    case_kind: str = "support"
+    matched: list[int] = field(default_factory=list)  # every rule the case meets, the most specific first
+    why: str | None = None
 
 
 def _require_staff(actor: User) -> None:
@@ -174,11 +201,29 @@ def _view(row: SlaPolicyVersion, author: str | None, newest: int) -> VersionView
     return VersionView(from_row(row), row.id == newest, False, row.created_at, author)
 
 
+def reach_problems(values: dict[str, Any], now: datetime) -> list[dict]:
+    """Every target of the checked policy ``values`` must be reachable on its calendar within
+    calendars.REACH_DAYS of now (a calendar of one working minute a week cannot hold a day's target)."""
+    problems, available = [], {}
+    for i, rule in enumerate(values["rules"]):
+        name = rule.get("calendar") or values["calendar"]
+        if name not in available:
+            available[name] = calendars.reachable_minutes(calendars.get(name), now)
+        minutes = {kind: rule[kind] for kind in KINDS if rule.get(kind)}
+        minutes.update({f"off_hours.{kind}": value for kind, value in (rule.get("off_hours") or {}).items()})
+        for kind, value in minutes.items():
+            problems += calendars.reach_problems(available[name], [(f"{kind} on calendar {name!r}", int(value))],
+                                                 field=f"rules.{i}.{kind}")
+    return problems
+
+
 @use_case
 def publish(actor: User, fields: dict[str, Any]) -> VersionView:
     """A new version, active at once; cases already open keep their targets."""
     require_role(actor, Role.ADMIN.value)
     values = sla_policy_input.check(fields)
+    if problems := reach_problems(values, utcnow()):
+        raise ValidationFailed("a target cannot be reached on its calendar", problems)
     row = SlaPolicyVersion(**values, created_at=utcnow(), created_by_id=actor.id)
     db.session.add(row)
     db.session.flush()
@@ -212,25 +257,32 @@ def read_active(actor: User) -> VersionView:
 
 
 def explain(actor: User, priority: str | None, tier: str | None, opened_at: datetime,
-            number: int | None = None) -> Explanation:
-    """Which rule of the active version (or of version ``number``) a case meets, and its targets."""
+            number: int | None = None, category: str | None = None, channel: str | None = None,
+            case_kind: str = "support") -> Explanation:
+    """Which rule of the active version (or of version ``number``) a case meets, why, and its targets."""
     if problems := calendars.instant_problems(opened_at=opened_at):
         raise ValidationFailed("the request is not valid", problems)
     policy = (read_active(actor) if number is None else read_version(actor, number)).policy
-    rule = policy.rule_for(priority, tier)
+    matched = policy.matching(priority, tier, case_kind, category, channel)
+    index, rule = matched[0] if matched else (None, None)
     office_hours = None
     if policy.office_calendar:
         office_hours = is_working(calendars.get(policy.office_calendar), opened_at)
     off_kinds = set((rule or {}).get("off_hours") or ()) if office_hours is False else set()
     targets = []
-    for spec in policy.targets_for(priority, tier, opened_at):
+    for spec in policy.targets_for(priority, tier, opened_at, case_kind, category, channel):
         calendar = calendars.get(spec.calendar)
         due = add(calendar, opened_at, timedelta(minutes=spec.minutes))
         targets.append(TargetView(spec.kind, spec.minutes, spec.calendar, spec.kind in off_kinds, due,
                                   due.astimezone(calendar.tz)))
-    index = next((i for i, r in enumerate(policy.rules) if r is rule), None)
+    reason = why(rule, index, len(matched)) if rule is not None else "no rule matches"
+    if rule is not None:
+        reason += f"; targets on calendar {rule.get('calendar') or policy.calendar!r}"
+        if off_kinds:
+            reason += f"; opened outside office hours: off_hours for {', '.join(sorted(off_kinds))}"
     return Explanation(policy.version, priority, tier, opened_at.astimezone(timezone.utc), policy.office_calendar,
-                       office_hours, index, rule, targets)
+                       office_hours, index, rule, targets, category, channel, case_kind,
+                       [i for i, _ in matched], reason)
 
 
 # --- a calendar in use: what the policy and the running clocks would lose ---------------------

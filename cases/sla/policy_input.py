@@ -12,18 +12,22 @@ from __future__ import annotations
 from typing import Any
 
 from cases.core.errors import ValidationFailed
-from cases.core.models import PRIORITIES, TIERS, CaseKind
+from cases.core.models import CATEGORIES, CHANNELS, PRIORITIES, TIERS, CaseKind
 from cases.sla import calendars
+from cases.sla import ladder as sla_ladder
 
 ANY = "*"
 CASE_KINDS = (CaseKind.SUPPORT.value, CaseKind.COMPLAINT.value)
 KINDS = ("first_response", "next_update", "resolution")
 REQUIRED_KINDS = ("first_response", "resolution")
-FIELDS = ("calendar", "office_calendar", "warning_percent", "manager_after_minutes", "comment", "rules")
-RULE_FIELDS = ("priority", "tier", "case_kind", "calendar", *KINDS, "off_hours")
+FIELDS = ("calendar", "office_calendar", "warning_percent", "manager_after_minutes", "comment", "rules", "ladder")
+RULE_FIELDS = ("priority", "tier", "case_kind", "category", "channel", "calendar", *KINDS, "off_hours")
+#: The keys a rule may narrow besides priority and tier; kept in a rule only when they narrow it.
+NARROWING = (("case_kind", CASE_KINDS), ("category", CATEGORIES), ("channel", CHANNELS))
 MAX_MINUTES = 365 * 24 * 60
 MAX_RULES = 200
-DEFAULTS = {"office_calendar": None, "warning_percent": 75, "manager_after_minutes": 120, "comment": None}
+DEFAULTS = {"office_calendar": None, "warning_percent": 75, "manager_after_minutes": 120, "comment": None,
+            "ladder": None}
 UNCLASSIFIED = "unclassified"  # how the coverage message names a case without a priority
 
 
@@ -66,9 +70,10 @@ def _rule(rule: Any, where: str, office_calendar: Any, problems: _Problems) -> d
            "calendar": rule.get("calendar")}
     _one_of(out["priority"], PRIORITIES, f"{where}.priority", problems)
     _one_of(out["tier"], TIERS, f"{where}.tier", problems)
-    if rule.get("case_kind", ANY) != ANY:  # kept only when it narrows the rule
-        out["case_kind"] = rule["case_kind"]
-        _one_of(out["case_kind"], CASE_KINDS, f"{where}.case_kind", problems)
+    for key, allowed in NARROWING:
+        if rule.get(key, ANY) != ANY:  # kept only when it narrows the rule
+            out[key] = rule[key]
+            _one_of(out[key], allowed, f"{where}.{key}", problems)
     _calendar(out["calendar"], f"{where}.calendar", problems, optional=True)
     for kind in KINDS:
         out[kind] = rule.get(kind)
@@ -92,15 +97,18 @@ def _rule(rule: Any, where: str, office_calendar: Any, problems: _Problems) -> d
 
 
 def _whole_policy(rules: list[dict], problems: _Problems) -> None:
-    seen: dict[tuple[str, str, str], int] = {}
+    seen: dict[tuple[str, ...], int] = {}
     for i, rule in enumerate(rules):
-        key = (rule["priority"], rule["tier"], rule.get("case_kind", ANY))
+        key = (rule["priority"], rule["tier"], *(rule.get(name, ANY) for name, _ in NARROWING))
         if key in seen:
-            kind = "" if key[2] == ANY else f" and case kind {key[2]}"
-            problems.add(f"rules.{i}", f"a second rule for priority {key[0]} and tier {key[1]}{kind} "
+            more = "".join(f" and {name.replace('_', ' ')} {value}"
+                           for (name, _), value in zip(NARROWING, key[2:], strict=False) if value != ANY)
+            problems.add(f"rules.{i}", f"a second rule for priority {key[0]} and tier {key[1]}{more} "
                                        f"(the first is rules.{seen[key]})")
         seen.setdefault(key, i)
-    support = [r for r in rules if r.get("case_kind", ANY) in (ANY, CaseKind.SUPPORT.value)]
+    # a rule for one category or channel covers nobody else: the coverage counts the general ones
+    support = [r for r in rules if r.get("case_kind", ANY) in (ANY, CaseKind.SUPPORT.value)
+               and r.get("category", ANY) == ANY and r.get("channel", ANY) == ANY]
     uncovered = [f"{priority or UNCLASSIFIED}/{tier}" for priority in (*PRIORITIES, None) for tier in TIERS
                  if not any(r["priority"] in (ANY, priority) and r["tier"] in (ANY, tier) for r in support)]
     if uncovered:
@@ -123,6 +131,9 @@ def check(fields: dict[str, Any]) -> dict[str, Any]:
         problems.add("warning_percent", "a whole number from 1 to 99")
     if not _whole(values["manager_after_minutes"], 1, MAX_MINUTES):
         problems.add("manager_after_minutes", f"a whole number of minutes from 1 to {MAX_MINUTES}")
+    ladder_problems: list[dict] = []
+    values["ladder"] = sla_ladder.check(values["ladder"], ladder_problems)
+    problems.items.extend(ladder_problems)
     comment = values["comment"]
     if comment is not None and (not isinstance(comment, str) or len(comment) > 500):
         problems.add("comment", "text of at most 500 characters")

@@ -41,21 +41,29 @@ def values(api, task: dict, as_user: str) -> dict:
 
 
 # -- the short branches ----------------------------------------------------------------------------
-@pytest.mark.parametrize(("category", "element", "stage", "worker"), [
-    ("general_consultation", "answer_consultation", "answering", "agent1"),
-    ("operation_problem", "retrain_user", "training", "consultant2"),  # alsoRoles service_consultant
-    ("hardware_repair", "repair_order", "repairing", "consultant1"),
+@pytest.mark.parametrize(("category", "element", "stage", "lane"), [
+    ("general_consultation", "answer_consultation", "answering", "agent"),
+    ("operation_problem", "retrain_user", "training", "agent"),
+    ("hardware_repair", "repair_order", "repairing", "service_consultant"),
 ])
-def test_a_short_branch_runs_from_intake_to_closed(api, world, category, element, stage, worker):
+def test_a_short_branch_runs_from_intake_to_closed(api, world, category, element, stage, lane):
     case_id = classified(api, world, category)
     task = only_task(api, case_id)
-    assert task["element_id"] == element and task["assignee"] is None
-    assert get_case(api, case_id)["stage"] == stage
-    step(api, case_id, element, as_user=worker)
+    # the branch's first step goes to a user of its lane, in turn, who owns the case from now on;
+    # the policy's resolution target is its due date
+    assert task["element_id"] == element and world.user(task["assignee"]).has_role(lane)
+    case = get_case(api, case_id)
+    assert case["stage"] == stage and case["owner"] == task["assignee"]
+    resolution = [t for t in api.get(f"/api/v1/cases/{case_id}/sla", "supervisor").json["sla"]["targets"]
+                  if t["kind"] == "resolution"][0]
+    assert case["due_at"] == resolution["due_at"]
+    rules = [e["data"]["rule"] for e in case["history"] if e["kind"] == "case_updated" and "rule" in e["data"]]
+    assert rules == [f"the assignee of {element}", "the SLA policy's resolution target"]
+    step(api, case_id, element)
     closed = finish(api, case_id)
     assert steps_taken(closed) == ["classify", element, "confirm", "callback"]
     assert closed["solution"]  # what was done is on the case
-    assert closed["owner"] is None  # no service order was dispatched
+    assert closed["owner"] == task["assignee"]
 
 
 def test_the_route_is_explained_by_the_classification(api, world):

@@ -7,6 +7,7 @@ import holidays
 from sqlalchemy import text
 
 from cases.core.db import db
+from tests.helpers import calendar_body as full
 
 URL = "/api/v1/calendars"
 LUNCH_WEEK = [[["13:00", "18:00"], ["09:00", "12:00"]]] * 5 + [[], []]  # given out of order on purpose
@@ -51,8 +52,8 @@ def test_the_builtin_calendars_are_listed_and_readable(api):
 
 
 def test_admin_creates_a_calendar_and_replaces_it_with_the_version_seen(api):
-    body = {"description": "Shanghai office with lunch break", "hours": LUNCH_WEEK,
-            "extra_holidays": ["2026-12-31", "2026-12-24", "2026-12-31"]}
+    body = full(description="Shanghai office with lunch break", hours=LUNCH_WEEK,
+                extra_holidays=["2026-12-31", "2026-12-24", "2026-12-31"])
     r = put(api, "office", body)
     assert r.status_code == 201, r.json
     assert r.json["version"] == 1 and r.headers["ETag"] == '"1"'
@@ -89,16 +90,16 @@ def test_admin_creates_a_calendar_and_replaces_it_with_the_version_seen(api):
 
 def test_invalid_calendars_are_refused_naming_every_field(api):
     before = stored()
-    r = put(api, "bad", {"timezone": "Asia/Atlantis", "hours": [[["09:00", "17:00"]]] * 6,
-                         "holiday_country": "XX", "extra_holidays": ["2026-02-30", "next monday"]})
+    r = put(api, "bad", full(timezone="Asia/Atlantis", hours=[[["09:00", "17:00"]]] * 6,
+                             holiday_country="XX", extra_holidays=["2026-02-30", "next monday"]))
     assert r.status_code == 422 and r.json["code"] == "validation_failed"
     assert {e["field"] for e in r.json["errors"]} == {
         "timezone", "hours", "holiday_country", "extra_holidays.0", "extra_holidays.1"}
 
     week = [[["9:00", "17:00"]], [["09:00", "12:00"], ["11:00", "14:00"]], [["17:00", "09:00"]],
             [["22:00", "00:00"]], [["09:00"]], [], [["08:00", "24:30"]]]
-    r = put(api, "bad", {"hours": week, "extra_workdays": ["2026-10-10", "2026-10-11"],
-                         "extra_holidays": ["2026-10-11"], "makeup_hours": [["10:00", "10:00"]]})
+    r = put(api, "bad", full(hours=week, extra_workdays=["2026-10-10", "2026-10-11"],
+                             extra_holidays=["2026-10-11"], makeup_hours=[["10:00", "10:00"]]))
     assert r.status_code == 422
     errors = {e["field"]: e["message"] for e in r.json["errors"]}
     assert set(errors) == {"hours.0.0.0", "hours.1.1", "hours.2.0", "hours.3.0.1", "hours.4.0", "hours.6.0.1",
@@ -106,17 +107,17 @@ def test_invalid_calendars_are_refused_naming_every_field(api):
     assert "Tuesday" in errors["hours.1.1"] and "overlaps" in errors["hours.1.1"]
     assert "24:00" in errors["hours.3.0.1"] and "2026-10-11" in errors["extra_workdays"]
 
-    r = put(api, "bad", {"hours": [[]] * 7})
+    r = put(api, "bad", full(hours=[[]] * 7))
     assert r.status_code == 422 and [e["field"] for e in r.json["errors"]] == ["hours"]
     r = put(api, "bad name!", {})
     assert r.status_code == 422 and r.json["errors"][0]["field"] == "name"
-    r = put(api, "bad", {"hours": "weekdays", "colour": "blue"})
+    r = put(api, "bad", full(hours="weekdays", colour="blue"))
     assert r.status_code == 422 and {e["field"] for e in r.json["errors"]} == {"hours", "colour"}
     assert stored() == before
 
 
 def test_a_stored_calendar_overrides_a_builtin_one_until_it_is_deleted(api):
-    r = put(api, "default", {"hours": [[["08:00", "20:00"]]] * 7, "holiday_country": None})
+    r = put(api, "default", full(hours=[[["08:00", "20:00"]]] * 7, holiday_country=None))
     assert r.status_code == 201 and r.json["builtin"] is True and r.json["overridden"] is True
     assert days(api, "default", "2026-10-01", "2026-10-01")["2026-10-01"]["working_minutes"] == 12 * 60
     listed = {c["name"]: c for c in api.get(URL, "agent1").json}
@@ -140,8 +141,8 @@ def test_a_stored_calendar_overrides_a_builtin_one_until_it_is_deleted(api):
 
 
 def test_a_calendar_the_active_policy_uses_cannot_be_deleted(api):
-    assert put(api, "support", {}).status_code == 201
-    assert put(api, "night", {"hours": [[["00:00", "08:00"]]] * 7}).status_code == 201
+    assert put(api, "support", full()).status_code == 201
+    assert put(api, "night", full(hours=[[["00:00", "08:00"]]] * 7)).status_code == 201
     rule = {"priority": "*", "tier": "*", "first_response": 60, "resolution": 960}
     for policy in ({"calendar": "support", "rules": [rule]},
                    {"calendar": "default", "office_calendar": "support", "rules": [rule]},
@@ -206,9 +207,9 @@ def test_preview_of_the_national_day_week_2026_with_its_make_up_working_days(api
 
 
 def test_preview_of_a_custom_calendar_with_lunch_breaks_changes_and_summer_time(api):
-    r = put(api, "shanghai", {"hours": LUNCH_WEEK, "removed_holidays": ["2026-10-07"],
-                              "extra_holidays": ["2026-10-09"], "extra_workdays": ["2026-10-11"],
-                              "makeup_hours": [["10:00", "14:00"]]})
+    r = put(api, "shanghai", full(hours=LUNCH_WEEK, removed_holidays=["2026-10-07"],
+                                  extra_holidays=["2026-10-09"], extra_workdays=["2026-10-11"],
+                                  makeup_hours=[["10:00", "14:00"]]))
     assert r.status_code == 201
     shown = days(api, "shanghai", "2026-10-06", "2026-10-11")
     assert [shown[d]["kind"] for d in sorted(shown)] == [
@@ -219,7 +220,7 @@ def test_preview_of_a_custom_calendar_with_lunch_breaks_changes_and_summer_time(
     assert shown["2026-10-07"]["working_minutes"] == 8 * 60
     assert [(i["start"][11:16], i["end"][11:16]) for i in shown["2026-10-11"]["intervals"]] == [("10:00", "14:00")]
 
-    assert put(api, "berlin", {"timezone": "Europe/Berlin", "holiday_country": "DE"}).status_code == 201
+    assert put(api, "berlin", full(timezone="Europe/Berlin", holiday_country="DE")).status_code == 201
     shown = days(api, "berlin", "2026-10-02", "2026-10-26")
     assert shown["2026-10-03"]["kind"] == "holiday"  # German Unity Day, a Saturday
     assert shown["2026-10-23"]["intervals"][0]["start_utc"] == "2026-10-23T07:00:00+00:00"  # CEST
@@ -266,9 +267,9 @@ def test_business_time_added_and_between_across_the_holidays(api):
     assert span["seconds"] == 7200 and span["minutes"] == 120
     assert between("default", "2026-10-08T10:00:00+08:00", "2026-09-30T16:00:00+08:00")["seconds"] == 0
 
-    assert put(api, "lunch", {"hours": LUNCH_WEEK}).status_code == 201
+    assert put(api, "lunch", full(hours=LUNCH_WEEK)).status_code == 201
     assert add("lunch", "2026-10-08T11:30:00+08:00", 60)["due_local"] == "2026-10-08T13:30:00+08:00"
-    assert put(api, "lunch", {"hours": [[["09:00", "17:00"]]] * 7}, version=1).status_code == 200
+    assert put(api, "lunch", full(hours=[[["09:00", "17:00"]]] * 7), version=1).status_code == 200
     assert add("lunch", "2026-10-08T11:30:00+08:00", 60)["due_local"] == "2026-10-08T12:30:00+08:00"
 
 

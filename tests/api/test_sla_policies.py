@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from cases.core.db import db
+from tests.helpers import calendar_body
 
 URL = "/api/v1/sla-policy"
 ANY_RULE = {"priority": "*", "tier": "*", "first_response": 240, "next_update": 480, "resolution": 960}
@@ -111,7 +112,7 @@ def test_explain_names_the_rule_and_the_targets_with_their_due_times(api):
 
 def test_explain_follows_the_published_version_and_its_off_hours_rule(api):
     assert api.request("PUT", "/api/v1/calendars/office", "admin",
-                       json={"hours": [[["08:00", "20:00"]]] * 7, "holiday_country": None}).status_code == 201
+                       json=calendar_body(hours=[[["08:00", "20:00"]]] * 7, holiday_country=None)).status_code == 201
     version = publish(api, {**POLICY, "office_calendar": "office"}).json["version"]
 
     r = explain(api, priority="urgent", tier="vip", opened_at="2026-10-01T19:00:00+08:00")
@@ -198,8 +199,8 @@ def test_every_priority_and_tier_must_meet_exactly_one_rule(api):
 
 
 def test_policies_may_use_stored_calendars(api):
-    r = api.request("PUT", "/api/v1/calendars/weekend-desk", "admin", json={"hours": [[]] * 5 + [[["10:00", "16:00"]]] * 2,
-                                                                              "holiday_country": None})
+    r = api.request("PUT", "/api/v1/calendars/weekend-desk", "admin", json=calendar_body(
+        hours=[[]] * 5 + [[["10:00", "16:00"]]] * 2, holiday_country=None))
     assert r.status_code == 201
     rule = {**ANY_RULE, "calendar": "weekend-desk"}
     r = publish(api, {"calendar": "default", "rules": [rule]})

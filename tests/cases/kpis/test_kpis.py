@@ -18,7 +18,7 @@ are ones the process handles as a service order (assign an owner, then analyse a
 | D | OTHER email low - | Wed 18 09:00 | nothing: waits to be classified (first response due Wed 17:00) | - |
 | K | ACME web medium configuration_problem | Thu 19 09:00 | classified 09:30, four solutions rejected, the supervisor closes 11:30 (110 min used), callback: customer not reached | consultant2 |
 | E | ACME web urgent configuration_problem | Fri 20 16:30 | classified 16:45 (15 min), asks the customer 16:50, reply Mon 23 10:00 (resolution due Tue 24 09:40) | consultant1 |
-| J | VIPCO phone urgent performance_problem | Sun 22 20:00 | off hours: classified 20:30 (30 of 60 min); waits for an owner (resolution due Mon 04:00) | - |
+| J | VIPCO phone urgent performance_problem | Sun 22 20:00 | off hours: classified 20:30 (30 of 60 min); waits for a consultant (resolution due Mon 04:00) | agent1 (who classified it) |
 | H | OTHER web medium - | Mon 23 09:00 | nothing | - |
 
 The KPIs are read on Thu Nov 26 12:00. consultant1 is in team "north", consultant2 in "华东".
@@ -215,11 +215,17 @@ def test_the_week_in_total(api, dataset):
     assert kpis(api)["totals"] == totals
 
 
-def test_by_agent_by_team_and_filtered(api, dataset, manager):
+def test_by_agent_by_team_and_filtered(api, dataset, manager, world):
     groups = {g["key"]: g["kpis"] for g in kpis(api, "manager_user", group_by="agent")["groups"]}
-    assert list(groups) == ["consultant1", "consultant2", None]
-    c1, c2, nobody = groups["consultant1"], groups["consultant2"], groups[None]
-    assert [g["cases"]["value"] for g in (c1, c2, nobody)] == [3, 2, 2]  # A C E | B K | D J
+    assert list(groups) == ["agent1", "complaints", "consultant1", "consultant2", None]
+    a1, c1, c2, nobody = groups["agent1"], groups["consultant1"], groups["consultant2"], groups[None]
+    # complaint X belongs to the complaint officer its acknowledgement went to (no support case)
+    officer = groups["complaints"]
+    assert (officer["cases"]["value"], officer["complaints"]["value"]) == (0, 1)
+    assert officer["complaint_acknowledged_within_sla"] == ratio(0, 1) and nobody["complaints"]["value"] == 0
+    # J waits for its service order's owner: the agent who classified it owns it until then
+    assert [g["cases"]["value"] for g in (a1, c1, c2, nobody)] == [1, 3, 2, 1]  # J | A C E | B K | D
+    assert a1["first_response_within_sla"] == ratio(1, 1, 0.95) and a1["backlog"] == backlog(lt_1d=1)
     assert (c1["first_response_average_seconds"], c1["first_response_p90_seconds"]) == (stat(1700.0, 3),
                                                                                          stat(3600, 3))
     assert c1["first_response_within_sla"] == ratio(3, 3, 0.95) and c1["first_response_within_sla"]["met"]
@@ -234,10 +240,10 @@ def test_by_agent_by_team_and_filtered(api, dataset, manager):
     assert c2["resolution_within_sla"] == ratio(2, 2, 0.8) and c2["resolution_within_sla"]["met"]
     assert (c2["resolution_rate"], c2["reopen_rate"]) == (ratio(1, 2, 0.9), ratio(2, 2))
     assert (c2["csat"], c2["backlog"]) == (ratio(0, 1, 0.85), backlog(d7_30=1))
-    assert nobody["first_response_within_sla"] == ratio(1, 2, 0.95)  # J in time, D never answered
+    assert nobody["first_response_within_sla"] == ratio(0, 1, 0.95)  # D never answered (not classified)
     assert (nobody["reopen_rate"], nobody["csat"]) == (ratio(0, 0), ratio(0, 0, 0.85))
     assert nobody["satisfaction_average"] == stat(None, 0)
-    assert nobody["backlog"] == backlog(lt_1d=1, d3_7=1, gte_30d=1)  # J, D, I
+    assert nobody["backlog"] == backlog(d3_7=1, gte_30d=1)  # D, I: neither classified yet
 
     by_team = kpis(api, group_by="team")["groups"]
     assert [(g["key"], g["kpis"]["cases"]["value"]) for g in by_team] == [("north", 3), ("华东", 2), (None, 2)]
@@ -256,6 +262,11 @@ def test_by_agent_by_team_and_filtered(api, dataset, manager):
     assert [(g["key"], g["kpis"]["cases"]["value"], g["kpis"]["backlog"]["value"]) for g in east["groups"]] == \
         [("data_problem", 1, 0), ("configuration_problem", 1, 0), ("performance_problem", 0, 1)]
     assert kpis(api, agent="consultant2", channel="phone")["totals"]["cases"]["value"] == 1  # B
+    # one customer's cases: VIPCO's C and J, ACME's A B E K (D is OTHER's)
+    vipco = kpis(api, customer_id=world.customers["VIPCO"].id)
+    assert vipco["filters"] == {"customer_id": world.customers["VIPCO"].id}
+    assert vipco["totals"]["cases"]["value"] == 2
+    assert kpis(api, customer_id=world.customers["ACME"].id)["totals"]["cases"]["value"] == 4
 
 
 def test_the_next_week_and_an_empty_month(api, dataset):
@@ -332,6 +343,9 @@ def test_who_may_read_kpis(api, manager):
     ({**WEEK, "tier": "gold"}, "query.tier"),
     ({**WEEK, "priority": "asap"}, "query.priority"),
     ({**WEEK, "agent": "nobody"}, "query.agent"),
+    ({**WEEK, "customer_id": "999999"}, "query.customer_id"),
+    ({**WEEK, "customer_id": "HUAXIN"}, "query.customer_id"),
+    ({**WEEK, "customer": "1"}, "query.customer"),  # not a filter: refused, never ignored
 ])
 def test_bad_input_is_named(api, query, field):
     for path in ("/api/v1/kpis", "/api/v1/kpis.csv"):

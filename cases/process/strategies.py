@@ -1,0 +1,133 @@
+"""Assignment strategies a user task names in the diagram (its ``assignment`` property).
+
+* ``round_robin``: the lane's users in turn (a row-locked cursor per role, cases/assignment.py);
+* ``least_loaded``: the lane's user with the lightest load — their open tasks weighted by the
+  priority of the task's case (urgent 4, high 3, medium 2, low 1, none yet 2); ties: the lower id;
+* ``skills``: among the lane's users whose skills match the case — its category, or a product
+  installed at its customer — the least loaded; nobody matches: the least loaded of the lane;
+* ``on_duty``: among the lane's users on a shift of their roster now, the least loaded; users
+  off duty (or without a roster) are skipped; nobody on duty: the task stays with the lane (any
+  of its users may claim it) and the lane's supervisors are told (a ``nobody_on_duty`` event and
+  an e-mail).
+
+Whatever the strategy, a VIP customer's case goes to the customer's dedicated consultant when
+that consultant holds the task's lane and is on duty (on a shift now, or without a roster).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case as when
+from sqlalchemy import func, select
+
+from cases.core import events
+from cases.core.db import db
+from cases.core.models import Case, Role, Task, TaskState, User, UserRole, utcnow
+from cases.customers.models import InstalledProduct
+from cases.outbox import notifications
+from cases.process import assignment
+from cases.process.models import DutyShift, UserSkill
+from cases.process.taskrules import STRATEGIES
+from engine.model import UserTask
+
+WEIGHTS = {"urgent": 4, "high": 3, "medium": 2, "low": 1}
+UNCLASSIFIED_WEIGHT = 2
+
+
+def initial_assignee(user_task: UserTask, case: Case) -> User | None:
+    """Who gets a new task first, by its ``assignment`` property (taskrules.ASSIGNMENT_RULES)."""
+    rule = user_task.prop("assignment", "pool")
+    if rule in STRATEGIES and user_task.lane:
+        return choose(rule, user_task.lane, case)
+    if rule == "case_owner":
+        return case.owner
+    return None
+
+
+def choose(strategy: str, lane: str, case: Case, now: datetime | None = None) -> User | None:
+    """The user the strategy gives a new task of ``lane`` on ``case`` (None: the lane's pool)."""
+    now = now or utcnow()
+    dedicated = _dedicated_on_duty(case, lane, now)
+    if dedicated is not None:
+        return dedicated
+    if strategy == "round_robin":
+        return assignment.next_user(lane)
+    people = lane_users(lane)
+    if strategy == "on_duty":
+        people = [u for u in people if on_duty(u.id, now, strict=True)]
+        if not people:
+            _nobody_on_duty(case, lane, now)
+            return None
+    elif strategy == "skills":
+        people = [u for u in people if matches(u.id, case)] or people
+    return least_loaded(people)
+
+
+def lane_users(lane: str) -> list[User]:
+    return list(db.session.scalars(select(User).join(UserRole).where(UserRole.role == lane, User.active.is_(True))
+                                   .order_by(User.id)))
+
+
+def loads(user_ids: list[int]) -> dict[int, int]:
+    """Each user's open tasks, weighted by the priority of the task's case."""
+    if not user_ids:
+        return {}
+    weight = when(*((Case.priority == p, w) for p, w in WEIGHTS.items()), else_=UNCLASSIFIED_WEIGHT)
+    rows = db.session.execute(select(Task.assignee_id, func.sum(weight)).join(Case, Case.id == Task.case_id)
+                              .where(Task.state == TaskState.OPEN.value, Task.assignee_id.in_(user_ids))
+                              .group_by(Task.assignee_id)).all()
+    found = {user_id: int(total or 0) for user_id, total in rows}
+    return {user_id: found.get(user_id, 0) for user_id in user_ids}
+
+
+def least_loaded(people: list[User]) -> User | None:
+    if not people:
+        return None
+    load = loads([u.id for u in people])
+    return min(people, key=lambda u: (load[u.id], u.id))
+
+
+def matches(user_id: int, case: Case) -> bool:
+    skill = db.session.get(UserSkill, user_id)
+    if skill is None:
+        return False
+    category = case.category or case.category_hint
+    if category and category in (skill.categories or []):
+        return True
+    products = set(db.session.scalars(select(InstalledProduct.product)
+                                      .where(InstalledProduct.customer_id == case.customer_id)))
+    return bool(products & set(skill.products or []))
+
+
+def on_duty(user_id: int, now: datetime, strict: bool) -> bool:
+    """On a shift of their roster at ``now``; without a roster: ``not strict`` (regular hours)."""
+    shifts = list(db.session.scalars(select(DutyShift).where(DutyShift.user_id == user_id)))
+    if not shifts:
+        return not strict
+    for shift in shifts:
+        local = now.astimezone(ZoneInfo(shift.timezone))
+        minute = local.hour * 60 + local.minute
+        if local.weekday() == shift.weekday and shift.start_minute <= minute < shift.end_minute:
+            return True
+    return False
+
+
+def _dedicated_on_duty(case: Case, lane: str, now: datetime) -> User | None:
+    if case.customer is None or case.customer.tier != "vip":
+        return None
+    user = assignment.dedicated_consultant(case.customer_id)
+    if user is None or not user.has_role(lane) or not on_duty(user.id, now, strict=False):
+        return None
+    return user
+
+
+def _nobody_on_duty(case: Case, lane: str, now: datetime) -> None:
+    supervisors = list(db.session.scalars(select(User).join(UserRole).where(
+        UserRole.role == Role.SUPERVISOR.value, User.active.is_(True)).order_by(User.id)))
+    events.record(case, "nobody_on_duty", None, lane=lane, told=[u.username for u in supervisors])
+    subject = f"[{case.number}] nobody of {lane} is on duty: the task waits in the lane / 无人值班"
+    body = (f"Case {case.number} has a new task for {lane}, and nobody of {lane} is on duty "
+            f"({now.isoformat()}). Any user of the lane may claim it.\n\n"
+            f"案件 {case.number} 有一项新任务（{lane}），当前无人值班；该角色的任何用户都可以领取。")
+    notifications.enqueue("nobody_on_duty", supervisors, subject, body, case=case)
