@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from freezegun import freeze_time
 
+from tests.cases.sla.test_sla import move, sh
 from tests.helpers import open_case, step
-from tests.test_sla import move, sh
 
 
 def test_overdue_is_counted_in_working_hours_and_met_targets_stay_met(api, pages, world):

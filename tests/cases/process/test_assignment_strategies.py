@@ -11,8 +11,8 @@ from cases.core.db import db
 from cases.core.models import CaseEvent, UserRole
 from cases.outbox.models import Notification
 from tests.api.dbstate import db_snapshot
+from tests.cases.sla.test_sla import sh
 from tests.helpers import deploy_variant, get_case, only_task, open_case, step
-from tests.test_sla import sh
 
 TASK = "answer_consultation"  # the consultation branch: agent lane
 

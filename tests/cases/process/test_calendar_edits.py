@@ -18,8 +18,8 @@ from cases.core.models import CaseEvent
 from cases.process.models import Timer
 from cases.sla.models import Escalation
 from tests.api.dbstate import db_snapshot
+from tests.cases.sla.test_sla import at, fire, kinds, move, sh, target
 from tests.helpers import calendar_body, open_case, send_message, step
-from tests.test_sla import at, fire, kinds, move, sh, target
 
 URL = "/api/v1/calendars"
 WEEKDAYS = [[["09:00", "17:00"]]] * 5

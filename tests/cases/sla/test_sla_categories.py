@@ -6,9 +6,9 @@ from __future__ import annotations
 from freezegun import freeze_time
 
 from tests.api.dbstate import db_snapshot
+from tests.cases.process.test_calendar_edits import recomputed
+from tests.cases.sla.test_sla import at, move, sh, target
 from tests.helpers import open_case, step
-from tests.test_calendar_edits import recomputed
-from tests.test_sla import at, move, sh, target
 
 GENERAL = {"priority": "*", "tier": "*", "first_response": 240, "resolution": 960}
 HARDWARE = {"category": "hardware_repair", "calendar": "24x7", "first_response": 60, "resolution": 1440}

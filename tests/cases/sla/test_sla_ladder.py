@@ -8,8 +8,8 @@ from sqlalchemy import select
 from cases.core.db import db
 from cases.sla.models import Escalation
 from tests.api.dbstate import db_snapshot
+from tests.cases.sla.test_sla import at, fire, kinds, ladder_staff, sh, target  # noqa: F401  (a fixture)
 from tests.helpers import open_case, step
-from tests.test_sla import at, fire, kinds, ladder_staff, sh, target  # noqa: F401  (a fixture)
 
 FIVE = [
     {"name": "half", "at_percent": 50, "notify": "case_owner"},
