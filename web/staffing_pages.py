@@ -1,5 +1,5 @@
 """The assignment page: each staff member's skills and duty roster, and each customer's dedicated
-consultant — what the assignment strategies read (cases/strategies.py). Supervisors, managers and
+consultant — what the assignment strategies read (cases/process/strategies.py). Supervisors, managers and
 admins read it; managers and admins change it (as the /api/v1 staffing calls, audited)."""
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from engine.model import UserTask
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 #: pool: claimable by the lane's role; round_robin, least_loaded, skills, on_duty: pre-assigned to a
-#: user of the lane by that strategy (cases/strategies.py); case_owner: the case's owner;
+#: user of the lane by that strategy (cases/process/strategies.py); case_owner: the case's owner;
 #: case_customer: claimable by the case's customer users.
 STRATEGIES = ("round_robin", "least_loaded", "skills", "on_duty")
 ASSIGNMENT_RULES = ("pool", *STRATEGIES, "case_owner", "case_customer")

@@ -5,7 +5,7 @@
 version, so an edit takes effect at the next computation.
 
 Administration (audited): ``list_calendars``, ``read``, ``store`` (create, replace or change
-with the version seen; cases/calendar_edits.py makes it a use case and moves the running clocks
+with the version seen; cases/process/calendar_edits.py makes it a use case and moves the running clocks
 on the calendar), ``delete``; and for checking a calendar,
 ``preview`` (each date's kind and working intervals), ``compute_add`` and ``compute_between``.
 """

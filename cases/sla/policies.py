@@ -45,7 +45,7 @@ class Policy:
     warning_percent: int = 75
     manager_after_minutes: int = 120
     comment: str | None = field(default=None, compare=False)
-    ladder: list[dict[str, Any]] | None = None  # None: warning, breach, manager (cases/sla_ladder.py)
+    ladder: list[dict[str, Any]] | None = None  # None: warning, breach, manager (cases/sla/ladder.py)
 
     def matching(self, priority: str | None, tier: str | None, case_kind: str = "support",
                  category: str | None = None, channel: str | None = None) -> list[tuple[int, dict[str, Any]]]:
