@@ -32,7 +32,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "TIMER_POLL_SECONDS": float(env.get("TIMER_POLL_SECONDS", "1")),  # SQLite: new timers seen within
         "TIMER_MAX_IDLE_SECONDS": float(env.get("TIMER_MAX_IDLE_SECONDS", "60")),  # longest sleep between runs
         "TIMER_BATCH_SIZE": int(env.get("TIMER_BATCH_SIZE", "100")),
-        "SCHEDULER_STANDBY_RETRY_SECONDS": float(env.get("SCHEDULER_STANDBY_RETRY_SECONDS", "5")),
+        "SCHEDULER_STANDBY_RETRY_SECONDS": float(env.get("SCHEDULER_STANDBY_RETRY_SECONDS", "2")),
+        # the leader's lease (cases/leader.py): renewed every quarter of it; a leader that stops
+        # renewing is replaced within this plus the standby retry
+        "SCHEDULER_LEASE_SECONDS": float(env.get("SCHEDULER_LEASE_SECONDS", "10")),
         "NOTIFY_POLL_SECONDS": float(env.get("NOTIFY_POLL_SECONDS", "5")),
         # the chat webhook (api/resources/channels.py): unset secret = the webhook refuses everything
         "CHAT_WEBHOOK_SECRET": env.get("CHAT_WEBHOOK_SECRET") or None,

@@ -1,43 +1,87 @@
-"""Only one active scheduler per installation: the leader; any other one waits as hot standby.
+"""Only one active scheduler per installation: the leader, holding a lease; any other one waits
+as hot standby.
 
-PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) taken on a connection of
-its own, outside the pool, held for the life of the process. The server releases it when that
-session ends — the process exits, is killed, or its host or network dies (TCP keepalives) — and
-a standby trying every few seconds takes over. The key is derived from the schema, so two
-installations sharing a database (or test workers in schemas of their own) do not block each
-other.
+The lease is a row of ``scheduler_leases`` (one per name): the holder, an **epoch** that goes up
+by one at every change of leader, and an **expiry**. The leader renews it every
+``SCHEDULER_LEASE_SECONDS`` / 4 from a thread of its own; a standby tries every
+``SCHEDULER_STANDBY_RETRY_SECONDS`` to take a lease that has expired (or was released), and a
+take-over is one ``UPDATE ... WHERE expires_at <= now`` — so two standbys cannot both win. A
+leader that stops renewing — killed, stopped (SIGSTOP, a frozen VM), cut off from the database —
+is replaced at most a lease plus a retry after its last renewal (10 + 2 s by default).
 
-SQLite: an exclusive ``flock`` on ``<database file>.scheduler.lock``. The kernel releases it when
-the process dies. (SQLite is for one machine: that is also where its schedulers run.)
+A leader that wakes up after it was replaced must fire nothing. Two guards:
 
-Leadership only decides who runs the jobs; firing is safe without it (see timers.py), so a
-leader that loses its lock connection and a standby that takes over meanwhile fire nothing
-twice. The leader checks its lock regularly (``holds``) and steps down when it is gone.
+- **Locally**: the lease counts as held only until the monotonic clock passes the instant its last
+  successful renewal *started* plus the lease — never later than the database's expiry, which was
+  computed after that instant. Every job checks it before running (``holds``); the serving loop
+  steps down when it is gone.
+- **Fencing, in the database**: every firing transaction reads the lease row ``FOR SHARE`` just
+  before it commits and rolls back (``Fenced``) unless the row still names this leader and its
+  epoch. A take-over's ``UPDATE`` waits for such a transaction to end, and a transaction that
+  reads the row after a take-over sees the new epoch: a stale leader's write cannot land after
+  the new leader's term began. (SQLite: ``BEGIN IMMEDIATE`` serialises the same way.)
+
+Times come from the database's clock on PostgreSQL (``clock_timestamp()``), so schedulers on
+several machines need not agree on the time; on SQLite (one machine) from the process's clock.
+The lease's connection is its own, outside the application's pool: on PostgreSQL with TCP
+keepalives, a user timeout, and statement and lock timeouts, so a renewal on a dead network
+fails within seconds instead of hanging.
+
+The name is per installation (``LOCK_NAME``); installations sharing a PostgreSQL server keep
+their tables in schemas of their own, and the lease row with them.
 """
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import logging
 import os
-import tempfile
+import socket
 import threading
-from collections.abc import Callable
-from pathlib import Path
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy.engine import Engine
+from sqlalchemy import Integer, String, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.pool import NullPool
+
+from .db import begin_write_request, db, end_write_request
+from .models import UTCDateTime, utcnow
 
 log = logging.getLogger("caseflow.leader")
 
 LOCK_NAME = "caseflow.scheduler"
-#: The lock's session must end soon after its process's host or network does, or a standby would
-#: wait hours (the OS default) to take over. Client side (libpq): keepalives, and unacknowledged
-#: data gives up after 30 s, so a check on a dead network fails instead of hanging. Server side
-#: (per session settings): the server drops a silent client after about a minute.
+#: The lease's session must fail soon after its process's network does, or a renewal (and the
+#: local check that waits for it) would hang for the OS default. Client side (libpq): keepalives,
+#: and unacknowledged data gives up after 10 s. Server side (per session settings): the server
+#: drops a silent client after about a minute.
 CLIENT_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
-                     "tcp_user_timeout": 30000}
+                     "tcp_user_timeout": 10000}
 SERVER_KEEPALIVES = {"tcp_keepalives_idle": 30, "tcp_keepalives_interval": 10, "tcp_keepalives_count": 3}
+#: a lease statement gives up after this: a take-over waiting for a stale leader's firing
+#: transaction tries again at the next retry instead of hanging
+LEASE_STATEMENT_TIMEOUT_MS = 3000
+#: a scheduler's session that stays idle inside a transaction this long (its process stopped or
+#: cut off mid-firing) is ended by the server, so its row locks do not hold up the new leader
+IDLE_IN_TRANSACTION_MS = 30000
+
+
+class SchedulerLease(db.Model):
+    __tablename__ = "scheduler_leases"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    renewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Fenced(Exception):
+    """This scheduler no longer holds the lease (or cannot tell): the transaction must not commit."""
 
 
 class Leadership(Protocol):
@@ -63,129 +107,202 @@ def dedicated_connection(engine: Engine) -> Any:
     return connection
 
 
-def advisory_key(name: str, schema: str) -> int:
-    """A stable signed 64-bit key for ``pg_try_advisory_lock``."""
-    digest = hashlib.blake2b(f"{name}:{schema}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+def lease_engine(engine: Engine) -> Engine:
+    """An engine of its own for the lease: same database and options, no pool (a connection per
+    statement group: nothing stale is reused after a cut), timeouts on PostgreSQL."""
+    if engine.dialect.name != "postgresql":
+        return create_engine(engine.url, poolclass=NullPool)
+
+    def connect() -> Any:
+        connection = dedicated_connection(engine)
+        connection.execute(f"SET statement_timeout = {LEASE_STATEMENT_TIMEOUT_MS}")
+        connection.execute(f"SET lock_timeout = {LEASE_STATEMENT_TIMEOUT_MS}")
+        connection.autocommit = False
+        return connection
+
+    return create_engine(engine.url, poolclass=NullPool, creator=connect)
 
 
-class AdvisoryLock:
-    """A PostgreSQL session-level advisory lock on a dedicated connection."""
+def guard_sessions(engine: Engine) -> None:
+    """For a scheduler process's pool (PostgreSQL): the server ends a session left idle inside a
+    transaction, and notices a silent client, so a stopped or cut-off leader's locks are freed.
+    Connections opened before are closed (the pool opens new ones with the settings)."""
+    if engine.dialect.name != "postgresql" or event.contains(engine, "connect", _scheduler_session):
+        return
+    event.listen(engine, "connect", _scheduler_session)
+    engine.dispose()
 
-    def __init__(self, connect: Callable[[], Any], name: str = LOCK_NAME):
-        self._connect = connect
-        self._name = name
-        self._conn: Any = None
-        self._key: int | None = None
-        self._held = False
-        self.description = f"PostgreSQL advisory lock '{name}'"
 
-    def _connection(self) -> Any:
-        if self._conn is None or self._conn.closed:
-            self._conn = self._connect()
-            self._conn.autocommit = True
-            schema = self._conn.execute("SELECT coalesce(current_schema(), current_setting('search_path'))").fetchone()[0]
-            self._key = advisory_key(self._name, schema)
-            self.description = f"PostgreSQL advisory lock '{self._name}' on schema {schema} (key {self._key})"
-        return self._conn
+def _scheduler_session(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_MS}")
+        for setting, value in SERVER_KEEPALIVES.items():
+            cursor.execute(f"SET {setting} = {int(value)}")
+    dbapi_connection.commit()
+
+
+def holder_name() -> str:
+    """Who holds a lease: host, process, and a random part (a restarted process is a new holder)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Lease:
+    """The scheduler lease in the database, as one would-be leader sees it (see the module doc)."""
+
+    def __init__(self, engine: Engine, seconds: float = 10.0, name: str = LOCK_NAME, holder: str | None = None,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self._engine = lease_engine(engine)
+        self.seconds = float(seconds)
+        self.name = name
+        self.holder = holder or holder_name()
+        self._monotonic = monotonic
+        self._state = threading.Lock()
+        self.epoch: int | None = None
+        self._valid_until: float | None = None
+        self._replaced = False
+        self.description = f"scheduler lease '{name}' ({self.seconds:g} s) as {self.holder}"
+
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[Connection, datetime]]:
+        token = begin_write_request()  # SQLite: the transaction starts with the write lock
+        try:
+            with self._engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    now = conn.scalar(select(func.clock_timestamp()))
+                else:
+                    now = utcnow()
+                yield conn, now
+        finally:
+            end_write_request(token)
 
     def try_acquire(self) -> bool:
-        if self._held and self.holds():
+        """Take the lease if it is free, expired, or still ours from an ended term: a new epoch."""
+        if self.holds():
             return True
+        table = SchedulerLease.__table__
+        started = self._monotonic()
         try:
-            conn = self._connection()
-            self._held = bool(conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()[0])
+            with self._transaction() as (conn, now):
+                values = {"holder": self.holder, "acquired_at": now, "renewed_at": now,
+                          "expires_at": now + timedelta(seconds=self.seconds)}
+                taken = conn.execute(update(table).where(
+                    table.c.name == self.name,
+                    (table.c.holder.is_(None)) | (table.c.expires_at <= now) | (table.c.holder == self.holder),
+                ).values(epoch=table.c.epoch + 1, **values)).rowcount
+                if not taken:
+                    if conn.scalar(select(table.c.epoch).where(table.c.name == self.name)) is not None:
+                        return False  # held by another, not expired
+                    conn.execute(insert(table).values(name=self.name, epoch=1, **values))
+                epoch = conn.scalar(select(table.c.epoch).where(table.c.name == self.name))
+        except IntegrityError:  # another standby created the row first
+            return False
         except Exception as exc:  # noqa: BLE001 - the database is unreachable: not the leader, retry later
             log.warning("cannot take %s: %s", self.description, exc)
-            self._drop()
             return False
-        return self._held
-
-    def holds(self) -> bool:
-        """Still the leader: the lock's session is alive (a session lock lasts as long as it)."""
-        if not self._held or self._conn is None or self._conn.closed:
-            return False
-        try:
-            self._conn.execute("SELECT 1")
-        except Exception as exc:  # noqa: BLE001 - the session is gone, and the lock with it
-            log.error("lost the connection holding %s: %s", self.description, exc)
-            self._drop()
-            return False
+        with self._state:
+            self.epoch, self._valid_until, self._replaced = int(epoch), started + self.seconds, False
         return True
 
-    def release(self) -> None:
-        if self._held and self._conn is not None and not self._conn.closed:
-            try:
-                self._conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
-            except Exception:  # noqa: BLE001 - closing the session releases it anyway
-                pass
-        self._drop()
-
-    def _drop(self) -> None:
-        self._held = False
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                pass
-        self._conn = None
-
-
-class FileLock:
-    """An exclusive ``flock`` on a file; released by the kernel when the process dies."""
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self._fd: int | None = None
-        self.description = f"file lock {self.path}"
-
-    def try_acquire(self) -> bool:
-        if self._fd is not None:
+    def renew(self) -> bool | None:
+        """Extend the lease. True: renewed; False: this term is over (replaced, or it ran out);
+        None: the database could not be reached (the term goes on until it runs out)."""
+        if not self.holds():
+            return False
+        table = SchedulerLease.__table__
+        started = self._monotonic()
+        try:
+            with self._transaction() as (conn, now):
+                renewed = conn.execute(update(table).where(
+                    table.c.name == self.name, table.c.holder == self.holder, table.c.epoch == self.epoch,
+                ).values(renewed_at=now, expires_at=now + timedelta(seconds=self.seconds))).rowcount
+        except Exception as exc:  # noqa: BLE001 - unreachable for now; the term runs out unless a try succeeds
+            log.warning("could not renew %s: %s", self.description, exc)
+            return None
+        with self._state:
+            if not renewed:
+                self._replaced = True
+                return False
+            if self._valid_until is None or self._monotonic() >= self._valid_until:
+                return False  # ran out before the renewal: the term is over whatever the row says
+            self._valid_until = started + self.seconds
             return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        except BaseException:
-            os.close(fd)
-            raise
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())  # who holds it, for whoever looks
-        self._fd = fd
-        return True
 
     def holds(self) -> bool:
-        return self._fd is not None
+        """Still the leader, as far as this process knows: a term, not replaced, not run out."""
+        with self._state:
+            return (self.epoch is not None and not self._replaced and self._valid_until is not None
+                    and self._monotonic() < self._valid_until)
+
+    def remaining(self) -> float:
+        """Seconds of this term left (0: none)."""
+        with self._state:
+            if self.epoch is None or self._replaced or self._valid_until is None:
+                return 0.0
+            return max(0.0, self._valid_until - self._monotonic())
+
+    def fence(self) -> None:
+        """In a firing transaction, just before it commits: raise ``Fenced`` unless the lease row
+        still names this holder and epoch (read ``FOR SHARE``: a take-over waits for the commit)."""
+        if not self.holds():
+            raise Fenced(f"{self.description}: the term is over")
+        row = db.session.execute(select(SchedulerLease.holder, SchedulerLease.epoch)
+                                 .where(SchedulerLease.name == self.name).with_for_update(read=True)).one_or_none()
+        if row is None or row.holder != self.holder or row.epoch != self.epoch:
+            with self._state:
+                self._replaced = True
+            raise Fenced(f"{self.description}: replaced (epoch {row.epoch if row else None}, ours {self.epoch})")
 
     def release(self) -> None:
-        if self._fd is None:
+        """End this term: the lease is free at once (best effort: otherwise it expires)."""
+        with self._state:
+            epoch, self.epoch, self._valid_until = self.epoch, None, None
+        if epoch is None:
             return
-        fd, self._fd = self._fd, None
+        table = SchedulerLease.__table__
         try:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)  # the file stays: deleting a lock file races with the next locker
+            with self._transaction() as (conn, now):
+                conn.execute(update(table).where(table.c.name == self.name, table.c.holder == self.holder,
+                                                 table.c.epoch == epoch).values(holder=None, expires_at=now))
+        except Exception as exc:  # noqa: BLE001 - it expires anyway
+            log.warning("could not release %s (it expires by itself): %s", self.description, exc)
 
 
-def sqlite_lock_path(database: str | None) -> Path:
-    """``<database file>.scheduler.lock``; a temp file for an in-memory database."""
-    if not database or database == ":memory:" or database.startswith("file::memory:"):
-        return Path(tempfile.gettempdir()) / f"caseflow-scheduler-{os.getpid()}.lock"
-    return Path(os.path.abspath(database)).with_name(Path(database).name + ".scheduler.lock")
+class Keeper:
+    """The thread that renews a lease every ``every`` seconds while its term lasts."""
+
+    def __init__(self, lease: Lease, every: float):
+        self.lease = lease
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="caseflow-lease", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            if self.lease.renew() is False:
+                log.error("%s: the term is over (replaced or not renewed in time)", self.lease.description)
+                return
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
 
-def for_engine(engine: Engine, name: str = LOCK_NAME) -> Leadership:
-    """The leadership lock for the database ``engine`` points at."""
-    dialect = engine.dialect.name
-    if dialect == "postgresql":
-        def connect() -> Any:
-            return dedicated_connection(engine)
-        return AdvisoryLock(connect, name)
-    if dialect == "sqlite":
-        return FileLock(sqlite_lock_path(engine.url.database))
-    raise ValueError(f"no scheduler leadership for {dialect} databases")
+def read(engine: Engine, name: str = LOCK_NAME) -> dict | None:
+    """The lease row as it stands (for /ready and the metrics): holder, epoch, times, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(SchedulerLease.__table__).where(SchedulerLease.name == name)).mappings().one_or_none()
+    return dict(row) if row is not None else None
+
+
+def for_engine(engine: Engine, seconds: float = 10.0, name: str = LOCK_NAME) -> Lease:
+    """The scheduler lease of the database ``engine`` points at."""
+    if engine.dialect.name not in ("postgresql", "sqlite"):
+        raise ValueError(f"no scheduler leadership for {engine.dialect.name} databases")
+    return Lease(engine, seconds, name)
 
 
 def wait_for(lock: Leadership, stop: threading.Event, retry_seconds: float,

@@ -9,11 +9,17 @@ locker waits for the first to commit, on SQLite ``BEGIN IMMEDIATE`` queues the w
 ``fire_due`` works in batches until nothing due is left, so a burst of thousands of timers due
 at the same instant is drained in one run; an instance that fails is marked ERROR (see
 incidents.py) and the others go on.
+
+A scheduler runs ``fire_due`` under ``fenced_by(lease.fence)`` (leader.py): each firing
+transaction calls the fence just before it commits, and a fence that raises ``leader.Fenced``
+rolls that transaction back and ends the run — a replaced leader fires nothing.
 """
 from __future__ import annotations
 
+import contextvars
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
@@ -21,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import events, incidents
+from .leader import Fenced
 from .db import db, unit_of_work
 from .locking import lock_instance
 from .models import Case, InstanceStatus, ProcessInstance, Timer, utcnow
@@ -32,6 +39,18 @@ log = logging.getLogger("caseflow.timers")
 #: Errors that say nothing about the instance (a lock wait gave up, a deadlock, the connection
 #: dropped, a writer that forgot to lock): the instance is left for the next run, not marked.
 TRANSIENT = (OperationalError, StaleDataError)
+
+_fence: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("timer_fence", default=None)
+
+
+@contextmanager
+def fenced_by(fence: Callable[[], None] | None) -> Iterator[None]:
+    """Firing transactions started in this block call ``fence()`` before they commit."""
+    token = _fence.set(fence)
+    try:
+        yield
+    finally:
+        _fence.reset(token)
 
 
 class FiringReport(dict):
@@ -94,6 +113,9 @@ def fire_instance(instance_id: int, now: datetime) -> list[str]:
         for element in fired:
             events.record(case, "timer_fired", None, element=element)
         synchronise(case, instance, run, None)
+        fence = _fence.get()
+        if fence is not None:
+            fence()  # raises Fenced: rolled back, nothing fired
         return fired
 
 
@@ -107,7 +129,8 @@ def fire_due(now: datetime | None = None, batch_size: int = 100,
     timer that comes due behind the cursor is the next run's. A failing instance is marked ERROR
     with the reason and does not stop the rest; a transient database error leaves it for the
     next run. ``should_stop`` is asked between instances (a scheduler shutting down stops after
-    the instance at hand; what is left stays due)."""
+    the instance at hand; what is left stays due). A fence that fails raises ``Fenced`` out of
+    the run."""
     report = FiringReport()
     cursor: tuple[datetime, int] | None = None
     while not (should_stop and should_stop()):
@@ -121,6 +144,8 @@ def fire_due(now: datetime | None = None, batch_size: int = 100,
             cursor = (due, instance_id)
             try:
                 result = fire_instance(instance_id, now or utcnow())
+            except Fenced:
+                raise  # no longer the leader: stop, leave everything due for the new one
             except TRANSIENT as exc:
                 log.warning("timer on instance %s left for the next run: %s", instance_id, exc)
                 report.deferred.append(instance_id)
