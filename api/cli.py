@@ -141,8 +141,10 @@ def revert_command(batch: str, username: str) -> None:
 
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="fire what is due now (and deliver due mail), then exit")
+@click.option("--worker", is_flag=True,
+              help="PostgreSQL: a firing worker beside the leader (woken by it; shares the due timers)")
 @with_appcontext
-def scheduler_command(once: bool) -> None:
+def scheduler_command(once: bool, worker: bool) -> None:
     """Run the scheduler process (timers, mail): one active per installation, more wait as hot
     standby. Never started by the web workers."""
     import signal
@@ -159,6 +161,13 @@ def scheduler_command(once: bool) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())  # finish the instance at hand, release the lock
+    if worker:
+        try:
+            firing = scheduler.FiringWorker(app)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        firing.serve(stop)
+        return
     scheduler.serve(app, stop)
 
 

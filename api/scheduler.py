@@ -16,6 +16,10 @@ declarative job list of stable ids:
   and notices for chat platforms (cases/chat_out.py).
 - ``check-leadership`` steps down if the lease is gone (then this process stands by again).
 
+On PostgreSQL, ``caseflow scheduler --worker`` processes (``FiringWorker``) fire beside the
+leader: each run of the leader wakes them, and they share the due instances with it (``FOR
+UPDATE SKIP LOCKED``), so adding a process adds firing throughput.
+
 Every job first checks that the lease is still held (``Lease.holds``: a local clock check, no
 query), and each timer firing transaction checks the lease's epoch in the database before it
 commits (fencing, see leader.py): a leader that was stopped, frozen or cut off and replaced
@@ -31,6 +35,7 @@ import importlib
 import importlib.util
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -299,8 +304,14 @@ class Scheduler:
             return
         fence = getattr(self.leadership, "fence", None)
         with self.app.app_context():
+            if self.listener is not None:  # PostgreSQL: the firing workers, if any, join this run
+                try:
+                    wakeup.call_workers()
+                except Exception as exc:  # noqa: BLE001 - they look by themselves every idle maximum
+                    db.session.rollback()
+                    log.warning("could not wake the firing workers: %s", exc)
             try:
-                with timers.fenced_by(fence):
+                with timers.fenced_by(fence), timers.shared():
                     report = timers.fire_due(batch_size=self.settings.batch_size, should_stop=self.stopping.is_set)
             except leader.Fenced as exc:
                 log.error("firing stopped, nothing more committed: %s", exc)
@@ -344,6 +355,67 @@ class Scheduler:
 def build(app: Flask, scheduler_class: type = BackgroundScheduler,
           leadership: leader.Leadership | None = None) -> Scheduler:
     return Scheduler(app, scheduler_class, leadership)
+
+
+class FiringWorker:
+    """``caseflow scheduler --worker`` (PostgreSQL): fires due timers beside the leader, sharing
+    them (``timers.shared``: an instance another process holds is skipped, never waited for). The
+    leader wakes it at the start of each of its runs (NOTIFY on ``wakeup.FIRE_CHANNEL``); it also
+    looks by itself every ``TIMER_MAX_IDLE_SECONDS``. It fires only under a live leader's term,
+    and its firing transactions are fenced on that term's epoch (``leader.TermFence``): a worker
+    that was stopped across a change of leader, or outlives the leader, commits nothing."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.settings = Settings.of(app)
+        self.woken = threading.Event()
+        self.runs = 0
+        with app.app_context():
+            self.engine = db.engine
+        if self.engine.dialect.name != "postgresql":
+            raise ValueError("firing workers need PostgreSQL (SQLite serialises every writer)")
+        self.listener = wakeup.Listener(lambda: leader.dedicated_connection(self.engine), lambda _due: self.woken.set(),
+                                        retry_seconds=self.settings.standby_retry, channel=wakeup.FIRE_CHANNEL)
+
+    def fire(self, stop: threading.Event) -> timers.FiringReport | None:
+        """One run: everything due, shared with the others; None when no leader is in office."""
+        with self.app.app_context():
+            fence = leader.TermFence()
+            if not fence.begin():
+                return None
+            try:
+                with timers.fenced_by(fence), timers.shared():
+                    report = timers.fire_due(batch_size=self.settings.batch_size, should_stop=stop.is_set)
+            except leader.Fenced as exc:
+                log.warning("worker run stopped, nothing more committed: %s", exc)
+                return None
+        if report or report.failed or report.deferred:
+            log.info("worker fired %d timer(s) on %d instance(s); failed %s; left for later %s",
+                     report.timers_fired, len(report), report.failed, report.deferred)
+        return report
+
+    def serve(self, stop: threading.Event, on_role: Callable[[str], None] | None = None) -> None:
+        tell = on_role or (lambda _role: None)
+        leader.guard_sessions(self.engine)
+        self.listener.start()
+        log.info("role: worker — firing due timers when the leader calls (channel %s)", wakeup.FIRE_CHANNEL)
+        tell("worker")
+        self.woken.set()  # a first look at once
+        idle_until = time.monotonic() + self.settings.max_idle
+        try:
+            while not stop.is_set():
+                if self.woken.wait(0.2) or time.monotonic() >= idle_until:
+                    self.woken.clear()
+                    try:
+                        self.fire(stop)
+                    except Exception:  # noqa: BLE001 - the database is down: the next call tries again
+                        log.exception("worker run failed")
+                    self.runs += 1
+                    idle_until = time.monotonic() + self.settings.max_idle
+        finally:
+            self.listener.stop()
+            log.info("role: stopped")
+            tell("stopped")
 
 
 @dataclass(frozen=True)

@@ -267,6 +267,42 @@ class Lease:
             log.warning("could not release %s (it expires by itself): %s", self.description, exc)
 
 
+def database_now() -> datetime:
+    """The database's clock (PostgreSQL), or this process's (SQLite: one machine)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.scalar(select(func.clock_timestamp()))
+    return utcnow()
+
+
+class TermFence:
+    """The fence of a firing worker (not a leader itself): it fires under the term of the leader
+    in office when its run begins. ``begin`` notes that term's epoch (False: no live leader, fire
+    nothing); the fence, called in each firing transaction before it commits, raises ``Fenced``
+    once the lease row has another epoch or has expired."""
+
+    def __init__(self, name: str = LOCK_NAME):
+        self.name = name
+        self.epoch: int | None = None
+
+    def _row(self, lock: bool) -> Any:
+        query = select(SchedulerLease.holder, SchedulerLease.epoch, SchedulerLease.expires_at).where(
+            SchedulerLease.name == self.name)
+        return db.session.execute(query.with_for_update(read=True) if lock else query).one_or_none()
+
+    def begin(self) -> bool:
+        row, now = self._row(False), database_now()
+        db.session.rollback()
+        live = row is not None and row.holder is not None and row.expires_at is not None and row.expires_at > now
+        self.epoch = row.epoch if live else None
+        return live
+
+    def __call__(self) -> None:
+        row, now = self._row(True), database_now()
+        if (self.epoch is None or row is None or row.epoch != self.epoch or row.holder is None
+                or row.expires_at is None or row.expires_at <= now):
+            raise Fenced(f"the leader's term (epoch {self.epoch}) is over")
+
+
 class Keeper:
     """The thread that renews a lease every ``every`` seconds while its term lasts."""
 

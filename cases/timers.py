@@ -13,6 +13,10 @@ incidents.py) and the others go on.
 A scheduler runs ``fire_due`` under ``fenced_by(lease.fence)`` (leader.py): each firing
 transaction calls the fence just before it commits, and a fence that raises ``leader.Fenced``
 rolls that transaction back and ends the run — a replaced leader fires nothing.
+
+Several scheduler processes fire side by side under ``shared()``: an instance another one is
+firing is skipped (``SELECT ... FOR UPDATE SKIP LOCKED``) instead of waited for, so each takes
+the next free one and none fires what another holds.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import events, incidents
 from .leader import Fenced
 from .db import db, unit_of_work
-from .locking import lock_instance
+from .locking import lock_instance, try_lock_instance
 from .models import Case, InstanceStatus, ProcessInstance, Timer, utcnow
 from .runtime import load_run
 from .sync import synchronise
@@ -41,6 +45,20 @@ log = logging.getLogger("caseflow.timers")
 TRANSIENT = (OperationalError, StaleDataError)
 
 _fence: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("timer_fence", default=None)
+
+
+_skip_locked: contextvars.ContextVar[bool] = contextvars.ContextVar("timer_skip_locked", default=False)
+
+
+@contextmanager
+def shared() -> Iterator[None]:
+    """Firing in this block skips instances locked by another transaction (another firing process,
+    or a request working on the instance: its timer is the next run's)."""
+    token = _skip_locked.set(True)
+    try:
+        yield
+    finally:
+        _skip_locked.reset(token)
 
 
 @contextmanager
@@ -96,7 +114,12 @@ def next_due() -> datetime | None:
 def fire_instance(instance_id: int, now: datetime) -> list[str]:
     """Fire what is due on one instance; returns the element ids of the timers that fired."""
     with unit_of_work():
-        instance = lock_instance(id=instance_id)
+        if _skip_locked.get():
+            instance = try_lock_instance(instance_id)
+            if instance is None:
+                return []  # another process is on it (or it is gone)
+        else:
+            instance = lock_instance(id=instance_id)
         # read after the lock: what another scheduler fired meanwhile is no longer here
         before = {(t.element_id, t.due_at) for t in db.session.scalars(
             select(Timer).where(Timer.instance_id == instance.id, Timer.due_at < now))}

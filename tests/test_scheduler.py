@@ -386,10 +386,10 @@ def test_serve_runs_one_leader_and_a_standby_that_takes_over(app, config):
 class Process:
     """``caseflow scheduler`` as a child process; its log lines read by a thread."""
 
-    def __init__(self, database_url: str, **settings: str):
+    def __init__(self, database_url: str, *args: str, **settings: str):
         env = {**os.environ, "DATABASE_URL": database_url, "SCHEDULER_STANDBY_RETRY_SECONDS": "0.1",
                "PYTHONPATH": str(ROOT), **settings}
-        self.proc = subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()", "scheduler"],
+        self.proc = subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()", "scheduler", *args],
                                      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: queue.Queue = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)

@@ -1,4 +1,4 @@
-"""Leadership by lease with real scheduler processes on PostgreSQL: a leader that is killed,
+"""Leadership by lease and firing workers, with real scheduler processes on PostgreSQL: a leader that is killed,
 stopped (SIGSTOP) or cut off from the database (a proxy that freezes, as a partition does) is
 replaced by the hot standby, and every timer still fires exactly once — also after the stopped or
 cut-off leader comes back, its lease gone (it stands by, firing nothing).
@@ -10,14 +10,19 @@ bounds for a hang, not timing assertions.
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from api import scheduler as scheduling
+from cases import leader, timers
 from cases.db import db
+from cases.models import ProcessInstance
 from tests.tcp_proxy import FreezableProxy
 from tests.test_scheduler import Process, freeze_time, timer_process  # noqa: F401 - the fixtures
 from tests.test_timers import fired_per_instance, timer_cases
@@ -124,3 +129,62 @@ def test_a_leader_cut_off_from_the_database_is_replaced_and_fires_nothing_when_i
             if process is not None:
                 process.stop()
         proxy.close()
+
+
+# -- firing workers ---------------------------------------------------------------------------
+
+def test_an_instance_another_process_holds_is_skipped_not_waited_for(app, timer_process, freeze_time):  # noqa: F811
+    held, *free = timer_cases(timer_process, 3)
+    with app.app_context():
+        engine = db.engine
+    with engine.connect() as other:  # another firing process (or a request) works on one instance
+        other.execute(select(ProcessInstance.id).where(ProcessInstance.id == held).with_for_update())
+        with freeze_time(datetime.now(timezone.utc) + timedelta(days=2)), timers.shared():
+            report = timers.fire_due()
+        assert sorted(report) == sorted(free)
+        other.rollback()
+    with freeze_time(datetime.now(timezone.utc) + timedelta(days=2)):
+        assert list(timers.fire_due()) == [held]  # the next run's
+    assert fired_per_instance() == Counter({i: 1 for i in [held, *free]})
+
+
+def test_a_worker_fires_only_under_a_live_leader_and_is_fenced_when_the_term_ends(app, timer_process, freeze_time):  # noqa: F811
+    instances = timer_cases(timer_process, 2)
+    worker = scheduling.FiringWorker(app)
+    never = threading.Event()
+    with freeze_time(datetime.now(timezone.utc) + timedelta(days=2)):
+        assert worker.fire(never) is None  # no leader: nothing fired
+        assert fired_per_instance() == Counter()
+    lease = leader.for_engine(db.engine, 30)
+    try:
+        assert lease.try_acquire()
+        fence = leader.TermFence()
+        assert fence.begin() and fence.epoch == lease.epoch
+        lease.release()  # the term ends (a new leader would have a new epoch)
+        assert lease.try_acquire() and lease.epoch == fence.epoch + 1
+        with freeze_time(datetime.now(timezone.utc) + timedelta(days=2)):
+            with timers.fenced_by(fence), timers.shared(), pytest.raises(leader.Fenced):
+                timers.fire_due()
+            assert fired_per_instance() == Counter()
+            report = worker.fire(never)  # a new run, under the new term
+        assert sorted(report) == sorted(instances)
+    finally:
+        lease.release()
+
+
+def test_workers_share_a_burst_with_the_leader_and_each_timer_fires_once(database_url, timer_process, freeze_time):  # noqa: F811
+    leader_process = Process(database_url, **SETTINGS)
+    workers: list[Process] = []
+    try:
+        leader_process.wait_for("role: leader")
+        workers = [Process(database_url, "--worker", **SETTINGS) for _ in range(2)]
+        for worker in workers:
+            worker.wait_for("role: worker")
+        burst = _due_in(timer_process, freeze_time, 4, 60)
+        assert _all_fired(burst) == Counter({instance: 1 for instance in burst})
+        # the workers took part: each logged a run that fired something
+        for worker in workers:
+            worker.wait_for("worker fired", timeout=HANG)
+    finally:
+        for process in (leader_process, *workers):
+            process.stop()
