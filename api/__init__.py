@@ -12,7 +12,7 @@ from swagger_ui_bundle import swagger_ui_path
 import web
 from cases.db import db
 
-from . import auth, config, errors, permissions
+from . import auth, config, errors, idempotency, permissions
 from .resources import (
     announcements, attachments, audit, calendars, cases, channels, chat_posts, customers, escalations, health,
     instances, knowledge, kpis, me, migrations, notifications, sla_policies, surveys, tasks, users, versions,
@@ -62,6 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.before_request(errors.reject_unstorable_url)
     auth.register(app)
     permissions.register(app)  # after authentication: it needs the user
+    idempotency.register(app)  # after the permission table: a refused call opens nothing
     web.register(app)  # the pages; their CSRF check runs after the permission table
 
     from . import cli

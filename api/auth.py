@@ -1,6 +1,8 @@
 """Bearer-token authentication for every endpoint but the few that must be public."""
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, g, request
 
 from cases.accounts import user_for_token
@@ -10,6 +12,8 @@ from cases.models import User
 from web.login import PUBLIC as PUBLIC_PAGES
 from web.pages import is_page_request
 from web.session import page_user
+
+log = logging.getLogger("caseflow.auth")
 
 #: Endpoints reachable without a token: getting a token, the liveness probe (it reveals no
 #: data; load balancers cannot carry credentials) and the API description with its docs page.
@@ -65,8 +69,17 @@ def _declare_writes() -> None:
 
 def _end_writes(_exc: BaseException | None) -> None:
     # Whatever the request left open ends with it (a write lock on SQLite, above all), also
-    # when the app context outlives the request.
-    db.session.rollback()
+    # when the app context outlives the request. On a connection that died meanwhile (the
+    # database restarted) the rollback fails: the connection is dropped instead, and the answer
+    # already sent stays what it was (never an HTML 500 from the teardown).
+    try:
+        db.session.rollback()
+    except Exception as exc:  # noqa: BLE001 - nothing left to roll back on a dead connection
+        log.warning("rollback at the end of the request failed (%s); dropping the connection", exc)
+        try:
+            db.session.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection
+            pass
     token = g.pop("write_token", None)
     if token is not None:
         end_write_request(token)

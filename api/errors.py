@@ -131,7 +131,7 @@ def handle_operational(error: OperationalError) -> Response:
     if "locked" in str(error.orig).lower() or "could not serialize" in str(error.orig).lower():
         return problem(409, "concurrent_update", "The database was busy with a concurrent change; retry")
     log.exception("database error", exc_info=error)
-    return problem(503, "database_unavailable", "The database is not available")
+    return problem(503, "database_unavailable", "The database is not available", headers={"Retry-After": "2"})
 
 
 def reject_unstorable_url() -> Response | None:

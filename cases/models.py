@@ -732,3 +732,5 @@ __all__ = [
     "ProcessVersion", "Role", "RoundRobinCursor", "SlaPause", "SlaPolicyVersion", "SlaTarget",
     "Survey", "SurveyFailure", "Task", "Timer", "UpdateAnnouncement", "User", "UserRole",
 ]
+from .idempotency import IdempotencyKey  # noqa: E402,F401  (the table is part of the schema)
+from .leader import SchedulerLease  # noqa: E402,F401  (the table is part of the schema)
