@@ -54,6 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api = CaseflowApi(app)
     for module in BLUEPRINTS:
         api.register_blueprint(module.blp)
+    idempotency.document(app, api.spec)
     # Swagger UI's files come from a Python package: no CDN at run time.
     app.register_blueprint(Blueprint("docs_static", __name__, static_folder=swagger_ui_path,
                                      static_url_path="/api/docs/static"))

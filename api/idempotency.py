@@ -27,6 +27,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, request
+from flask_smorest.spec.plugins import FlaskPlugin
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from cases import idempotency
@@ -143,6 +144,29 @@ def abandon(_exc: BaseException | None) -> None:
             _close(state[0], commit=False)
         except Exception:  # noqa: BLE001 - a dead connection: nothing to undo
             db.session.close()
+
+
+def document(app: Flask, spec: Any) -> None:
+    """The OpenAPI document: the header on each of ``ENDPOINTS``, and their 503."""
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in ENDPOINTS or "POST" not in (rule.methods or ()):
+            continue
+        operation = spec._paths.get(FlaskPlugin.flaskpath2openapi(rule.rule), {}).get("post")
+        if operation is None:
+            continue
+        operation.setdefault("parameters", []).append({
+            "name": HEADER, "in": "header", "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
+            "description": "Retry safely: the same key (24 h, per user) with the same request gets the first "
+                           "answer again, marked `Idempotent-Replayed: true`; another request with it gets 422 "
+                           "`idempotency_key_reused`.",
+        })
+        operation.setdefault("responses", {}).setdefault("503", {
+            "description": "The database is not available; nothing was saved. Retry after `Retry-After` seconds "
+                           "with the same Idempotency-Key.",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        })
 
 
 def register(app: Flask) -> None:

@@ -14,6 +14,8 @@ declarative job list of stable ids:
   ``cases.notifications.deliver_pending`` exists; ``deliver-hq-reports`` posts pending bug
   reports to HQ's webhook (cases/hq.py) at the same rhythm, and ``deliver-chat-posts`` the replies
   and notices for chat platforms (cases/chat_out.py).
+- ``purge-idempotency-keys`` deletes, hourly, the answers kept for retries past their 24 hours
+  (cases/idempotency.py).
 - ``check-leadership`` steps down if the lease is gone (then this process stands by again).
 
 On PostgreSQL, ``caseflow scheduler --worker`` processes (``FiringWorker``) fire beside the
@@ -46,7 +48,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from cases import chat_out, hq, leader, timers, wakeup
+from cases import chat_out, hq, idempotency, leader, timers, wakeup
 from cases.db import db
 from cases.models import utcnow
 
@@ -57,6 +59,7 @@ WATCH_JOB = "watch-due-timers"
 NOTIFY_JOB = "deliver-notifications"
 HQ_JOB = "deliver-hq-reports"
 CHAT_JOB = "deliver-chat-posts"
+PURGE_JOB = "purge-idempotency-keys"
 LEADER_JOB = "check-leadership"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 #: wake just after the due instant: the engine fires a timer once the clock has passed it
@@ -291,6 +294,9 @@ class Scheduler:
                       "seconds": s.notify_poll})
         found.append({"id": CHAT_JOB, "func": _in_app(self.app, chat_out.deliver_pending, CHAT_JOB, self.leadership),
                       "trigger": "interval", "seconds": s.notify_poll})
+        # answers kept for retries (api/idempotency.py) go after a day
+        found.append({"id": PURGE_JOB, "func": _in_app(self.app, idempotency.purge, PURGE_JOB, self.leadership),
+                      "trigger": "interval", "hours": 1})
         if self.leadership is not None:
             found.append({"id": LEADER_JOB, "func": self.check_leadership, "trigger": "interval",
                           "seconds": s.standby_retry})

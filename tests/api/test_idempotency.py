@@ -2,13 +2,15 @@
 key is kept in the transaction that created, so a commit that fails keeps neither."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from api import idempotency as http_idempotency
 from cases import idempotency
 from cases.db import db
-from cases.models import Case
+from cases.models import Case, utcnow
 from tests.helpers import CASE_FIELDS, only_task, worker_for
 
 KEY = {"Idempotency-Key": "3f2b9c1e-7d4a-4e8b-9a51-0c6d2e8f1a77"}
@@ -95,3 +97,18 @@ def test_a_task_completion_retried_with_its_key_is_answered_again_not_refused(ap
     plain = api.post(f"/api/v1/tasks/{task['id']}/complete", who, json={"data": data},
                      headers={"If-Match": headers["If-Match"]})
     assert plain.status_code == 409  # without the key a repeat is a conflict, as before
+
+
+def test_kept_answers_go_after_a_day_and_the_key_may_then_be_used_again(api, world):
+    assert api.post("/api/v1/cases", "agent1", json=_body(world), headers=KEY).status_code == 201
+    later = utcnow() + idempotency.RETENTION + timedelta(minutes=1)
+    assert idempotency.purge(now=utcnow()) == 0
+    assert idempotency.purge(now=later) == 1
+    again = api.post("/api/v1/cases", "agent1", json=_body(world), headers=KEY)
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers and _cases() == 2
+
+
+def test_the_openapi_document_names_the_header_and_the_503(api):
+    operation = api.client.get("/api/openapi.json").json["paths"]["/api/v1/cases"]["post"]
+    assert {"name": "Idempotency-Key", "in": "header"}.items() <= operation["parameters"][0].items()
+    assert "Retry-After" in operation["responses"]["503"]["headers"]
