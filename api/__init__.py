@@ -1,7 +1,6 @@
 """The Flask application factory."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, Flask
@@ -12,7 +11,7 @@ from swagger_ui_bundle import swagger_ui_path
 import web
 from cases.db import db
 
-from . import auth, config, errors, idempotency, permissions
+from . import auth, config, errors, idempotency, logs, metrics, permissions
 from .resources import (
     announcements, attachments, audit, calendars, cases, channels, chat_posts, customers, escalations, health,
     instances, knowledge, kpis, me, migrations, notifications, sla_policies, surveys, tasks, users, versions,
@@ -47,7 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(config.DEFAULTS)
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(app.config.get("LOG_FORMAT", "json"))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
@@ -59,6 +58,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(Blueprint("docs_static", __name__, static_folder=swagger_ui_path,
                                      static_url_path="/api/docs/static"))
     app.register_blueprint(surveys.page_blp)  # the survey link's HTML page (not part of the API)
+    logs.register(app)  # first: the request id exists before anything logs or fails
+    metrics.register(app)  # then the clock: refusals are counted and timed too
     errors.register(app)
     app.before_request(errors.reject_unstorable_url)
     auth.register(app)

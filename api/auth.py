@@ -18,7 +18,7 @@ log = logging.getLogger("caseflow.auth")
 #: Endpoints reachable without a token: getting a token, the liveness probe (it reveals no
 #: data; load balancers cannot carry credentials) and the API description with its docs page.
 PUBLIC_ENDPOINTS = frozenset({
-    "auth.TokenResource", "health.Health", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
+    "auth.TokenResource", "health.Health", "health.Ready", "metrics", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
     "docs_static.static",
     # signed by the chat platform instead (HMAC, checked in api/resources/channels.py)
     "channels.ChatWebhook",

@@ -37,6 +37,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         # renewing is replaced within this plus the standby retry
         "SCHEDULER_LEASE_SECONDS": float(env.get("SCHEDULER_LEASE_SECONDS", "10")),
         "NOTIFY_POLL_SECONDS": float(env.get("NOTIFY_POLL_SECONDS", "5")),
+        # operations (docs/operations.md): log lines as JSON (or "text"); who may read /metrics
+        "LOG_FORMAT": env.get("LOG_FORMAT", "json"),
+        "METRICS_ALLOW": env.get("METRICS_ALLOW", "127.0.0.1/32,::1/128"),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         # the chat webhook (api/resources/channels.py): unset secret = the webhook refuses everything
         "CHAT_WEBHOOK_SECRET": env.get("CHAT_WEBHOOK_SECRET") or None,
         "CHAT_WEBHOOK_MAX_SKEW_SECONDS": int(env.get("CHAT_WEBHOOK_MAX_SKEW_SECONDS", "300")),

@@ -732,5 +732,7 @@ __all__ = [
     "ProcessVersion", "Role", "RoundRobinCursor", "SlaPause", "SlaPolicyVersion", "SlaTarget",
     "Survey", "SurveyFailure", "Task", "Timer", "UpdateAnnouncement", "User", "UserRole",
 ]
-from .idempotency import IdempotencyKey  # noqa: E402,F401  (the table is part of the schema)
-from .leader import SchedulerLease  # noqa: E402,F401  (the table is part of the schema)
+# tables defined beside the code that owns them, part of the schema all the same (a module, not
+# its names: either may be the one imported first)
+from . import idempotency as _idempotency  # noqa: E402,F401
+from . import leader as _leader  # noqa: E402,F401

@@ -52,6 +52,12 @@ def test_compose_commands_exist():
                 _check(argv)
 
 
+def test_the_web_service_and_the_image_check_readiness_and_liveness():
+    web = _compose()["services"]["web"]
+    assert "/ready?scope=web" in " ".join(web["healthcheck"]["test"])
+    assert "HEALTHCHECK" in (ROOT / "Dockerfile").read_text() and "/health" in (ROOT / "Dockerfile").read_text()
+
+
 def test_dockerfile_copies_every_package():
     dockerfile = (ROOT / "Dockerfile").read_text()
     for folder in ("api", "cases", "engine", "handlers", "web", "processes", "forms", "migrations"):
