@@ -46,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(config.DEFAULTS)
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
+    config.check_production(app.config)
     logs.configure(app.config.get("LOG_FORMAT", "json"))
 
     db.init_app(app)

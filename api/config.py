@@ -6,6 +6,32 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-only-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class UnsafeConfiguration(RuntimeError):
+    """A production start with settings only a development run may have."""
+
+
+def check_production(config: dict[str, Any]) -> None:
+    """Refuse a production start (neither ``TESTING`` nor ``DEVELOPMENT``, i.e.
+    ``CASEFLOW_ENV=development``) with the default or a short ``SECRET_KEY`` (anyone could forge
+    session cookies), or without ``SESSION_COOKIE_SECURE=1`` (the session cookie would travel
+    over plain HTTP)."""
+    if config.get("TESTING") or config.get("DEVELOPMENT"):
+        return
+    problems = []
+    key = config.get("SECRET_KEY") or ""
+    if key == DEFAULT_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY is the default or shorter than {MIN_SECRET_KEY_LENGTH} characters: set a long "
+                        "random one (python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problems.append("SESSION_COOKIE_SECURE is not 1: serve over HTTPS and set it, so the session cookie "
+                        "never travels in clear")
+    if problems:
+        raise UnsafeConfiguration("refusing to start in production: " + "; ".join(problems)
+                                  + ". For a development run set CASEFLOW_ENV=development.")
 
 
 def _database_url(env: dict[str, str]) -> str:
@@ -21,7 +47,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
     env = dict(os.environ if env is None else env)
     return {
         "SQLALCHEMY_DATABASE_URI": _database_url(env),
-        "SECRET_KEY": env.get("SECRET_KEY", "dev-only-change-me"),
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        # a development run (make run, make test, the benchmarks): the checks above do not apply
+        "DEVELOPMENT": env.get("CASEFLOW_ENV", "") == "development",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") == "1",  # behind HTTPS: 1
         "WEB_TIMEZONE": env.get("WEB_TIMEZONE", "Asia/Shanghai"),  # the pages' times (web/)
         "TOKEN_LIFETIME_HOURS": int(env.get("TOKEN_LIFETIME_HOURS", "12")),

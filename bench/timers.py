@@ -570,6 +570,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("CASEFLOW_ENV", "development")  # the servers it starts are development runs
     args = parse_args(argv)
     report: dict[str, Any] = {"config": {"timers": args.timers, "cpus": os.cpu_count(),
                                          "fire_processes": args.fire_processes,
