@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from cases import accounts, deploy as deploying
+from cases import accounts, deploy as deploying, storage
 from cases.errors import DomainError
 
 
@@ -231,11 +231,31 @@ def mail_listener_command(host: str | None, port: int | None) -> None:
         smtp.stop()
 
 
+@click.group("attachments")
+def attachments_group() -> None:
+    """Attachment storage."""
+
+
+@attachments_group.command("move-to-database")
+@click.option("--batch-size", type=click.IntRange(1, 1000), default=50, show_default=True)
+@with_appcontext
+def move_to_database_command(batch_size: int) -> None:
+    """Copy the attachments kept on the filesystem (ATTACHMENT_DIR) into the database and point
+    them there; safe to interrupt and run again. Then set ATTACHMENT_STORAGE=database. The files
+    stay: delete them once a backup of the database holds the bytes."""
+    moved, missing = storage.move_to_database(current_app.config, batch_size)
+    click.echo(f"moved {moved} attachment(s) into the database")
+    if missing:
+        click.echo(f"missing on the filesystem, left as they were: {', '.join(map(str, missing))}", err=True)
+        raise SystemExit(1)
+
+
 def register(app: Flask) -> None:
     for command in (deploy_command, validate_command, create_user_command, demo_data_command,
                     scheduler_command, migrate_command, revert_command, mail_listener_command):
         app.cli.add_command(command)
     app.cli.add_command(notifications_group)
+    app.cli.add_command(attachments_group)
 
 
 def _create_app():

@@ -736,3 +736,4 @@ __all__ = [
 # its names: either may be the one imported first)
 from . import idempotency as _idempotency  # noqa: E402,F401
 from . import leader as _leader  # noqa: E402,F401
+from . import storage as _storage  # noqa: E402,F401

@@ -28,7 +28,7 @@ FAST_HASH = "pbkdf2:sha256:1000"
 PASSWORD = "secret-pw"
 
 #: Emptied after every test, children first.
-TABLES = ("scheduler_leases", "idempotency_keys", "contracts", "installed_products", "customer_contacts", "update_announcements", "chat_posts", "surveys", "survey_failures", "attachments", "article_terms", "knowledge_articles", "channel_messages", "channel_threads", "call_logs", "hq_reports", "customer_consultants", "notifications", "escalations", "sla_pauses", "sla_targets", "sla_policy_versions", "calendars", "audit_events", "login_failures", "instance_migrations", "migration_batches", "case_events", "timers", "tasks", "process_instances", "cases", "api_tokens", "round_robin_cursors",
+TABLES = ("scheduler_leases", "idempotency_keys", "attachment_blobs", "contracts", "installed_products", "customer_contacts", "update_announcements", "chat_posts", "surveys", "survey_failures", "attachments", "article_terms", "knowledge_articles", "channel_messages", "channel_threads", "call_logs", "hq_reports", "customer_consultants", "notifications", "escalations", "sla_pauses", "sla_targets", "sla_policy_versions", "calendars", "audit_events", "login_failures", "instance_migrations", "migration_batches", "case_events", "timers", "tasks", "process_instances", "cases", "api_tokens", "round_robin_cursors",
           "user_roles", "users", "customers")
 
 
