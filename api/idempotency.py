@@ -41,10 +41,13 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 #: seconds a client waits before retrying after a 503 (database unavailable) or a key in use
 RETRY_AFTER = "2"
-#: POST endpoints that create something (or complete a task): one transaction, keys honoured
+#: POST endpoints that create something: one transaction, keys honoured. Not the task actions
+#: (claim, release, complete): they carry the task's version, so a repeat is a 409, never a
+#: double; and a refused completion commits an operator's note (incidents.py) that one
+#: transaction for the whole request would roll back.
 ENDPOINTS = frozenset({
     "cases.CaseCollection", "cases.CaseMessage", "cases.CaseComplaints", "cases.CaseReplies",
-    "channels.Calls", "attachments.CaseAttachments", "escalations.Comment", "tasks.TaskComplete",
+    "channels.Calls", "attachments.CaseAttachments", "escalations.Comment",
     "announcements.AnnouncementCollection", "knowledge.ArticleCollection", "users.UserCollection",
     "customers.CustomerCollection", "customers.CustomerContacts", "customers.CustomerProducts",
     "customers.CustomerContracts",

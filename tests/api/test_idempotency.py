@@ -11,7 +11,7 @@ from api import idempotency as http_idempotency
 from cases import idempotency
 from cases.db import db
 from cases.models import Case, utcnow
-from tests.helpers import CASE_FIELDS, only_task, worker_for
+from tests.helpers import CASE_FIELDS
 
 KEY = {"Idempotency-Key": "3f2b9c1e-7d4a-4e8b-9a51-0c6d2e8f1a77"}
 
@@ -82,21 +82,6 @@ def test_a_commit_that_fails_saves_neither_the_case_nor_the_key_and_says_503_wit
     monkeypatch.setattr(idempotency, "keep", real)
     retry = api.post("/api/v1/cases", "agent1", json=_body(world), headers=KEY)  # the client's retry
     assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers and _cases() == 1
-
-
-def test_a_task_completion_retried_with_its_key_is_answered_again_not_refused(api, world):
-    case = api.post("/api/v1/cases", "agent1", json=_body(world)).json
-    task = only_task(api, case["id"])
-    who = worker_for(task)
-    data = {"category": "data_problem", "priority": "high"}
-    headers = {**KEY, "If-Match": f'"{task["version"]}"'}
-    first = api.post(f"/api/v1/tasks/{task['id']}/complete", who, json={"data": data}, headers=headers)
-    assert first.status_code == 200, first.json
-    again = api.post(f"/api/v1/tasks/{task['id']}/complete", who, json={"data": data}, headers=headers)
-    assert again.status_code == 200 and again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
-    plain = api.post(f"/api/v1/tasks/{task['id']}/complete", who, json={"data": data},
-                     headers={"If-Match": headers["If-Match"]})
-    assert plain.status_code == 409  # without the key a repeat is a conflict, as before
 
 
 def test_kept_answers_go_after_a_day_and_the_key_may_then_be_used_again(api, world):

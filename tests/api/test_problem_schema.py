@@ -69,3 +69,24 @@ def test_a_huge_rejected_value_is_echoed_cut_short(api, world, problem_schema):
     assert len(r.get_data()) < 4 * MAX_ECHO and huge not in r.get_data(as_text=True)
     assert r.json["errors"][0]["message"].endswith("…")
     _valid(problem_schema, r.json)
+
+
+def _nullable(node):
+    """OpenAPI 3.0's ``nullable: true`` in JSON Schema terms (as schemathesis reads it)."""
+    if isinstance(node, list):
+        return [_nullable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _nullable(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        return {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def test_a_customer_without_a_deployment_date_answers_within_its_schema(api, world):
+    """Found by schemathesis: ``deployed_on`` is null until someone sets it, and the schema said string."""
+    document = api.client.get("/api/openapi.json").json
+    schema = {"$ref": "#/components/schemas/DeploymentResult", "components": _nullable(document["components"])}
+    r = api.get(f"/api/v1/customers/{world.customers['ACME'].id}/deployment", "admin")
+    assert r.status_code == 200 and r.json["deployed_on"] is None
+    jsonschema.validate(r.json, schema)
