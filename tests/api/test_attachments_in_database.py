@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from cases.casework.models import Attachment
 from cases.casework.storage import AttachmentBlob
 from cases.core.db import db
+from server.cli import main
 from tests.api.dbstate import db_snapshot
 from tests.api.test_attachments import PNG, _stored_files, upload
 from tests.helpers import open_case
@@ -61,20 +62,20 @@ def test_files_move_to_the_database_and_stay_readable_without_the_disk(app, api,
     ids = [upload(api, case["id"], PNG, "a.png").json, upload(api, case["id"], log, "a.log").json]
     assert len(_stored_files(storage_dir)) == 2
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["attachments", "move-to-database", "--batch-size", "1"])
+    result = runner.invoke(main, args=["attachments", "move-to-database", "--batch-size", "1"])
     assert result.exit_code == 0 and "moved 2" in result.output, result.output
     shutil.rmtree(storage_dir)  # the files are gone: the database holds the bytes
     monkeypatch.setitem(app.config, "ATTACHMENT_STORAGE", "database")
     assert api.get(ids[0]["url"], "agent1").data == PNG
     assert api.get(ids[1]["url"], "agent1").data == log
-    again = runner.invoke(args=["attachments", "move-to-database"])
+    again = runner.invoke(main, args=["attachments", "move-to-database"])
     assert again.exit_code == 0 and "moved 0" in again.output  # nothing moves twice
 
 
 def test_a_file_missing_from_the_disk_is_named_and_left_as_it_was(app, api, case, storage_dir):
     kept = upload(api, case["id"], PNG, "a.png").json
     shutil.rmtree(storage_dir)
-    result = app.test_cli_runner().invoke(args=["attachments", "move-to-database"])
+    result = app.test_cli_runner().invoke(main, args=["attachments", "move-to-database"])
     assert result.exit_code == 1 and str(kept["id"]) in result.output
     db.session.rollback()
     assert db.session.get(Attachment, kept["id"]).storage == "filesystem" and _blobs() == 0

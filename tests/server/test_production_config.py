@@ -36,12 +36,12 @@ def test_production_starts_with_a_real_key_and_secure_cookies_and_development_wi
 
 def test_a_process_started_without_the_development_flag_exits_with_the_reason():
     env = {k: v for k, v in os.environ.items() if k not in ("CASEFLOW_ENV", "SECRET_KEY", "SESSION_COOKIE_SECURE")}
-    done = subprocess.run([sys.executable, "-c", "from api import create_app; create_app()"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-c", "from server import create_app; create_app()"], cwd=ROOT,
                           env={**env, "PYTHONPATH": str(ROOT), "DATABASE_URL": "sqlite://"},
                           capture_output=True, text=True)
     assert done.returncode != 0 and "refusing to start in production" in done.stderr
     assert "CASEFLOW_ENV=development" in done.stderr
-    ok = subprocess.run([sys.executable, "-c", "from api import create_app; create_app()"], cwd=ROOT,
+    ok = subprocess.run([sys.executable, "-c", "from server import create_app; create_app()"], cwd=ROOT,
                         env={**env, "PYTHONPATH": str(ROOT), "DATABASE_URL": "sqlite://", "CASEFLOW_ENV": "development"},
                         capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
