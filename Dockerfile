@@ -32,4 +32,6 @@ RUN pip install --no-cache-dir . \
     && useradd --system caseflow
 USER caseflow
 EXPOSE 8000
+# liveness: the process answers (readiness, with the database and migrations: /ready?scope=web)
+HEALTHCHECK --interval=15s --timeout=5s CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health')"]
 CMD ["gunicorn", "--workers", "4", "--threads", "4", "--bind", "0.0.0.0:8000", "server:create_app()"]

@@ -7,6 +7,10 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 WORKERS ?= 2
 PYTEST_WORKERS ?= 2
+# what make starts is a development run: the default SECRET_KEY and plain-HTTP cookies are
+# accepted (a production start refuses them, server/config.py)
+CASEFLOW_ENV ?= development
+export CASEFLOW_ENV
 
 .PHONY: install lock assets run serve test bench bench-timers clean translations browser diagrams
 

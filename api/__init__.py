@@ -9,6 +9,7 @@ from flask import Blueprint, Flask
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
+from api import idempotency
 from api.resources import (
     announcements,
     attachments,
@@ -45,7 +46,7 @@ BLUEPRINTS = (auth_resource, me, cases, tasks, versions, migrations, instances, 
 #: cannot carry credentials), the API description with its docs page; the chat webhook is signed by
 #: the platform instead (HMAC, checked in api/resources/channels.py); a survey link's unguessable,
 #: single-use, expiring token is its credential (unknown tokens are rate-limited per address)
-PUBLIC = ("auth.TokenResource", "health.Health", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
+PUBLIC = ("auth.TokenResource", "health.Health", "health.Ready", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
           "docs_static.static", "channels.ChatWebhook", "surveys.SurveyByToken")
 
 
@@ -67,6 +68,7 @@ def register(app: Flask) -> None:
     api = CaseflowApi(app)
     for module in BLUEPRINTS:
         api.register_blueprint(module.blp)
+    idempotency.document(app, api.spec)
     # Swagger UI's files come from a Python package: no CDN at run time.
     app.register_blueprint(Blueprint("docs_static", __name__, static_folder=swagger_ui_path,
                                      static_url_path="/api/docs/static"))

@@ -29,11 +29,16 @@ class Overlay:
 
 def if_match_version(what: str) -> int | None:
     """The version the client saw, from ``If-Match: "<version>"`` (None without the header);
-    422 naming ``If-Match`` when it is not a version of ``what``."""
+    422 naming ``If-Match`` when it is not a version of ``what``, or a weak tag (``W/"2"``: a
+    weak tag says "about the same", never enough to guard a write, RFC 9110 13.1.1)."""
     header = request.headers.get("If-Match")
     if not header:
         return None
-    value = header.strip().removeprefix("W/").strip('"')
+    if header.strip().startswith("W/"):
+        raise ValidationFailed("weak If-Match", [{"field": "If-Match",
+                                                  "message": f"a weak tag cannot guard a write: send the {what}'s "
+                                                             "ETag as it came, without W/"}])
+    value = header.strip().strip('"')
     if not (value.isascii() and value.isdigit()) or len(value) > 10:
         raise ValidationFailed("bad If-Match", [{"field": "If-Match", "message": f"expected a {what} version"}])
     return int(value)

@@ -563,6 +563,7 @@ def has_failures(results: dict[str, Any]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("CASEFLOW_ENV", "development")  # the servers it starts are development runs
     args = parse_args(argv)
     report: dict[str, Any] = {"config": {
         "cases_at_16": args.cases, "clients": args.clients, "cpus": os.cpu_count(),

@@ -8,7 +8,7 @@ process of its own; the only addition is a wrapper around ``cases.timers.fire_in
 notes when each instance's transaction committed (and, in (b), when its timer was due).
 
     .venv/bin/python bench/timers.py [--timers 10000] [--stream-seconds 25] [--interval-ms 50]
-                                     [--clients 6] [--skip-burst] [--skip-stream]
+                                     [--clients 6] [--fire-processes 1] [--skip-burst] [--skip-stream]
 
 The last line on stdout is one JSON object with every figure.
 """
@@ -169,13 +169,17 @@ def scalar(app, sql: str, **params) -> Any:
 
 # -- the scheduler, in a process of its own ------------------------------------------------
 
-def scheduler_process(url: str, out_path: str, ready, stop, look_up_due: bool) -> None:
-    """The real scheduler (``api.scheduler.build``), instrumented: for each instance it fires,
+def scheduler_process(url: str, out_path: str, ready, stop, look_up_due: bool, worker: bool = False) -> None:
+    """The real scheduler (``api.scheduler.build`` holding the lease, as ``serve`` runs it), or a
+    firing worker (``api.scheduler.FiringWorker``), instrumented: for each instance it fires,
     when its transaction committed (wall clock), how many timers fired, and (``look_up_due``)
     when the instance's earliest timer was due."""
+    import threading
+
     from sqlalchemy import func, select
 
     from cases.core.db import db
+    from cases.process import lease as leader
     from cases.process import timers
     from cases.process.models import Timer
     from workers import scheduler as scheduling
@@ -202,38 +206,70 @@ def scheduler_process(url: str, out_path: str, ready, stop, look_up_due: bool) -
         return report
 
     timers.fire_instance, timers.fire_due = fire_instance, fire_due
-    built = scheduling.build(app)
-    built.start()
-    ready.set()
-    stop.wait()
-    built.shutdown()
+    if worker:
+        firing = scheduling.FiringWorker(app)
+        halt = threading.Event()
+        thread = threading.Thread(target=firing.serve, args=(halt,), daemon=True)
+        thread.start()
+        ready.set()
+        stop.wait()
+        halt.set()
+        thread.join(60)
+        wake_ups = firing.runs
+    else:
+        with app.app_context():
+            lease = leader.for_engine(db.engine, float(app.config["SCHEDULER_LEASE_SECONDS"]))
+        if not lease.try_acquire():
+            raise RuntimeError("the lease is held elsewhere")
+        keeper = leader.Keeper(lease, lease.seconds / 4)
+        keeper.start()
+        built = scheduling.build(app, leadership=lease)
+        built.start()
+        ready.set()
+        stop.wait()
+        built.shutdown()
+        keeper.stop()
+        lease.release()
+        wake_ups = built.wake.runs
     with open(out_path, "w") as f:
-        json.dump({"fired": fired, "runs": runs, "wake_ups": built.wake.runs}, f)
+        json.dump({"fired": fired, "runs": runs, "wake_ups": wake_ups}, f)
 
 
 @contextmanager
-def scheduler_running(url: str, look_up_due: bool) -> Iterator[dict]:
-    """Start the scheduler process; after the block, stop it and fill the yielded dict."""
+def scheduler_running(url: str, look_up_due: bool, processes: int = 1) -> Iterator[dict]:
+    """Start the scheduler process (the leader) and ``processes`` - 1 firing workers; after the
+    block, stop them and fill the yielded dict (what each fired, merged)."""
     context = multiprocessing.get_context("spawn")
-    ready, stop = context.Event(), context.Event()
-    results: dict[str, Any] = {}
+    stop = context.Event()
+    results: dict[str, Any] = {"fired": [], "runs": [], "wake_ups": 0, "per_process": []}
     with tempfile.TemporaryDirectory(prefix="cf_bench_timers_") as tmp:
-        out = os.path.join(tmp, "scheduler.json")
-        proc = context.Process(target=scheduler_process, args=(url, out, ready, stop, look_up_due), daemon=True)
-        proc.start()
+        started = []
         try:
-            if not ready.wait(60):
-                raise RuntimeError("the scheduler process did not start")
+            for n in range(processes):
+                ready = context.Event()
+                out = os.path.join(tmp, f"scheduler{n}.json")
+                proc = context.Process(target=scheduler_process, args=(url, out, ready, stop, look_up_due, n > 0),
+                                       daemon=True)
+                proc.start()
+                started.append((proc, out))
+                if not ready.wait(60):
+                    raise RuntimeError("a scheduler process did not start")
             yield results
         finally:
             stop.set()
-            proc.join(120)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
-        if os.path.exists(out):
-            with open(out) as f:
-                results.update(json.load(f))
+            for proc, _out in started:
+                proc.join(120)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join()
+        for _proc, out in started:
+            if os.path.exists(out):
+                with open(out) as f:
+                    part = json.load(f)
+                results["fired"] += part["fired"]
+                results["runs"] += part["runs"]
+                results["wake_ups"] += part["wake_ups"]
+                results["per_process"].append(sum(1 for *_rest, n in part["fired"] if n))
 
 
 def wait_until(condition, timeout: float, every: float = 0.25) -> bool:
@@ -247,7 +283,7 @@ def wait_until(condition, timeout: float, every: float = 0.25) -> bool:
 
 # -- (a) a burst ---------------------------------------------------------------------------
 
-def burst(server_url: str, count: int, workers: int) -> dict[str, Any]:
+def burst(server_url: str, count: int, workers: int, fire_processes: int = 1) -> dict[str, Any]:
     """``count`` timers due at one instant D. The cases are opened with the real use case while
     their timer waits for a sentinel date; with the scheduler already running (idle), one
     transaction moves every timer to D (the timer rows and the engine state alike) and announces
@@ -270,7 +306,7 @@ def burst(server_url: str, count: int, workers: int) -> dict[str, Any]:
         if waiting != count:
             raise RuntimeError(f"expected {count} waiting timers, found {waiting}")
         lead = timedelta(seconds=3 + count * 0.0003)  # D comes after the rewrite has committed
-        with scheduler_running(url, look_up_due=False) as results:
+        with scheduler_running(url, look_up_due=False, processes=fire_processes) as results:
             with app.app_context():
                 due = utcnow() + lead
                 with unit_of_work():
@@ -300,6 +336,7 @@ def burst(server_url: str, count: int, workers: int) -> dict[str, Any]:
         "timers_per_s": round(len(commits) / (commits[-1] - commits[0]), 1) if len(commits) > 1 else None,
         "announced_before_due_ms": ms(d - announced),
         "scheduler_runs": results.get("runs", []),
+        "firing_processes": fire_processes, "fired_per_process": results.get("per_process", []),
         "setup": {"cases_opened": count, "seconds": round(setup_seconds, 1), "processes": workers,
                   "cases_per_s": round(count / setup_seconds, 1)},
     }
@@ -525,6 +562,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--interval-ms", type=float, default=50, help="(b) one timer due every … ms (default 50)")
     p.add_argument("--clients", type=int, default=6, help="(b) API load threads (default 6)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="(a) processes opening the cases")
+    p.add_argument("--fire-processes", type=int, default=1,
+                   help="(a) scheduler processes firing the burst: the leader + N-1 firing workers (default 1)")
     p.add_argument("--pg-url", default=DEFAULT_PG_URL, help=f"PostgreSQL server (default {DEFAULT_PG_URL})")
     p.add_argument("--skip-burst", action="store_true")
     p.add_argument("--skip-stream", action="store_true")
@@ -532,8 +571,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("CASEFLOW_ENV", "development")  # the servers it starts are development runs
     args = parse_args(argv)
     report: dict[str, Any] = {"config": {"timers": args.timers, "cpus": os.cpu_count(),
+                                         "fire_processes": args.fire_processes,
                                          "loadavg_1m_at_start": round(os.getloadavg()[0], 2)}}
     failed = False
     if not args.skip_burst:
@@ -541,11 +582,12 @@ def main(argv: list[str] | None = None) -> int:
         report["bare_engine"] = bare = bare_engine(args.timers)
         print(f"bare engine: {bare['timers']} timers in {bare['seconds']} s ({bare['timers_per_s']}/s in memory, "
               f"{bare['timers_per_s_with_serialization']}/s with a deserialize + serialize each)", flush=True)
-        report["burst"] = b = burst(args.pg_url, args.timers, args.workers)
+        report["burst"] = b = burst(args.pg_url, args.timers, args.workers, args.fire_processes)
         failed |= b["skipped"] > 0 or b["fired_twice"] > 0
         print(f"burst: {b['fired']}/{b['timers']} fired, {b['skipped']} skipped, {b['fired_twice']} twice; all "
               f"committed {b['seconds_until_all_committed']} s after the due instant ({b['timers_per_s']}/s); "
-              f"lateness p50/p99 = {b['lateness_ms']['p50']}/{b['lateness_ms']['p99']} ms", flush=True)
+              f"lateness p50/p99 = {b['lateness_ms']['p50']}/{b['lateness_ms']['p99']} ms; "
+              f"{b['firing_processes']} firing process(es), fired {b['fired_per_process']}", flush=True)
         report["ratio_bare_to_caseflow"] = round(bare["timers_per_s"] / b["timers_per_s"], 1) \
             if b["timers_per_s"] else None
     if not args.skip_stream:

@@ -7,24 +7,26 @@ them callable from the diagrams' service tasks. ``server/app.py``, the CLI and t
 """
 from __future__ import annotations
 
-from cases.casework import complaints, surveys
+from cases.casework import complaints, storage, surveys
 from cases.casework import models as casework_models
 from cases.channels import models as channel_models
-from cases.core import events
+from cases.core import events, idempotency
 from cases.core import models as core_models
 from cases.core.services import OPERATIONS
 from cases.customers import models as customer_models
 from cases.knowledge import models as knowledge_models
 from cases.outbox import hq
 from cases.outbox import models as outbox_models
-from cases.process import assignment
+from cases.process import assignment, lease
 from cases.process import models as process_models
 from cases.sla import clock
 from cases.sla import models as sla_models
 
 #: every room's tables
 MODELS = (core_models, process_models, sla_models, outbox_models, customer_models, channel_models,
-          casework_models, knowledge_models)
+          casework_models, knowledge_models,
+          # tables defined beside the code that owns them: kept answers, the scheduler's lease, blobs
+          idempotency, lease, storage)
 #: the modules that register service operations
 OPERATION_MODULES = (events, assignment, clock, hq, surveys, complaints)
 

@@ -1,6 +1,8 @@
 """Bearer-token authentication for every endpoint but the few that must be public."""
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, g, request
 
 from cases.core.accounts import user_for_token
@@ -8,6 +10,8 @@ from cases.core.db import begin_write_request, db, end_write_request
 from cases.core.errors import Unauthenticated
 from cases.core.models import User
 from gateway.session import is_page_request, page_user
+
+log = logging.getLogger("caseflow.auth")
 
 #: Endpoints reachable without a credential; each entry point declares its own with :func:`public`
 #: (the API: getting a token, the liveness probe, its description, the chat webhook and the survey
@@ -59,8 +63,17 @@ def _declare_writes() -> None:
 
 def _end_writes(_exc: BaseException | None) -> None:
     # Whatever the request left open ends with it (a write lock on SQLite, above all), also
-    # when the app context outlives the request.
-    db.session.rollback()
+    # when the app context outlives the request. On a connection that died meanwhile (the
+    # database restarted) the rollback fails: the connection is dropped instead, and the answer
+    # already sent stays what it was (never an HTML 500 from the teardown).
+    try:
+        db.session.rollback()
+    except Exception as exc:
+        log.warning("rollback at the end of the request failed (%s); dropping the connection", exc)
+        try:
+            db.session.close()
+        except Exception:
+            pass
     token = g.pop("write_token", None)
     if token is not None:
         end_write_request(token)

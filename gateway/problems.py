@@ -5,7 +5,7 @@ import logging
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, Response, json, request
+from flask import Flask, Response, g, has_request_context, json, request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -51,18 +51,54 @@ class ProblemSchema(ma.Schema):
     retry_after = ma.fields.Integer(metadata={"description": "too_many_attempts: seconds to wait"})
     required_roles = ma.fields.List(ma.fields.String(), metadata={"description": "forbidden: roles that may"})
     max_bytes = ma.fields.Integer(metadata={"description": "too_large: the size limit in bytes"})
+    stage = ma.fields.String(metadata={"description": "the case's stage that does not allow it"})
+    kind = ma.fields.String(metadata={"description": "what kind of thing the error is about (e.g. an SLA target)"})
+    expired_at = ma.fields.String(metadata={"description": "gone: when the link or offer expired (ISO 8601)"})
+    message_name = ma.fields.String(metadata={"description": "not_waiting: the message the case does not wait for"})
+    platform = ma.fields.String(metadata={"description": "chat: the platform concerned"})
+    details = ma.fields.Dict(metadata={"description": "any other fact about this error, by name"})
+    request_id = ma.fields.String(metadata={"description": "this request's id (also the X-Request-ID header): "
+                                                           "quote it when reporting a problem"})
+
+
+#: longest text an error body repeats (a message quoting a rejected value): longer is cut, with "…"
+MAX_ECHO = 300
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_ECHO:
+        return value[:MAX_ECHO] + "…"
+    if isinstance(value, list):
+        return [_cut(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _cut(item) for key, item in value.items()}
+    return value
 
 
 def problem(status: int, code: str, title: str, detail: str | None = None,
             headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    body = {"type": PROBLEM_BASE + code, "title": title, "status": status, "code": code}
+    """The problem+json answer. Fields the ``Problem`` schema names go at the top level, any other
+    under ``details``, so the body always validates against the published schema; long texts
+    (a message quoting what was sent) are cut to ``MAX_ECHO`` characters."""
+    body: dict[str, Any] = {"type": PROBLEM_BASE + code, "title": _cut(title), "status": status, "code": code}
     if detail:
-        body["detail"] = detail
-    body.update({k: v for k, v in extra.items() if v is not None})
+        body["detail"] = _cut(detail)
+    others: dict[str, Any] = {}
+    for key, value in extra.items():
+        if value is None:
+            continue
+        (body if key in _TOP_LEVEL else others)[key] = _cut(value)
+    if others:
+        body["details"] = {**body.get("details", {}), **others}
+    if has_request_context() and g.get("request_id"):
+        body["request_id"] = g.request_id
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
+
+
+_TOP_LEVEL = frozenset(ProblemSchema().fields) - {"type", "title", "status", "code", "detail"}
 
 
 def _flatten(messages: Any, prefix: str = "") -> list[dict]:
@@ -134,7 +170,7 @@ def handle_operational(error: OperationalError) -> Response:
     if "locked" in str(error.orig).lower() or "could not serialize" in str(error.orig).lower():
         return problem(409, "concurrent_update", "The database was busy with a concurrent change; retry")
     log.exception("database error", exc_info=error)
-    return problem(503, "database_unavailable", "The database is not available")
+    return problem(503, "database_unavailable", "The database is not available", headers={"Retry-After": "2"})
 
 
 def reject_unstorable_url() -> Response | None:

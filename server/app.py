@@ -1,7 +1,6 @@
 """The Flask application factory: the API and the pages over one database, behind one gateway."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
@@ -10,8 +9,9 @@ from flask_migrate import Migrate
 import api
 import cases.wiring
 import web
+from api import idempotency
 from cases.core.db import db
-from gateway import auth, permissions, problems
+from gateway import auth, logs, metrics, permissions, problems
 from server import config
 
 MIGRATIONS_DIR = str(config.ROOT / "migrations")
@@ -23,15 +23,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(config.DEFAULTS)
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config.check_production(app.config)
+    logs.configure(app.config.get("LOG_FORMAT", "json"))
 
     cases.wiring.install()
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     api.register(app)
+    logs.register(app)  # first: the request id exists before anything logs or fails
+    metrics.register(app)  # then the clock: refusals are counted and timed too
     problems.register(app)
     app.before_request(problems.reject_unstorable_url)
     auth.register(app)
     permissions.register(app)  # after authentication: it needs the user
+    idempotency.register(app)  # after the permission table: a refused call opens nothing
     web.register(app)  # the pages; their CSRF check runs after the permission table
     return app

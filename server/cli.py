@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from cases.casework import storage
 from cases.core import accounts
 from cases.core.db import db
 from cases.core.errors import DomainError
@@ -147,8 +148,10 @@ def revert_command(batch: str, username: str) -> None:
 
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="fire what is due now (and deliver due mail), then exit")
+@click.option("--worker", is_flag=True,
+              help="PostgreSQL: a firing worker beside the leader (woken by it; shares the due timers)")
 @with_appcontext
-def scheduler_command(once: bool) -> None:
+def scheduler_command(once: bool, worker: bool) -> None:
     """Run the scheduler process (timers, mail): one active per installation, more wait as hot
     standby. Never started by the web workers."""
 
@@ -162,6 +165,13 @@ def scheduler_command(once: bool) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())  # finish the instance at hand, release the lock
+    if worker:
+        try:
+            firing = scheduler.FiringWorker(app)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        firing.serve(stop)
+        return
     scheduler.serve(app, stop)
 
 
@@ -218,11 +228,30 @@ def mail_listener_command(host: str | None, port: int | None) -> None:
         smtp.stop()
 
 
+@click.group("attachments")
+def attachments_group() -> None:
+    """Attachment storage."""
+
+
+@attachments_group.command("move-to-database")
+@click.option("--batch-size", type=click.IntRange(1, 1000), default=50, show_default=True)
+@with_appcontext
+def move_to_database_command(batch_size: int) -> None:
+    """Copy the attachments kept on the filesystem (ATTACHMENT_DIR) into the database and point
+    them there; safe to interrupt and run again. Then set ATTACHMENT_STORAGE=database. The files
+    stay: delete them once a backup of the database holds the bytes."""
+    moved, missing = storage.move_to_database(current_app.config, batch_size)
+    click.echo(f"moved {moved} attachment(s) into the database")
+    if missing:
+        click.echo(f"missing on the filesystem, left as they were: {', '.join(map(str, missing))}", err=True)
+        raise SystemExit(1)
+
+
 @click.group(cls=FlaskGroup, create_app=create_app)
 def main() -> None:
     """caseflow: after-sales support cases on BPMN."""
 
 
 for _command in (deploy_command, validate_command, create_user_command, demo_data_command, scheduler_command,
-                 migrate_command, revert_command, mail_listener_command, notifications_group):
+                 migrate_command, revert_command, mail_listener_command, notifications_group, attachments_group):
     main.add_command(_command)

@@ -6,6 +6,32 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-only-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class UnsafeConfiguration(RuntimeError):
+    """A production start with settings only a development run may have."""
+
+
+def check_production(config: dict[str, Any]) -> None:
+    """Refuse a production start (neither ``TESTING`` nor ``DEVELOPMENT``, i.e.
+    ``CASEFLOW_ENV=development``) with the default or a short ``SECRET_KEY`` (anyone could forge
+    session cookies), or without ``SESSION_COOKIE_SECURE=1`` (the session cookie would travel
+    over plain HTTP)."""
+    if config.get("TESTING") or config.get("DEVELOPMENT"):
+        return
+    problems = []
+    key = config.get("SECRET_KEY") or ""
+    if key == DEFAULT_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY is the default or shorter than {MIN_SECRET_KEY_LENGTH} characters: set a long "
+                        "random one (python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problems.append("SESSION_COOKIE_SECURE is not 1: serve over HTTPS and set it, so the session cookie "
+                        "never travels in clear")
+    if problems:
+        raise UnsafeConfiguration("refusing to start in production: " + "; ".join(problems)
+                                  + ". For a development run set CASEFLOW_ENV=development.")
 
 
 def _database_url(env: dict[str, str]) -> str:
@@ -21,7 +47,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
     env = dict(os.environ if env is None else env)
     return {
         "SQLALCHEMY_DATABASE_URI": _database_url(env),
-        "SECRET_KEY": env.get("SECRET_KEY", "dev-only-change-me"),
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        # a development run (make run, make test, the benchmarks): the checks above do not apply
+        "DEVELOPMENT": env.get("CASEFLOW_ENV", "") == "development",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") == "1",  # behind HTTPS: 1
         "WEB_TIMEZONE": env.get("WEB_TIMEZONE", "Asia/Shanghai"),  # the pages' times (web/)
         "TOKEN_LIFETIME_HOURS": int(env.get("TOKEN_LIFETIME_HOURS", "12")),
@@ -32,8 +60,15 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         "TIMER_POLL_SECONDS": float(env.get("TIMER_POLL_SECONDS", "1")),  # SQLite: new timers seen within
         "TIMER_MAX_IDLE_SECONDS": float(env.get("TIMER_MAX_IDLE_SECONDS", "60")),  # longest sleep between runs
         "TIMER_BATCH_SIZE": int(env.get("TIMER_BATCH_SIZE", "100")),
-        "SCHEDULER_STANDBY_RETRY_SECONDS": float(env.get("SCHEDULER_STANDBY_RETRY_SECONDS", "5")),
+        "SCHEDULER_STANDBY_RETRY_SECONDS": float(env.get("SCHEDULER_STANDBY_RETRY_SECONDS", "2")),
+        # the leader's lease (cases/process/lease.py): renewed every quarter of it; a leader that stops
+        # renewing is replaced within this plus the standby retry
+        "SCHEDULER_LEASE_SECONDS": float(env.get("SCHEDULER_LEASE_SECONDS", "10")),
         "NOTIFY_POLL_SECONDS": float(env.get("NOTIFY_POLL_SECONDS", "5")),
+        # operations (docs/operations.md): log lines as JSON (or "text"); who may read /metrics
+        "LOG_FORMAT": env.get("LOG_FORMAT", "json"),
+        "METRICS_ALLOW": env.get("METRICS_ALLOW", "127.0.0.1/32,::1/128"),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         # the chat webhook (api/resources/channels.py): unset secret = the webhook refuses everything
         "CHAT_WEBHOOK_SECRET": env.get("CHAT_WEBHOOK_SECRET") or None,
         "CHAT_WEBHOOK_MAX_SKEW_SECONDS": int(env.get("CHAT_WEBHOOK_MAX_SKEW_SECONDS", "300")),

@@ -21,6 +21,9 @@ from cases.process.deploy import deploy, read_directory
 from server import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
+# a development run, also for the processes the tests start (a production start refuses the
+# default SECRET_KEY: tests/server/test_production_config.py)
+os.environ.setdefault("CASEFLOW_ENV", "development")
 FAST_HASH = "pbkdf2:sha256:1000"
 PASSWORD = "secret-pw"
 

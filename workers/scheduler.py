@@ -1,7 +1,8 @@
 """The scheduler process: one active per installation, separate from the web workers.
 
-``serve`` waits for leadership (cases/process/lease.py: a PostgreSQL advisory lock, or a file lock next
-to the SQLite database), then runs APScheduler with a declarative job list of stable ids:
+``serve`` waits for leadership (cases/process/lease.py: a lease row with an epoch and an expiry, renewed
+by a thread of its own every ``SCHEDULER_LEASE_SECONDS`` / 4), then runs APScheduler with a
+declarative job list of stable ids:
 
 - ``fire-due-timers`` fires every due timer (cases/process/timers.py), then sleeps until the earliest
   ``timers.due_at``, at most ``TIMER_MAX_IDLE_SECONDS``. A new timer that is due earlier moves
@@ -13,7 +14,18 @@ to the SQLite database), then runs APScheduler with a declarative job list of st
   ``cases.notifications.deliver_pending`` exists; ``deliver-hq-reports`` posts pending bug
   reports to HQ's webhook (cases/outbox/hq.py) at the same rhythm, and ``deliver-chat-posts`` the replies
   and notices for chat platforms (cases/outbox/chat_posts.py).
-- ``check-leadership`` steps down if the lock is gone (then this process stands by again).
+- ``purge-idempotency-keys`` deletes, hourly, the answers kept for retries past their 24 hours
+  (cases/core/idempotency.py).
+- ``check-leadership`` steps down if the lease is gone (then this process stands by again).
+
+On PostgreSQL, ``caseflow scheduler --worker`` processes (``FiringWorker``) fire beside the
+leader: each run of the leader wakes them, and they share the due instances with it (``FOR
+UPDATE SKIP LOCKED``), so adding a process adds firing throughput.
+
+Every job first checks that the lease is still held (``Lease.holds``: a local clock check, no
+query), and each timer firing transaction checks the lease's epoch in the database before it
+commits (fencing, see leader.py): a leader that was stopped, frozen or cut off and replaced
+fires nothing when it wakes; it notices, stops its jobs and stands by.
 
 Every job has ``coalesce``, one instance at a time and no misfire grace limit: a run that is
 late runs anyway, once. The timers table, not the job, is the memory: a run that finds a burst
@@ -25,6 +37,7 @@ import importlib
 import importlib.util
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -35,6 +48,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from cases.core import idempotency
 from cases.core.db import db
 from cases.core.models import utcnow
 from cases.outbox import chat_posts as chat_out
@@ -49,6 +63,7 @@ WATCH_JOB = "watch-due-timers"
 NOTIFY_JOB = "deliver-notifications"
 HQ_JOB = "deliver-hq-reports"
 CHAT_JOB = "deliver-chat-posts"
+PURGE_JOB = "purge-idempotency-keys"
 LEADER_JOB = "check-leadership"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 #: wake just after the due instant: the engine fires a timer once the clock has passed it
@@ -66,14 +81,16 @@ class Settings:
     batch_size: int
     standby_retry: float
     notify_poll: float
+    lease: float
 
     @classmethod
     def of(cls, app: Flask) -> Settings:
         c = app.config
         return cls(max_idle=float(c.get("TIMER_MAX_IDLE_SECONDS", 60)), poll=float(c.get("TIMER_POLL_SECONDS", 1)),
                    batch_size=int(c.get("TIMER_BATCH_SIZE", 100)),
-                   standby_retry=float(c.get("SCHEDULER_STANDBY_RETRY_SECONDS", 5)),
-                   notify_poll=float(c.get("NOTIFY_POLL_SECONDS", 5)))
+                   standby_retry=float(c.get("SCHEDULER_STANDBY_RETRY_SECONDS", 2)),
+                   notify_poll=float(c.get("NOTIFY_POLL_SECONDS", 5)),
+                   lease=float(c.get("SCHEDULER_LEASE_SECONDS", 10)))
 
 
 class TimerWake:
@@ -223,8 +240,12 @@ def notification_delivery(module_name: str = NOTIFICATIONS_MODULE) -> Callable[[
     return deliver if callable(deliver) else None
 
 
-def _in_app(app: Flask, fn: Callable[[], Any], name: str) -> Callable[[], None]:
+def _in_app(app: Flask, fn: Callable[[], Any], name: str,
+            leadership: leader.Leadership | None = None) -> Callable[[], None]:
     def job() -> None:
+        if leadership is not None and not leadership.holds():
+            log.warning("%s skipped: %s is no longer held", name, leadership.description)
+            return
         with app.app_context():
             result = fn()
             if result:
@@ -268,13 +289,18 @@ class Scheduler:
             found.append({"id": WATCH_JOB, "func": self.watch_timers, "trigger": "interval", "seconds": s.poll})
         deliver = notification_delivery()
         if deliver is not None:
-            found.append({"id": NOTIFY_JOB, "func": _in_app(self.app, deliver, NOTIFY_JOB), "trigger": "interval",
+            found.append({"id": NOTIFY_JOB, "func": _in_app(self.app, deliver, NOTIFY_JOB, self.leadership),
+                          "trigger": "interval",
                           "seconds": s.notify_poll})
         # bug reports for HQ's webhook (cases/outbox/hq.py), on the mail outbox's rhythm
-        found.append({"id": HQ_JOB, "func": _in_app(self.app, hq.deliver_pending, HQ_JOB), "trigger": "interval",
+        found.append({"id": HQ_JOB, "func": _in_app(self.app, hq.deliver_pending, HQ_JOB, self.leadership),
+                      "trigger": "interval",
                       "seconds": s.notify_poll})
-        found.append({"id": CHAT_JOB, "func": _in_app(self.app, chat_out.deliver_pending, CHAT_JOB),
+        found.append({"id": CHAT_JOB, "func": _in_app(self.app, chat_out.deliver_pending, CHAT_JOB, self.leadership),
                       "trigger": "interval", "seconds": s.notify_poll})
+        # answers kept for retries (api/idempotency.py) go after a day
+        found.append({"id": PURGE_JOB, "func": _in_app(self.app, idempotency.purge, PURGE_JOB, self.leadership),
+                      "trigger": "interval", "hours": 1})
         if self.leadership is not None:
             found.append({"id": LEADER_JOB, "func": self.check_leadership, "trigger": "interval",
                           "seconds": s.standby_retry})
@@ -282,8 +308,26 @@ class Scheduler:
 
     def fire_timers(self) -> None:
         self.wake.begin()
+        if self.leadership is not None and not self.leadership.holds():
+            self.check_leadership()
+            self.wake.finish(None, progressed=False)
+            return
+        fence = getattr(self.leadership, "fence", None)
         with self.app.app_context():
-            report = timers.fire_due(batch_size=self.settings.batch_size, should_stop=self.stopping.is_set)
+            if self.listener is not None:  # PostgreSQL: the firing workers, if any, join this run
+                try:
+                    wakeup.call_workers()
+                except Exception as exc:
+                    db.session.rollback()
+                    log.warning("could not wake the firing workers: %s", exc)
+            try:
+                with timers.fenced_by(fence), timers.shared():
+                    report = timers.fire_due(batch_size=self.settings.batch_size, should_stop=self.stopping.is_set)
+            except leader.Fenced as exc:
+                log.error("firing stopped, nothing more committed: %s", exc)
+                self.lost.set()
+                self.wake.finish(None, progressed=False)
+                return
             if report or report.failed or report.deferred:
                 log.info("fired %d timer(s) on %d instance(s) in %d batch(es); failed %s; left for later %s",
                          report.timers_fired, len(report), report.batches, report.failed, report.deferred)
@@ -298,7 +342,7 @@ class Scheduler:
 
     def check_leadership(self) -> None:
         if self.leadership is not None and not self.leadership.holds():
-            log.error("no longer the leader (%s is gone): stopping the jobs", self.leadership.description)
+            log.error("no longer the leader (%s is not held): stopping the jobs", self.leadership.description)
             self.lost.set()
 
     def start(self, listen_timeout: float = 10.0) -> None:
@@ -321,6 +365,67 @@ class Scheduler:
 def build(app: Flask, scheduler_class: type = BackgroundScheduler,
           leadership: leader.Leadership | None = None) -> Scheduler:
     return Scheduler(app, scheduler_class, leadership)
+
+
+class FiringWorker:
+    """``caseflow scheduler --worker`` (PostgreSQL): fires due timers beside the leader, sharing
+    them (``timers.shared``: an instance another process holds is skipped, never waited for). The
+    leader wakes it at the start of each of its runs (NOTIFY on ``wakeup.FIRE_CHANNEL``); it also
+    looks by itself every ``TIMER_MAX_IDLE_SECONDS``. It fires only under a live leader's term,
+    and its firing transactions are fenced on that term's epoch (``leader.TermFence``): a worker
+    that was stopped across a change of leader, or outlives the leader, commits nothing."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.settings = Settings.of(app)
+        self.woken = threading.Event()
+        self.runs = 0
+        with app.app_context():
+            self.engine = db.engine
+        if self.engine.dialect.name != "postgresql":
+            raise ValueError("firing workers need PostgreSQL (SQLite serialises every writer)")
+        self.listener = wakeup.Listener(lambda: leader.dedicated_connection(self.engine), lambda _due: self.woken.set(),
+                                        retry_seconds=self.settings.standby_retry, channel=wakeup.FIRE_CHANNEL)
+
+    def fire(self, stop: threading.Event) -> timers.FiringReport | None:
+        """One run: everything due, shared with the others; None when no leader is in office."""
+        with self.app.app_context():
+            fence = leader.TermFence()
+            if not fence.begin():
+                return None
+            try:
+                with timers.fenced_by(fence), timers.shared():
+                    report = timers.fire_due(batch_size=self.settings.batch_size, should_stop=stop.is_set)
+            except leader.Fenced as exc:
+                log.warning("worker run stopped, nothing more committed: %s", exc)
+                return None
+        if report or report.failed or report.deferred:
+            log.info("worker fired %d timer(s) on %d instance(s); failed %s; left for later %s",
+                     report.timers_fired, len(report), report.failed, report.deferred)
+        return report
+
+    def serve(self, stop: threading.Event, on_role: Callable[[str], None] | None = None) -> None:
+        tell = on_role or (lambda _role: None)
+        leader.guard_sessions(self.engine)
+        self.listener.start()
+        log.info("role: worker — firing due timers when the leader calls (channel %s)", wakeup.FIRE_CHANNEL)
+        tell("worker")
+        self.woken.set()  # a first look at once
+        idle_until = time.monotonic() + self.settings.max_idle
+        try:
+            while not stop.is_set():
+                if self.woken.wait(0.2) or time.monotonic() >= idle_until:
+                    self.woken.clear()
+                    try:
+                        self.fire(stop)
+                    except Exception:
+                        log.exception("worker run failed")
+                    self.runs += 1
+                    idle_until = time.monotonic() + self.settings.max_idle
+        finally:
+            self.listener.stop()
+            log.info("role: stopped")
+            tell("stopped")
 
 
 @dataclass(frozen=True)
@@ -349,13 +454,14 @@ def run_once(app: Flask) -> OnceResult:
 
 def serve(app: Flask, stop: threading.Event, on_role: Callable[[str], None] | None = None,
           scheduler_class: type = BackgroundScheduler) -> None:
-    """Run the scheduler until ``stop`` is set: stand by until this process holds the leadership
-    lock, run the jobs while it does, stand by again if it is lost. ``on_role`` hears 'standby',
-    'leader', 'lost' and 'stopped'."""
+    """Run the scheduler until ``stop`` is set: stand by until this process holds the lease,
+    run the jobs (and renew it) while it does, stand by again if it is lost. ``on_role`` hears
+    'standby', 'leader', 'lost' and 'stopped'."""
     settings = Settings.of(app)
     tell = on_role or (lambda _role: None)
     with app.app_context():
-        lock = leader.for_engine(db.engine)
+        leader.guard_sessions(db.engine)
+        lock = leader.for_engine(db.engine, settings.lease)
 
     def standby() -> None:
         log.info("role: standby — %s is held by another scheduler; trying again every %ss",
@@ -366,16 +472,20 @@ def serve(app: Flask, stop: threading.Event, on_role: Callable[[str], None] | No
         while not stop.is_set():
             if not leader.wait_for(lock, stop, settings.standby_retry, standby):
                 break
-            log.info("role: leader — holding %s; firing timers (idle at most %ss)", lock.description,
-                     settings.max_idle)
+            log.info("role: leader — holding %s, epoch %s; firing timers (idle at most %ss)", lock.description,
+                     lock.epoch, settings.max_idle)
             tell("leader")
+            keeper = leader.Keeper(lock, settings.lease / 4)
+            keeper.start()
             scheduler = Scheduler(app, scheduler_class, leadership=lock)
             try:
                 scheduler.start()
                 while not stop.wait(0.2) and not scheduler.lost.is_set():
-                    pass
+                    if not lock.holds():
+                        scheduler.check_leadership()
             finally:
                 scheduler.shutdown()
+                keeper.stop()
                 lock.release()
             if scheduler.lost.is_set() and not stop.is_set():
                 log.error("role: lost the leadership; standing by")

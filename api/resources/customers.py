@@ -50,7 +50,8 @@ class DeploymentResultSchema(Schema):
     code = fields.String(attribute="customer.code")
     name = fields.String(attribute="customer.name")
     tier = fields.String(attribute="customer.tier")
-    deployed_on = fields.Date(attribute="customer.deployed_on")
+    deployed_on = fields.Date(attribute="customer.deployed_on", allow_none=True,
+                              metadata={"description": "null until an admin or manager sets it"})
     follow_up_case = fields.Nested(FollowUpSchema, attribute="programme", allow_none=True, metadata={
         "description": "the follow-up programme (a case of kind follow_up); its timers are the milestones"})
     milestones = fields.Dict(keys=fields.String(), values=fields.DateTime(), metadata={

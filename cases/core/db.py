@@ -82,7 +82,9 @@ T = TypeVar("T")
 def unit_of_work() -> Iterator[Any]:
     """One transaction: commit when the block ends, roll back on any exception.
 
-    Nested units join the outermost one; only the outermost commits.
+    Nested units join the outermost one; only the outermost commits. A nested unit flushes when
+    it ends, so what it wrote has its ids and versions for an answer built before the outermost
+    one commits (api/idempotency.py).
     """
     depth = _depth.get()
     token_depth = _depth.set(depth + 1)
@@ -93,6 +95,8 @@ def unit_of_work() -> Iterator[Any]:
         yield db.session
         if depth == 0:
             db.session.commit()
+        else:
+            db.session.flush()
     except BaseException:
         if depth == 0:
             db.session.rollback()

@@ -24,6 +24,14 @@ def lock_instance(**where) -> ProcessInstance:
     return instance
 
 
+def try_lock_instance(instance_id: int) -> ProcessInstance | None:
+    """Lock the instance unless another transaction holds it (PostgreSQL ``SKIP LOCKED``; SQLite
+    serialises writers anyway): None when it is held elsewhere or gone."""
+    query = (select(ProcessInstance).where(ProcessInstance.id == instance_id)
+             .with_for_update(of=ProcessInstance, skip_locked=True))
+    return db.session.scalar(query.execution_options(populate_existing=True))
+
+
 def lock_instance_of_task(task_id: str) -> ProcessInstance | None:
     """Lock the instance a task belongs to, without loading the task first."""
     owner = select(Task.instance_id).where(Task.id == task_id).scalar_subquery()

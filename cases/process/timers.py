@@ -9,11 +9,21 @@ locker waits for the first to commit, on SQLite ``BEGIN IMMEDIATE`` queues the w
 ``fire_due`` works in batches until nothing due is left, so a burst of thousands of timers due
 at the same instant is drained in one run; an instance that fails is marked ERROR (see
 incidents.py) and the others go on.
+
+A scheduler runs ``fire_due`` under ``fenced_by(lease.fence)`` (leader.py): each firing
+transaction calls the fence just before it commits, and a fence that raises ``leader.Fenced``
+rolls that transaction back and ends the run — a replaced leader fires nothing.
+
+Several scheduler processes fire side by side under ``shared()``: an instance another one is
+firing is skipped (``SELECT ... FOR UPDATE SKIP LOCKED``) instead of waited for, so each takes
+the next free one and none fires what another holds.
 """
 from __future__ import annotations
 
+import contextvars
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
@@ -25,7 +35,8 @@ from cases.core.db import db, unit_of_work
 from cases.core.models import Case, utcnow
 from cases.process import incidents
 from cases.process.after_step import synchronise
-from cases.process.locking import lock_instance
+from cases.process.lease import Fenced
+from cases.process.locking import lock_instance, try_lock_instance
 from cases.process.models import InstanceStatus, ProcessInstance, Timer
 from cases.process.runs import load_run
 
@@ -34,6 +45,32 @@ log = logging.getLogger("caseflow.timers")
 #: Errors that say nothing about the instance (a lock wait gave up, a deadlock, the connection
 #: dropped, a writer that forgot to lock): the instance is left for the next run, not marked.
 TRANSIENT = (OperationalError, StaleDataError)
+
+_fence: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("timer_fence", default=None)
+
+
+_skip_locked: contextvars.ContextVar[bool] = contextvars.ContextVar("timer_skip_locked", default=False)
+
+
+@contextmanager
+def shared() -> Iterator[None]:
+    """Firing in this block skips instances locked by another transaction (another firing process,
+    or a request working on the instance: its timer is the next run's)."""
+    token = _skip_locked.set(True)
+    try:
+        yield
+    finally:
+        _skip_locked.reset(token)
+
+
+@contextmanager
+def fenced_by(fence: Callable[[], None] | None) -> Iterator[None]:
+    """Firing transactions started in this block call ``fence()`` before they commit."""
+    token = _fence.set(fence)
+    try:
+        yield
+    finally:
+        _fence.reset(token)
 
 
 class FiringReport(dict):
@@ -79,7 +116,12 @@ def next_due() -> datetime | None:
 def fire_instance(instance_id: int, now: datetime) -> list[str]:
     """Fire what is due on one instance; returns the element ids of the timers that fired."""
     with unit_of_work():
-        instance = lock_instance(id=instance_id)
+        if _skip_locked.get():
+            instance = try_lock_instance(instance_id)
+            if instance is None:
+                return []  # another process is on it (or it is gone)
+        else:
+            instance = lock_instance(id=instance_id)
         # read after the lock: what another scheduler fired meanwhile is no longer here
         before = {(t.element_id, t.due_at) for t in db.session.scalars(
             select(Timer).where(Timer.instance_id == instance.id, Timer.due_at < now))}
@@ -96,6 +138,9 @@ def fire_instance(instance_id: int, now: datetime) -> list[str]:
         for element in fired:
             events.record(case, "timer_fired", None, element=element)
         synchronise(case, instance, run, None)
+        fence = _fence.get()
+        if fence is not None:
+            fence()  # raises Fenced: rolled back, nothing fired
         return fired
 
 
@@ -109,7 +154,8 @@ def fire_due(now: datetime | None = None, batch_size: int = 100,
     timer that comes due behind the cursor is the next run's. A failing instance is marked ERROR
     with the reason and does not stop the rest; a transient database error leaves it for the
     next run. ``should_stop`` is asked between instances (a scheduler shutting down stops after
-    the instance at hand; what is left stays due)."""
+    the instance at hand; what is left stays due). A fence that fails raises ``Fenced`` out of
+    the run."""
     report = FiringReport()
     cursor: tuple[datetime, int] | None = None
     while not (should_stop and should_stop()):
@@ -123,6 +169,8 @@ def fire_due(now: datetime | None = None, batch_size: int = 100,
             cursor = (due, instance_id)
             try:
                 result = fire_instance(instance_id, now or utcnow())
+            except Fenced:
+                raise  # no longer the leader: stop, leave everything due for the new one
             except TRANSIENT as exc:
                 log.warning("timer on instance %s left for the next run: %s", instance_id, exc)
                 report.deferred.append(instance_id)

@@ -26,6 +26,8 @@ from sqlalchemy import text
 from cases.core.db import db
 
 CHANNEL = "caseflow_timers"
+#: the leader tells the firing workers (``caseflow scheduler --worker``) to fire what is due now
+FIRE_CHANNEL = "caseflow_fire"
 
 log = logging.getLogger("caseflow.wakeup")
 
@@ -35,6 +37,14 @@ def announce(due_at: datetime) -> None:
         db.session.execute(text("SELECT pg_notify(:channel, json_build_object('due', CAST(:due AS text),"
                                 " 'schema', current_schema())::text)"),
                            {"channel": CHANNEL, "due": due_at.isoformat()})
+
+
+def call_workers() -> None:
+    """In its own transaction: wake the firing workers of this schema (PostgreSQL only)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_notify(:channel, json_build_object('schema', current_schema())::text)"),
+                           {"channel": FIRE_CHANNEL})
+        db.session.commit()
 
 
 def parse(payload: str) -> tuple[datetime | None, str | None]:
@@ -63,8 +73,9 @@ class Listener:
     """
 
     def __init__(self, connect: Callable[[], Any], on_due: Callable[[datetime | None], None],
-                 retry_seconds: float = 5.0, wait_seconds: float = 0.5):
+                 retry_seconds: float = 5.0, wait_seconds: float = 0.5, channel: str = CHANNEL):
         self._connect = connect
+        self._channel = channel
         self._on_due = on_due
         self._retry = retry_seconds
         self._wait = wait_seconds  # how long one wait for notifications lasts: bounds stop()
@@ -88,10 +99,10 @@ class Listener:
                 conn = self._connect()
                 conn.autocommit = True
                 schema = conn.execute("SELECT current_schema()").fetchone()[0]
-                conn.execute(f"LISTEN {CHANNEL}")
+                conn.execute(f"LISTEN {self._channel}")
                 self.ready.set()
                 if connected_before:
-                    log.info("listening on %s again; checking the timers table", CHANNEL)
+                    log.info("listening on %s again; checking the timers table", self._channel)
                     self._on_due(None)
                 connected_before = True
                 while not self._stop.is_set():
@@ -105,7 +116,7 @@ class Listener:
             except Exception as exc:
                 self.ready.clear()
                 if not self._stop.is_set():
-                    log.warning("timer notifications interrupted (%s); reconnecting in %ss", exc, self._retry)
+                    log.warning("%s notifications interrupted (%s); reconnecting in %ss", self._channel, exc, self._retry)
                     self._stop.wait(self._retry)
             finally:
                 self.ready.clear()

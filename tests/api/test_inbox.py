@@ -164,9 +164,12 @@ def test_claim_with_if_match_header(api, world):
     assert r.status_code == 200, r.json
     assert r.json["assignee"] == "agent2" and r.json["version"] == task["version"] + 1
     assert r.headers["ETag"] == f'"{task["version"] + 1}"'
-    # a weak validator is accepted too; the header wins over a stale body version
-    back = api.post(f"/api/v1/tasks/{task['id']}/release", "agent2",
+    # a weak validator cannot guard a write; the strong one wins over a stale body version
+    weak = api.post(f"/api/v1/tasks/{task['id']}/release", "agent2",
                     headers={"If-Match": f'W/{r.headers["ETag"]}'}, json={"version": 1})
+    assert weak.status_code == 422 and weak.json["errors"][0]["field"] == "If-Match"
+    back = api.post(f"/api/v1/tasks/{task['id']}/release", "agent2",
+                    headers={"If-Match": r.headers["ETag"]}, json={"version": 1})
     assert back.status_code == 200, back.json
     assert back.json["assignee"] is None
 

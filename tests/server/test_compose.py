@@ -56,6 +56,12 @@ def test_compose_commands_exist():
 INCLUDE = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
 
 
+def test_the_web_service_and_the_image_check_readiness_and_liveness():
+    web = _compose()["services"]["web"]
+    assert "/ready?scope=web" in " ".join(web["healthcheck"]["test"])
+    assert "HEALTHCHECK" in (ROOT / "Dockerfile").read_text() and "/health" in (ROOT / "Dockerfile").read_text()
+
+
 def test_dockerfile_copies_every_package():
     """Every package setuptools finds, and the files the app reads at run time, are in the image."""
     dockerfile = (ROOT / "Dockerfile").read_text()

@@ -23,7 +23,7 @@ from pathlib import Path
 import freezegun.api
 import pytest
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from cases.core.db import db, unit_of_work
 from cases.process import lease as leader
@@ -260,48 +260,92 @@ def test_the_listener_hears_its_own_schema_and_asks_for_a_check_after_a_reconnec
 
 # -- leadership ----------------------------------------------------------------------------
 
-def test_one_file_lock_leader_and_the_next_one_after_it_releases_or_dies(tmp_path):
-    path = leader.sqlite_lock_path(str(tmp_path / "caseflow.db"))
-    first, second = leader.FileLock(path), leader.FileLock(path)
-    assert path.name == "caseflow.db.scheduler.lock"
-    assert first.try_acquire() and not second.try_acquire()
-    first.release()
-    assert second.try_acquire() and not first.try_acquire()
-    os.close(second._fd)  # the process dies: the kernel drops its lock with its descriptors
-    assert first.try_acquire()
-    first.release()
-
-
-def test_one_leader_per_database_and_a_standby_takes_over(app):
+def _lease(app, seconds: float = 30.0) -> leader.Lease:
     with app.app_context():
-        first, second = leader.for_engine(db.engine), leader.for_engine(db.engine)
+        return leader.for_engine(db.engine, seconds)
+
+
+def _row(app) -> dict:
+    with app.app_context():
+        return leader.read(db.engine)
+
+
+def test_one_leader_per_database_a_new_epoch_for_each_term(app):
+    first, second = _lease(app), _lease(app)
     try:
         assert first.try_acquire() and not second.try_acquire()
         assert first.holds() and not second.holds()
+        assert _row(app)["holder"] == first.holder
+        epoch = first.epoch
+        assert first.renew() is True and first.epoch == epoch  # renewing keeps the term
         first.release()
+        assert not first.holds() and _row(app)["holder"] is None
         assert second.try_acquire() and not first.try_acquire()
+        assert second.epoch == epoch + 1
     finally:
         first.release()
         second.release()
 
 
-def test_a_dead_leader_connection_releases_the_advisory_lock(app):
-    if _dialect(app) != "postgresql":
-        pytest.skip("PostgreSQL advisory lock")
-    with app.app_context():
-        first, second = leader.for_engine(db.engine), leader.for_engine(db.engine)
+def test_a_lease_that_is_not_renewed_runs_out_and_a_standby_takes_it_with_the_next_epoch(app):
+    stale, standby = _lease(app, seconds=0.5), _lease(app, seconds=30)
     try:
-        assert first.try_acquire() and not second.try_acquire()
-        first._conn.close()  # its session ends, as when the process or its host dies
-        assert _taken_within(second, WAIT)
-        assert not first.holds()  # the old leader notices and steps down
+        assert stale.try_acquire()
+        assert _taken_within(standby, WAIT)  # nobody renewed: expired, taken over
+        assert standby.epoch == stale.epoch + 1
+        assert not stale.holds()  # its own clock says the term ran out
+        assert stale.renew() is False  # and the row names the new leader
+        assert _row(app)["holder"] == standby.holder
+        stale.release()  # a stale release changes nothing
+        assert _row(app)["holder"] == standby.holder and _row(app)["epoch"] == standby.epoch
     finally:
-        first.release()
-        second.release()
+        stale.release()
+        standby.release()
+
+
+def test_the_fence_refuses_a_replaced_leader_even_while_its_own_clock_says_it_holds(app):
+    old = _lease(app)
+    try:
+        assert old.try_acquire()
+        with app.app_context():
+            with unit_of_work():
+                old.fence()  # the leader: passes
+            # another scheduler took over (say our clock is off): the row has moved on
+            db.session.execute(update(leader.SchedulerLease).values(holder="elsewhere:1:x",
+                                                                    epoch=leader.SchedulerLease.epoch + 1))
+            db.session.commit()
+            assert old.holds()  # locally it still thinks so ...
+            with pytest.raises(leader.Fenced), unit_of_work():
+                old.fence()  # ... the fence does not
+            assert not old.holds()  # and now it knows
+    finally:
+        old.release()
+
+
+def test_a_replaced_leader_fires_nothing_and_the_timers_stay_due_for_the_new_one(app, timer_process, freeze_time):
+    instances = timer_cases(timer_process, 3)
+    old, new = _lease(app), _lease(app)
+    try:
+        assert old.try_acquire()
+        db.session.execute(update(leader.SchedulerLease).values(expires_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+        db.session.commit()
+        assert new.try_acquire()  # expired in the database: taken over
+        with freeze_time(datetime.now(timezone.utc) + timedelta(days=2)):
+            with timers.fenced_by(old.fence), pytest.raises(leader.Fenced):
+                timers.fire_due()
+            assert fired_per_instance() == Counter()  # rolled back: nothing fired
+            assert {t.instance_id for t in db.session.scalars(select(Timer))} == set(instances)
+            with timers.fenced_by(new.fence):
+                report = timers.fire_due()
+        assert sorted(report) == sorted(instances)
+        assert fired_per_instance() == Counter(dict.fromkeys(instances, 1))
+    finally:
+        old.release()
+        new.release()
 
 
 def _taken_within(lock, seconds: float) -> bool:
-    """The server ends a closed session asynchronously: retry, as a standby does."""
+    """Retry, as a standby does, until the lease is free."""
     done = threading.Event()
     result = []
 
@@ -343,10 +387,10 @@ def test_serve_runs_one_leader_and_a_standby_that_takes_over(app, config):
 class Process:
     """``caseflow scheduler`` as a child process; its log lines read by a thread."""
 
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, *args: str, **settings: str):
         env = {**os.environ, "DATABASE_URL": database_url, "SCHEDULER_STANDBY_RETRY_SECONDS": "0.1",
-               "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen([sys.executable, "-c", "from server.cli import main; main()", "scheduler"],
+               "PYTHONPATH": str(ROOT), **settings}
+        self.proc = subprocess.Popen([sys.executable, "-c", "from server.cli import main; main()", "scheduler", *args],
                                      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: queue.Queue = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -357,10 +401,13 @@ class Process:
             self.lines.put(line)
         self.lines.put(None)
 
-    def wait_for(self, text: str) -> str:
+    def wait_for(self, text: str, timeout: float = WAIT) -> str:
         seen = []
         while True:
-            line = self.lines.get(timeout=WAIT)
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"no {text!r} within {timeout} s:\n{''.join(seen)}") from None
             if line is None:
                 raise AssertionError(f"exited without logging {text!r}:\n{''.join(seen)}")
             seen.append(line)

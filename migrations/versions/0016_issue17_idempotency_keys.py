@@ -1,0 +1,39 @@
+"""idempotency keys: the answer a creating call gave, kept for a retry (cases/core/idempotency.py)
+
+Revision ID: 0016_issue17
+Revises: 0015_issue17
+Create Date: 2026-12-07 02:10:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '0016_issue17'
+down_revision = '0015_issue17'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('idempotency_keys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.Integer(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('headers', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_idempotency_keys_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_keys')),
+    sa.UniqueConstraint('user_id', 'key', name=op.f('uq_idempotency_keys_user_id'))
+    )
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_idempotency_keys_created_at'), ['created_at'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_idempotency_keys_created_at'))
+    op.drop_table('idempotency_keys')
