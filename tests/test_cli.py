@@ -10,7 +10,7 @@ from cases.models import Case, Customer, Survey, Task, User
 def test_deploy_command_reports_the_active_version(app):
     result = app.test_cli_runner().invoke(args=["deploy"])
     assert result.exit_code == 0, result.output
-    assert "already deployed" in result.output and "support_case" in result.output
+    assert "nothing to do" in result.output and "support_case" in result.output
 
 
 def test_create_user_command(app, app_ctx):
