@@ -27,9 +27,31 @@ def _problem_from_validation(exc: ValidationException, default_file: str) -> Pro
     )
 
 
+class _Parser(SpiffBpmnParser):
+    """SpiffWorkflow's parser with every document's root kept alive for as long as the parser lives.
+
+    SpiffWorkflow 3.2 keys each document's lane and position index by ``id()`` of its XML root
+    (``BpmnParser._document_key``) and skips documents whose key it has seen. A document with no
+    process is freed once added; CPython reuses its address for the next document's root, which is
+    then given the dead document's lanes. Holding a reference to every root keeps each ``id()``
+    unique for the whole parse (also for ``get_spec``, which reads the index again)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._roots: list = []
+
+    def add_bpmn_xml(self, bpmn, filename=None):
+        self._roots.append(bpmn.getroot() if hasattr(bpmn, "getroot") else bpmn)
+        super().add_bpmn_xml(bpmn, filename)
+
+    def add_dmn_xml(self, node, filename=None):
+        self._roots.append(node.getroot() if hasattr(node, "getroot") else node)
+        super().add_dmn_xml(node, filename)
+
+
 def parse_files(files: Mapping[str, bytes]) -> tuple[dict, list[Problem]]:
     """Return (process id -> (spec, subprocess specs), problems)."""
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser = _Parser(validator=VALIDATOR)
     problems: list[Problem] = []
     for name in sorted(files):
         content = files[name]
