@@ -360,8 +360,8 @@ def test_dmn_with_a_bad_cell(engine: Engine, input_cell, output_cell):
         assert problem.file == "d.dmn"
         assert "output" in problem.message.lower()
     else:
-        assert problem.element == "rules"  # the business-rule task that calls the decision
-        assert "DMN rule 1" in problem.message
+        assert (problem.file, problem.element) == ("d.dmn", "r1_in")  # the cell in the decision table
+        assert "Rule 1, column 1 'Amount'" in problem.message
 
 
 # -- run-time failures of checked scripts ----------------------------------------------------------
