@@ -185,7 +185,7 @@ def test_malformed_xml_names_file_and_line(engine: Engine):
     problem = problems[0]
     assert problem.file == "broken.bpmn"
     assert problem.line == broken_line
-    assert "malformed" in problem.message.lower()
+    assert problem.code == "malformed_xml" and "not well-formed XML at line" in problem.message
 
 
 def test_unclosed_document_names_the_file(engine: Engine):

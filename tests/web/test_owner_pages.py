@@ -80,7 +80,7 @@ def test_deploy_refuses_a_bad_diagram_and_deploys_a_good_one(pages, restore_acti
     bad = BPMN.replace('name="agent"', 'name="helpdesk"', 1)
     refused = owner.post(f"{EDITOR}/deploy", {"bpmn": bad})
     assert refused.status_code == 422
-    assert any("lane 'helpdesk' is not a role" in e["message"] for e in refused.get_json()["errors"])
+    assert any("Lane 'helpdesk' is not a role" in e["message"] for e in refused.get_json()["errors"])
     assert _count() == before and active_version().id == old
 
     name = f"Classify the case {uuid.uuid4().hex[:8]}"  # content no other test deployed
