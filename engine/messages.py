@@ -140,7 +140,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "{what_zh}第 {at} 行无效：{reason}。请修正该处的 Python。"),
     "unknown_operator": ("No caseflow handler implements the operation {operator}; use one of: {operators}.",
                          "没有 caseflow 处理程序实现操作 {operator}；请使用以下之一：{operators}。"),
-    # caseflow's conventions on user tasks, forms and notices (cases/deploy.py)
+    # caseflow's conventions on user tasks, forms and notices (cases/process/deploy.py)
     "no_lane": ("The user task is not in a lane; put it in the lane of the role that works on it.",
                 "用户任务不在任何泳道中；请把它放进负责角色的泳道。"),
     "lane_not_role": ("Lane '{lane}' is not a role; name the lane after one of: {roles}.",

@@ -11,7 +11,6 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from cases import deploy_files
 from cases.core import accounts
 from cases.core.db import db
 from cases.core.errors import DomainError
@@ -20,7 +19,7 @@ from cases.demo import load as demo
 from cases.outbox import notifications
 from cases.outbox.models import Notification
 from cases.process import deploy as deploying
-from cases.process import moves
+from cases.process import deploy_files, moves
 from server.app import create_app
 from workers import mail_listener, scheduler
 

@@ -1,6 +1,6 @@
 """The scheduler process: one active per installation, separate from the web workers.
 
-``serve`` waits for leadership (workers/leadership.py: a PostgreSQL advisory lock, or a file lock next
+``serve`` waits for leadership (cases/process/lease.py: a PostgreSQL advisory lock, or a file lock next
 to the SQLite database), then runs APScheduler with a declarative job list of stable ids:
 
 - ``fire-due-timers`` fires every due timer (cases/process/timers.py), then sleeps until the earliest
@@ -39,8 +39,8 @@ from cases.core.db import db
 from cases.core.models import utcnow
 from cases.outbox import chat_posts as chat_out
 from cases.outbox import hq
+from cases.process import lease as leader
 from cases.process import timers, wakeup
-from workers import leadership as leader
 
 log = logging.getLogger("caseflow.scheduler")
 

@@ -26,11 +26,11 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED
 from sqlalchemy import select, text
 
 from cases.core.db import db, unit_of_work
+from cases.process import lease as leader
 from cases.process import timers, wakeup
 from cases.process.deploy import deploy
 from cases.process.models import Timer
 from tests.cases.process.test_timers import TIMER_BPMN, fired_per_instance, timer_cases
-from workers import leadership as leader
 from workers import scheduler as scheduling
 
 ROOT = Path(__file__).resolve().parents[2]
