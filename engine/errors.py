@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from engine.messages import render
 
 
 @dataclass(frozen=True)
@@ -16,9 +17,19 @@ class Problem:
     #: the script or expression at fault and the line within it, to locate it in the file
     source: str | None = field(default=None, compare=False, repr=False)
     source_line: int | None = field(default=None, compare=False, repr=False)
+    #: the wording class (engine/messages.py) and its parameters: the sentence in either language
+    code: str | None = field(default=None, compare=False)
+    params: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "element": self.element, "line": self.line, "message": self.message}
+    def as_dict(self, lang: str = "en") -> dict:
+        message = render(self.code, self.params, lang) if self.code else self.message
+        return {"file": self.file, "element": self.element, "line": self.line, "message": message,
+                "code": self.code or "definition"}
+
+
+def problem(code: str, file: str | None, element: str | None, line: int | None, **params) -> Problem:
+    """A problem in the wording class ``code``; ``as_dict(lang)`` renders it in English or Chinese."""
+    return Problem(file, element, render(code, params), line, code=code, params=params)
 
 
 class EngineError(Exception):

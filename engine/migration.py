@@ -37,7 +37,25 @@ def _diffs(registry: Any, workflow: Any, target: SpecPair) -> tuple[Any, dict[An
     return diffs
 
 
-def check(registry: Any, workflow: Any, target: SpecPair | None) -> MigrationCheck:
+def _step_name(task) -> tuple[str, str | None]:
+    """The step a task belongs to, by its BPMN id and name: the nearest task up the tree that is
+    a diagram element (the library's own structural tasks, e.g. a boundary event's parent, have
+    none)."""
+    found = task
+    while found is not None and not getattr(found.task_spec, "bpmn_id", None):
+        found = found.parent
+    if found is None:
+        return workflow_name(task), None
+    spec = found.task_spec
+    name = getattr(spec, "bpmn_name", None)
+    return spec.bpmn_id, (name if name and name != spec.bpmn_id else None)
+
+
+def workflow_name(task) -> str:
+    return f"start of {task.workflow.spec.name}"
+
+
+def check(registry, workflow, target) -> MigrationCheck:
     """Can ``workflow`` move to ``target`` = (spec, subprocess specs)? If not, why."""
     if target is None:
         return MigrationCheck(False, (f"the target version has no process '{workflow.spec.name}'",))
@@ -45,7 +63,8 @@ def check(registry: Any, workflow: Any, target: SpecPair | None) -> MigrationChe
     reasons = []
     for task in workflow.get_tasks(state=ACTIVE, skip_subprocesses=True):
         if task in top.removed:
-            reasons.append(f"the current step '{task.task_spec.bpmn_id}' does not exist in the target version")
+            step, name = _step_name(task)
+            reasons.append(f"the current step '{step}' does not exist in the target version" + (f" ({name})" if name else ""))
     for sp_id, diff in subprocesses.items():
         if diff is None:
             reasons.append(f"the running subprocess '{workflow.subprocesses[sp_id].spec.name}' does not exist "

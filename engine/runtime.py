@@ -21,7 +21,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine import migration
+from engine import dataflow, migration
 from engine import specs as spec_module
 from engine.errors import EngineError, HandlerError, NotWaiting, ProcessError, TaskNotReady
 from engine.migration import MigrationCheck
@@ -303,7 +303,7 @@ class Engine:
         return run
 
     def check_migration(self, key: str, process_id: str, state: str, target_key: str,
-                        context: Any = None) -> MigrationCheck:
+                        context: Any = None, forms: Mapping[str, dict] | None = None) -> MigrationCheck:
         """Could this instance move to the version ``target_key``? If not, why not.
 
         Beyond the shape (every current step exists in the target), the move is tried on a copy
@@ -314,10 +314,16 @@ class Engine:
         if not verdict.migratable:
             return verdict
         try:
-            self.migrate(key, process_id, state, target_key, context)
+            run = self.migrate(key, process_id, state, target_key, context)
         except ProcessError as exc:
             where = f" at '{exc.element}'" if exc.element else ""
             return MigrationCheck(False, (f"after the move the process fails{where}: {exc.message}",))
+        active = [(t.task_spec, set(t.data)) for t in run._wf.get_tasks(state=migration.ACTIVE)]
+        missing = dataflow.missing_variables(active, forms or {})
+        if missing:
+            return MigrationCheck(False, tuple(
+                f"the step '{m.element}' ({m.element_name}) ahead reads the variable '{m.name}', which the case "
+                "does not have and no step before it writes on every path" for m in missing))
         return verdict
 
     def migrate(self, key: str, process_id: str, state: str, target_key: str, context: Any = None) -> ProcessRun:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from lxml import etree
@@ -9,56 +10,112 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import (
-    BusinessRuleTask,
     ManualTask,
     ScriptTask,
     ServiceTask,
     UserTask,
 )
 
-from engine.errors import DefinitionError, Problem
+from engine import lint
+from engine.errors import DefinitionError, Problem, problem
 from engine.model import ProcessSpecs, TaskSpecInfo
 from engine.sandbox import Sandbox, SandboxError
 from engine.structure import check_structure
 
 
-def _problem_from_validation(exc: ValidationException, default_file: str | None) -> Problem:
-    line = exc.line_number if isinstance(exc, ValidationException) and exc.line_number else None
-    return Problem(
-        file=getattr(exc, "file_name", None) or default_file,
-        element=getattr(exc, "id", None) or None,
-        message=str(exc.args[0]) if exc.args else str(exc),
-        line=int(line) if line else None,
-    )
+class _Parser(SpiffBpmnParser):
+    """SpiffWorkflow's parser with every document's root kept alive for as long as the parser lives.
+
+    SpiffWorkflow 3.2 keys each document's lane and position index by ``id()`` of its XML root
+    (``BpmnParser._document_key``) and skips documents whose key it has seen. A document with no
+    process is freed once added; CPython reuses its address for the next document's root, which is
+    then given the dead document's lanes. Holding a reference to every root keeps each ``id()``
+    unique for the whole parse (also for ``get_spec``, which reads the index again)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._roots: list = []
+
+    def add_bpmn_xml(self, bpmn, filename=None):
+        self._roots.append(bpmn.getroot() if hasattr(bpmn, "getroot") else bpmn)
+        super().add_bpmn_xml(bpmn, filename)
+
+    def add_dmn_xml(self, node, filename=None):
+        self._roots.append(node.getroot() if hasattr(node, "getroot") else node)
+        super().add_dmn_xml(node, filename)
 
 
-def parse_files(files: Mapping[str, bytes]) -> tuple[ProcessSpecs, list[Problem]]:
-    """Return (process id -> (spec, subprocess specs), problems)."""
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+def _unreadable(exc: Exception, name: str | None, roots: Mapping[str, object]) -> Problem:
+    """A problem for whatever the parser raised: the element it names (or the file), never its text."""
+    element = getattr(exc, "id", None) or None
+    file = getattr(exc, "file_name", None) or name
+    node = _find(roots, element, file)
+    if node is not None:
+        file = file or _file_of(roots, node)
+        return problem("unreadable", file, element, node.sourceline, tag=etree.QName(node).localname)
+    return problem("unreadable_file", file, element, None)
+
+
+def _find(roots: Mapping[str, object], element: str | None, file: str | None):
+    if not element:
+        return None
+    for name, root in roots.items():
+        if file and name != file:
+            continue
+        for node in root.iter():
+            if isinstance(node.tag, str) and node.get("id") == element:
+                return node
+    return None
+
+
+def _file_of(roots: Mapping[str, object], node) -> str | None:
+    top = node.getroottree().getroot()
+    return next((name for name, root in roots.items() if root is top), None)
+
+
+def parse_roots(roots: Mapping[str, object]) -> tuple[dict, list[Problem]]:
+    """SpiffWorkflow's specs of already read and checked documents: (process id -> (spec,
+    subprocess specs), problems). Whatever the parser raises becomes a problem naming the file and
+    element; its own text is never shown."""
+    parser = _Parser()
     problems: list[Problem] = []
-    for name in sorted(files):
-        content = files[name]
+    for name in sorted(roots):
         try:
             if name.endswith(".dmn"):
-                parser.add_dmn_str(content, filename=name)
-            elif name.endswith(".bpmn"):
-                parser.add_bpmn_str(content, filename=name)
-        except etree.XMLSyntaxError as exc:
-            problems.append(Problem(name, None, f"malformed XML: {exc.msg}", exc.lineno))
-        except ValidationException as exc:
-            problems.append(_problem_from_validation(exc, name))
+                parser.add_dmn_xml(roots[name], filename=name)
+            else:
+                parser.add_bpmn_xml(roots[name], filename=name)
+        except (ValidationException, Exception) as exc:
+            problems.append(_unreadable(exc, name, roots))
     if problems:
         return {}, problems
     specs: ProcessSpecs = {}
     for pid in parser.get_process_ids():
         try:
             specs[pid] = (parser.get_spec(pid), parser.get_subprocess_specs(pid))
-        except ValidationException as exc:
-            problems.append(_problem_from_validation(exc, None))
+        except (ValidationException, Exception) as exc:
+            process = _find(roots, pid, None)
+            problems.append(_unreadable(exc, _file_of(roots, process) if process is not None else None, roots))
     return specs, problems
 
 
-def _all_task_specs(specs: ProcessSpecs) -> Iterable[tuple[str, Any]]:
+def parse_files(files: Mapping[str, bytes]) -> tuple[dict, list[Problem]]:
+    """Return (process id -> (spec, subprocess specs), problems): files that cannot be read as XML
+    get a problem each, the rest are parsed."""
+    roots, problems = {}, []
+    for name in sorted(files):
+        if not name.endswith((".bpmn", ".dmn")):
+            continue
+        root, found = lint.read(name, files[name])
+        problems += found
+        if root is not None:
+            roots[name] = root
+    if problems:
+        return {}, problems
+    return parse_roots(roots)
+
+
+def _all_task_specs(specs: dict) -> Iterable[tuple[str, object]]:
     seen: set[int] = set()
     for _pid, (spec, subs) in specs.items():
         for process_spec in (spec, *subs.values()):
@@ -98,9 +155,10 @@ def check_specs(specs: ProcessSpecs, sandbox: Sandbox, operations: Iterable[str]
         try:
             sandbox.compile(source, mode)
         except SandboxError as exc:
-            line = f" (line {exc.line})" if exc.line else ""
-            problems.append(Problem(None, ts.bpmn_id, f"{what}{line}: {exc.message}", source=source,
-                                    source_line=exc.line))
+            code = "expression_line" if exc.line else "expression"
+            found = problem(code, None, ts.bpmn_id, None, what=what, what_zh=_what_zh(what), at=exc.line,
+                            reason=exc.message)
+            problems.append(replace(found, source=source, source_line=exc.line))
 
     for _pid, ts in _all_task_specs(specs):
         if not getattr(ts, "bpmn_id", None):
@@ -113,31 +171,31 @@ def check_specs(specs: ProcessSpecs, sandbox: Sandbox, operations: Iterable[str]
             for condition, _target in ts.cond_task_specs:
                 args = getattr(condition, "args", None) or [None]
                 compiles(args[0], "eval", ts, "condition")
-            if not ts.outputs:
-                problems.append(Problem(None, ts.bpmn_id, "gateway has no outgoing flow"))
         if isinstance(ts, ServiceTask):
             if ts.operation_name not in known_ops:
-                problems.append(Problem(None, ts.bpmn_id,
-                                        f"no handler implements the operator '{ts.operation_name}'"))
+                problems.append(problem("unknown_operator", None, ts.bpmn_id, None, operator=ts.operation_name,
+                                        operators=", ".join(sorted(known_ops))))
             for name, param in ts.operation_params.items():
                 compiles(param.get("value"), "eval", ts, f"parameter '{name}'")
         for what, source in _other_expressions(ts):
             compiles(source, "eval", ts, what)
-        if isinstance(ts, BusinessRuleTask):
-            table = ts.dmnEngine.decision_table
-            for number, table_input in enumerate(table.inputs, 1):
-                compiles(table_input.expression, "eval", ts, f"DMN input {number} expression")
-            for rule in table.rules:
-                for entry in rule.inputEntries:
-                    for cell in entry.lhs:
-                        if cell and cell.strip() and cell.strip() != "-":
-                            _check_dmn_cell(cell, sandbox, ts, rule, problems)
-                for entry in rule.outputEntries:
-                    compiles(entry.text, "eval", ts, f"DMN rule {rule.row_number} output")
     return problems
 
 
-def _other_expressions(ts: Any) -> Iterable[tuple[str, str]]:
+_WHAT_ZH = {"pre-script": "前置脚本", "post-script": "后置脚本", "script": "脚本", "condition": "条件",
+            "timer expression": "计时器表达式", "message expression": "消息表达式", "loop cardinality": "循环次数",
+            "loop condition": "循环条件"}
+
+
+def _what_zh(what: str) -> str:
+    if what.startswith("parameter "):
+        return "参数 " + what[len("parameter "):]
+    if what.startswith("correlation "):
+        return "关联 " + what[len("correlation "):]
+    return _WHAT_ZH.get(what, what)
+
+
+def _other_expressions(ts) -> Iterable[tuple[str, str]]:
     """Expressions SpiffWorkflow evaluates besides scripts, conditions, parameters and DMN
     tables: loop and multi-instance settings, timer, conditional and message expressions."""
     for name in ("cardinality", "condition"):
@@ -148,27 +206,16 @@ def _other_expressions(ts: Any) -> Iterable[tuple[str, str]]:
     for event in getattr(definition, "event_definitions", None) or [definition]:
         expression = getattr(event, "expression", None)
         if isinstance(expression, str):
-            yield f"{type(event).__name__} expression", expression
+            kind = type(event).__name__
+            yield ("timer expression" if "Timer" in kind else "condition" if "Conditional" in kind
+                   else "message expression"), expression
         for prop in getattr(event, "correlation_properties", None) or []:
             if isinstance(prop.retrieval_expression, str):
                 yield f"correlation '{prop.name}'", prop.retrieval_expression
 
 
-def _check_dmn_cell(cell: str, sandbox: Sandbox, ts: Any, rule: Any, problems: list[Problem]) -> None:
-    errors = []
-    for candidate in (cell.replace("?", "v"), f"v {cell}"):
-        try:
-            sandbox.compile(candidate, "eval")
-            return
-        except SandboxError as exc:
-            errors.append(exc)
-    # report a forbidden construct rather than the syntax error of the other reading
-    error = next((e for e in errors if not e.message.startswith("syntax error")), errors[0])
-    problems.append(Problem(None, ts.bpmn_id, f"DMN rule {rule.row_number} cell '{cell}': {error.message}"))
-
-
-def _element_index(files: Mapping[str, bytes]) -> dict[str, tuple[str, etree._Element]]:
-    index: dict[str, tuple[str, etree._Element]] = {}
+def _element_index(files: Mapping[str, bytes]) -> dict[str, list[tuple[str, etree._Element]]]:
+    index: dict[str, list[tuple[str, etree._Element]]] = {}
     for name, content in files.items():
         try:
             root = etree.fromstring(content)
@@ -176,8 +223,8 @@ def _element_index(files: Mapping[str, bytes]) -> dict[str, tuple[str, etree._El
             continue  # its own problem already names the file and line
         for node in root.iter():
             element_id = node.get("id") if isinstance(node.tag, str) else None
-            if element_id and element_id not in index:
-                index[element_id] = (name, node)
+            if element_id:
+                index.setdefault(element_id, []).append((name, node))
     return index
 
 
@@ -195,19 +242,20 @@ def _source_line(node: etree._Element, source: str | None, source_line: int | No
 
 
 def locate(problems: list[Problem], files: Mapping[str, bytes]) -> list[Problem]:
-    """Fill in the file and line of problems that only name their element."""
-    if all(p.file or not p.element for p in problems):
+    """Fill in the file and line of problems that name their element but not where it is."""
+    if all(not p.element or (p.file and p.line) for p in problems):
         return problems
     index = _element_index(files)
     located = []
-    for problem in problems:
-        found = index.get(problem.element) if problem.element and problem.file is None else None
-        if found is None:
-            located.append(problem)
+    for item in problems:
+        candidates = index.get(item.element, []) if item.element else []
+        found = next((c for c in candidates if item.file in (None, c[0])), None)
+        if found is None or (item.file and item.line):
+            located.append(item)
             continue
         file, node = found
-        located.append(Problem(file, problem.element, problem.message,
-                               problem.line or _source_line(node, problem.source, problem.source_line)))
+        located.append(replace(item, file=file,
+                               line=item.line or _source_line(node, item.source, item.source_line)))
     return located
 
 
@@ -215,7 +263,21 @@ def build(files: Mapping[str, bytes], sandbox: Sandbox,
           operations: Iterable[str]) -> tuple[ProcessSpecs, list[Problem]]:
     """Parse (raising DefinitionError if the files cannot be parsed), then check every element;
     the problems of the check come back with the specs so callers can add their own."""
-    specs, problems = parse_files(files)
-    if problems:
-        raise DefinitionError(locate(problems, files))
-    return specs, locate(check_structure(files) + check_specs(specs, sandbox, operations), files)
+    operations = list(operations)
+    roots, problems = lint.check_files(files, sandbox, operations)
+    for name, root in roots.items():
+        if name.endswith(".bpmn"):
+            problems += lint.schema_problems(name, root, VALIDATOR)
+    if any(p.code in lint.UNREADABLE for p in problems):
+        raise DefinitionError(problems)
+    specs, parse_problems = parse_roots(roots)
+    if parse_problems:
+        # what the checks above already named is not repeated in the parser's words
+        explained = {p.file for p in problems}
+        raise DefinitionError(problems + [p for p in locate(parse_problems, files)
+                                          if p.file not in explained and not (problems and p.file is None)])
+    checked = locate(check_structure(files) + check_specs(specs, sandbox, operations), files)
+    # an element the checks above already explain (a JUEL condition, an unquoted timer) is not
+    # told again in the compiler's words
+    explained = {(p.file, p.element) for p in problems}
+    return specs, problems + [p for p in checked if (p.file, p.element) not in explained]

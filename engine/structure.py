@@ -9,25 +9,6 @@ from engine.errors import Problem
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN}
-#: hit policies that behave as named in SpiffWorkflow 3.2 (others silently act as first-match)
-HIT_POLICIES = ("UNIQUE", "FIRST", "COLLECT")
-
-
-def _signal_end_events(name: str, root: etree._Element) -> list[Problem]:
-    return [Problem(name, end.get("id"), "a signal end event throws nothing in SpiffWorkflow; use an "
-                    "intermediate signal throw event followed by a plain end event", end.sourceline)
-            for end in root.iterfind(".//bpmn:endEvent[bpmn:signalEventDefinition]", NS)]
-
-
-def _hit_policies(name: str, root: etree._Element) -> list[Problem]:
-    problems = []
-    for table in root.iter("{*}decisionTable"):
-        policy = (table.get("hitPolicy") or "UNIQUE").upper()
-        if policy not in HIT_POLICIES:
-            problems.append(Problem(name, table.get("id"), f"hit policy {policy} is not supported (it would "
-                                    f"silently act as FIRST); use one of {', '.join(HIT_POLICIES)}",
-                                    table.sourceline))
-    return problems
 
 
 def _loops_without_exit(name: str, process: etree._Element) -> list[Problem]:
@@ -98,7 +79,6 @@ def check_structure(files: Mapping[str, bytes]) -> list[Problem]:
             root = etree.fromstring(content)
         except etree.XMLSyntaxError:
             continue  # reported by the parser
-        problems += _signal_end_events(name, root) + _hit_policies(name, root)
         for process in root.iterfind(".//bpmn:process", NS):
             problems += _loops_without_exit(name, process)
     return problems

@@ -20,7 +20,7 @@ from cases.demo import load as demo
 from cases.outbox import notifications
 from cases.outbox.models import Notification
 from cases.process import deploy as deploying
-from cases.process import moves
+from cases.process import deploy_files, moves
 from server.app import create_app
 from workers import mail_listener, scheduler
 
@@ -44,18 +44,39 @@ def _report(outcome, done: str) -> None:
         click.echo(f"  instance {skipped['instance_id']}: {'; '.join(skipped['reasons'])}")
 
 
+#: what ``caseflow deploy`` says it did
+_LOADED = {
+    deploy_files.INSTALLED: "empty installation: the files are version {files} and active",
+    deploy_files.DEPLOYED: "deployed the files as version {files}; it is now active (was version {before})",
+    deploy_files.REACTIVATED: "the files are version {files}, re-activated (was version {before})",
+    deploy_files.UNCHANGED: "the files are the active version {files}; nothing to do",
+    deploy_files.KEPT: "left the active version as it is; the files are {files_text} "
+                       "(caseflow deploy --activate makes them the active version)",
+}
+
+
 @click.command("deploy")
 @click.option("--processes", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--forms", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--activate", is_flag=True,
+              help="make the files the active version even if another one is active")
 @with_appcontext
-def deploy_command(processes: Path | None, forms: Path | None) -> None:
-    """Validate and deploy processes/ and forms/ as a version (no-op if unchanged)."""
+def deploy_command(processes: Path | None, forms: Path | None, activate: bool) -> None:
+    """Load processes/ and forms/ into an empty installation (or, with --activate, as the active
+    version); otherwise leave the active version alone and say how the files compare to it."""
+    before = deploying.active_version()
+    before_id = before.id if before is not None else None
     try:
-        version, created = deploying.deploy(*deploying.read_directory(*_directories(processes, forms)))
+        outcome = deploy_files.load(*deploying.read_directory(*_directories(processes, forms)), activate)
     except DomainError as exc:
         _fail(exc)
-    state = "deployed" if created else "already deployed, re-activated"
-    click.echo(f"version {version.id} {version.content_hash[:12]} {state}: {', '.join(version.process_ids)}")
+    files = outcome.files_version
+    files_text = f"version {files.id}" if files is not None else "in no version yet"
+    click.echo(_LOADED[outcome.action].format(files=files.id if files else "-", before=before_id,
+                                             files_text=files_text))
+    active = outcome.active
+    click.echo(f"active: version {active.id} {active.content_hash[:12]} (activated {active.activated_at:%Y-%m-%d %H:%M} "
+               f"UTC): {', '.join(active.process_ids)}")
 
 
 @click.command("validate")

@@ -139,5 +139,12 @@ def without_assign(text: str) -> str:
     text = text.replace('<bpmn:sequenceFlow id="f_assigned" sourceRef="assign" targetRef="merge_resolve" />', "")
     text = text.replace("<bpmn:incoming>f_assigned</bpmn:incoming>", "<bpmn:incoming>f_suggested</bpmn:incoming>")
     text = text.replace("<bpmn:flowNodeRef>assign</bpmn:flowNodeRef>", "")
+    # its SLA ladder (boundary timer, escalation, end) goes with it
+    text = re.sub(r'<bpmn:boundaryEvent id="assign_sla".*?</bpmn:boundaryEvent>', "", text, flags=re.S)
+    text = re.sub(r'<bpmn:serviceTask id="assign_escalate".*?</bpmn:serviceTask>', "", text, flags=re.S)
+    text = re.sub(r'<bpmn:endEvent id="assign_escalated".*?</bpmn:endEvent>', "", text, flags=re.S)
+    text = re.sub(r'<bpmn:sequenceFlow id="f_assign_(sla|escalated)"[^>]*/>', "", text)
+    text = re.sub(r'<bpmndi:BPMN(Shape|Edge) id="(f_)?assign_(sla|escalate|escalated)_di".*?</bpmndi:BPMN(Shape|Edge)>',
+                  "", text, flags=re.S)
     text = re.sub(r'<bpmndi:BPMNShape id="assign_di".*?</bpmndi:BPMNShape>', "", text, flags=re.S)
     return re.sub(r'<bpmndi:BPMNEdge id="f_assigned_di".*?</bpmndi:BPMNEdge>', "", text, flags=re.S)

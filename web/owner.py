@@ -17,6 +17,7 @@ from cases.core.access import require_role
 from cases.core.errors import InvalidDefinition, ValidationFailed
 from cases.process import deploy as deploying
 from cases.process import moves
+from web.i18n import current_locale
 from web.pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("owner", url_prefix="/owner")
@@ -112,7 +113,8 @@ def validate(name: str):
     """Check the edited diagram with the active version's other files, as a deploy would."""
     _active_diagram(name)
     try:
-        problems = deploying.check_upload(current_user(), _uploaded_diagram(name), merge=True)
+        problems = deploying.check_upload(current_user(), _uploaded_diagram(name), merge=True,
+                                          lang=current_locale())
     except ValidationFailed as exc:
         return _problems_answer(_input_problems(exc))
     return jsonify({"valid": not problems, "errors": problems}), 200
@@ -123,7 +125,8 @@ def deploy_diagram(name: str):
     """Deploy the edited diagram as a new version (the active version's other files unchanged)."""
     _active_diagram(name)
     try:
-        created, is_new = deploying.deploy_upload(current_user(), _uploaded_diagram(name), merge=True)
+        created, is_new = deploying.deploy_upload(current_user(), _uploaded_diagram(name), merge=True,
+                                                  lang=current_locale())
     except InvalidDefinition as exc:
         return _problems_answer(exc.problems)
     except ValidationFailed as exc:
@@ -139,7 +142,7 @@ def deploy_files():
     files = {Path(f.filename or "").name: f.read() for f in request.files.getlist("files") if f.filename}
     merge = request.form.get("merge") == "true"
     try:
-        created, is_new = deploying.deploy_upload(current_user(), files, merge)
+        created, is_new = deploying.deploy_upload(current_user(), files, merge, lang=current_locale())
     except InvalidDefinition as exc:
         return _processes_page(422, exc.problems)
     except ValidationFailed as exc:

@@ -16,6 +16,13 @@ blp = Blueprint("migrations", __name__, url_prefix="/api/v1/migrations",
 class MoveSchema(Schema):
     from_version = id_field(required=True)
     to_version = id_field(required=True)
+    case_ids = fields.List(id_field(), load_default=None, metadata={
+        "description": "only these cases (e.g. one); omitted: every running case of from_version"})
+
+
+class RevertSchema(Schema):
+    case_ids = fields.List(id_field(), load_default=None, metadata={
+        "description": "only these cases of the batch (e.g. one); omitted: every case of the batch"})
 
 
 class VerdictSchema(Schema):
@@ -43,7 +50,7 @@ class DryRun(MethodView):
     @blp.response(200, VerdictSchema(many=True))
     def post(self, body):
         """Per running case of from_version: could it move to to_version, and if not, why."""
-        return moves.dry_run(current_user(), body["from_version"], body["to_version"])
+        return moves.dry_run(current_user(), body["from_version"], body["to_version"], body["case_ids"])
 
 
 @blp.route("")
@@ -52,7 +59,7 @@ class Migrations(MethodView):
     @blp.response(201, OutcomeSchema)
     def post(self, body):
         """Move every movable running case (each in its own transaction); the rest is listed."""
-        return moves.migrate_all(current_user(), body["from_version"], body["to_version"])
+        return moves.migrate_all(current_user(), body["from_version"], body["to_version"], body["case_ids"])
 
 
 class BatchSchema(Schema):
@@ -77,7 +84,8 @@ class Batch(MethodView):
 
 @blp.route("/<string:batch>/revert")
 class Revert(MethodView):
+    @blp.arguments(RevertSchema, location="json", required=False)
     @blp.response(200, OutcomeSchema)
-    def post(self, batch):
-        """Move a batch's cases back where nothing happened to them since."""
-        return moves.revert(current_user(), batch)
+    def post(self, body, batch):
+        """Move a batch's cases back where no step was completed since (a refused step is not one)."""
+        return moves.revert(current_user(), batch, (body or {}).get("case_ids"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask.views import MethodView
+from flask_babel import get_locale
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
@@ -41,7 +42,15 @@ class UploadArgs(Schema):
 
 class ValidationSchema(Schema):
     valid = fields.Boolean()
-    errors = fields.List(fields.Dict(), metadata={"description": "[{file, element, line, message}]"})
+    errors = fields.List(fields.Dict(), metadata={
+        "description": "[{file, element, line, message, code}]: every problem at once; message in the "
+                       "request's language (Accept-Language zh-CN or en), code its wording class"})
+
+
+def _lang() -> str:
+    """The language of the problems' sentences: the request's Accept-Language (zh-CN or en)."""
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
 
 
 def _read(body: dict) -> dict[str, bytes]:
@@ -61,7 +70,7 @@ class VersionCollection(MethodView):
     @blp.alt_response(200, schema=ProcessVersionSchema, description="identical files: re-activated")
     def post(self, args, body):
         """Deploy (process owner, admin): validated first, every problem at once (422)."""
-        version, created = deploying.deploy_upload(current_user(), _read(body), args["merge"])
+        version, created = deploying.deploy_upload(current_user(), _read(body), args["merge"], _lang())
         return dumped(VERSION, version, 201 if created else 200)
 
 
@@ -72,5 +81,5 @@ class VersionValidation(MethodView):
     @blp.response(200, ValidationSchema)
     def post(self, args, body):
         """Check files as a deploy would, without deploying them."""
-        errors = deploying.check_upload(current_user(), _read(body), args["merge"])
+        errors = deploying.check_upload(current_user(), _read(body), args["merge"], _lang())
         return {"valid": not errors, "errors": errors}

@@ -20,7 +20,7 @@ from cases.process.models import InstanceStatus, ProcessInstance, ProcessVersion
 from cases.process.projection import PROJECTED_FIELDS
 from cases.process.runs import get_engine
 from cases.process.taskrules import ASSIGNMENT_RULES, FORM_PROPERTY
-from engine.errors import DefinitionError, Problem
+from engine.errors import DefinitionError, Problem, problem
 from engine.model import TaskSpecInfo
 from engine.serialization import SERIALIZER_VERSION
 from engine.specs import locate
@@ -51,7 +51,8 @@ def _parse_forms(forms: Mapping[str, bytes]) -> tuple[dict[str, dict], list[Prob
             schema = json.loads(raw)
             Draft202012Validator.check_schema(schema)
         except (ValueError, SchemaError) as exc:
-            problems.append(Problem(name, None, f"not a valid JSON schema: {getattr(exc, 'message', exc)}"))
+            reason = exc.message if isinstance(exc, SchemaError) else f"not JSON at line {getattr(exc, 'lineno', '?')}"
+            problems.append(problem("form_invalid", name, None, getattr(exc, "lineno", None), reason=reason))
             continue
         parsed[name] = schema
     return parsed, problems
@@ -59,31 +60,32 @@ def _parse_forms(forms: Mapping[str, bytes]) -> tuple[dict[str, dict], list[Prob
 
 def _check_user_task(task: TaskSpecInfo, forms: Mapping[str, dict]) -> list[Problem]:
     problems = []
+    roles = ", ".join(sorted(ROLE_NAMES))
 
-    def problem(message: str) -> None:
-        problems.append(Problem(None, task.element_id, message))
+    def add(code: str, **params) -> None:
+        problems.append(problem(code, None, task.element_id, None, **params))
 
     if task.lane is None:
-        problem("user task is not in a lane; the lane names the role that works on it")
+        add("no_lane")
     elif task.lane not in ROLE_NAMES:
-        problem(f"lane '{task.lane}' is not a role ({', '.join(sorted(ROLE_NAMES))})")
+        add("lane_not_role", lane=task.lane, roles=roles)
     form = task.properties.get(FORM_PROPERTY)
     if not form:
-        problem(f"user task has no '{FORM_PROPERTY}' property")
+        add("no_form", property=FORM_PROPERTY)
     elif form not in forms:
-        problem(f"form '{form}' does not exist in forms/")
+        add("form_missing", form=form)
     rule = task.properties.get("assignment", "pool")
     if rule not in ASSIGNMENT_RULES:
-        problem(f"assignment '{rule}' is not one of {', '.join(ASSIGNMENT_RULES)}")
+        add("assignment_unknown", rule=rule, rules=", ".join(ASSIGNMENT_RULES))
     elif (rule == "case_customer") != (task.lane == Role.CUSTOMER.value):
-        problem("assignment 'case_customer' belongs on the customer lane, and the customer lane needs it")
+        add("assignment_customer")
     fields = [f.strip() for f in task.properties.get("caseFields", "").split(",") if f.strip()]
     for field in fields:
         if field not in PROJECTED_FIELDS:
-            problem(f"caseFields names '{field}', which is not a case field ({', '.join(PROJECTED_FIELDS)})")
+            add("case_field_unknown", field=field, fields=", ".join(PROJECTED_FIELDS))
     for role in filter(None, (r.strip() for r in task.properties.get("alsoRoles", "").split(","))):
         if role not in ROLE_NAMES:
-            problem(f"alsoRoles names '{role}', which is not a role")
+            add("role_unknown", role=role, roles=roles)
     return problems + _check_notice(task)
 
 
@@ -92,20 +94,13 @@ def _check_notice(element: TaskSpecInfo) -> list[Problem]:
     kind = element.properties.get(NOTICE_PROPERTY)
     if kind is None or kind in NOTICE_KINDS:
         return []
-    return [Problem(None, element.element_id,
-                    f"{NOTICE_PROPERTY} '{kind}' is not one of {', '.join(NOTICE_KINDS)}")]
+    return [problem("notice_unknown", None, element.element_id, None, property=NOTICE_PROPERTY, kind=kind,
+                    kinds=", ".join(NOTICE_KINDS))]
 
 
-def problems_in(processes: Mapping[str, bytes], forms: Mapping[str, bytes]) -> tuple[list[dict], object]:
-    """Every problem of a set of files (empty when it can be deployed), and the build."""
-    encoding = []
-    for name, raw in processes.items():
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            encoding.append(Problem(name, None, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"))
-    if encoding:
-        return [p.as_dict() for p in encoding], None
+def problems_in(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
+                lang: str = "en") -> tuple[list[dict], object]:
+    """Every problem of a set of files (empty when it can be deployed), in ``lang``, and the build."""
     parsed_forms, problems = _parse_forms(forms)
     try:
         built = get_engine().build(processes)
@@ -118,12 +113,12 @@ def problems_in(processes: Mapping[str, bytes], forms: Mapping[str, bytes]) -> t
             problems.extend(_check_user_task(task, parsed_forms))
         for element in built.other_elements:
             problems.extend(_check_notice(element))
-    return [p.as_dict() for p in locate(problems, processes)], (built, parsed_forms)
+    return [p.as_dict(lang) for p in locate(problems, processes)], (built, parsed_forms)
 
 
 @use_case
 def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
-           actor: User | None = None) -> tuple[ProcessVersion, bool]:
+           actor: User | None = None, lang: str = "en") -> tuple[ProcessVersion, bool]:
     """Validate and store a version; returns (version, created). Re-deploying known content
     re-activates that version instead of copying it."""
     key = content_hash(processes, forms)
@@ -132,7 +127,7 @@ def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
         existing.activated_at = utcnow()
         audit.record(actor, "reactivate", existing.id, content_hash=key)
         return existing, False
-    problems, result = problems_in(processes, forms)
+    problems, result = problems_in(processes, forms, lang)
     if problems:
         raise InvalidDefinition(f"{len(problems)} problem(s) in the process files", problems)
     built, parsed_forms = result
@@ -210,22 +205,23 @@ def with_active_files(processes: dict[str, bytes], forms: dict[str, bytes]) -> t
     return {**base_processes, **processes}, {**base_forms, **forms}
 
 
-def check_upload(actor: User, files: Mapping[str, bytes], merge: bool) -> list[dict]:
+def check_upload(actor: User, files: Mapping[str, bytes], merge: bool, lang: str = "en") -> list[dict]:
     """Validate uploaded files without deploying them (e.g. from the modeller)."""
     require_role(actor, *DEPLOYERS)
     processes, forms = split_upload(files)
     if merge:
         processes, forms = with_active_files(processes, forms)
-    return problems_in(processes, forms)[0]
+    return problems_in(processes, forms, lang)[0]
 
 
-def deploy_upload(actor: User, files: Mapping[str, bytes], merge: bool) -> tuple[ProcessVersion, bool]:
+def deploy_upload(actor: User, files: Mapping[str, bytes], merge: bool,
+                  lang: str = "en") -> tuple[ProcessVersion, bool]:
     """Deploy uploaded files: the complete set, or (``merge``) changes to the active version."""
     require_role(actor, *DEPLOYERS)
     processes, forms = split_upload(files)
     if merge:
         processes, forms = with_active_files(processes, forms)
-    return deploy(processes, forms, actor)
+    return deploy(processes, forms, actor, lang)
 
 
 def current_version(process_id: str) -> ProcessVersion | None:

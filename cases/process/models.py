@@ -42,6 +42,8 @@ class ProcessVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     activated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: why the version was made (required when deployed from the API or the pages)
+    change_note: Mapped[str | None] = mapped_column(Text)
 
 
 class ProcessInstance(db.Model):
@@ -112,6 +114,9 @@ class InstanceMigration(db.Model):
     previous_state: Mapped[str] = mapped_column(Text, deferred=True)
     #: the instance's lock_version right after the move: a revert only undoes an untouched move
     lock_version_after: Mapped[int] = mapped_column(Integer)
+    #: the instance's state right after the move: a revert undoes the move while it is unchanged
+    #: (no step completed since; a refused step's error note changes only lock_version)
+    state_after: Mapped[str | None] = mapped_column(Text, deferred=True)
     migrated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     migrated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reverted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

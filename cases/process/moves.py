@@ -52,23 +52,24 @@ def _versions(from_id: int, to_id: int) -> tuple[ProcessVersion, ProcessVersion]
     return found[from_id], found[to_id]
 
 
-def _movable_instances(version: ProcessVersion) -> list[ProcessInstance]:
-    return list(db.session.scalars(
-        select(ProcessInstance).where(ProcessInstance.version_id == version.id,
-                                      ProcessInstance.status != InstanceStatus.COMPLETED.value)
-        .order_by(ProcessInstance.id)))
+def _movable_instances(version: ProcessVersion, case_ids: list[int] | None = None) -> list[ProcessInstance]:
+    query = select(ProcessInstance).where(ProcessInstance.version_id == version.id,
+                                          ProcessInstance.status != InstanceStatus.COMPLETED.value)
+    if case_ids is not None:
+        query = query.where(ProcessInstance.case_id.in_(case_ids))
+    return list(db.session.scalars(query.order_by(ProcessInstance.id)))
 
 
-def dry_run(user: User, from_id: int, to_id: int) -> list[Verdict]:
+def dry_run(user: User, from_id: int, to_id: int, case_ids: list[int] | None = None) -> list[Verdict]:
     """Per running case of ``from``: can it move to ``to``, and if not, why."""
     require_role(user, *DEPLOYERS)
     source, target = _versions(from_id, to_id)
     engine = get_engine()
     verdicts = []
-    for instance in _movable_instances(source):
+    for instance in _movable_instances(source, case_ids):
         case = db.session.get(Case, instance.case_id)
         check = engine.check_migration(source.content_hash, instance.process_id, instance.state,
-                                       target.content_hash, ServiceContext(case, user))
+                                       target.content_hash, ServiceContext(case, user), forms=target.forms)
         verdicts.append(Verdict(instance.id, case.id, case.number, check.migratable, check.reasons))
     db.session.rollback()
     return verdicts
@@ -81,6 +82,10 @@ def _move(user: User, instance_id: int, source: ProcessVersion, target: ProcessV
             raise MigrationBlocked(("the case is no longer on the source version",))
         case = db.session.get(Case, instance.case_id)
         previous = instance.state
+        check = get_engine().check_migration(source.content_hash, instance.process_id, previous,
+                                             target.content_hash, ServiceContext(case, user), forms=target.forms)
+        if not check.migratable:  # what the dry run says, the move does
+            raise MigrationBlocked(check.reasons)
         run = get_engine().migrate(source.content_hash, instance.process_id, previous, target.content_hash,
                                    ServiceContext(case, user))
         instance.version_id, instance.version = target.id, target
@@ -89,6 +94,7 @@ def _move(user: User, instance_id: int, source: ProcessVersion, target: ProcessV
         db.session.add(InstanceMigration(
             batch=batch, instance_id=instance.id, case_id=case.id, from_version_id=source.id,
             to_version_id=target.id, previous_state=previous, lock_version_after=instance.lock_version,
+            state_after=instance.state,
             migrated_by_id=user.id))
         events.record(case, "process_migrated", user, batch=batch, from_version=source.content_hash,
                       to_version=target.content_hash)
@@ -102,14 +108,14 @@ def _count(batch: str, field_name: str) -> None:
         setattr(row, field_name, getattr(row, field_name) + 1)
 
 
-def migrate_all(user: User, from_id: int, to_id: int) -> Outcome:
+def migrate_all(user: User, from_id: int, to_id: int, case_ids: list[int] | None = None) -> Outcome:
     """Move every movable running case of ``from`` to ``to``; report the ones that stay.
 
     Progress is committed after every case (``GET /api/v1/migrations/{batch}`` while it runs)."""
     require_role(user, *DEPLOYERS)
     source, target = _versions(from_id, to_id)
     outcome = Outcome(batch=str(uuid.uuid4()))
-    ids = [i.id for i in _movable_instances(source)]
+    ids = [i.id for i in _movable_instances(source, case_ids)]
     with unit_of_work():
         db.session.add(MigrationBatch(id=outcome.batch, from_version_id=source.id, to_version_id=target.id,
                                       total=len(ids), started_by_id=user.id, started_at=utcnow()))
@@ -152,7 +158,9 @@ def _revert_one(user: User, row_id: int) -> str | None:
     with unit_of_work():
         row = db.session.get(InstanceMigration, row_id)
         instance = lock_instance(id=row.instance_id)
-        if instance.lock_version != row.lock_version_after or instance.version_id != row.to_version_id:
+        untouched = (instance.state == row.state_after if row.state_after is not None
+                     else instance.lock_version == row.lock_version_after)
+        if not untouched or instance.version_id != row.to_version_id:
             return "the case has moved on since the migration"
         source = db.session.get(ProcessVersion, row.from_version_id)
         case = db.session.get(Case, row.case_id)
@@ -161,18 +169,24 @@ def _revert_one(user: User, row_id: int) -> str | None:
         run = load_run(instance, case, user)
         synchronise(case, instance, run, user)
         row.reverted_at = utcnow()
+        if instance.status != InstanceStatus.ERROR.value:
+            # a user step the new version refused belongs to it: its note goes with the move
+            instance.error_message = instance.error_element = instance.error_at = None
         events.record(case, "migration_reverted", user, batch=row.batch)
     return None
 
 
-def revert(user: User, batch: str) -> Outcome:
-    """Move the cases of a batch back, where nothing happened to them since."""
+def revert(user: User, batch: str, case_ids: list[int] | None = None) -> Outcome:
+    """Move the cases of a batch (or only ``case_ids`` of it) back, where no step was completed
+    since the move."""
     require_role(user, *DEPLOYERS)
     rows = list(db.session.scalars(select(InstanceMigration.id).where(InstanceMigration.batch == batch)))
     if not rows:
         raise NotFound(f"migration {batch} not found", resource="migration", id=batch)
-    pending = list(db.session.scalars(select(InstanceMigration).where(
-        InstanceMigration.batch == batch, InstanceMigration.reverted_at.is_(None))))
+    query = select(InstanceMigration).where(InstanceMigration.batch == batch, InstanceMigration.reverted_at.is_(None))
+    if case_ids is not None:
+        query = query.where(InstanceMigration.case_id.in_(case_ids))
+    pending = list(db.session.scalars(query))
     db.session.rollback()
     outcome = Outcome(batch=batch)
     for row in pending:

@@ -1,7 +1,7 @@
 """assignment strategies: users' skills and duty rosters; escalation ladders of any number of rungs
 
 Revision ID: 0015_issue14
-Revises: 0014
+Revises: 0015_issue13
 Create Date: 2026-12-07 02:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015_issue14'
-down_revision = '0014'
+down_revision = '0015_issue13'
 branch_labels = None
 depends_on = None
 

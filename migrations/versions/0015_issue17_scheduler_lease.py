@@ -1,7 +1,7 @@
 """scheduler lease: leadership by a row with an epoch and an expiry (cases/process/lease.py)
 
 Revision ID: 0015_issue17
-Revises: 0014
+Revises: 0015_issue14
 Create Date: 2026-12-07 01:40:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015_issue17'
-down_revision = '0014'
+down_revision = '0015_issue14'
 branch_labels = None
 depends_on = None
 

@@ -32,7 +32,8 @@ TIME_LIMIT = 0.5
 #: guard and not the clock is what stops them (the assertion names the guard)
 GUARD_TIME_LIMIT = 10.0
 #: where each place puts the technique, and the element a problem or failure must name
-ELEMENT = {"script": "evil", "condition": "decide", "dmn": "rules"}
+ELEMENT = {"script": "evil", "condition": "decide", "dmn": "r1_in"}  # at deploy: the DMN cell itself
+RUN_ELEMENT = {**ELEMENT, "dmn": "rules"}  # when it runs: the business rule task
 M = "{M}"  # the marker file's path, as a Python string literal, in the sources below
 
 
@@ -400,7 +401,7 @@ def test_technique_is_refused_or_contained(tech: Technique, place: str, tmp_path
         assert named, f"no problem names {element}: {outcome['problems']}"
         assert any(needle.lower() in message.lower() for message in named), (needle, named)
     else:
-        assert outcome["element"] == element, outcome
+        assert outcome["element"] == RUN_ELEMENT[place], outcome
         text = f"{outcome['message']} {outcome['cause']}".lower()
         assert needle.lower() in text, (needle, outcome)
 
@@ -423,8 +424,8 @@ def test_timer_and_loop_expressions_are_checked_at_deploy(element: str, needle: 
 def test_dmn_input_expression_is_checked_at_deploy():
     dmn = _dmn("1").replace(b"<text>amount</text>", b"<text>amount.__class__</text>")
     built = Engine({}).build({"r.bpmn": bpmn(RULE_TASK, user_task("after")), "d.dmn": dmn})
-    assert [p.element for p in built.problems] == ["rules"], built.problems
-    assert "input" in built.problems[0].message and "__class__" in built.problems[0].message
+    assert [(p.file, p.element) for p in built.problems] == [("d.dmn", "in1")], built.problems
+    assert "Input column 1 'Amount'" in built.problems[0].message and "__class__" in built.problems[0].message
 
 
 # -- what the helpers' public attributes lead to ----------------------------------------------------

@@ -185,7 +185,7 @@ def test_malformed_xml_names_file_and_line(engine: Engine):
     problem = problems[0]
     assert problem.file == "broken.bpmn"
     assert problem.line == broken_line
-    assert "malformed" in problem.message.lower()
+    assert problem.code == "malformed_xml" and "not well-formed XML at line" in problem.message
 
 
 def test_unclosed_document_names_the_file(engine: Engine):
@@ -360,8 +360,8 @@ def test_dmn_with_a_bad_cell(engine: Engine, input_cell, output_cell):
         assert problem.file == "d.dmn"
         assert "output" in problem.message.lower()
     else:
-        assert problem.element == "rules"  # the business-rule task that calls the decision
-        assert "DMN rule 1" in problem.message
+        assert (problem.file, problem.element) == ("d.dmn", "r1_in")  # the cell in the decision table
+        assert "Rule 1, column 1 'Amount'" in problem.message
 
 
 # -- run-time failures of checked scripts ----------------------------------------------------------

@@ -49,5 +49,5 @@ def test_a_loop_with_no_way_out_is_refused():
   </bpmn:process>
 </bpmn:definitions>"""
     problems = _problems({"loop.bpmn": loop})
-    assert [p.element for p in problems] == ["again"]
-    assert "no way out" in problems[0].message and "join" in problems[0].message
+    assert [(p.element, p.code) for p in problems] == [("loop", "no_end"), ("again", None)]
+    assert "no way out" in problems[1].message and "join" in problems[1].message

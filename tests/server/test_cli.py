@@ -12,7 +12,7 @@ from server.cli import main
 def test_deploy_command_reports_the_active_version(app):
     result = app.test_cli_runner().invoke(main, args=["deploy"])
     assert result.exit_code == 0, result.output
-    assert "already deployed" in result.output and "support_case" in result.output
+    assert "nothing to do" in result.output and "support_case" in result.output
 
 
 def test_create_user_command(app, app_ctx):

@@ -73,7 +73,7 @@ def test_malformed_xml_names_file_and_line(app_ctx, process_copy):
     with pytest.raises(InvalidDefinition) as error:
         deploy(*read_directory(processes, forms))
     problem = error.value.problems[0]
-    assert problem["file"] == "support_case.bpmn" and problem["line"] and "malformed XML" in problem["message"]
+    assert problem["file"] == "support_case.bpmn" and problem["line"] and "well-formed XML" in problem["message"]
 
 
 def test_an_instance_in_another_engine_format_is_refused_not_misread(api, world):

@@ -154,5 +154,79 @@ def test_a_variable_the_new_diagram_needs_blocks_the_move(api, cases_at_steps, t
     at_assign = by_case[cases_at_steps["assign"]["id"]]
     assert not at_assign["migratable"] and "team_of_the_case" in at_assign["reasons"][0]
     assert "'assign'" in at_assign["reasons"][0]
-    assert by_case[cases_at_steps["confirm"]["id"]]["migratable"]  # past that step: unaffected
+    # a case past assign goes through it again when the customer rejects the solution (a reopen),
+    # and a case before it reaches it: no running case has the variable on every path ahead
+    for key in ("classify", "confirm"):
+        verdict = by_case[cases_at_steps[key]["id"]]
+        assert not verdict["migratable"]
+        assert verdict["reasons"] == [
+            "the step 'assign' (Assign owner and due date) ahead reads the variable 'team_of_the_case', which "
+            "the case does not have and no step before it writes on every path"]
     assert _version_of(cases_at_steps["assign"]["id"]) == source
+    moved = api.post("/api/v1/migrations", "owner", json={"from_version": source, "to_version": target}).json
+    assert moved["moved"] == [] and len(moved["skipped"]) == 4  # the move does what the dry run says
+
+
+def _weighted_reopens(text: str) -> str:
+    """The issue's case: count_reopen reads reopen_weight, which only the new intake script sets."""
+    return text.replace("reopen_count = 0\n", "reopen_count = 0\nreopen_weight = 1\n").replace(
+        "reopen_count = reopen_count + 1", "reopen_count = reopen_count + reopen_weight")
+
+
+def test_a_variable_only_the_new_intake_writes_blocks_every_running_case(api, world, cases_at_steps, tmp_path,
+                                                                        restore_active_version):
+    source = current_version("support_case").id
+    target = _deploy_variant(tmp_path, "weighted", _weighted_reopens)
+    verdicts = api.post("/api/v1/migrations/dry-run", "owner",
+                        json={"from_version": source, "to_version": target}).json
+    assert len(verdicts) == 4
+    for verdict in verdicts:
+        assert not verdict["migratable"]
+        assert verdict["reasons"] == [
+            "the step 'count_reopen' (Count reopen) ahead reads the variable 'reopen_weight', which the case "
+            "does not have and no step before it writes on every path"]
+    # a case opened on the new version runs its intake, so it has the variable
+    fresh = open_case(api, customer_id=world.customers["ACME"].id)
+    assert _version_of(fresh["id"]) == target
+
+
+def _refusing_reopens(text: str) -> str:
+    """A rejection fails when it runs (a division by zero no check can see)."""
+    return text.replace("reopen_count = reopen_count + 1",
+                        "reopen_count = reopen_count + 1 + 1 // (max_reopens - max_reopens)")
+
+
+def test_revert_after_a_refused_step_and_single_case_moves(api, cases_at_steps, tmp_path, restore_active_version):
+    source = current_version("support_case").id
+    target = _deploy_variant(tmp_path, "refusing", _refusing_reopens)
+    confirm_id, classify_id = cases_at_steps["confirm"]["id"], cases_at_steps["classify"]["id"]
+    dry = api.post("/api/v1/migrations/dry-run", "owner",
+                   json={"from_version": source, "to_version": target, "case_ids": [confirm_id]}).json
+    assert [(v["case_id"], v["migratable"]) for v in dry] == [(confirm_id, True)]
+    moved = api.post("/api/v1/migrations", "owner",
+                     json={"from_version": source, "to_version": target, "case_ids": [confirm_id, classify_id]})
+    assert moved.status_code == 201 and len(moved.json["moved"]) == 2
+    assert {_version_of(c["id"]) for c in cases_at_steps.values()} == {source, target}
+    assert _version_of(cases_at_steps["assign"]["id"]) == source  # not asked: stays
+    # the customer rejects the solution: the new version refuses the step, with an error note
+    task = only_task(api, confirm_id)
+    refused = api.post(f"/api/v1/tasks/{task['id']}/complete", "acme_user",
+                       json={"version": task["version"], "data": {"confirmed": False, "confirmation_comment": "still broken"}})
+    assert refused.status_code >= 400 and refused.status_code != 500, refused.json
+    db.session.rollback()
+    assert db.session.scalar(select(ProcessInstance.error_message).where(ProcessInstance.case_id == confirm_id))
+    db.session.rollback()
+    # one case moved back on its own, then the rest of the batch
+    batch = moved.json["batch"]
+    one = api.post(f"/api/v1/migrations/{batch}/revert", "owner", json={"case_ids": [confirm_id]})
+    assert one.status_code == 200 and one.json["skipped"] == [] and len(one.json["moved"]) == 1
+    assert _version_of(confirm_id) == source and _version_of(classify_id) == target
+    assert db.session.scalar(select(ProcessInstance.error_message).where(ProcessInstance.case_id == confirm_id)) is None
+    db.session.rollback()
+    rest = api.post(f"/api/v1/migrations/{batch}/revert", "owner")
+    assert rest.status_code == 200 and len(rest.json["moved"]) == 1 and _version_of(classify_id) == source
+    # on its own version again, the rejection works
+    task = only_task(api, confirm_id)
+    done = api.post(f"/api/v1/tasks/{task['id']}/complete", "acme_user",
+                    json={"version": task["version"], "data": {"confirmed": False, "confirmation_comment": "still broken"}})
+    assert done.status_code == 200, done.json
