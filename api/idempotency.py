@@ -113,7 +113,7 @@ def finish(response: Response) -> Response:
     if response.status_code >= 400:
         _close(unit, commit=False)
         return response
-    try:
+    try:  # the answer was built from flushed rows: the views read their results back by query
         if key is not None:
             idempotency.keep(g.user.id, key, fingerprint, response.status_code, response.get_data(as_text=True),
                              {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers})

@@ -82,9 +82,7 @@ T = TypeVar("T")
 def unit_of_work() -> Iterator[Any]:
     """One transaction: commit when the block ends, roll back on any exception.
 
-    Nested units join the outermost one; only the outermost commits. A nested unit flushes when
-    it ends, so what it wrote has its ids and versions for an answer built before the outermost
-    one commits (api/idempotency.py).
+    Nested units join the outermost one; only the outermost commits.
     """
     depth = _depth.get()
     token_depth = _depth.set(depth + 1)
@@ -95,8 +93,6 @@ def unit_of_work() -> Iterator[Any]:
         yield db.session
         if depth == 0:
             db.session.commit()
-        else:
-            db.session.flush()
     except BaseException:
         if depth == 0:
             db.session.rollback()

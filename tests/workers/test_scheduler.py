@@ -401,7 +401,9 @@ class Process:
             self.lines.put(line)
         self.lines.put(None)
 
-    def wait_for(self, text: str, timeout: float = WAIT) -> str:
+    def wait_for(self, text: str, timeout: float = 4 * WAIT) -> str:
+        """The next line holding ``text``; ``timeout``: a bound for a hang (a process start imports
+        the engine and Flask: on a machine with a load of 18 on 2 cores that took over 30 s)."""
         seen = []
         while True:
             try:
