@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from cases import deploy as deploying
 from cases import moves
 from cases.access import require_role
-from cases.errors import InvalidDefinition, ValidationFailed
+from cases.errors import Conflict, InvalidDefinition, ValidationFailed
 
 from .i18n import current_locale
 from .pages import back_to, current_user, page_blueprint, render
@@ -51,7 +51,11 @@ def processes():
 def version(version_id: int):
     found = deploying.get_version(current_user(), version_id)
     active = deploying.active_version()
+    older = [v for v in deploying.list_versions(current_user()) if v.id < found.id]
+    against_id = max((v.id for v in older), default=None)
+    diff, against = deploying.diff_versions(current_user(), found.id, against_id) if against_id else (None, None)
     return render("owner/version.html", version=found, is_active=active is not None and active.id == found.id,
+                  diff=diff, against=against,
                   process_files=_process_files(found), form_files=_form_files(found),
                   running=deploying.running_instances().get(found.id, 0))
 
@@ -105,7 +109,9 @@ def _problems_answer(problems: list[dict], status: int = 422):
 
 
 def _input_problems(exc: ValidationFailed) -> list[dict]:
-    return [{"file": None, "element": None, "line": None, "message": e.get("message", exc.message)}
+    texts = {"change_note": _("Say what changed and why in the change note.")}
+    return [{"file": None, "element": None, "line": None, "code": e.get("field"),
+             "message": texts.get(e.get("field")) or e.get("message", exc.message)}
             for e in exc.errors] or [{"file": None, "element": None, "line": None, "message": exc.message}]
 
 
@@ -121,13 +127,28 @@ def validate(name: str):
     return jsonify({"valid": not problems, "errors": problems}), 200
 
 
+@blp.post("/editor/<path:name>/diff")
+def diff_diagram(name: str):
+    """What deploying the edited diagram would change against the active version."""
+    _active_diagram(name)
+    try:
+        uploaded = _uploaded_diagram(name)
+        problems = deploying.check_upload(current_user(), uploaded, merge=True, lang=current_locale())
+        if problems:  # the review shows what a deploy would refuse, on the diagram
+            return _problems_answer(problems)
+        diff = deploying.diff_upload(current_user(), uploaded, merge=True)
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    return jsonify(diff.as_dict()), 200
+
+
 @blp.post("/editor/<path:name>/deploy")
 def deploy_diagram(name: str):
     """Deploy the edited diagram as a new version (the active version's other files unchanged)."""
     _active_diagram(name)
     try:
         created, is_new = deploying.deploy_upload(current_user(), _uploaded_diagram(name), merge=True,
-                                                  lang=current_locale())
+                                                  lang=current_locale(), change_note=request.form.get("change_note"))
     except InvalidDefinition as exc:
         return _problems_answer(exc.problems)
     except ValidationFailed as exc:
@@ -143,7 +164,8 @@ def deploy_files():
     files = {Path(f.filename or "").name: f.read() for f in request.files.getlist("files") if f.filename}
     merge = request.form.get("merge") == "true"
     try:
-        created, is_new = deploying.deploy_upload(current_user(), files, merge, lang=current_locale())
+        created, is_new = deploying.deploy_upload(current_user(), files, merge, lang=current_locale(),
+                                                  change_note=request.form.get("change_note"))
     except InvalidDefinition as exc:
         return _processes_page(422, exc.problems)
     except ValidationFailed as exc:
@@ -203,9 +225,18 @@ def dry_run():
 def migrate():
     """Move every movable case (each in its own transaction); show what moved and what stayed."""
     try:
-        outcome = _move(moves.migrate_all)
+        expected = int(request.form.get("expected_moves", ""))
+    except ValueError:
+        return _migration_page(422, errors=[{"field": "expected_moves", "message": _(
+            "Run the dry run first and confirm the number of cases to move.")}])
+    if request.form.get("confirmed") != "yes":
+        return _migration_page(422, errors=[{"field": "confirmed", "message": _("Tick the confirmation first.")}])
+    try:
+        outcome = _move(lambda user, a, b: moves.migrate_all(user, a, b, expected_moves=expected))
     except ValidationFailed as exc:
         return _migration_page(422, errors=exc.errors)
+    except Conflict as exc:
+        return _migration_page(409, errors=[{"field": "expected_moves", "message": exc.message}])
     cases = moves.cases_of(outcome.moved + [s["instance_id"] for s in outcome.skipped])
     flash(_("%(moved)d case(s) moved, %(skipped)d stayed.", moved=len(outcome.moved), skipped=len(outcome.skipped)),
           "success" if outcome.moved else "info")
