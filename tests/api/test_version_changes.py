@@ -11,7 +11,7 @@ from cases.db import db
 from cases.deploy import current_version
 from cases.models import ProcessVersion
 from tests.conftest import ROOT
-from tests.helpers import open_case, step
+from tests.helpers import deploy_variant, open_case, step, without_assign
 
 
 def _support_case(change) -> list[tuple[io.BytesIO, str]]:
@@ -70,7 +70,6 @@ def test_the_diff_names_added_removed_and_changed_elements(api, world, restore_a
     assert stored.status_code == 200
     assert {(c["file"], c["element"]) for c in stored.json["changed"]} == changed
     # a removed step and its flows show as removed
-    from tests.helpers import without_assign
     gone = api.post("/api/v1/process-versions/diff?merge=true", "owner", content_type="multipart/form-data",
                     data={"files": _support_case(without_assign)}).json
     removed = {c["element"] for c in gone["removed"]}
@@ -81,9 +80,9 @@ def test_the_diff_names_added_removed_and_changed_elements(api, world, restore_a
 
 
 def test_a_migration_moves_only_the_confirmed_number(api, world, tmp_path, restore_active_version):
-    from tests.helpers import deploy_variant
     acme = world.customers["ACME"].id
-    first, second = open_case(api, customer_id=acme), open_case(api, customer_id=acme)
+    open_case(api, customer_id=acme)
+    second = open_case(api, customer_id=acme)
     step(api, second["id"], "classify")
     source = current_version("support_case").id
     target = deploy_variant(tmp_path, _renamed, "renamed").id
