@@ -8,17 +8,21 @@ Everything goes through the same use cases as the API: ``cases.deploy.check_uplo
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from flask import abort, flash, jsonify, request, url_for
 from flask_babel import gettext as _
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
 from cases import deploy as deploying
 from cases import moves
 from cases.access import require_role
 from cases.errors import Conflict, InvalidDefinition, ValidationFailed
 
-from .i18n import current_locale
+from . import taskforms
+from .i18n import current_locale, localized
 from .pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("owner", url_prefix="/owner")
@@ -250,3 +254,82 @@ def revert(batch: str):
     flash(_("%(moved)d case(s) moved back, %(skipped)d stayed.", moved=len(outcome.moved),
             skipped=len(outcome.skipped)), "success" if outcome.moved else "info")
     return _migration_page(reverted=outcome, cases=cases)
+
+
+# -- the form editor ----------------------------------------------------------------------------
+MAX_FORM_BYTES = 512 * 1024
+
+
+def _active_form(name: str):
+    active = deploying.active_version()
+    if active is None or not name.endswith(".json") or deploying.FORMS_PREFIX + name not in active.files:
+        abort(404)
+    return active
+
+
+def _preview(text: str) -> dict:
+    """The fields a schema renders as, or why it cannot be rendered (in the page's language)."""
+    try:
+        schema = json.loads(text)
+        Draft202012Validator.check_schema(schema)
+        if not isinstance(schema, dict):
+            raise ValueError
+        items = taskforms.fields(schema, {}, {})
+    except json.JSONDecodeError as exc:
+        return {"preview_error": _("The schema is not JSON (line %(line)d, column %(column)d).",
+                                   line=exc.lineno, column=exc.colno)}
+    except (SchemaError, ValueError, TypeError, AttributeError, KeyError):
+        return {"preview_error": _("The schema is JSON but not a valid form schema; validate it to see why.")}
+    return {"preview_title": localized(schema, "title"), "preview_fields": items}
+
+
+def _uploaded_form(name: str) -> dict[str, bytes]:
+    data = request.form.get("schema", "").encode("utf-8")
+    if not data.strip():
+        raise ValidationFailed("no schema", [{"field": "schema", "message": "the schema is empty"}])
+    if len(data) > MAX_FORM_BYTES:
+        raise ValidationFailed("too large", [{"field": "schema", "message": "the schema is larger than 512 KiB"}])
+    return {name: data}
+
+
+@blp.get("/forms/<path:name>")
+def form_editor(name: str):
+    require_role(current_user(), *deploying.DEPLOYERS)
+    active = _active_form(name)
+    text = active.files[deploying.FORMS_PREFIX + name]
+    return render("owner/form_editor.html", name=name, version=active, text=text, **_preview(text))
+
+
+@blp.post("/forms/<path:name>/preview")
+def form_preview(name: str):
+    require_role(current_user(), *deploying.DEPLOYERS)
+    _active_form(name)
+    context = _preview(request.form.get("schema", ""))
+    return render("owner/_form_preview.html", 422 if "preview_error" in context else 200, **context)
+
+
+@blp.post("/forms/<path:name>/validate")
+def form_validate(name: str):
+    """Check the edited form with the active version's other files, as a deploy would."""
+    _active_form(name)
+    try:
+        problems = deploying.check_upload(current_user(), _uploaded_form(name), merge=True, lang=current_locale())
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    return jsonify({"valid": not problems, "errors": problems}), 200
+
+
+@blp.post("/forms/<path:name>/deploy")
+def form_deploy(name: str):
+    """Deploy the edited form as a new version (the active version's other files unchanged)."""
+    _active_form(name)
+    try:
+        created, is_new = deploying.deploy_upload(current_user(), _uploaded_form(name), merge=True,
+                                                  lang=current_locale(), change_note=request.form.get("change_note"))
+    except InvalidDefinition as exc:
+        return _problems_answer(exc.problems)
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    _flash_deployed(created, is_new)
+    return jsonify({"version": created.id, "created": is_new,
+                    "url": url_for("owner.version", version_id=created.id)}), 201 if is_new else 200

@@ -6,14 +6,18 @@ from pathlib import Path
 from flask.views import MethodView
 from flask_babel import get_locale
 from flask_smorest.fields import Upload
-from api.parsing import Blueprint
+from api.parsing import Blueprint, MultipartParser
 from marshmallow import Schema, fields
 
 from api.auth import current_user
 from api.responses import dumped
 from cases import deploy as deploying
 
-blp = Blueprint("versions", __name__, url_prefix="/api/v1/process-versions",
+class _UploadBlueprint(Blueprint):
+    ARGUMENTS_PARSER = MultipartParser()  # the change note travels beside the files
+
+
+blp = _UploadBlueprint("versions", __name__, url_prefix="/api/v1/process-versions",
                 description="Deployed process versions")
 
 class ProcessVersionSchema(Schema):
@@ -33,17 +37,15 @@ VERSION = ProcessVersionSchema()
 class UploadSchema(Schema):
     files = fields.List(Upload(), required=True, metadata={
         "description": "the .bpmn, .dmn and form .json files"})
+    change_note = fields.String(load_default=None, metadata={
+        "description": "deploy: required, what changed and why (kept with the version, shown in the list "
+                       "and the audit); ignored when validating or comparing"})
 
 
 class UploadArgs(Schema):
     merge = fields.Boolean(load_default=False, metadata={
         "description": "true: the files replace same-named files of the active version; "
                        "false: they are the complete set"})
-
-
-class NoteSchema(Schema):
-    change_note = fields.String(load_default=None, metadata={
-        "description": "required: what changed and why (kept with the version, shown in the list and the audit)"})
 
 
 class ChangeSchema(Schema):
@@ -90,14 +92,13 @@ class VersionCollection(MethodView):
 
     @blp.arguments(UploadArgs, location="query")
     @blp.arguments(UploadSchema, location="files")
-    @blp.arguments(NoteSchema, location="form")
     @blp.response(201, ProcessVersionSchema)
     @blp.alt_response(200, schema=ProcessVersionSchema, description="identical files: re-activated")
-    def post(self, args, body, note):
+    def post(self, args, body):
         """Deploy (process owner, admin): validated first, every problem at once (422); a change note
         is required (422 naming change_note)."""
         version, created = deploying.deploy_upload(current_user(), _read(body), args["merge"], _lang(),
-                                                   note["change_note"])
+                                                   body["change_note"])
         return dumped(VERSION, version, 201 if created else 200)
 
 
