@@ -38,13 +38,13 @@ def test_the_form_editor_previews_validates_and_deploys(app, page_as, screenshot
     # a schema the checks refuse: the same problem an upload gets
     page.locator("#schema").fill(json.dumps({"type": "nonsense"}))
     page.get_by_role("button", name="Validate").click()
-    expect(page.locator("#form-status")).to_contain_text("problem(s): nothing was deployed.")
+    expect(page.locator("#form-status")).to_contain_text("problem(s): nothing was deployed.", timeout=30_000)
     expect(page.locator("#problems li").first).to_contain_text("classify.schema.json")
     assert _versions(app) == (count, old_active)
 
     page.locator("#schema").fill(json.dumps(schema, indent=2, ensure_ascii=False))
     page.get_by_role("button", name="Validate").click()
-    expect(page.locator("#form-status")).to_have_text("No problems: the form can be deployed.")
+    expect(page.locator("#form-status")).to_have_text("No problems: the form can be deployed.", timeout=30_000)
     screenshot(page, "owner-form-editor")
     page.get_by_role("button", name="Deploy as a new version").click()
     expect(page.locator("#form-status")).to_have_text("Write a change note first: what changed and why.")

@@ -20,6 +20,11 @@ def _versions(app) -> tuple[int, int]:
         return db.session.scalar(select(func.count(ProcessVersion.id))), active_version().id
 
 
+#: how long the page may wait for the server's full validation of every process file (about half a
+#: second on an idle machine; several seconds while the whole suite runs on two shared cores)
+SERVER_CHECK_MS = 30_000
+
+
 def _open_editor(page):
     page.goto("/owner/processes")
     page.get_by_role("link", name="Edit support_case.bpmn in the modeller").click()
@@ -42,14 +47,16 @@ def test_a_process_owner_changes_a_diagram_and_deploys_it(app, page_as, screensh
     panel.get_by_label("Name").fill(name)
     panel.get_by_role("button", name="Apply").click()
     page.get_by_role("button", name="Validate").click()
-    expect(page.locator("#editor-status")).to_have_text("No problems: the diagram can be deployed.")
+    expect(page.locator("#editor-status")).to_have_text("No problems: the diagram can be deployed.",
+                                                          timeout=SERVER_CHECK_MS)
     screenshot(page, "owner-modeller")
 
     page.get_by_role("button", name="Review the changes and deploy").click()
     expect(page.locator("#editor-status")).to_have_text("Write a change note first: what changed and why.")
     page.get_by_label("Change note: what changed and why").fill("The assign step names the team too")
     page.get_by_role("button", name="Review the changes and deploy").click()
-    expect(page.locator('#changes li[data-element="assign"]')).to_have_text(f"changed: userTask assign ({name})")
+    expect(page.locator('#changes li[data-element="assign"]')).to_have_text(f"changed: userTask assign ({name})",
+                                                                           timeout=SERVER_CHECK_MS)
     expect(page.locator('.djs-element.cf-changed[data-element-id="assign"]')).to_have_count(1)
     screenshot(page, "owner-modeller-review")
     assert _versions(app) == (count, old_active)  # reviewing deploys nothing
@@ -89,7 +96,8 @@ def test_a_bad_diagram_shows_the_problem_on_the_element_and_deploys_nothing(app,
 
     page.get_by_label("Change note: what changed and why").fill("A form that does not exist")
     page.get_by_role("button", name="Review the changes and deploy").click()
-    expect(page.locator("#editor-status")).to_have_text("1 problem(s): nothing was deployed.")
+    expect(page.locator("#editor-status")).to_have_text("1 problem(s): nothing was deployed.",
+                                                          timeout=SERVER_CHECK_MS)
     overlay = page.locator('.cf-problem-overlay[data-element="assign"]')
     expect(overlay).to_contain_text("form 'missing.schema.json' does not exist in forms/")
     expect(page.locator('#modeller [data-element-id="assign"]')).to_have_class(re.compile(r"\bcf-problem\b"))
@@ -103,5 +111,6 @@ def test_a_bad_diagram_shows_the_problem_on_the_element_and_deploys_nothing(app,
     row.locator("input[name=property-value]").fill("assign.schema.json")
     page.locator("#properties").get_by_role("button", name="Apply").click()
     page.get_by_role("button", name="Validate").click()
-    expect(page.locator("#editor-status")).to_have_text("No problems: the diagram can be deployed.")
+    expect(page.locator("#editor-status")).to_have_text("No problems: the diagram can be deployed.",
+                                                          timeout=SERVER_CHECK_MS)
     expect(overlay).to_have_count(0)
