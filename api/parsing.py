@@ -6,8 +6,10 @@ from typing import Any
 
 import flask_smorest
 from flask import Request
+from flask_smorest.fields import Upload
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 
 def _unstorable(value: Any) -> str | None:
@@ -64,3 +66,13 @@ class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's blueprint with caseflow's parser."""
 
     ARGUMENTS_PARSER = CaseflowParser()
+
+
+class MultipartParser(CaseflowParser):
+    """The "files" location reads the form fields of the multipart body too: one schema (and one
+    OpenAPI request body) holds the files and the fields sent with them."""
+
+    def load_files(self, req, schema):
+        form = MultiDict((key, value) for key, value in req.form.items(multi=True)
+                         if not isinstance(schema.fields.get(key), Upload))  # a file field takes files only
+        return self._makeproxy(CombinedMultiDict([req.files, form]), schema)

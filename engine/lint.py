@@ -635,6 +635,8 @@ def schema_problems(name: str, root, validator) -> list[Problem]:
         what, what_zh = next(((w, z) for needle, w, z in SCHEMA_WORDS if needle in lowered),
                              ("it does not match the standard", "它不符合标准"))
         node = by_line.get(error.line)
+        while node is not None and not node.get("id"):  # a part of an element: name the element
+            node = node.getparent()
         found = problem("schema", name, node.get("id") if node is not None else None, error.line, tag=tag,
                         what=what, what_zh=what_zh)
         out.problems.append(found)

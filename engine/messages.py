@@ -138,8 +138,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "{what_zh}无效：{reason}。请修正该处的 Python。"),
     "expression_line": ("The {what} is not valid at its line {at}: {reason}. Correct the Python there.",
                         "{what_zh}第 {at} 行无效：{reason}。请修正该处的 Python。"),
-    "unknown_operator": ("No caseflow handler implements the operation {operator}; use one of: {operators}.",
-                         "没有 caseflow 处理程序实现操作 {operator}；请使用以下之一：{operators}。"),
+    "unknown_operator": ("No caseflow handler implements the operation '{operator}'; use one of: {operators}.",
+                         "没有 caseflow 处理程序实现操作 '{operator}'；请使用以下之一：{operators}。"),
     # caseflow's conventions on user tasks, forms and notices (cases/process/deploy.py)
     "no_lane": ("The user task is not in a lane; put it in the lane of the role that works on it.",
                 "用户任务不在任何泳道中；请把它放进负责角色的泳道。"),

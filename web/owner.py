@@ -8,16 +8,20 @@ Everything goes through the same use cases as the API: ``cases.deploy.check_uplo
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from flask import abort, flash, jsonify, request, url_for
 from flask_babel import gettext as _
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
 from cases.core.access import require_role
-from cases.core.errors import InvalidDefinition, ValidationFailed
+from cases.core.errors import Conflict, InvalidDefinition, ValidationFailed
 from cases.process import deploy as deploying
 from cases.process import moves
-from web.i18n import current_locale
+from web import taskforms
+from web.i18n import current_locale, localized
 from web.pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("owner", url_prefix="/owner")
@@ -50,7 +54,11 @@ def processes():
 def version(version_id: int):
     found = deploying.get_version(current_user(), version_id)
     active = deploying.active_version()
+    older = [v for v in deploying.list_versions(current_user()) if v.id < found.id]
+    against_id = max((v.id for v in older), default=None)
+    diff, against = deploying.diff_versions(current_user(), found.id, against_id) if against_id else (None, None)
     return render("owner/version.html", version=found, is_active=active is not None and active.id == found.id,
+                  diff=diff, against=against,
                   process_files=_process_files(found), form_files=_form_files(found),
                   running=deploying.running_instances().get(found.id, 0))
 
@@ -104,7 +112,9 @@ def _problems_answer(problems: list[dict], status: int = 422):
 
 
 def _input_problems(exc: ValidationFailed) -> list[dict]:
-    return [{"file": None, "element": None, "line": None, "message": e.get("message", exc.message)}
+    texts = {"change_note": _("Say what changed and why in the change note.")}
+    return [{"file": None, "element": None, "line": None, "code": e.get("field"),
+             "message": texts.get(e.get("field")) or e.get("message", exc.message)}
             for e in exc.errors] or [{"file": None, "element": None, "line": None, "message": exc.message}]
 
 
@@ -120,13 +130,28 @@ def validate(name: str):
     return jsonify({"valid": not problems, "errors": problems}), 200
 
 
+@blp.post("/editor/<path:name>/diff")
+def diff_diagram(name: str):
+    """What deploying the edited diagram would change against the active version."""
+    _active_diagram(name)
+    try:
+        uploaded = _uploaded_diagram(name)
+        problems = deploying.check_upload(current_user(), uploaded, merge=True, lang=current_locale())
+        if problems:  # the review shows what a deploy would refuse, on the diagram
+            return _problems_answer(problems)
+        diff = deploying.diff_upload(current_user(), uploaded, merge=True)
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    return jsonify(diff.as_dict()), 200
+
+
 @blp.post("/editor/<path:name>/deploy")
 def deploy_diagram(name: str):
     """Deploy the edited diagram as a new version (the active version's other files unchanged)."""
     _active_diagram(name)
     try:
         created, is_new = deploying.deploy_upload(current_user(), _uploaded_diagram(name), merge=True,
-                                                  lang=current_locale())
+                                                  lang=current_locale(), change_note=request.form.get("change_note"))
     except InvalidDefinition as exc:
         return _problems_answer(exc.problems)
     except ValidationFailed as exc:
@@ -142,7 +167,8 @@ def deploy_files():
     files = {Path(f.filename or "").name: f.read() for f in request.files.getlist("files") if f.filename}
     merge = request.form.get("merge") == "true"
     try:
-        created, is_new = deploying.deploy_upload(current_user(), files, merge, lang=current_locale())
+        created, is_new = deploying.deploy_upload(current_user(), files, merge, lang=current_locale(),
+                                                  change_note=request.form.get("change_note"))
     except InvalidDefinition as exc:
         return _processes_page(422, exc.problems)
     except ValidationFailed as exc:
@@ -202,9 +228,18 @@ def dry_run():
 def migrate():
     """Move every movable case (each in its own transaction); show what moved and what stayed."""
     try:
-        outcome = _move(moves.migrate_all)
+        expected = int(request.form.get("expected_moves", ""))
+    except ValueError:
+        return _migration_page(422, errors=[{"field": "expected_moves", "message": _(
+            "Run the dry run first and confirm the number of cases to move.")}])
+    if request.form.get("confirmed") != "yes":
+        return _migration_page(422, errors=[{"field": "confirmed", "message": _("Tick the confirmation first.")}])
+    try:
+        outcome = _move(lambda user, a, b: moves.migrate_all(user, a, b, expected_moves=expected))
     except ValidationFailed as exc:
         return _migration_page(422, errors=exc.errors)
+    except Conflict as exc:
+        return _migration_page(409, errors=[{"field": "expected_moves", "message": exc.message}])
     cases = moves.cases_of(outcome.moved + [s["instance_id"] for s in outcome.skipped])
     flash(_("%(moved)d case(s) moved, %(skipped)d stayed.", moved=len(outcome.moved), skipped=len(outcome.skipped)),
           "success" if outcome.moved else "info")
@@ -218,3 +253,82 @@ def revert(batch: str):
     flash(_("%(moved)d case(s) moved back, %(skipped)d stayed.", moved=len(outcome.moved),
             skipped=len(outcome.skipped)), "success" if outcome.moved else "info")
     return _migration_page(reverted=outcome, cases=cases)
+
+
+# -- the form editor ----------------------------------------------------------------------------
+MAX_FORM_BYTES = 512 * 1024
+
+
+def _active_form(name: str):
+    active = deploying.active_version()
+    if active is None or not name.endswith(".json") or deploying.FORMS_PREFIX + name not in active.files:
+        abort(404)
+    return active
+
+
+def _preview(text: str) -> dict:
+    """The fields a schema renders as, or why it cannot be rendered (in the page's language)."""
+    try:
+        schema = json.loads(text)
+        Draft202012Validator.check_schema(schema)
+        if not isinstance(schema, dict):
+            raise ValueError
+        items = taskforms.fields(schema, {}, {})
+    except json.JSONDecodeError as exc:
+        return {"preview_error": _("The schema is not JSON (line %(line)d, column %(column)d).",
+                                   line=exc.lineno, column=exc.colno)}
+    except (SchemaError, ValueError, TypeError, AttributeError, KeyError):
+        return {"preview_error": _("The schema is JSON but not a valid form schema; validate it to see why.")}
+    return {"preview_title": localized(schema, "title"), "preview_fields": items}
+
+
+def _uploaded_form(name: str) -> dict[str, bytes]:
+    data = request.form.get("schema", "").encode("utf-8")
+    if not data.strip():
+        raise ValidationFailed("no schema", [{"field": "schema", "message": "the schema is empty"}])
+    if len(data) > MAX_FORM_BYTES:
+        raise ValidationFailed("too large", [{"field": "schema", "message": "the schema is larger than 512 KiB"}])
+    return {name: data}
+
+
+@blp.get("/forms/<path:name>")
+def form_editor(name: str):
+    require_role(current_user(), *deploying.DEPLOYERS)
+    active = _active_form(name)
+    text = active.files[deploying.FORMS_PREFIX + name]
+    return render("owner/form_editor.html", name=name, version=active, text=text, **_preview(text))
+
+
+@blp.post("/forms/<path:name>/preview")
+def form_preview(name: str):
+    require_role(current_user(), *deploying.DEPLOYERS)
+    _active_form(name)
+    context = _preview(request.form.get("schema", ""))
+    return render("owner/_form_preview.html", 422 if "preview_error" in context else 200, **context)
+
+
+@blp.post("/forms/<path:name>/validate")
+def form_validate(name: str):
+    """Check the edited form with the active version's other files, as a deploy would."""
+    _active_form(name)
+    try:
+        problems = deploying.check_upload(current_user(), _uploaded_form(name), merge=True, lang=current_locale())
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    return jsonify({"valid": not problems, "errors": problems}), 200
+
+
+@blp.post("/forms/<path:name>/deploy")
+def form_deploy(name: str):
+    """Deploy the edited form as a new version (the active version's other files unchanged)."""
+    _active_form(name)
+    try:
+        created, is_new = deploying.deploy_upload(current_user(), _uploaded_form(name), merge=True,
+                                                  lang=current_locale(), change_note=request.form.get("change_note"))
+    except InvalidDefinition as exc:
+        return _problems_answer(exc.problems)
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    _flash_deployed(created, is_new)
+    return jsonify({"version": created.id, "created": is_new,
+                    "url": url_for("owner.version", version_id=created.id)}), 201 if is_new else 200

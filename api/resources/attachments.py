@@ -10,10 +10,9 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
-from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from api.parsing import Blueprint, CaseflowParser
+from api.parsing import Blueprint, MultipartParser
 from api.schemas import username_of
 from cases.casework import attachments
 from gateway.auth import current_user
@@ -21,18 +20,8 @@ from gateway.downloads import download_response
 from gateway.problems import problem
 
 
-class _MultipartParser(CaseflowParser):
-    """The "files" location reads the form fields of the multipart body too: one schema (and one
-    OpenAPI request body) holds the file and the fields sent with it."""
-
-    def load_files(self, req, schema):
-        form = MultiDict((key, value) for key, value in req.form.items(multi=True)
-                         if not isinstance(schema.fields.get(key), Upload))  # a file field takes files only
-        return self._makeproxy(CombinedMultiDict([req.files, form]), schema)
-
-
 class _AttachmentBlueprint(Blueprint):
-    ARGUMENTS_PARSER = _MultipartParser()
+    ARGUMENTS_PARSER = MultipartParser()
 
 
 blp = _AttachmentBlueprint("attachments", __name__, url_prefix="/api/v1",

@@ -20,6 +20,12 @@ class MoveSchema(Schema):
         "description": "only these cases (e.g. one); omitted: every running case of from_version"})
 
 
+class MigrateSchema(MoveSchema):
+    expected_moves = fields.Integer(load_default=None, metadata={
+        "description": "the number of running cases the owner confirmed would move (the pages always send "
+                       "it); another number now: 409 and nothing moves"})
+
+
 class RevertSchema(Schema):
     case_ids = fields.List(id_field(), load_default=None, metadata={
         "description": "only these cases of the batch (e.g. one); omitted: every case of the batch"})
@@ -55,11 +61,12 @@ class DryRun(MethodView):
 
 @blp.route("")
 class Migrations(MethodView):
-    @blp.arguments(MoveSchema)
+    @blp.arguments(MigrateSchema)
     @blp.response(201, OutcomeSchema)
     def post(self, body):
         """Move every movable running case (each in its own transaction); the rest is listed."""
-        return moves.migrate_all(current_user(), body["from_version"], body["to_version"], body["case_ids"])
+        return moves.migrate_all(current_user(), body["from_version"], body["to_version"], body["case_ids"],
+                                 body["expected_moves"])
 
 
 class BatchSchema(Schema):

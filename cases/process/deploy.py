@@ -20,6 +20,8 @@ from cases.process.models import InstanceStatus, ProcessInstance, ProcessVersion
 from cases.process.projection import PROJECTED_FIELDS
 from cases.process.runs import get_engine
 from cases.process.taskrules import ASSIGNMENT_RULES, FORM_PROPERTY
+from engine.diff import VersionDiff
+from engine.diff import compare as compare_files
 from engine.errors import DefinitionError, Problem, problem
 from engine.model import TaskSpecInfo
 from engine.serialization import SERIALIZER_VERSION
@@ -118,14 +120,14 @@ def problems_in(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
 
 @use_case
 def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
-           actor: User | None = None, lang: str = "en") -> tuple[ProcessVersion, bool]:
+           actor: User | None = None, lang: str = "en", change_note: str | None = None) -> tuple[ProcessVersion, bool]:
     """Validate and store a version; returns (version, created). Re-deploying known content
     re-activates that version instead of copying it."""
     key = content_hash(processes, forms)
     existing = db.session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == key))
     if existing is not None:
         existing.activated_at = utcnow()
-        audit.record(actor, "reactivate", existing.id, content_hash=key)
+        audit.record(actor, "reactivate", existing.id, content_hash=key, change_note=change_note)
         return existing, False
     problems, result = problems_in(processes, forms, lang)
     if problems:
@@ -136,12 +138,12 @@ def deploy(processes: Mapping[str, bytes], forms: Mapping[str, bytes],
     version = ProcessVersion(
         content_hash=key, process_ids=list(built.process_ids), files=files, forms=parsed_forms,
         spec_json=built.spec_json, serializer_version=SERIALIZER_VERSION,
-        created_by_id=actor.id if actor else None,
+        created_by_id=actor.id if actor else None, change_note=change_note,
     )
     db.session.add(version)
     db.session.flush()
     audit.record(actor, "deploy", version.id, content_hash=key, process_ids=list(built.process_ids),
-                 files=sorted(processes) + sorted(forms))
+                 files=sorted(processes) + sorted(forms), change_note=change_note)
     return version, True
 
 
@@ -214,14 +216,30 @@ def check_upload(actor: User, files: Mapping[str, bytes], merge: bool, lang: str
     return problems_in(processes, forms, lang)[0]
 
 
+#: the longest change note
+MAX_CHANGE_NOTE = 2000
+
+
+def _required_note(change_note: str | None) -> str:
+    note = (change_note or "").strip()
+    if not note:
+        raise ValidationFailed("say what changed and why", [{"field": "change_note", "message": "required"}])
+    if len(note) > MAX_CHANGE_NOTE:
+        raise ValidationFailed("change note too long", [
+            {"field": "change_note", "message": f"at most {MAX_CHANGE_NOTE} characters"}])
+    return note
+
+
 def deploy_upload(actor: User, files: Mapping[str, bytes], merge: bool,
-                  lang: str = "en") -> tuple[ProcessVersion, bool]:
-    """Deploy uploaded files: the complete set, or (``merge``) changes to the active version."""
+                  lang: str = "en", change_note: str | None = None) -> tuple[ProcessVersion, bool]:
+    """Deploy uploaded files: the complete set, or (``merge``) changes to the active version. The
+    change note (what changed and why) is required; it is kept with the version and in the audit."""
     require_role(actor, *DEPLOYERS)
+    change_note = _required_note(change_note)
     processes, forms = split_upload(files)
     if merge:
         processes, forms = with_active_files(processes, forms)
-    return deploy(processes, forms, actor, lang)
+    return deploy(processes, forms, actor, lang, change_note)
 
 
 def current_version(process_id: str) -> ProcessVersion | None:
@@ -234,3 +252,27 @@ def current_version(process_id: str) -> ProcessVersion | None:
         if process_id in process_ids:
             return db.session.get(ProcessVersion, version_id)
     return None
+
+
+def version_files(version: ProcessVersion) -> dict[str, bytes]:
+    """A version's files as uploaded: process files by name, forms under ``forms/``."""
+    return {name: text.encode() for name, text in version.files.items()}
+
+
+def diff_versions(actor: User, version_id: int, against_id: int | None = None) -> tuple[VersionDiff, ProcessVersion | None]:
+    """What ``version_id`` adds, removes and changes compared with ``against_id`` (default: the
+    active version); returns the diff and the version compared against."""
+    version = get_version(actor, version_id)
+    against = get_version(actor, against_id) if against_id is not None else active_version()
+    return compare_files(version_files(against) if against else {}, version_files(version)), against
+
+
+def diff_upload(actor: User, files: Mapping[str, bytes], merge: bool) -> VersionDiff:
+    """What deploying uploaded files would change against the active version."""
+    require_role(actor, *DEPLOYERS)
+    processes, forms = split_upload(files)
+    if merge:
+        processes, forms = with_active_files(processes, forms)
+    active = active_version()
+    new = {**processes, **{FORMS_PREFIX + n: b for n, b in forms.items()}}
+    return compare_files(version_files(active) if active else {}, new)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from cases.core import audit, events
 from cases.core.access import require_role
 from cases.core.db import db, unit_of_work
-from cases.core.errors import NotFound, ValidationFailed
+from cases.core.errors import Conflict, NotFound, ValidationFailed
 from cases.core.models import Case, User, utcnow
 from cases.process.after_step import synchronise
 from cases.process.locking import lock_instance
@@ -50,6 +50,13 @@ def _versions(from_id: int, to_id: int) -> tuple[ProcessVersion, ProcessVersion]
     if from_id == to_id:
         raise ValidationFailed("nothing to move", [{"field": "to_version", "message": "same as from_version"}])
     return found[from_id], found[to_id]
+
+
+def movable_count(user: User, from_id: int, case_ids: list[int] | None = None) -> int:
+    """How many running cases a migration from ``from_id`` would try to move (what an owner confirms)."""
+    require_role(user, *DEPLOYERS)
+    version = db.session.get(ProcessVersion, from_id)
+    return len(_movable_instances(version, case_ids)) if version is not None else 0
 
 
 def _movable_instances(version: ProcessVersion, case_ids: list[int] | None = None) -> list[ProcessInstance]:
@@ -108,7 +115,8 @@ def _count(batch: str, field_name: str) -> None:
         setattr(row, field_name, getattr(row, field_name) + 1)
 
 
-def migrate_all(user: User, from_id: int, to_id: int, case_ids: list[int] | None = None) -> Outcome:
+def migrate_all(user: User, from_id: int, to_id: int, case_ids: list[int] | None = None,
+                expected_moves: int | None = None) -> Outcome:
     """Move every movable running case of ``from`` to ``to``; report the ones that stay.
 
     Progress is committed after every case (``GET /api/v1/migrations/{batch}`` while it runs)."""
@@ -116,6 +124,9 @@ def migrate_all(user: User, from_id: int, to_id: int, case_ids: list[int] | None
     source, target = _versions(from_id, to_id)
     outcome = Outcome(batch=str(uuid.uuid4()))
     ids = [i.id for i in _movable_instances(source, case_ids)]
+    if expected_moves is not None and expected_moves != len(ids):
+        raise Conflict(f"{len(ids)} running case(s) would be moved, not {expected_moves}: the cases changed since "
+                       "the confirmation; look again (dry run) and confirm the new number")
     with unit_of_work():
         db.session.add(MigrationBatch(id=outcome.batch, from_version_id=source.id, to_version_id=target.id,
                                       total=len(ids), started_by_id=user.id, started_at=utcnow()))

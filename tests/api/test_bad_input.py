@@ -365,7 +365,7 @@ def test_process_versions_for_owner_admin_and_supervisor(api, world, user):
     assert active["content_hash"] == newest  # the active one first
     assert "support_case" in active["process_ids"]
     assert set(active) == {"id", "content_hash", "process_ids", "forms", "serializer_version", "created_at",
-                           "activated_at"}
+                           "activated_at", "change_note"}
     assert all(form.endswith(".json") for form in active["forms"])
 
 

@@ -19,8 +19,9 @@ def _files(**overrides: bytes) -> list[tuple[io.BytesIO, str]]:
     return [(io.BytesIO(content), name) for name, content in files.items()]
 
 
-def _upload(api, url, files, as_user="owner"):
-    return api.post(url, as_user, data={"files": files}, content_type="multipart/form-data")
+def _upload(api, url, files, as_user="owner", change_note="A change for a test"):
+    data = {"files": files} if change_note is None else {"files": files, "change_note": change_note}
+    return api.post(url, as_user, data=data, content_type="multipart/form-data")
 
 
 def _versions() -> int:

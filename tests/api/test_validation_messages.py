@@ -52,7 +52,8 @@ def test_deleting_the_flow_out_of_classify_is_refused(api, world):
     assert "route_by_category" in unreachable or len(unreachable) >= 1
     assert all(e["file"] == "support_case.bpmn" and e["line"] for e in r.json["errors"])
     deployed = api.post("/api/v1/process-versions?merge=true", "owner", content_type="multipart/form-data",
-                        data={"files": [(io.BytesIO(broken.encode()), "support_case.bpmn")]})
+                        data={"files": [(io.BytesIO(broken.encode()), "support_case.bpmn")],
+                              "change_note": "Classify leads nowhere"})
     assert deployed.status_code == 422 and deployed.json["errors"] == r.json["errors"]
 
 

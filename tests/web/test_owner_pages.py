@@ -78,14 +78,14 @@ def test_deploy_refuses_a_bad_diagram_and_deploys_a_good_one(pages, restore_acti
     owner.get(EDITOR)
     before, old = _count(), active_version().id
     bad = BPMN.replace('name="agent"', 'name="helpdesk"', 1)
-    refused = owner.post(f"{EDITOR}/deploy", {"bpmn": bad})
+    refused = owner.post(f"{EDITOR}/deploy", {"bpmn": bad, "change_note": "helpdesk lane"})
     assert refused.status_code == 422
     assert any("Lane 'helpdesk' is not a role" in e["message"] for e in refused.get_json()["errors"])
     assert _count() == before and active_version().id == old
 
     name = f"Classify the case {uuid.uuid4().hex[:8]}"  # content no other test deployed
     renamed = BPMN.replace('id="classify" name="Classify"', f'id="classify" name="{name}"')
-    done = owner.post(f"{EDITOR}/deploy", {"bpmn": renamed})
+    done = owner.post(f"{EDITOR}/deploy", {"bpmn": renamed, "change_note": "Classify renamed"})
     assert done.status_code == 201, done.get_json()
     version = done.get_json()["version"]
     assert done.get_json() == {"version": version, "created": True, "url": f"/owner/versions/{version}"}
@@ -94,7 +94,7 @@ def test_deploy_refuses_a_bad_diagram_and_deploys_a_good_one(pages, restore_acti
     page = owner.text(owner.get(f"/owner/versions/{version}"))
     assert f"Version {version} is deployed and active" in page
     # the same content again re-activates that version
-    again = owner.post(f"{EDITOR}/deploy", {"bpmn": renamed})
+    again = owner.post(f"{EDITOR}/deploy", {"bpmn": renamed, "change_note": "Classify renamed"})
     assert again.status_code == 200 and again.get_json()["created"] is False and _count() == before + 1
 
 
@@ -102,14 +102,14 @@ def test_deploying_uploaded_files(pages, restore_active_version):
     owner = pages("owner")
     owner.get("/owner/processes")
     before = _count()
-    wrong = owner.post("/owner/deploy", {"merge": "true", "files": (io.BytesIO(b"x"), "notes.txt")},
+    wrong = owner.post("/owner/deploy", {"merge": "true", "change_note": "A test change", "files": (io.BytesIO(b"x"), "notes.txt")},
                        content_type="multipart/form-data")
     assert wrong.status_code == 422 and "not a process or form file: notes.txt" in owner.text(wrong)
-    bad = owner.post("/owner/deploy", {"merge": "true", "files": (io.BytesIO(b"<bpmn"), "support_case.bpmn")},
+    bad = owner.post("/owner/deploy", {"merge": "true", "change_note": "A test change", "files": (io.BytesIO(b"<bpmn"), "support_case.bpmn")},
                      content_type="multipart/form-data")
     assert bad.status_code == 422 and "well-formed XML" in owner.text(bad) and _count() == before
     changed = BPMN.replace('name="Classify"', f'name="Classify {uuid.uuid4().hex[:8]}"', 1).encode()
-    done = owner.post("/owner/deploy", {"merge": "true", "files": (io.BytesIO(changed), "support_case.bpmn")},
+    done = owner.post("/owner/deploy", {"merge": "true", "change_note": "A test change", "files": (io.BytesIO(changed), "support_case.bpmn")},
                       content_type="multipart/form-data")
     assert done.status_code == 303 and done.headers["Location"] == f"/owner/versions/{active_version().id}"
     assert _count() == before + 1
@@ -138,7 +138,16 @@ def test_dry_run_migrate_and_revert_as_forms(api, world, pages, tmp_path, restor
     assert "badge-yes" in re.search(rf'<tr data-case-id="{at_classify["id"]}">(.*?)</tr>', dry, re.S).group(1)
     assert _version_of(at_assign["id"]) == source
 
-    moved = owner.text(owner.post("/owner/migrations/migrate", {"from_version": source, "to_version": target}))
+    assert 'name="expected_moves" value="2"' in dry and "Move 1 case(s) to version" in dry
+    unconfirmed = owner.post("/owner/migrations/migrate", {"from_version": source, "to_version": target,
+                                                           "expected_moves": 2})
+    assert unconfirmed.status_code == 422 and _version_of(at_classify["id"]) == source
+    stale = owner.post("/owner/migrations/migrate", {"from_version": source, "to_version": target,
+                                                     "expected_moves": 5, "confirmed": "yes"})
+    assert stale.status_code == 409 and "2 running case(s) would be moved, not 5" in owner.text(stale)
+    assert _version_of(at_classify["id"]) == source
+    moved = owner.text(owner.post("/owner/migrations/migrate", {"from_version": source, "to_version": target,
+                                                                "expected_moves": 2, "confirmed": "yes"}))
     assert "1 case(s) moved, 1 stayed." in moved
     assert _version_of(at_classify["id"]) == target and _version_of(at_assign["id"]) == source
     batch = re.search(r'<code id="batch">([^<]+)</code>', moved).group(1)
@@ -150,5 +159,6 @@ def test_dry_run_migrate_and_revert_as_forms(api, world, pages, tmp_path, restor
 
     same = owner.post("/owner/migrations/dry-run", {"from_version": source, "to_version": source})
     assert same.status_code == 422 and "same as from_version" in owner.text(same)
-    missing = owner.post("/owner/migrations/migrate", {"from_version": "", "to_version": target})
+    missing = owner.post("/owner/migrations/migrate", {"from_version": "", "to_version": target,
+                                                       "expected_moves": 1, "confirmed": "yes"})
     assert missing.status_code == 422 and "choose a version" in owner.text(missing)

@@ -13,10 +13,16 @@
 
   function say(text) { status.textContent = text; }
 
+  const note = document.getElementById('change-note');
+  const changesBox = document.getElementById('changes-box');
+  const changeList = document.getElementById('changes');
+  let marked = [];
+
   async function send(url) {
     const body = new FormData();
     body.append(document.getElementById('editor-csrf').name, document.getElementById('editor-csrf').value);
     body.append('bpmn', await modeller.exportXml());
+    body.append('change_note', note.value);
     const response = await fetch(url, { method: 'POST', body, credentials: 'same-origin',
                                         headers: { Accept: 'application/json' } });
     const json = (response.headers.get('Content-Type') || '').includes('application/json')
@@ -50,7 +56,36 @@
     run(root.dataset.validateUrl, texts.validating, (response, json) => showProblems(json.errors || []));
   }
 
+  function mark(ids) {
+    const canvas = modeller.modeler.get('canvas');
+    const registry = modeller.modeler.get('elementRegistry');
+    marked.forEach((id) => { if (registry.get(id)) canvas.removeMarker(id, 'cf-changed'); });
+    marked = ids.filter((id) => registry.get(id));
+    marked.forEach((id) => canvas.addMarker(id, 'cf-changed'));
+  }
+
+  function review() {
+    if (!note.value.trim()) { say(texts.noteNeeded); note.focus(); return; }
+    run(root.dataset.diffUrl, texts.reviewing, (response, json) => {
+      if (json.errors) { showProblems(json.errors); return; }
+      changeList.replaceChildren();
+      const file = root.dataset.file;
+      const rows = ['added', 'removed', 'changed'].flatMap((kind) => (json[kind] || []).map((c) => ({ ...c, how: kind })));
+      rows.forEach((c) => {
+        const item = document.createElement('li');
+        item.dataset.element = c.element;
+        item.className = 'diff-' + c.how;
+        item.textContent = `${texts[c.how]}: ${c.kind} ${c.element}${c.name ? ' (' + c.name + ')' : ''}${c.file !== file ? ' · ' + c.file : ''}`;
+        changeList.append(item);
+      });
+      mark(rows.filter((c) => c.file === file && c.how !== 'removed').map((c) => c.element));
+      changesBox.hidden = false;
+      say(rows.length ? texts.reviewed.replace('{n}', rows.length) : texts.noChange);
+    });
+  }
+
   function deploy() {
+    if (!note.value.trim()) { say(texts.noteNeeded); note.focus(); return; }
     run(root.dataset.deployUrl, texts.deploying, (response, json) => {
       if (json.url) {
         modeller.markSaved();
@@ -83,7 +118,8 @@
     }
     window.caseflowEditor = modeller;
     buttons[0].addEventListener('click', validate);
-    buttons[1].addEventListener('click', deploy);
+    buttons[1].addEventListener('click', review);
+    document.getElementById('confirm-deploy').addEventListener('click', deploy);
     buttons[2].addEventListener('click', download);
     buttons.forEach((b) => { b.disabled = false; });
     window.addEventListener('beforeunload', (event) => {

@@ -219,5 +219,7 @@ def test_deploy_refuses_a_notice_caseflow_does_not_send(app_ctx, tmp_path):
     with pytest.raises(InvalidDefinition) as refused:
         deploy(*read_directory(*process_files(tmp_path, change)))
     named = {(p["element"], p["message"]) for p in refused.value.problems}
-    assert ("wait_customer_reply", "customerNotice 'survey' is not one of information_request, resolution") in named
-    assert ("confirm", "customerNotice 'Resolution' is not one of information_request, resolution") in named
+    assert ("wait_customer_reply", "customerNotice 'survey' is not one of information_request, resolution; "
+            "choose one of them.") in named
+    assert ("confirm", "customerNotice 'Resolution' is not one of information_request, resolution; "
+            "choose one of them.") in named

@@ -64,7 +64,8 @@ def _make_run_deploy() -> str:
 def test_a_restart_keeps_the_version_the_owner_deployed(api, world, database_url, restore_active_version):
     real = _active(api)
     r = api.post("/api/v1/process-versions", "owner", content_type="multipart/form-data",
-                 data={"files": _files(lambda t: t.replace("max_reopens = 3", "max_reopens = 4"))})
+                 data={"files": _files(lambda t: t.replace('name="Intake"', f'name="Intake {uuid.uuid4().hex[:8]}"')),
+                       "change_note": "Four reopens before the supervisor hears of it"})
     assert r.status_code == 201, r.json
     v2 = r.json["id"]
     assert _active(api) == v2
@@ -95,7 +96,8 @@ def test_changed_files_on_disk_are_not_loaded_without_being_told(api, world, dat
     processes, forms = tmp_path / "processes", tmp_path / "forms"
     processes.mkdir()
     forms.mkdir()
-    for name, content in ((n, f.read()) for f, n in _files(lambda t: t.replace("max_reopens = 3", "max_reopens = 6"))):
+    unique = uuid.uuid4().hex[:8]  # content no other test deployed
+    for name, content in ((n, f.read()) for f, n in _files(lambda t: t.replace('name="Intake"', f'name="Intake {unique}"'))):
         (forms if name.endswith(".json") else processes).joinpath(name).write_bytes(content)
     before = api.get("/api/v1/process-versions", "owner").json
     kept = _caseflow(database_url, "deploy", "--processes", str(processes), "--forms", str(forms))

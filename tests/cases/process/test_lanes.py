@@ -75,7 +75,8 @@ def test_a_process_less_file_in_any_position_changes_no_lane(extra):
 
 
 def _upload(api, url, files):
-    return api.post(url, "owner", data={"files": [(io.BytesIO(c), n) for n, c in files.items()]},
+    return api.post(url, "owner", data={"files": [(io.BytesIO(c), n) for n, c in files.items()],
+                                        "change_note": "A process-less file beside the real ones"},
                     content_type="multipart/form-data")
 
 
