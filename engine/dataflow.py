@@ -14,6 +14,7 @@ import ast
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
@@ -39,7 +40,8 @@ def _names(source: str | None, mode: str) -> tuple[set[str], set[str]]:
         tree = ast.parse(source, mode=mode)
     except SyntaxError:
         return set(), set()
-    loads, stores = [], set()
+    loads: list[ast.Name] = []
+    stores: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Load):
@@ -56,7 +58,7 @@ def _names(source: str | None, mode: str) -> tuple[set[str], set[str]]:
             first_store[node.id] = min(first_store.get(node.id, where), where)
     comprehension_targets = {n.id for c in ast.walk(tree) if isinstance(c, ast.comprehension)
                              for n in ast.walk(c.target) if isinstance(n, ast.Name)}
-    reads = set()
+    reads: set[str] = set()
     for node in loads:
         stored = first_store.get(node.id)
         if node.id in comprehension_targets:
@@ -66,9 +68,9 @@ def _names(source: str | None, mode: str) -> tuple[set[str], set[str]]:
     return reads - KNOWN, stores
 
 
-def _event_parts(ts) -> list[tuple[set[str], set[str]]]:
+def _event_parts(ts: Any) -> list[tuple[set[str], set[str]]]:
     """A timer's or message's expression reads; a caught message writes its message variable."""
-    parts = []
+    parts: list[tuple[set[str], set[str]]] = []
     definition = getattr(ts, "event_definition", None)
     for event in getattr(definition, "event_definitions", None) or [definition]:
         expression = getattr(event, "expression", None)
@@ -78,9 +80,9 @@ def _event_parts(ts) -> list[tuple[set[str], set[str]]]:
     return parts
 
 
-def _parts(ts, form_fields: Mapping[str, dict], skip_before: bool) -> list[tuple[set[str], set[str]]]:
+def _parts(ts: Any, form_fields: Mapping[str, dict[str, Any]], skip_before: bool) -> list[tuple[set[str], set[str]]]:
     """The reads and writes of one step, in the order they happen."""
-    parts = []
+    parts: list[tuple[set[str], set[str]]] = []
     if not skip_before:
         parts.append(_names(getattr(ts, "prescript", None), "exec"))
         if isinstance(ts, ServiceTask):
@@ -117,19 +119,19 @@ def _parts(ts, form_fields: Mapping[str, dict], skip_before: bool) -> list[tuple
     return parts
 
 
-def missing_variables(active: Iterable[tuple[object, set[str]]], form_fields: Mapping[str, dict],
+def missing_variables(active: Iterable[tuple[Any, set[str]]], form_fields: Mapping[str, dict[str, Any]],
                       max_steps: int = 20_000) -> list[MissingVariable]:
     """``active``: (task spec the instance is at, the variables it has there); ``form_fields``:
     form file -> its JSON schema (a user task writes its form's properties). Returns each
     variable read ahead that is not certainly there, once per (variable, element)."""
-    have_in: dict[object, set[str] | None] = {}
-    starts = {}
+    have_in: dict[Any, set[str]] = {}
+    starts: dict[Any, set[str]] = {}
     for ts, data in active:
         starts[ts] = set(data) if ts not in starts else starts[ts] & set(data)
     queue = deque(starts)
     for ts, data in starts.items():
         have_in[ts] = set(data)
-    out_sets: dict[object, set[str]] = {}
+    out_sets: dict[Any, set[str]] = {}
     steps = 0
     while queue and steps < max_steps:  # fixpoint: the sets only shrink, so it ends
         steps += 1

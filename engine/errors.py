@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.messages import render
 
@@ -19,15 +20,15 @@ class Problem:
     source_line: int | None = field(default=None, compare=False, repr=False)
     #: the wording class (engine/messages.py) and its parameters: the sentence in either language
     code: str | None = field(default=None, compare=False)
-    params: dict = field(default_factory=dict, compare=False, repr=False)
+    params: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def as_dict(self, lang: str = "en") -> dict:
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
         message = render(self.code, self.params, lang) if self.code else self.message
         return {"file": self.file, "element": self.element, "line": self.line, "message": message,
                 "code": self.code or "definition"}
 
 
-def problem(code: str, file: str | None, element: str | None, line: int | None, **params) -> Problem:
+def problem(code: str, file: str | None, element: str | None, line: int | None, **params: Any) -> Problem:
     """A problem in the wording class ``code``; ``as_dict(lang)`` renders it in English or Chinese."""
     return Problem(file, element, render(code, params), line, code=code, params=params)
 

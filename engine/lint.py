@@ -13,6 +13,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from copy import deepcopy
+from typing import Any
 
 from lxml import etree
 
@@ -130,15 +131,15 @@ ISO_CYCLE = re.compile(r"^R\d*/")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
-def _local(node) -> str:
+def _local(node: etree._Element) -> str:
     return etree.QName(node).localname if isinstance(node.tag, str) else ""
 
 
-def _ns(node) -> str:
+def _ns(node: etree._Element) -> str:
     return etree.QName(node).namespace or "" if isinstance(node.tag, str) else ""
 
 
-def _label(node) -> str:
+def _label(node: etree._Element) -> str:
     name, element_id = node.get("name"), node.get("id")
     return f"'{name}' ({element_id})" if name and name != element_id else f"'{element_id}'"
 
@@ -152,7 +153,7 @@ class _Collector:
         self._counts: dict[str, int] = {}
         self._first: dict[str, Problem] = {}
 
-    def add(self, code: str, node, **params) -> None:
+    def add(self, code: str, node: etree._Element | None, **params: Any) -> None:
         count = self._counts.get(code, 0) + 1
         self._counts[code] = count
         if count <= MAX_PER_KIND:
@@ -208,7 +209,7 @@ def _syntax_kind(message: str) -> tuple[str, str]:
 
 # --- BPMN -------------------------------------------------------------------------------------
 
-def check_bpmn(name: str, root, operations: Iterable[str]) -> list[Problem]:
+def check_bpmn(name: str, root: etree._Element, operations: Iterable[str]) -> list[Problem]:
     out = _Collector(name)
     if _ns(root) != BPMN or _local(root) != "definitions":
         out.add("not_bpmn", root, root=_local(root) or str(root.tag))
@@ -228,7 +229,7 @@ def check_bpmn(name: str, root, operations: Iterable[str]) -> list[Problem]:
     return out.done()
 
 
-def _unsupported(root, out: _Collector) -> None:
+def _unsupported(root: etree._Element, out: _Collector) -> None:
     for node in root.iter():
         if _ns(node) != BPMN:
             continue
@@ -276,7 +277,7 @@ def _event_instead(tag: str, kind: str, zh: bool = False) -> str:
     return "请使用 docs/process.md 中列出的事件类型" if zh else "use one of the event kinds docs/process.md lists"
 
 
-def _foreign(root, out: _Collector) -> None:
+def _foreign(root: etree._Element, out: _Collector) -> None:
     for node in root.iter():
         if not isinstance(node.tag, str):
             continue
@@ -303,7 +304,7 @@ def _foreign(root, out: _Collector) -> None:
                         instead=instead, instead_zh=instead_zh)
 
 
-def _expressions(root, out: _Collector) -> None:
+def _expressions(root: etree._Element, out: _Collector) -> None:
     for script in root.iter(f"{{{BPMN}}}scriptTask"):
         language = script.get("scriptFormat")
         if language and language.lower() not in ("python", "text/python", "text/x-python", "python3"):
@@ -326,7 +327,7 @@ def _expressions(root, out: _Collector) -> None:
             _timer(spec, event, out)
 
 
-def _timer(spec, event, out: _Collector) -> None:
+def _timer(spec: etree._Element, event: etree._Element, out: _Collector) -> None:
     kind = _local(spec)
     source = (spec.text or "").strip()
     words = {"timeDuration": ("duration", "时长", '"PT4H"'), "timeDate": ("date and time", "日期时间",
@@ -355,7 +356,7 @@ def _looks_like_python(source: str) -> bool:
     return True
 
 
-def _structure(root, out: _Collector) -> None:
+def _structure(root: etree._Element, out: _Collector) -> None:
     """Start/end events, reachability, dead ends, dangling flows and gateway defaults, scope by scope
     (a process, then each subprocess inside it), iteratively."""
     work = deque((process, 0) for process in root.iterfind(f"{{{BPMN}}}process"))
@@ -370,11 +371,11 @@ def _structure(root, out: _Collector) -> None:
                 work.append((child, depth + 1))
 
 
-def _scope(scope, out: _Collector) -> None:
+def _scope(scope: etree._Element, out: _Collector) -> None:
     nodes = {c.get("id"): c for c in scope if _ns(c) == BPMN and _local(c) in FLOW_NODES and c.get("id")}
     flows = [c for c in scope if _ns(c) == BPMN and _local(c) == "sequenceFlow"]
-    outgoing: dict[str, list] = {}
-    incoming: dict[str, list] = {}
+    outgoing: dict[str, list[etree._Element]] = {}
+    incoming: dict[str, list[etree._Element]] = {}
     what = f"Process {scope.get('id')}" if _local(scope) == "process" else f"Subprocess {_label(scope)}"
     for flow in flows:
         source, target = flow.get("sourceRef"), flow.get("targetRef")
@@ -435,7 +436,7 @@ def _scope(scope, out: _Collector) -> None:
     _path_length(scope, starts, outgoing, what, nodes, out)
 
 
-def _gateway(node, leaving: list, flows: list, out: _Collector) -> None:
+def _gateway(node: etree._Element, leaving: list[etree._Element], flows: list[etree._Element], out: _Collector) -> None:
     default = node.get("default")
     if default and default not in {f.get("id") for f in leaving}:
         out.add("default_not_outgoing", node, name=_label(node), flow=default)
@@ -450,7 +451,8 @@ def _gateway(node, leaving: list, flows: list, out: _Collector) -> None:
             out.add("flow_without_condition", flow, flow=flow.get("id"), name=_label(node))
 
 
-def _path_length(scope, starts: list[str], outgoing: dict, what: str, nodes: dict, out: _Collector) -> None:
+def _path_length(scope: etree._Element, starts: list[str], outgoing: dict[str, list[etree._Element]], what: str,
+                 nodes: dict[str, etree._Element], out: _Collector) -> None:
     """The depth a depth-first walk from the start reaches (the parser walks the same way)."""
     depth_of: dict[str, int] = {}
     stack = [(s, 1) for s in starts]
@@ -467,9 +469,11 @@ def _path_length(scope, starts: list[str], outgoing: dict, what: str, nodes: dic
                 stack.append((flow.get("targetRef"), depth + 1))
 
 
-def cross_file(roots: Mapping[str, object]) -> list[Problem]:
+def cross_file(roots: Mapping[str, etree._Element]) -> list[Problem]:
     """What only the whole set can tell: called processes and decisions exist, something can run."""
-    processes, decisions, executable = set(), set(), False
+    processes: set[str] = set()
+    decisions: set[str] = set()
+    executable = False
     for root in roots.values():
         if _ns(root) == BPMN:
             for process in root.iterfind(f"{{{BPMN}}}process"):
@@ -506,7 +510,7 @@ def cross_file(roots: Mapping[str, object]) -> list[Problem]:
 HIT_POLICIES = ("UNIQUE", "FIRST", "COLLECT")
 
 
-def check_dmn(name: str, root, sandbox: Sandbox) -> list[Problem]:
+def check_dmn(name: str, root: etree._Element, sandbox: Sandbox) -> list[Problem]:
     out = _Collector(name)
     ns = _ns(root)
     if ns not in DMN_NAMESPACES or _local(root) != "definitions":
@@ -550,7 +554,7 @@ def check_dmn(name: str, root, sandbox: Sandbox) -> list[Problem]:
 FEEL_RANGE = re.compile(r"^[\[\]\(]\s*([^.\s]+)\s*\.\.\s*([^\]\[\)\s]+)\s*[\]\[\)]$")
 
 
-def _cell(sandbox: Sandbox, cell: str, entry, rule: int, column: str, out: _Collector) -> None:
+def _cell(sandbox: Sandbox, cell: str, entry: etree._Element, rule: int, column: str, out: _Collector) -> None:
     if not cell or cell == "-":
         return
     ranged = FEEL_RANGE.match(cell)
@@ -564,7 +568,7 @@ def _cell(sandbox: Sandbox, cell: str, entry, rule: int, column: str, out: _Coll
         out.add("dmn_feel_list", entry, rule=rule, column=column, cell=cell,
                 suggestion=", ".join(p.strip() for p in cell.split(",")))
         return
-    errors = []
+    errors: list[SandboxError] = []
     for candidate in (cell.replace("?", "v"), f"v {cell}"):
         try:
             sandbox.compile(candidate, "eval")
@@ -575,16 +579,17 @@ def _cell(sandbox: Sandbox, cell: str, entry, rule: int, column: str, out: _Coll
     out.add("dmn_cell", entry, rule=rule, column=column, cell=cell, reason=error.message)
 
 
-def _compile(sandbox: Sandbox, source: str, node, out: _Collector, code: str, **params) -> None:
+def _compile(sandbox: Sandbox, source: str, node: etree._Element, out: _Collector, code: str, **params: Any) -> None:
     try:
         sandbox.compile(source, "eval")
     except SandboxError as exc:
         out.add(code, node, reason=exc.message, **params)
 
 
-def check_files(files: Mapping[str, bytes], sandbox: Sandbox, operations: Iterable[str]) -> tuple[dict, list[Problem]]:
+def check_files(files: Mapping[str, bytes], sandbox: Sandbox, operations: Iterable[str]) -> tuple[dict[str, etree._Element], list[Problem]]:
     """Every file read and checked: (name -> root of each readable file, problems)."""
-    roots, problems = {}, []
+    roots: dict[str, etree._Element] = {}
+    problems: list[Problem] = []
     operations = list(operations)
     for name in sorted(files):
         root, found = read(name, files[name])
@@ -614,7 +619,7 @@ SCHEMA_WORDS = (
 _SCHEMA_TAG = re.compile(r"Element '(\{[^}]*\})?([^']+)'")
 
 
-def schema_problems(name: str, root, validator) -> list[Problem]:
+def schema_problems(name: str, root: etree._Element, validator: Any) -> list[Problem]:
     """Every place ``root`` breaks the BPMN 2.0 schema (not only the first), with its element."""
     if _ns(root) != BPMN:
         return []
@@ -622,7 +627,7 @@ def schema_problems(name: str, root, validator) -> list[Problem]:
     validator.preprocess(copy)
     if validator.validator.validate(copy):
         return []
-    by_line: dict[int, object] = {}
+    by_line: dict[int, etree._Element] = {}
     for node in root.iter():
         if isinstance(node.tag, str) and node.sourceline not in by_line:
             by_line[node.sourceline] = node

@@ -5,6 +5,8 @@ rendered from the table below in the reader's language. A sentence says what is 
 do, and never carries a library's exception text or a memory address."""
 from __future__ import annotations
 
+from typing import Any
+
 #: code -> (English, Chinese). Parameters are str.format fields.
 MESSAGES: dict[str, tuple[str, str]] = {
     # files that cannot be read
@@ -179,11 +181,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
 ZH_SUFFIX = "_zh"
 
 
-class _Fields(dict):
+class _Fields(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return self.get(key[:-len(ZH_SUFFIX)], "") if key.endswith(ZH_SUFFIX) else ""
 
 
-def render(code: str, params: dict, lang: str = "en") -> str:
+def render(code: str, params: dict[str, Any], lang: str = "en") -> str:
     en, zh = MESSAGES[code]
     return (zh if lang.startswith("zh") else en).format_map(_Fields(params))

@@ -37,7 +37,7 @@ def _diffs(registry: Any, workflow: Any, target: SpecPair) -> tuple[Any, dict[An
     return diffs
 
 
-def _step_name(task) -> tuple[str, str | None]:
+def _step_name(task: Any) -> tuple[str, str | None]:
     """The step a task belongs to, by its BPMN id and name: the nearest task up the tree that is
     a diagram element (the library's own structural tasks, e.g. a boundary event's parent, have
     none)."""
@@ -51,11 +51,11 @@ def _step_name(task) -> tuple[str, str | None]:
     return spec.bpmn_id, (name if name and name != spec.bpmn_id else None)
 
 
-def workflow_name(task) -> str:
+def workflow_name(task: Any) -> str:
     return f"start of {task.workflow.spec.name}"
 
 
-def check(registry, workflow, target) -> MigrationCheck:
+def check(registry: Any, workflow: Any, target: SpecPair | None) -> MigrationCheck:
     """Can ``workflow`` move to ``target`` = (spec, subprocess specs)? If not, why."""
     if target is None:
         return MigrationCheck(False, (f"the target version has no process '{workflow.spec.name}'",))

@@ -303,7 +303,7 @@ class Engine:
         return run
 
     def check_migration(self, key: str, process_id: str, state: str, target_key: str,
-                        context: Any = None, forms: Mapping[str, dict] | None = None) -> MigrationCheck:
+                        context: Any = None, forms: Mapping[str, dict[str, Any]] | None = None) -> MigrationCheck:
         """Could this instance move to the version ``target_key``? If not, why not.
 
         Beyond the shape (every current step exists in the target), the move is tried on a copy

@@ -23,7 +23,7 @@ from engine.sandbox import Sandbox, SandboxError
 from engine.structure import check_structure
 
 
-class _Parser(SpiffBpmnParser):
+class _Parser(SpiffBpmnParser):  # type: ignore[misc]  # SpiffWorkflow is untyped
     """SpiffWorkflow's parser with every document's root kept alive for as long as the parser lives.
 
     SpiffWorkflow 3.2 keys each document's lane and position index by ``id()`` of its XML root
@@ -32,20 +32,20 @@ class _Parser(SpiffBpmnParser):
     then given the dead document's lanes. Holding a reference to every root keeps each ``id()``
     unique for the whole parse (also for ``get_spec``, which reads the index again)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._roots: list = []
+        self._roots: list[etree._Element] = []
 
-    def add_bpmn_xml(self, bpmn, filename=None):
+    def add_bpmn_xml(self, bpmn: etree._Element, filename: str | None = None) -> None:
         self._roots.append(bpmn.getroot() if hasattr(bpmn, "getroot") else bpmn)
         super().add_bpmn_xml(bpmn, filename)
 
-    def add_dmn_xml(self, node, filename=None):
+    def add_dmn_xml(self, node: etree._Element, filename: str | None = None) -> None:
         self._roots.append(node.getroot() if hasattr(node, "getroot") else node)
         super().add_dmn_xml(node, filename)
 
 
-def _unreadable(exc: Exception, name: str | None, roots: Mapping[str, object]) -> Problem:
+def _unreadable(exc: Exception, name: str | None, roots: Mapping[str, etree._Element]) -> Problem:
     """A problem for whatever the parser raised: the element it names (or the file), never its text."""
     element = getattr(exc, "id", None) or None
     file = getattr(exc, "file_name", None) or name
@@ -56,7 +56,7 @@ def _unreadable(exc: Exception, name: str | None, roots: Mapping[str, object]) -
     return problem("unreadable_file", file, element, None)
 
 
-def _find(roots: Mapping[str, object], element: str | None, file: str | None):
+def _find(roots: Mapping[str, etree._Element], element: str | None, file: str | None) -> etree._Element | None:
     if not element:
         return None
     for name, root in roots.items():
@@ -68,12 +68,12 @@ def _find(roots: Mapping[str, object], element: str | None, file: str | None):
     return None
 
 
-def _file_of(roots: Mapping[str, object], node) -> str | None:
+def _file_of(roots: Mapping[str, etree._Element], node: etree._Element) -> str | None:
     top = node.getroottree().getroot()
     return next((name for name, root in roots.items() if root is top), None)
 
 
-def parse_roots(roots: Mapping[str, object]) -> tuple[dict, list[Problem]]:
+def parse_roots(roots: Mapping[str, etree._Element]) -> tuple[ProcessSpecs, list[Problem]]:
     """SpiffWorkflow's specs of already read and checked documents: (process id -> (spec,
     subprocess specs), problems). Whatever the parser raises becomes a problem naming the file and
     element; its own text is never shown."""
@@ -99,10 +99,11 @@ def parse_roots(roots: Mapping[str, object]) -> tuple[dict, list[Problem]]:
     return specs, problems
 
 
-def parse_files(files: Mapping[str, bytes]) -> tuple[dict, list[Problem]]:
+def parse_files(files: Mapping[str, bytes]) -> tuple[ProcessSpecs, list[Problem]]:
     """Return (process id -> (spec, subprocess specs), problems): files that cannot be read as XML
     get a problem each, the rest are parsed."""
-    roots, problems = {}, []
+    roots: dict[str, etree._Element] = {}
+    problems: list[Problem] = []
     for name in sorted(files):
         if not name.endswith((".bpmn", ".dmn")):
             continue
@@ -115,7 +116,7 @@ def parse_files(files: Mapping[str, bytes]) -> tuple[dict, list[Problem]]:
     return parse_roots(roots)
 
 
-def _all_task_specs(specs: dict) -> Iterable[tuple[str, object]]:
+def _all_task_specs(specs: ProcessSpecs) -> Iterable[tuple[str, Any]]:
     seen: set[int] = set()
     for _pid, (spec, subs) in specs.items():
         for process_spec in (spec, *subs.values()):
@@ -195,7 +196,7 @@ def _what_zh(what: str) -> str:
     return _WHAT_ZH.get(what, what)
 
 
-def _other_expressions(ts) -> Iterable[tuple[str, str]]:
+def _other_expressions(ts: Any) -> Iterable[tuple[str, str]]:
     """Expressions SpiffWorkflow evaluates besides scripts, conditions, parameters and DMN
     tables: loop and multi-instance settings, timer, conditional and message expressions."""
     for name in ("cardinality", "condition"):
@@ -279,5 +280,5 @@ def build(files: Mapping[str, bytes], sandbox: Sandbox,
     checked = locate(check_structure(files) + check_specs(specs, sandbox, operations), files)
     # an element the checks above already explain (a JUEL condition, an unquoted timer) is not
     # told again in the compiler's words
-    explained = {(p.file, p.element) for p in problems}
-    return specs, problems + [p for p in checked if (p.file, p.element) not in explained]
+    explained_elements = {(p.file, p.element) for p in problems}
+    return specs, problems + [p for p in checked if (p.file, p.element) not in explained_elements]
