@@ -37,13 +37,13 @@ class VersionDiff:
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
-    def as_dict(self) -> dict:
-        def rows(items):
+    def as_dict(self) -> dict[str, list[dict[str, str | None]]]:
+        def rows(items: list[Change]) -> list[dict[str, str | None]]:
             return [{"file": c.file, "element": c.element, "kind": c.kind, "name": c.name} for c in items]
         return {"added": rows(self.added), "removed": rows(self.removed), "changed": rows(self.changed)}
 
 
-def _local(node) -> str:
+def _local(node: etree._Element) -> str:
     return etree.QName(node).localname if isinstance(node.tag, str) else ""
 
 
