@@ -19,7 +19,7 @@ from cases.demo import load as demo
 from cases.outbox import notifications
 from cases.outbox.models import Notification
 from cases.process import deploy as deploying
-from cases.process import moves
+from cases.process import moves, names
 from server.app import create_app
 from workers import mail_listener, scheduler
 
@@ -55,6 +55,12 @@ def deploy_command(processes: Path | None, forms: Path | None) -> None:
         _fail(exc)
     state = "deployed" if created else "already deployed, re-activated"
     click.echo(f"version {version.id} {version.content_hash[:12]} {state}: {', '.join(version.process_ids)}")
+    _warn_untranslated({k: v.encode("utf-8") for k, v in version.files.items()})
+
+
+def _warn_untranslated(files: dict[str, bytes]) -> None:
+    for warning in names.missing_translations(files):
+        click.echo(f"warning: {warning['file']} [{warning['element']}] {warning['message']}", err=True)
 
 
 @click.command("validate")
@@ -69,6 +75,7 @@ def validate_command(processes: Path | None, forms: Path | None) -> None:
         click.echo(f"{where or '-'} [{problem['element'] or '-'}] {problem['message']}")
     if problems:
         raise click.ClickException(f"{len(problems)} problem(s)")
+    _warn_untranslated(deploying.read_directory(*_directories(processes, forms))[0])
     click.echo("valid")
 
 

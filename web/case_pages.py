@@ -10,10 +10,11 @@ from cases.casework import tasks as work
 from cases.core.access import FRONT_LINE_ROLES
 from cases.core.errors import TooLarge, ValidationFailed
 from cases.core.models import PRIORITIES, CaseKind, CaseStatus
-from cases.process import diagrams
+from cases.process import diagrams, names
 from gateway.downloads import download_response
 from web import intake_form, timeline
 from web.display import clock, word
+from web.i18n import html_lang, is_chinese
 from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("case_pages")
@@ -86,8 +87,10 @@ def diagram(case_id: int):
     """The BPMN XML of the file that defines ``?process=`` (default: the case's top process) in
     the case's process version: what the diagram viewer on the case page loads."""
     filename, xml = diagrams.diagram_xml(current_user(), case_id, request.args.get("process"))
+    xml = names.localized_bpmn(xml, is_chinese())
     return Response(xml, mimetype="application/xml",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"',
+                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Vary": "Cookie, Accept-Language",
+                             "Content-Language": html_lang(),
                              "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
 
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from cases.core.db import db
 from cases.core.models import CaseEvent, User
-from web.display import word
+from web.display import event_step_name, when, word
+from web.i18n import is_chinese
 
 LABELS = {
     "case_opened": _l("Case opened"), "case_closed": _l("Case closed"), "case_updated": _l("Case changed"),
@@ -41,6 +45,47 @@ LABELS = {
 VIA = {"mail": _l("by mail"), "chat": _l("by chat"), "call": _l("as a call-back note")}
 
 
+#: the case fields a step or an action changes (the diagrams' caseFields, escalations, assignment)
+FIELDS = {
+    "category": _l("Category"), "priority": _l("Priority"), "classification_rule": _l("Classification rule"),
+    "owner": _l("Owner"), "due_at": _l("Due"), "analysis": _l("Analysis"), "solution": _l("Solution"),
+    "satisfaction": _l("Satisfaction"), "title": _l("Title"), "description": _l("Description"),
+}
+
+
+def field_label(name: str) -> str:
+    label = FIELDS.get(name)
+    return str(label) if label is not None else word(name)
+
+
+def _value(field: str, value: object) -> str:
+    """A changed value as a person reads it: display names for users, local times, code words."""
+    if value is None or value == "":
+        return "—"
+    if field == "owner" and isinstance(value, str):
+        user = db.session.scalar(select(User).where(User.username == value))
+        return user.display_name if user is not None else value
+    if field == "due_at" and isinstance(value, str):
+        try:
+            return when(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return word(value)
+
+
+def notice_text(data: dict[str, Any]) -> str:
+    """A customer notice's text (a call-back note holds the chat text: Chinese lines, then the same in
+    English from the line starting "[<case number>]") in the page's language; a staff reply as written."""
+    text = data.get("text", "") or ""
+    if not data.get("notice") or data.get("notice") == "staff_reply":
+        return text
+    lines = text.split("\n")
+    cut = next((i for i, line in enumerate(lines) if i and line.startswith("[")), None)
+    if cut is None:
+        return text
+    return "\n".join(lines[:cut] if is_chinese() else lines[cut:])
+
+
 @dataclass(frozen=True)
 class Entry:
     at: datetime
@@ -62,7 +107,7 @@ def _details(event: CaseEvent, viewer: User) -> str:
     data = event.data or {}
     kind = event.kind
     if kind in ("task_completed", "task_created", "task_claimed", "task_released", "task_cancelled"):
-        return data.get("name") or data.get("element") or ""
+        return event_step_name(event.case_id, data)
     if kind in ("message_received", "customer_message"):
         payload = data.get("payload")
         text = payload.get("text") if isinstance(payload, dict) else payload if isinstance(payload, str) else None
@@ -80,13 +125,15 @@ def _details(event: CaseEvent, viewer: User) -> str:
     if kind == "case_updated" and viewer.is_staff:
         changes = {k: v for k, v in (data.get("changes") or {}).items()
                    if isinstance(v, list) and len(v) == 2 and all(x is None or isinstance(x, (str, int)) for x in v)}
-        return ", ".join(f"{word(k)}: {word(old)} → {word(new)}" for k, (old, new) in changes.items())
+        return "; ".join(f"{field_label(k)}: {_value(k, old)} → {_value(k, new)}" for k, (old, new) in changes.items())
     if kind in ("complaint_opened", "complaint_closed"):
         return " · ".join(filter(None, [data.get("complaint"), word(data.get("outcome")) if data.get("outcome") else None]))
     if kind == "survey_answered":
         return _("%(score)s of 5", score=data.get("score")) + (f" · {data['comment']}" if data.get("comment") else "")
-    if kind in ("staff_reply", "call_customer"):
+    if kind == "staff_reply":
         return data.get("text", "")
+    if kind == "call_customer":
+        return notice_text(data)
     if kind == "customer_notified":
         return " ".join(filter(None, [str(VIA.get(data.get("via"), "")), data.get("to") if viewer.is_staff else None]))
     if kind == "update_announced":

@@ -85,7 +85,7 @@ def test_the_pages_speak_chinese(pages):
     assert texts["sla"]["title"] == "SLA 达成率（%）" and texts["backlog"]["gte_30d"] == "30 天及以上"
     owner = pages("owner")
     assert "<h1>流程</h1>" in owner.text(owner.get("/owner/processes", headers=chinese))
-    assert "试运行：哪些案例可以迁移？" in owner.text(owner.get("/owner/migrations", headers=chinese))
+    assert "试运行：哪些服务单可以迁移？" in owner.text(owner.get("/owner/migrations", headers=chinese))
 
 
 def test_the_complaint_figures_beside_the_others(api, world, pages):
