@@ -90,4 +90,5 @@ def linked(case: Case) -> dict:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.globals.update(linked_cases=linked, notice_text=timeline.notice_text)
+    app.jinja_env.globals.update(linked_cases=linked, notice_text=timeline.notice_text,
+                                 said_label=timeline.said_label, said_author=timeline.said_author)

@@ -2,10 +2,12 @@
 customer's answer to a request for information."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases.casework import attachments, queries
+from cases.casework import attachments, conversation, queries
 from cases.casework import tasks as work
 from cases.core.access import FRONT_LINE_ROLES
 from cases.core.errors import TooLarge, ValidationFailed
@@ -71,11 +73,18 @@ def new_case():
 
 @blp.get("/cases/<int(max=2147483647):case_id>")
 def case(case_id: int):
+    return _case_page(case_id)
+
+
+def _case_page(case_id: int, status: int = 200, write_text: str | None = None) -> Any:
     user = current_user()
     view = queries.case_view(user, case_id)
     answer = CUSTOMER_ANSWERS.get(view.case.stage)
-    may_answer = answer is not None and (user.is_customer or user.has_role(*FRONT_LINE_ROLES))
-    return render("case.html", case=view.case, tasks=view.tasks, entries=timeline.entries(view.history, user),
+    may_write = user.is_customer or user.has_role(*FRONT_LINE_ROLES)
+    may_answer = answer is not None and may_write
+    return render("case.html", status, case=view.case, tasks=view.tasks, entries=timeline.entries(view.history, user),
+                  conversation=conversation.thread(user, case_id), may_write=may_write, write_text=write_text,
+                  max_text=conversation.MAX_TEXT,
                   files=attachments.list_for_case(user, case_id), clock=clock(view.case),
                   diagrams=diagrams.case_diagrams(user, case_id) if user.is_staff else [],
                   answer=answer if may_answer else None,
@@ -92,6 +101,27 @@ def diagram(case_id: int):
                     headers={"Content-Disposition": f'inline; filename="{filename}"', "Vary": "Cookie, Accept-Language",
                              "Content-Language": html_lang(),
                              "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
+
+
+@blp.post("/cases/<int(max=2147483647):case_id>/messages")
+def write(case_id: int) -> Any:
+    """The customer writes to support at any time (front-line staff for them): the answer when the case
+    waits for one (it wakes the waiting step), else a message to the case's owner."""
+    text = request.form.get("text", "")
+    try:
+        _case, answered = conversation.write_to_support(current_user(), case_id, text)
+    except ValidationFailed as exc:
+        field = exc.errors[0] if exc.errors else {}
+        if field.get("rule") == "maxLength":
+            flash(_("The message is too long (at most %(n)d characters). Nothing was sent.", n=conversation.MAX_TEXT),
+                  "error")
+        elif text.strip():
+            flash(_("The case is closed: open a new case to write to us. Nothing was sent."), "error")
+        else:
+            flash(_("Write your message first. Nothing was sent."), "error")
+        return _case_page(case_id, 422, text)
+    flash(_("Your answer was sent.") if answered else _("Your message was sent to support."), "success")
+    return redirect(url_for("case_pages.case", case_id=case_id) + "#conversation", 303)
 
 
 @blp.post("/cases/<int(max=2147483647):case_id>/answer")

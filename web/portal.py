@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases.casework import queries, surveys
+from cases.casework import conversation, queries, surveys
 from cases.core.errors import Conflict, Gone, ValidationFailed
 from cases.core.models import utcnow
 from web import intake_form
@@ -27,7 +27,8 @@ def _home(status: int = 200, survey_errors: dict | None = None, values: dict | N
     all_surveys = surveys.list_surveys(user, None, open_only=False)
     open_surveys = [s for s in all_surveys if not s.is_answered and s.expires_at > now]
     done = [s for s in all_surveys if s not in open_surveys][:RECENT_SURVEYS]
-    return render("portal/home.html", status, page=cases, waiting=waiting, open_surveys=open_surveys,
+    questions = [c for c in cases.items if conversation.waiting_message(c) is not None]
+    return render("portal/home.html", status, page=cases, waiting=waiting, open_surveys=open_surveys, questions=questions,
                   past_surveys=done, scores=SCORES, survey_errors=survey_errors or {}, values=values or {})
 
 

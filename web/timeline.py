@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -71,6 +72,22 @@ def _value(field: str, value: object) -> str:
         except ValueError:
             return value
     return word(value)
+
+
+SAID = {"report": _l("Reported"), "question": _l("Support asked"), "answer": _l("Answer"),
+        "solution": _l("Solution"), "reply": _l("Reply from support"), "message": _l("Message from the customer")}
+
+
+def said_label(said: Any) -> str:
+    return str(SAID.get(said.kind, said.kind))
+
+
+def said_author(said: Any) -> str:
+    """Who said it, as the viewer may know: staff names stay inside the company."""
+    viewer = g.user
+    if said.author is None:
+        return str(_("Customer")) if said.by == "customer" else str(_("Support"))
+    return _who(said.author, viewer)
 
 
 def notice_text(data: dict[str, Any]) -> str:
@@ -143,7 +160,17 @@ def _details(event: CaseEvent, viewer: User) -> str:
     return ""
 
 
+#: what a customer's timeline shows: what happened to their case in their words — never lanes,
+#: claims, stages, SLA clocks or escalations (those events may be public for the API's history)
+CUSTOMER_KINDS = frozenset({
+    "case_opened", "case_closed", "message_received", "customer_message", "attachment_added", "staff_reply",
+    "customer_notified", "complaint_opened", "complaint_closed", "survey_sent", "survey_answered", "self_service",
+    "follow_up_of", "task_completed", "update_announced", "fixed_version_received",
+})
+
+
 def entries(history: list[CaseEvent], viewer: User) -> list[Entry]:
-    """Newest first."""
+    """Newest first (customers: the kinds of CUSTOMER_KINDS only)."""
+    shown = history if viewer.is_staff else [e for e in history if e.public and e.kind in CUSTOMER_KINDS]
     return [Entry(e.at, e.kind, str(LABELS.get(e.kind, e.kind.replace("_", " "))), _who(e.actor, viewer),
-                  _details(e, viewer)) for e in reversed(history)]
+                  _details(e, viewer)) for e in reversed(shown)]
