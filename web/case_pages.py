@@ -51,7 +51,8 @@ def _new_case_form(status: int = 200, values: dict | None = None, errors: dict |
                   labels=intake_form.labels(), fields=intake_form.FIELDS, action=url_for("case_pages.new_case"),
                   heading=_("Open a case for a customer"),
                   customers=[(c.id, f"{c.name} ({c.code})") for c in queries.list_customers(user)],
-                  channels=[(c, word(c)) for c in STAFF_CHANNELS])
+                  channels=[(c, word(c)) for c in STAFF_CHANNELS], form_token=intake_form.form_token(),
+                  limits=intake_form.LIMITS)
 
 
 @blp.route("/cases/new", methods=["GET", "POST"])
@@ -64,10 +65,14 @@ def new_case():
     if "customer_id" not in fields:
         return _new_case_form(422, values, {"customer_id": _("This field is required.")})
     fields["customer_id"] = int(fields["customer_id"]) if fields["customer_id"].isdigit() else -1
-    case, errors = intake_form.open_case(current_user(), fields)
-    if errors:
+    case, errors, repeated = intake_form.open_case(current_user(), fields)
+    if errors or case is None:
         return _new_case_form(422, values, errors)
-    flash(_("Case %(number)s is open.", number=case.number), "success")
+    if repeated:
+        flash(_("This form was sent already: here is the case %(number)s it opened. Nothing new was opened.",
+                number=case.number), "info")
+    else:
+        flash(_("Case %(number)s is open.", number=case.number), "success")
     return redirect(url_for("case_pages.case", case_id=case.id), 303)
 
 
@@ -148,7 +153,7 @@ def _allow_attachment_bodies():
     if request.endpoint == "case_pages.upload":
         request.max_content_length = attachments.max_bytes() + MULTIPART_OVERHEAD
     elif request.endpoint == "case_pages.new_case" and request.method == "POST":
-        request.max_content_length = intake_form.max_body()
+        intake_form.allow_large_bodies()
 
 
 @blp.post("/cases/<int(max=2147483647):case_id>/attachments")

@@ -65,7 +65,8 @@ def answer_survey(survey_id: int):
 
 def _form(status: int = 200, values: dict | None = None, errors: dict | None = None):
     return render("new_case.html", status, values=values or {}, errors=errors or {}, labels=intake_form.labels(),
-                  fields=intake_form.FIELDS, action=url_for("portal.new_case"), heading=_("Report a new problem"))
+                  fields=intake_form.FIELDS, action=url_for("portal.new_case"), heading=_("Report a new problem"),
+                  form_token=intake_form.form_token(), limits=intake_form.LIMITS)
 
 
 @blp.route("/cases/new", methods=["GET", "POST"])
@@ -73,14 +74,19 @@ def new_case():
     if request.method == "GET":
         return _form()
     values = intake_form.submitted()
-    case, errors = intake_form.open_case(current_user(), {**{k: v for k, v in values.items() if v}, "channel": "web"})
-    if errors:
+    case, errors, repeated = intake_form.open_case(current_user(),
+                                                   {**{k: v for k, v in values.items() if v}, "channel": "web"})
+    if errors or case is None:
         return _form(422, values, errors)
-    flash(_("Your case %(number)s is open. We will answer soon.", number=case.number), "success")
+    if repeated:
+        flash(_("This form was sent already: here is the case %(number)s it opened. Nothing new was opened.",
+                number=case.number), "info")
+    else:
+        flash(_("Your case %(number)s is open. We will answer soon.", number=case.number), "success")
     return redirect(url_for("case_pages.case", case_id=case.id), 303)
 
 
 @blp.before_request
 def _allow_attachment_bodies():
     if request.endpoint == "portal.new_case" and request.method == "POST":
-        request.max_content_length = intake_form.max_body()
+        intake_form.allow_large_bodies()  # (already set by web._body_limits, before the CSRF check)
