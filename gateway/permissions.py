@@ -190,6 +190,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("customer_record.add_item", "POST"): (CUSTOMER_EDITORS, "page: add a contact, installed product or contract"),
     ("customer_record.update_item", "POST"): (CUSTOMER_EDITORS, "page: change a contact, installed product or contract"),
     ("customer_record.remove_item", "POST"): (CUSTOMER_EDITORS, "page: remove a contact, installed product or contract"),
+    ("case_pages.write", "POST"): (CASE_OPENERS, "page: the customer writes to support at any time (front line for them)"),
 }
 
 

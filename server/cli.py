@@ -20,7 +20,7 @@ from cases.demo import load as demo
 from cases.outbox import notifications
 from cases.outbox.models import Notification
 from cases.process import deploy as deploying
-from cases.process import deploy_files, moves
+from cases.process import deploy_files, moves, names
 from server.app import create_app
 from workers import mail_listener, scheduler
 
@@ -77,6 +77,13 @@ def deploy_command(processes: Path | None, forms: Path | None, activate: bool) -
     active = outcome.active
     click.echo(f"active: version {active.id} {active.content_hash[:12]} (activated {active.activated_at:%Y-%m-%d %H:%M} "
                f"UTC): {', '.join(active.process_ids)}")
+    if outcome.files_version is not None:
+        _warn_untranslated({k: v.encode("utf-8") for k, v in outcome.files_version.files.items()})
+
+
+def _warn_untranslated(files: dict[str, bytes]) -> None:
+    for warning in names.missing_translations(files):
+        click.echo(f"warning: {warning['file']} [{warning['element']}] {warning['message']}", err=True)
 
 
 @click.command("validate")
@@ -91,6 +98,7 @@ def validate_command(processes: Path | None, forms: Path | None) -> None:
         click.echo(f"{where or '-'} [{problem['element'] or '-'}] {problem['message']}")
     if problems:
         raise click.ClickException(f"{len(problems)} problem(s)")
+    _warn_untranslated(deploying.read_directory(*_directories(processes, forms))[0])
     click.echo("valid")
 
 

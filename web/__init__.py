@@ -6,7 +6,7 @@ app that ``server.create_app`` builds. docs/web.md tells how to add a page.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 
 from gateway import auth, session
 from web import (
@@ -20,6 +20,7 @@ from web import (
     errors,
     i18n,
     inbox,
+    intake_form,
     kpi,
     login,
     nav,
@@ -41,6 +42,20 @@ for _blp in BLUEPRINTS:  # once, before any app registers them
     errors.attach(_blp)
 
 
+#: forms whose too large bodies are still read, so that they come back with what was typed
+LARGE_FORMS = ("portal.new_case", "case_pages.new_case")
+LONG_TEXT_FORMS = ("case_pages.write", "case_pages.answer", "task_pages.complete", "case_actions.reply")
+
+
+def _body_limits() -> None:
+    if request.method != "POST":
+        return
+    if request.endpoint in LARGE_FORMS:
+        intake_form.allow_large_bodies()
+    elif request.endpoint in LONG_TEXT_FORMS:
+        request.max_form_memory_size = intake_form.MAX_FORM_TEXT
+
+
 def register(app: Flask) -> None:
     i18n.register(app)
     session.register(app)
@@ -54,5 +69,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(survey_page.blp)  # no log-in, no session: not a page blueprint
     auth.public(*PUBLIC)
     errors.register(app)
+    app.before_request(_body_limits)  # before anything reads the form (the CSRF check does)
     app.before_request(session.check_csrf)
     app.after_request(secure_headers)

@@ -13,6 +13,7 @@ from cases.core.db import db
 from cases.core.errors import Conflict, ValidationFailed
 from cases.core.models import Case
 from cases.outbox import replies
+from web import timeline
 from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("case_actions")
@@ -89,4 +90,5 @@ def linked(case: Case) -> dict:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.globals.update(linked_cases=linked)
+    app.jinja_env.globals.update(linked_cases=linked, notice_text=timeline.notice_text,
+                                 said_label=timeline.said_label, said_author=timeline.said_author)

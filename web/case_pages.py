@@ -2,18 +2,21 @@
 customer's answer to a request for information."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases.casework import attachments, queries
+from cases.casework import attachments, conversation, queries
 from cases.casework import tasks as work
 from cases.core.access import FRONT_LINE_ROLES
 from cases.core.errors import TooLarge, ValidationFailed
 from cases.core.models import PRIORITIES, CaseKind, CaseStatus
-from cases.process import diagrams
+from cases.process import diagrams, names
 from gateway.downloads import download_response
 from web import intake_form, timeline
 from web.display import clock, word
+from web.i18n import html_lang, is_chinese
 from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("case_pages")
@@ -48,7 +51,8 @@ def _new_case_form(status: int = 200, values: dict | None = None, errors: dict |
                   labels=intake_form.labels(), fields=intake_form.FIELDS, action=url_for("case_pages.new_case"),
                   heading=_("Open a case for a customer"),
                   customers=[(c.id, f"{c.name} ({c.code})") for c in queries.list_customers(user)],
-                  channels=[(c, word(c)) for c in STAFF_CHANNELS])
+                  channels=[(c, word(c)) for c in STAFF_CHANNELS], form_token=intake_form.form_token(),
+                  limits=intake_form.LIMITS)
 
 
 @blp.route("/cases/new", methods=["GET", "POST"])
@@ -61,20 +65,31 @@ def new_case():
     if "customer_id" not in fields:
         return _new_case_form(422, values, {"customer_id": _("This field is required.")})
     fields["customer_id"] = int(fields["customer_id"]) if fields["customer_id"].isdigit() else -1
-    case, errors = intake_form.open_case(current_user(), fields)
-    if errors:
+    case, errors, repeated = intake_form.open_case(current_user(), fields)
+    if errors or case is None:
         return _new_case_form(422, values, errors)
-    flash(_("Case %(number)s is open.", number=case.number), "success")
+    if repeated:
+        flash(_("This form was sent already: here is the case %(number)s it opened. Nothing new was opened.",
+                number=case.number), "info")
+    else:
+        flash(_("Case %(number)s is open.", number=case.number), "success")
     return redirect(url_for("case_pages.case", case_id=case.id), 303)
 
 
 @blp.get("/cases/<int(max=2147483647):case_id>")
 def case(case_id: int):
+    return _case_page(case_id)
+
+
+def _case_page(case_id: int, status: int = 200, write_text: str | None = None) -> Any:
     user = current_user()
     view = queries.case_view(user, case_id)
     answer = CUSTOMER_ANSWERS.get(view.case.stage)
-    may_answer = answer is not None and (user.is_customer or user.has_role(*FRONT_LINE_ROLES))
-    return render("case.html", case=view.case, tasks=view.tasks, entries=timeline.entries(view.history, user),
+    may_write = user.is_customer or user.has_role(*FRONT_LINE_ROLES)
+    may_answer = answer is not None and may_write
+    return render("case.html", status, case=view.case, tasks=view.tasks, entries=timeline.entries(view.history, user),
+                  conversation=conversation.thread(user, case_id), may_write=may_write, write_text=write_text,
+                  max_text=conversation.MAX_TEXT,
                   files=attachments.list_for_case(user, case_id), clock=clock(view.case),
                   diagrams=diagrams.case_diagrams(user, case_id) if user.is_staff else [],
                   answer=answer if may_answer else None,
@@ -86,9 +101,32 @@ def diagram(case_id: int):
     """The BPMN XML of the file that defines ``?process=`` (default: the case's top process) in
     the case's process version: what the diagram viewer on the case page loads."""
     filename, xml = diagrams.diagram_xml(current_user(), case_id, request.args.get("process"))
+    xml = names.localized_bpmn(xml, is_chinese())
     return Response(xml, mimetype="application/xml",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"',
+                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Vary": "Cookie, Accept-Language",
+                             "Content-Language": html_lang(),
                              "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
+
+
+@blp.post("/cases/<int(max=2147483647):case_id>/messages")
+def write(case_id: int) -> Any:
+    """The customer writes to support at any time (front-line staff for them): the answer when the case
+    waits for one (it wakes the waiting step), else a message to the case's owner."""
+    text = request.form.get("text", "")
+    try:
+        _case, answered = conversation.write_to_support(current_user(), case_id, text)
+    except ValidationFailed as exc:
+        field = exc.errors[0] if exc.errors else {}
+        if field.get("rule") == "maxLength":
+            flash(_("The message is too long (at most %(n)d characters). Nothing was sent.", n=conversation.MAX_TEXT),
+                  "error")
+        elif text.strip():
+            flash(_("The case is closed: open a new case to write to us. Nothing was sent."), "error")
+        else:
+            flash(_("Write your message first. Nothing was sent."), "error")
+        return _case_page(case_id, 422, text)
+    flash(_("Your answer was sent.") if answered else _("Your message was sent to support."), "success")
+    return redirect(url_for("case_pages.case", case_id=case_id) + "#conversation", 303)
 
 
 @blp.post("/cases/<int(max=2147483647):case_id>/answer")
@@ -115,7 +153,7 @@ def _allow_attachment_bodies():
     if request.endpoint == "case_pages.upload":
         request.max_content_length = attachments.max_bytes() + MULTIPART_OVERHEAD
     elif request.endpoint == "case_pages.new_case" and request.method == "POST":
-        request.max_content_length = intake_form.max_body()
+        intake_form.allow_large_bodies()
 
 
 @blp.post("/cases/<int(max=2147483647):case_id>/attachments")

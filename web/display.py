@@ -2,21 +2,23 @@
 in the page's language."""
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import format_datetime, ngettext
+from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from cases.core.db import db
 from cases.core.models import Case, Role, Task, utcnow
-from cases.process import forms
+from cases.process import forms, names
 from cases.process.models import ProcessInstance
 from cases.process.taskrules import can_work_on
 from cases.sla import clock as sla
-from web.i18n import localized
+from web.i18n import is_chinese, localized
 
 #: the domain's code words (statuses, priorities, categories, SLA targets, channels, roles)
 WORDS = {
@@ -58,6 +60,7 @@ WORDS = {
     "repaired": _l("repaired"), "replaced": _l("replaced"), "not_repairable": _l("not repairable"),
     "resolved": _l("Resolved: ask the customer to confirm"), "need_info": _l("Ask the customer for more information"),
     "advised": _l("Advised: ask the customer to confirm"), "need_data": _l("Wait for data from the customer"),
+    "approve": _l("Approve: send the response to the customer"), "send_back": _l("Send back to the complaint officer"),
     "continue": _l("Back to the owner for another round"), "close": _l("Close the case (callback follows)"),
 }
 
@@ -83,16 +86,74 @@ def may_claim(task: Task) -> bool:
     return task.assignee_id is None or (user.is_staff and user.has_role(Role.SUPERVISOR.value))
 
 
+def _version_of(instance_id: int | None) -> int | None:
+    instance = db.session.get(ProcessInstance, instance_id) if instance_id else None
+    return instance.version_id if instance is not None else None
+
+
 def task_title(task: Task) -> str:
     """A task's name in the page's language: its form's title (``x-title-zh`` in Chinese), else
     its name in the diagram."""
-    if task.form:
-        instance = db.session.get(ProcessInstance, task.instance_id)
-        if instance is not None:
-            title = localized(forms.schema(instance.version_id, task.form))
-            if title:
-                return title
-    return task.name
+    version_id = _version_of(task.instance_id)
+    if task.form and version_id is not None:
+        title = localized(forms.schema(version_id, task.form))
+        if title:
+            return title
+    return step_name(task)
+
+
+def step_name(task: Task) -> str:
+    """The task's step (element) name from the diagram in the page's language (``nameZh``)."""
+    return names.element_name(_version_of(task.instance_id), task.element_id, task.name, is_chinese())
+
+
+def event_step_name(case_id: int, data: dict[str, Any]) -> str:
+    """The step a history event names (``element`` / ``name`` of its data) in the page's language."""
+    fallback = data.get("name") or data.get("element") or ""
+    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case_id))
+    version_id = instance.version_id if instance is not None else None
+    return names.element_name(version_id, data.get("element"), fallback, is_chinese())
+
+
+def case_step_names(case_id: int, element_ids: list[str]) -> list[str]:
+    """Diagram elements (a process, the steps of the case diagram) by their names in the page's language."""
+    return [event_step_name(case_id, {"element": e}) for e in element_ids]
+
+
+_COMPLAINT_TITLE = re.compile(r"^Complaint about (?P<number>\S+): (?P<title>.*)$", re.S)
+_FOLLOW_UP_TITLE = re.compile(r"^Follow-ups after the deployment on (?P<day>\d{4}-\d{2}-\d{2})$")
+_FOLLOW_UP_TEXT = re.compile(r"^Follow-up calls and surveys at (?P<months>[\d, ]+) months after (?P<customer>.*) "
+                             r"went live on (?P<day>\d{4}-\d{2}-\d{2})\.$", re.S)
+
+
+def case_title(case: Case) -> str:
+    """The case's title; the titles caseflow writes itself (a complaint's, a follow-up programme's)
+    in the page's language."""
+    title = case.title or ""
+    found = _COMPLAINT_TITLE.match(title)
+    if found and case.kind == "complaint":
+        return str(_("Complaint about %(number)s: %(title)s", number=found["number"], title=found["title"]))
+    found = _FOLLOW_UP_TITLE.match(title)
+    if found and case.kind == "follow_up":
+        return str(_("Follow-ups after the deployment on %(day)s", day=day(found["day"])))
+    return title
+
+
+def case_description(case: Case) -> str:
+    """The case's description; a follow-up programme's generated one in the page's language."""
+    text = case.description or ""
+    found = _FOLLOW_UP_TEXT.match(text)
+    if found and case.kind == "follow_up":
+        return str(_("Follow-up calls and surveys at %(months)s months after %(customer)s went live on %(day)s.",
+                     months=found["months"], customer=found["customer"], day=day(found["day"])))
+    return text
+
+
+def day(iso: str) -> str:
+    try:
+        return str(format_date(date.fromisoformat(iso), "medium"))
+    except ValueError:
+        return iso
 
 
 def working_time(seconds: int) -> str:
@@ -146,4 +207,5 @@ def clock_text(target: dict[str, Any]) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(word=word, when=when, sla_clock=clock, clock_text=clock_text, task_title=task_title,
+                                 step_name=step_name, case_step_names=case_step_names, case_title=case_title, case_description=case_description,
                                  may_claim=may_claim)

@@ -8,7 +8,7 @@ from cases.casework import queries
 from cases.casework import tasks as work
 from cases.core.errors import Conflict
 from cases.core.models import PRIORITIES
-from web.display import WORDS
+from web.display import WORDS, task_title
 from web.pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("inbox")
@@ -49,7 +49,7 @@ def claim(task_id: str):
     except Conflict as exc:
         flash(_stale_message(exc), "error")
         return back_to("inbox.inbox")
-    flash(_("You took the task “%(name)s”.", name=task.name), "success")
+    flash(_("You took the task “%(name)s”.", name=task_title(task)), "success")
     return back_to("task_pages.task", task_id=task.id)
 
 
@@ -67,4 +67,4 @@ def _stale_message(exc: Conflict) -> str:
         return _("The task changed since you loaded the page; look at it again. Nothing was saved.")
     if exc.code == "task_not_open":
         return _("The task is no longer open.")
-    return exc.message
+    return str(_("The task cannot be taken as it is now. Nothing was changed."))

@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 from flask_babel import gettext as _
 
-from cases.casework import attachments, intake
+from cases.casework import attachments, form_tokens, intake
 from cases.core.db import unit_of_work
 from cases.core.errors import TooLarge, ValidationFailed
 from cases.core.models import Case, User
@@ -48,19 +48,49 @@ def _problems(fields: dict[str, Any]) -> dict[str, str]:
         elif "one of" in text.lower() or "integer" in text.lower():
             out[name] = _("Choose one of the options.")
         else:
-            out[name] = _("This is too long.")
+            out[name] = _("This is too long: at most %(n)d characters (now %(len)d).", n=LIMITS.get(name, 0),
+                          len=len(str(fields.get(name) or "")))
     return out
 
 
-def open_case(user: User, fields: dict[str, Any]) -> tuple[Case | None, dict[str, str]]:
-    """Open the case with the request's files (``files``), all or nothing: the case, or the
-    messages per field."""
+#: the longest text each field takes (gateway/inputs.py CaseCreateSchema), shown beside the field
+LIMITS = {"title": 200, "description": 20000, "environment": 10000, "steps_to_reproduce": 10000,
+          "contact_name": 200, "contact_phone": 50, "contact_email": 254}
+
+
+#: a request body this large is still read (the form comes back with what was typed and the reason);
+#: beyond it the browser gets the 413 page
+HARD_LIMIT_FACTOR = 2
+#: text fields may be far longer than allowed and still come back to the form to be shortened
+MAX_FORM_TEXT = 8 * 1024 * 1024
+
+
+def allow_large_bodies() -> None:
+    """Read a too-large form rather than refuse it unread: its files are checked one by one and its
+    texts against their limits, and the form comes back with everything typed (issue 15)."""
+    request.max_content_length = HARD_LIMIT_FACTOR * max_body()
+    request.max_form_memory_size = MAX_FORM_TEXT
+
+
+def form_token() -> str:
+    """The form's one-time token: the one it was sent with (the form shown again keeps it), else new."""
+    return form_tokens.valid(request.form.get("form_token")) or form_tokens.new_token()
+
+
+def open_case(user: User, fields: dict[str, Any]) -> tuple[Case | None, dict[str, str], bool]:
+    """Open the case with the request's files (``files``), all or nothing: (the case, no errors,
+    False), or (None, the messages per field, False); (the case, {}, True) when this form (its
+    one-time token) was sent before and opened that case."""
+    token = form_tokens.valid(request.form.get("form_token"))
+    earlier = form_tokens.case_of(user, token) if token else None
+    if earlier is not None:
+        return earlier, {}, True
     errors = _problems(fields)
     uploads = [f for f in request.files.getlist("files") if f and f.filename]
     if len(uploads) > MAX_FILES:
         errors["files"] = _("At most %(n)d files.", n=MAX_FILES)
     if errors:
-        return None, errors
+        return None, errors, False
     try:
         with unit_of_work():
             case = intake.open_case(user, fields)
@@ -68,11 +98,15 @@ def open_case(user: User, fields: dict[str, Any]) -> tuple[Case | None, dict[str
                 data = upload.read(attachments.max_bytes() + 1)
                 attachments.check_size(len(data))
                 attachments.add(user, case.id, upload.filename, data)
+            if token:
+                form_tokens.record(user, token, case)
+    except form_tokens.AlreadySubmitted:
+        return form_tokens.case_of(user, token or ""), {}, True
     except TooLarge:
         return None, {"files": _("A file is too large (at most %(mb)d MB). Nothing was sent.",
-                                 mb=attachments.max_bytes() // (1024 * 1024))}
+                                 mb=attachments.max_bytes() // (1024 * 1024))}, False
     except ValidationFailed as exc:
         if any(e.get("field") == "customer_id" for e in exc.errors):
-            return None, {"customer_id": _("Choose one of the options.")}
-        return None, {"files": _("A file was refused: %(reason)s. Nothing was sent.", reason=exc.message)}
-    return case, {}
+            return None, {"customer_id": _("Choose one of the options.")}, False
+        return None, {"files": _("A file was refused: %(reason)s. Nothing was sent.", reason=exc.message)}, False
+    return case, {}, False

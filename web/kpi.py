@@ -12,7 +12,9 @@ from flask_babel import gettext as _
 from cases.core.errors import ValidationFailed
 from cases.core.models import CATEGORIES, CHANNELS, PRIORITIES, TIERS
 from cases.kpis import csv_export as kpi_csv
+from cases.kpis import figures as kpi_figures
 from cases.kpis import report as kpis
+from cases.sla import calendars
 from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("kpi", url_prefix="/kpis")
@@ -68,7 +70,7 @@ def _arguments() -> tuple[dict, dict]:
     args["filters"] = filters
     if not errors:
         for problem in kpis.period_problems(args["first"], args["last"]):
-            errors[problem["field"]] = problem["message"]
+            errors[problem["field"]] = _problem_text(problem)
     if not errors and len(_steps(args["first"], args["last"], args["step"])) > MAX_STEPS:
         errors["step"] = _("More than %(n)d periods: choose months, or a shorter period.", n=MAX_STEPS)
     return args, errors
@@ -99,6 +101,22 @@ def _trend_point(report: kpis.Report) -> dict:
     return {"from": report.first.isoformat(), "to": report.last.isoformat(), "totals": totals}
 
 
+def _problem_text(problem: dict[str, str]) -> str:
+    """A problem of the report's query in the page's language (the domain says them in English for the API)."""
+    message, field = problem.get("message", ""), problem.get("field", "").removeprefix("query.")
+    if message.startswith("a date from"):
+        return str(_("A date from %(first)d to %(last)d.", first=calendars.FIRST_YEAR, last=calendars.LAST_YEAR))
+    if message.startswith("before"):
+        return str(_("The end of the period is before its start."))
+    if message.startswith("at most"):
+        return str(_("At most %(n)d years after the start.", n=kpi_figures.MAX_YEARS))
+    if field == "agent":
+        return str(_("No such user."))
+    if field == "group_by":
+        return str(_("Not a grouping."))
+    return str(_("Not one of the choices."))
+
+
 @blp.get("")
 def dashboard():
     args, errors = _arguments()
@@ -110,7 +128,7 @@ def dashboard():
     try:
         report = kpis.report(user, args["first"], args["last"], args["group_by"], args["filters"])
     except ValidationFailed as exc:
-        context["errors"] = {e["field"].removeprefix("query."): e["message"] for e in exc.errors}
+        context["errors"] = {e["field"].removeprefix("query."): _problem_text(e) for e in exc.errors}
         return render("kpi/dashboard.html", 422, **context)
     trend = [_trend_point(kpis.report(user, first, last, "none", args["filters"]))
              for first, last in _steps(args["first"], args["last"], args["step"])]

@@ -19,7 +19,7 @@ from jsonschema.exceptions import SchemaError
 from cases.core.access import require_role
 from cases.core.errors import Conflict, InvalidDefinition, ValidationFailed
 from cases.process import deploy as deploying
-from cases.process import moves
+from cases.process import moves, names
 from web import taskforms
 from web.i18n import current_locale, localized
 from web.pages import back_to, current_user, page_blueprint, render
@@ -105,6 +105,14 @@ def _flash_deployed(version, is_new: bool) -> None:
         flash(_("Version %(id)d is deployed and active: new cases start on it.", id=version.id), "success")
     else:
         flash(_("These files are version %(id)d, which is active again.", id=version.id), "info")
+    missing = _untranslated(version.files)
+    if missing:
+        flash(_("%(n)d names people read have no Chinese name (task property nameZh), so Chinese pages show them "
+                "in English: %(names)s", n=len(missing), names=", ".join(w["name"] for w in missing[:10])), "error")
+
+
+def _untranslated(files: dict[str, str]) -> list[dict[str, str]]:
+    return names.missing_translations({k: v.encode("utf-8") for k, v in files.items() if k.endswith(".bpmn")})
 
 
 def _problems_answer(problems: list[dict], status: int = 422):
@@ -127,7 +135,11 @@ def validate(name: str):
                                           lang=current_locale())
     except ValidationFailed as exc:
         return _problems_answer(_input_problems(exc))
-    return jsonify({"valid": not problems, "errors": problems}), 200
+    answer: dict[str, object] = {"valid": not problems, "errors": problems}
+    warnings = names.missing_translations(_uploaded_diagram(name))
+    if warnings:  # names a person reads without a Chinese name (deploying is still possible)
+        answer["warnings"] = warnings
+    return jsonify(answer), 200
 
 
 @blp.post("/editor/<path:name>/diff")

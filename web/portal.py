@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases.casework import queries, surveys
+from cases.casework import conversation, queries, surveys
 from cases.core.errors import Conflict, Gone, ValidationFailed
 from cases.core.models import utcnow
 from web import intake_form
@@ -27,7 +27,8 @@ def _home(status: int = 200, survey_errors: dict | None = None, values: dict | N
     all_surveys = surveys.list_surveys(user, None, open_only=False)
     open_surveys = [s for s in all_surveys if not s.is_answered and s.expires_at > now]
     done = [s for s in all_surveys if s not in open_surveys][:RECENT_SURVEYS]
-    return render("portal/home.html", status, page=cases, waiting=waiting, open_surveys=open_surveys,
+    questions = [c for c in cases.items if conversation.waiting_message(c) is not None]
+    return render("portal/home.html", status, page=cases, waiting=waiting, open_surveys=open_surveys, questions=questions,
                   past_surveys=done, scores=SCORES, survey_errors=survey_errors or {}, values=values or {})
 
 
@@ -64,7 +65,8 @@ def answer_survey(survey_id: int):
 
 def _form(status: int = 200, values: dict | None = None, errors: dict | None = None):
     return render("new_case.html", status, values=values or {}, errors=errors or {}, labels=intake_form.labels(),
-                  fields=intake_form.FIELDS, action=url_for("portal.new_case"), heading=_("Report a new problem"))
+                  fields=intake_form.FIELDS, action=url_for("portal.new_case"), heading=_("Report a new problem"),
+                  form_token=intake_form.form_token(), limits=intake_form.LIMITS)
 
 
 @blp.route("/cases/new", methods=["GET", "POST"])
@@ -72,14 +74,19 @@ def new_case():
     if request.method == "GET":
         return _form()
     values = intake_form.submitted()
-    case, errors = intake_form.open_case(current_user(), {**{k: v for k, v in values.items() if v}, "channel": "web"})
-    if errors:
+    case, errors, repeated = intake_form.open_case(current_user(),
+                                                   {**{k: v for k, v in values.items() if v}, "channel": "web"})
+    if errors or case is None:
         return _form(422, values, errors)
-    flash(_("Your case %(number)s is open. We will answer soon.", number=case.number), "success")
+    if repeated:
+        flash(_("This form was sent already: here is the case %(number)s it opened. Nothing new was opened.",
+                number=case.number), "info")
+    else:
+        flash(_("Your case %(number)s is open. We will answer soon.", number=case.number), "success")
     return redirect(url_for("case_pages.case", case_id=case.id), 303)
 
 
 @blp.before_request
 def _allow_attachment_bodies():
     if request.endpoint == "portal.new_case" and request.method == "POST":
-        request.max_content_length = intake_form.max_body()
+        intake_form.allow_large_bodies()  # (already set by web._body_limits, before the CSRF check)

@@ -12,7 +12,7 @@ from cases.core.errors import Conflict, PreconditionRequired, ValidationFailed
 from cases.process import forms
 from cases.process.taskrules import can_work_on
 from web import taskforms
-from web.display import clock, may_claim
+from web.display import clock, may_claim, task_title
 from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("task_pages")
@@ -70,9 +70,9 @@ def complete(task_id: str):
         elif exc.code == "task_not_open":
             notice = _("This task is no longer open. Nothing was saved.")
         else:
-            notice = exc.message
+            notice = _("This task cannot be completed as it is now. Nothing was saved.")
         return _page(fresh, submitted, None, 409, notice)
-    flash(_("“%(name)s” is done.", name=done.task.name), "success")
+    flash(_("“%(name)s” is done.", name=task_title(done.task)), "success")
     mine = [t for t in done.next_tasks if t.assignee_id == user.id]
     if mine:
         return redirect(url_for("task_pages.task", task_id=mine[0].id), 303)
@@ -85,8 +85,8 @@ def complete(task_id: str):
 def release(task_id: str):
     try:
         task = work.release(current_user(), task_id, _version())
-    except Conflict as exc:
-        flash(exc.message, "error")
+    except Conflict:
+        flash(_("This task changed since you opened it. Nothing was changed."), "error")
         return redirect(url_for("task_pages.task", task_id=task_id), 303)
-    flash(_("You gave “%(name)s” back to its lane.", name=task.name), "success")
+    flash(_("You gave “%(name)s” back to its lane.", name=task_title(task)), "success")
     return redirect(url_for("inbox.inbox"), 303)

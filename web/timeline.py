@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from cases.core.db import db
 from cases.core.models import CaseEvent, User
-from web.display import word
+from web.display import event_step_name, when, word
+from web.i18n import is_chinese
 
 LABELS = {
     "case_opened": _l("Case opened"), "case_closed": _l("Case closed"), "case_updated": _l("Case changed"),
@@ -41,6 +46,63 @@ LABELS = {
 VIA = {"mail": _l("by mail"), "chat": _l("by chat"), "call": _l("as a call-back note")}
 
 
+#: the case fields a step or an action changes (the diagrams' caseFields, escalations, assignment)
+FIELDS = {
+    "category": _l("Category"), "priority": _l("Priority"), "classification_rule": _l("Classification rule"),
+    "owner": _l("Owner"), "due_at": _l("Due"), "analysis": _l("Analysis"), "solution": _l("Solution"),
+    "satisfaction": _l("Satisfaction"), "title": _l("Title"), "description": _l("Description"),
+}
+
+
+def field_label(name: str) -> str:
+    label = FIELDS.get(name)
+    return str(label) if label is not None else word(name)
+
+
+def _value(field: str, value: object) -> str:
+    """A changed value as a person reads it: display names for users, local times, code words."""
+    if value is None or value == "":
+        return "—"
+    if field == "owner" and isinstance(value, str):
+        user = db.session.scalar(select(User).where(User.username == value))
+        return user.display_name if user is not None else value
+    if field == "due_at" and isinstance(value, str):
+        try:
+            return when(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return word(value)
+
+
+SAID = {"report": _l("Reported"), "question": _l("Support asked"), "answer": _l("Answer"),
+        "solution": _l("Solution"), "reply": _l("Reply from support"), "message": _l("Message from the customer")}
+
+
+def said_label(said: Any) -> str:
+    return str(SAID.get(said.kind, said.kind))
+
+
+def said_author(said: Any) -> str:
+    """Who said it, as the viewer may know: staff names stay inside the company."""
+    viewer = g.user
+    if said.author is None:
+        return str(_("Customer")) if said.by == "customer" else str(_("Support"))
+    return _who(said.author, viewer)
+
+
+def notice_text(data: dict[str, Any]) -> str:
+    """A customer notice's text (a call-back note holds the chat text: Chinese lines, then the same in
+    English from the line starting "[<case number>]") in the page's language; a staff reply as written."""
+    text = data.get("text", "") or ""
+    if not data.get("notice") or data.get("notice") == "staff_reply":
+        return text
+    lines = text.split("\n")
+    cut = next((i for i, line in enumerate(lines) if i and line.startswith("[")), None)
+    if cut is None:
+        return text
+    return "\n".join(lines[:cut] if is_chinese() else lines[cut:])
+
+
 @dataclass(frozen=True)
 class Entry:
     at: datetime
@@ -62,7 +124,7 @@ def _details(event: CaseEvent, viewer: User) -> str:
     data = event.data or {}
     kind = event.kind
     if kind in ("task_completed", "task_created", "task_claimed", "task_released", "task_cancelled"):
-        return data.get("name") or data.get("element") or ""
+        return event_step_name(event.case_id, data)
     if kind in ("message_received", "customer_message"):
         payload = data.get("payload")
         text = payload.get("text") if isinstance(payload, dict) else payload if isinstance(payload, str) else None
@@ -80,13 +142,15 @@ def _details(event: CaseEvent, viewer: User) -> str:
     if kind == "case_updated" and viewer.is_staff:
         changes = {k: v for k, v in (data.get("changes") or {}).items()
                    if isinstance(v, list) and len(v) == 2 and all(x is None or isinstance(x, (str, int)) for x in v)}
-        return ", ".join(f"{word(k)}: {word(old)} → {word(new)}" for k, (old, new) in changes.items())
+        return "; ".join(f"{field_label(k)}: {_value(k, old)} → {_value(k, new)}" for k, (old, new) in changes.items())
     if kind in ("complaint_opened", "complaint_closed"):
         return " · ".join(filter(None, [data.get("complaint"), word(data.get("outcome")) if data.get("outcome") else None]))
     if kind == "survey_answered":
         return _("%(score)s of 5", score=data.get("score")) + (f" · {data['comment']}" if data.get("comment") else "")
-    if kind in ("staff_reply", "call_customer"):
+    if kind == "staff_reply":
         return data.get("text", "")
+    if kind == "call_customer":
+        return notice_text(data)
     if kind == "customer_notified":
         return " ".join(filter(None, [str(VIA.get(data.get("via"), "")), data.get("to") if viewer.is_staff else None]))
     if kind == "update_announced":
@@ -96,7 +160,17 @@ def _details(event: CaseEvent, viewer: User) -> str:
     return ""
 
 
+#: what a customer's timeline shows: what happened to their case in their words — never lanes,
+#: claims, stages, SLA clocks or escalations (those events may be public for the API's history)
+CUSTOMER_KINDS = frozenset({
+    "case_opened", "case_closed", "message_received", "customer_message", "attachment_added", "staff_reply",
+    "customer_notified", "complaint_opened", "complaint_closed", "survey_sent", "survey_answered", "self_service",
+    "follow_up_of", "task_completed", "update_announced", "fixed_version_received",
+})
+
+
 def entries(history: list[CaseEvent], viewer: User) -> list[Entry]:
-    """Newest first."""
+    """Newest first (customers: the kinds of CUSTOMER_KINDS only)."""
+    shown = history if viewer.is_staff else [e for e in history if e.public and e.kind in CUSTOMER_KINDS]
     return [Entry(e.at, e.kind, str(LABELS.get(e.kind, e.kind.replace("_", " "))), _who(e.actor, viewer),
-                  _details(e, viewer)) for e in reversed(history)]
+                  _details(e, viewer)) for e in reversed(shown)]

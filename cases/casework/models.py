@@ -77,3 +77,14 @@ class SurveyFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     remote_addr: Mapped[str | None] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class FormSubmission(db.Model):  # type: ignore[misc, name-defined]  # db.Model is built at run time
+    """A page form's one-time token, used: the same form sent again (a double click, Back and Send
+    again) finds the case its first sending opened instead of opening another."""
+
+    __tablename__ = "form_submissions"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,7 +13,7 @@ _FOOTER = "\n--\ncaseflow（此邮件由系统自动发送 / sent automatically�
 
 _CASE_LINES = (
     "客户：{customer}　优先级：{priority}　负责人：{owner}\n"
-    "查看工单：{link}\n"
+    "查看服务单：{link}\n"
 )
 _CASE_LINES_EN = (
     "Customer: {customer}   Priority: {priority}   Owner: {owner}\n"
@@ -24,7 +24,7 @@ _CASE_LINES_EN = (
 TEMPLATES: dict[str, tuple[str, str]] = {
     "sla_warning": (
         "[{case_number}] SLA 预警：{target_zh}即将到期 / SLA warning: {target_en} due soon",
-        "工单 {case_number}「{title}」的{target_zh}即将到期。\n"
+        "服务单 {case_number}「{title}」的{target_zh}即将到期。\n"
         "到期时间：{due_local}\n" + _CASE_LINES +
         "\n"
         "Case {case_number} \"{title}\": the {target_en} deadline is approaching.\n"
@@ -32,7 +32,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "sla_breach": (
         "[{case_number}] SLA 超时：{target_zh}已超时 / SLA breached: {target_en} overdue",
-        "工单 {case_number}「{title}」的{target_zh}已超过期限，请主管跟进。\n"
+        "服务单 {case_number}「{title}」的{target_zh}已超过期限，请主管跟进。\n"
         "到期时间：{due_local}\n" + _CASE_LINES +
         "\n"
         "Case {case_number} \"{title}\": the {target_en} deadline has passed; a supervisor should act.\n"
@@ -40,7 +40,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "sla_manager": (
         "[{case_number}] SLA 升级：{target_zh}超时未处理 / SLA escalation: {target_en} still overdue",
-        "工单 {case_number}「{title}」的{target_zh}超时后仍未处理，现升级至经理。\n"
+        "服务单 {case_number}「{title}」的{target_zh}超时后仍未处理，现升级至经理。\n"
         "到期时间：{due_local}\n" + _CASE_LINES +
         "\n"
         "Case {case_number} \"{title}\": the {target_en} is still overdue after the breach and is "
@@ -51,9 +51,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 
 TEMPLATES["case_acknowledged"] = (
     "[{case_number}] 已受理：{title} / Received: {title}",
-    "您好！我们已收到您的问题，工单号 {case_number}「{title}」。\n"
-    "回复此邮件即可补充信息（请保留主题中的工单号）。\n"
-    "查看工单：{link}\n"
+    "您好！我们已收到您的问题，服务单号 {case_number}「{title}」。\n"
+    "回复此邮件即可补充信息（请保留主题中的服务单号）。\n"
+    "查看服务单：{link}\n"
     "\n"
     "Hello, we have received your request: case {case_number} \"{title}\".\n"
     "Reply to this e-mail to add information (keep the case number in the subject).\n"
@@ -65,10 +65,10 @@ TEMPLATES["case_acknowledged"] = (
 
 TEMPLATES["information_request"] = (
     "[{case_number}] 需要您补充信息：{title} / More information needed: {title}",
-    "您好！为处理工单 {case_number}「{title}」，我们需要您补充以下信息：\n"
+    "您好！为处理服务单 {case_number}「{title}」，我们需要您补充以下信息：\n"
     "\n{request}\n\n"
-    "请直接回复此邮件（请保留主题中的工单号），您的回复会送达处理人员，工单随即继续处理。\n"
-    "查看工单：{link}\n"
+    "请直接回复此邮件（请保留主题中的服务单号），您的回复会送达处理人员，服务单随即继续处理。\n"
+    "查看服务单：{link}\n"
     "\n"
     "Hello, to work on case {case_number} \"{title}\" we need the following from you:\n"
     "\n{request}\n\n"
@@ -79,11 +79,11 @@ TEMPLATES["information_request"] = (
 
 TEMPLATES["resolution"] = (
     "[{case_number}] 已处理，请确认：{title} / Resolved, please confirm: {title}",
-    "您好！工单 {case_number}「{title}」已处理：\n"
+    "您好！服务单 {case_number}「{title}」已处理：\n"
     "\n{solution}\n\n"
     "请回复此邮件确认：第一行写「已解决」表示问题已解决；写「未解决」并在下面说明原因，我们会继续处理。"
-    "若 {confirm_days} 天内没有答复，工单将视为已解决。\n"
-    "查看工单：{link}\n"
+    "若 {confirm_days} 天内没有答复，服务单将视为已解决。\n"
+    "查看服务单：{link}\n"
     "\n"
     "Hello, case {case_number} \"{title}\" has been resolved:\n"
     "\n{solution}\n\n"
@@ -95,11 +95,11 @@ TEMPLATES["resolution"] = (
 
 TEMPLATES["staff_reply"] = (
     "[{case_number}] 回复：{title} / Reply: {title}",
-    "{author} 就工单 {case_number}「{title}」回复您 / {author} replied on case {case_number} \"{title}\":\n"
+    "{author} 就服务单 {case_number}「{title}」回复您 / {author} replied on case {case_number} \"{title}\":\n"
     "\n{text}\n\n"
-    "回复此邮件即可继续沟通（请保留主题中的工单号）。 / Reply to this e-mail to answer "
+    "回复此邮件即可继续沟通（请保留主题中的服务单号）。 / Reply to this e-mail to answer "
     "(keep the case number in the subject).\n"
-    "查看工单 / Open the case: {link}\n" + _FOOTER,
+    "查看服务单 / Open the case: {link}\n" + _FOOTER,
 )
 
 TEMPLATES["update_announcement"] = (
@@ -157,7 +157,7 @@ def render(kind: str, values: dict[str, Any]) -> tuple[str, str]:
 # -- satisfaction surveys (cases/casework/surveys.py): a link that needs no log-in ---------------------------
 TEMPLATES["survey_invitation"] = (
     "[{case_number}] 请评价我们的服务 / How did we do? {what_en}",
-    "您好！感谢您使用我们的服务。请花一分钟评价{what_zh}（工单 {case_number}「{title}」）：\n"
+    "您好！感谢您使用我们的服务。请花一分钟评价{what_zh}（服务单 {case_number}「{title}」）：\n"
     "{link}\n"
     "链接无需登录，仅可使用一次，有效期至 {expires}。\n"
     "\n"
@@ -183,8 +183,8 @@ def render_survey_invitation(kind: str, milestone: int | None, **values: Any) ->
 
 TEMPLATES["complaint_response"] = (
     "[{case_number}] 投诉处理答复 / Our response to your complaint",
-    "您好！关于您的投诉（工单 {case_number}「{title}」），我们的答复如下：\n\n{response}\n\n"
-    "查看工单：{link}\n"
+    "您好！关于您的投诉（服务单 {case_number}「{title}」），我们的答复如下：\n\n{response}\n\n"
+    "查看服务单：{link}\n"
     "\n"
     "Hello, this is our response to your complaint (case {case_number} \"{title}\"):\n\n{response}\n\n"
     "Open the case: {link}\n" + _FOOTER,

@@ -142,7 +142,7 @@ def test_modeller_edits_and_exports_xml_that_deploy_validation_accepts(page):
     # the panel shows the task's properties as the file has them
     page.evaluate("m.modeler.get('selection').select(m.modeler.get('elementRegistry').get('assign'))")
     names = page.locator("#properties input[name=property-name]").evaluate_all("els => els.map(e => e.value)")
-    assert names == ["formJsonSchemaFilename", "caseStage", "assignment", "caseFields"]
+    assert names == ["nameZh", "formJsonSchemaFilename", "caseStage", "assignment", "caseFields"]  # nameZh: the Chinese name
     # edit: rename a task and change a property in the panel, move a shape on the canvas
     _edit_in_panel(page, "classify", name="Classify the case", properties={"caseStage": "triage"})
     page.evaluate("""() => {

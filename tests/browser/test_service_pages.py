@@ -24,6 +24,8 @@ def test_a_customer_confirms_and_rates_the_service_and_a_low_score_opens_a_compl
     call_back(api, case["id"], {"reached": True, "callback_channel": "online"})  # the agent sends the survey link
 
     customer.goto("/portal")
+    expect(customer.locator("#waiting")).to_contain_text("Rate our service")  # one line each
+    customer.locator("#surveys summary").first.click()  # the survey's form unfolds
     survey = customer.locator("#surveys form")
     expect(survey).to_contain_text(case["number"])
     customer.get_by_role("button", name="Send my rating").click()  # no score: the browser asks for one

@@ -75,7 +75,8 @@ def test_a_customer_confirms_the_resolution_from_the_portal(api, pages, acme_cas
     text = customer.text(customer.get("/portal"))
     assert f'href="/tasks/{task["id"]}"' in text and "Waiting for you" in text
     text = customer.text(customer.get(f"/tasks/{task['id']}"))
-    assert f'<dd id="case-solution">{DATA["resolve"]["solution"]}</dd>' in text  # what to confirm
+    assert f'<blockquote>{DATA["resolve"]["solution"]}</blockquote>' in text  # what to confirm, beside the form
+    assert "Lane" not in text and "Claim" not in text and "unassigned" not in text
     r = customer.post(f"/tasks/{task['id']}", {"version": task["version"], "confirmed": "true"})
     assert r.status_code == 303 and r.headers["Location"] == f"/cases/{case['id']}"
     assert only_task(api, case["id"])["element_id"] == "callback"

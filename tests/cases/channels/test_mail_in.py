@@ -69,7 +69,7 @@ def test_a_mail_opens_a_case_and_the_acknowledgement_arrives(api, listener):
     finally:
         outbound.stop()
     assert got.rcpt_tos == ["li.lei@acme.example"]
-    assert case.number in got.message["Subject"] and "工单号" in got.message.get_content()
+    assert case.number in got.message["Subject"] and "服务单号" in got.message.get_content()
 
 
 def test_replies_thread_by_message_id_or_by_the_case_number(api, listener):

@@ -17,7 +17,7 @@ from server.cli import main
 from tests.helpers import open_case
 from tests.smtp_server import LocalSmtp, free_port
 
-SENDER = "caseflow 工单 <support@caseflow.test>"
+SENDER = "caseflow 服务单 <support@caseflow.test>"
 T0 = datetime(2030, 1, 7, 1, 0, tzinfo=timezone.utc)
 
 
@@ -66,7 +66,7 @@ def test_an_escalation_mail_arrives_bilingual_with_its_headers(api, staff, smtp)
     [row] = rows()
     assert got.mail_from == "support@caseflow.test" and got.rcpt_tos == ["supervisor@example.test"]
     mail = got.message
-    assert mail["From"].addresses[0].display_name == "caseflow 工单"
+    assert mail["From"].addresses[0].display_name == "caseflow 服务单"
     assert mail["To"] == "supervisor@example.test"
     assert mail["Subject"] == row.subject and "SLA 超时" in mail["Subject"] and case.number in mail["Subject"]
     assert mail["X-Caseflow-Case"] == case.number and mail["X-Caseflow-Kind"] == "sla_breach"
@@ -74,8 +74,8 @@ def test_an_escalation_mail_arrives_bilingual_with_its_headers(api, staff, smtp)
     assert mail["Message-ID"].strip() == row.message_id and row.message_id.endswith("@caseflow.test>")
     assert mail["Date"] is not None
     body = mail.get_content()
-    assert f"工单 {case.number}「{case.title}」" in body and f'Case {case.number} "{case.title}"' in body
-    assert body.index("工单") < body.index("Case ")  # Chinese first
+    assert f"服务单 {case.number}「{case.title}」" in body and f'Case {case.number} "{case.title}"' in body
+    assert body.index("服务单") < body.index("Case ")  # Chinese first
     assert "2030-01-07 17:00 (Asia/Shanghai)" in body
     assert f"https://support.example.test/api/v1/cases/{case.id}" in body
     assert (row.status, row.attempts, row.case_id, row.kind) == ("sent", 1, case.id, "sla_breach")

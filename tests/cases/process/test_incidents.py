@@ -14,6 +14,11 @@ from cases.process.models import ProcessInstance, Timer
 from tests.helpers import deploy_variant, get_case, only_task, open_case, step
 
 AUTO_CONFIRM_SCRIPT = '''<bpmn:scriptTask id="auto_confirm" name="Close as confirmed (no answer)">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="nameZh" value="按已确认关闭（未答复）" />
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
       <bpmn:incoming>f_confirm_timeout</bpmn:incoming>
       <bpmn:outgoing>f_auto_confirmed</bpmn:outgoing>
       <bpmn:script>confirmed = True
@@ -27,6 +32,9 @@ AUTO_CONFIRM_SERVICE = '''<bpmn:serviceTask id="auto_confirm" name="Close as con
             <spiffworkflow:parameter id="role" type="str" value="&quot;service_consultant&quot;" />
           </spiffworkflow:parameters>
         </spiffworkflow:serviceTaskOperator>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="nameZh" value="按已确认关闭（未答复）" />
+        </spiffworkflow:properties>
       </bpmn:extensionElements>
       <bpmn:incoming>f_confirm_timeout</bpmn:incoming>
       <bpmn:outgoing>f_auto_confirmed</bpmn:outgoing>
