@@ -17,7 +17,7 @@ from cases.core.db import db
 from cases.core.errors import Forbidden, NotFound, ValidationFailed
 from cases.core.models import Case, Task
 from cases.whatif import runs
-from tests.cases.kpis.test_kpis import dataset, sh, teams  # noqa: F401  (fixtures)
+from tests.cases.kpis.test_kpis import sh
 from tests.cases.whatif.snapshot import whole_database
 
 WEEK = (date(2026, 11, 16), date(2026, 11, 22))
