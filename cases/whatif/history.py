@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, create_engine, func, select, text
 from sqlalchemy.orm import aliased
 
-from cases.core.db import db
+from cases.core.db import db, without_write_intent
 from cases.core.models import Case, CaseKind, Customer, Task, User
 from cases.customers.models import Contract
 from cases.sla import calendars
@@ -96,7 +96,7 @@ def reading(config: dict[str, Any]) -> Iterator[Connection]:
     """A connection in a read-only transaction, on the replica when one is configured."""
     url = config.get("WHATIF_DATABASE_URL")
     engine = _engine(_normalised(url)) if url else db.engine
-    with engine.connect() as conn:
+    with without_write_intent(), engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
             conn.exec_driver_sql("PRAGMA query_only = ON")

@@ -7,6 +7,8 @@ flattens a result for a spreadsheet. Managers, process owners and admins may rep
 """
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -253,3 +255,17 @@ def csv_rows(result: dict[str, Any]) -> list[tuple[Any, ...]]:
         for group in result["groups"].get(grouping, []):
             emit(grouping, group["key"], group)
     return rows
+
+
+def as_csv(result: dict[str, Any]) -> str:
+    """The result as CSV text (UTF-8 with a byte order mark, for spreadsheets)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for row in csv_rows(result):
+        writer.writerow(["" if v is None else v for v in row])
+    return "\ufeff" + out.getvalue()
+
+
+def csv_filename(first: str, last: str) -> str:
+    return f"whatif_{first}_{last}.csv"
