@@ -166,10 +166,10 @@ def _check_name(name: Any) -> str:
 
 
 def save(actor: User, name: Any, first: date, last: date, proposal_fields: Any,
-         now: datetime | None = None) -> RunView:
+         now: datetime | None = None, progress: Progress | None = None) -> RunView:
     """Replay (read-only), then keep the inputs and the result in one transaction."""
     name = _check_name(name)
-    result = replay_period(actor, first, last, proposal_fields, now)
+    result = replay_period(actor, first, last, proposal_fields, now, progress)
     return _store(actor, name, first, last, result)
 
 
