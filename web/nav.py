@@ -29,6 +29,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("owner.processes", _l("Processes"), ("owner.version", "owner.editor", "owner.migrations", "owner.dry_run",
                                                  "owner.migrate", "owner.revert", "owner.deploy_files")),
     NavItem("kpi.dashboard", _l("KPIs")),
+    NavItem("whatif_page.index", _l("What if"), ("whatif_page.run", "whatif_page.explain", "whatif_page.compare")),
     NavItem("portal.home", _l("My cases")),
     NavItem("portal.new_case", _l("New case")),
 ]
