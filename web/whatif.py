@@ -158,5 +158,6 @@ def compare():
     try:
         first, second = int(request.args.get("first", "")), int(request.args.get("second", ""))
     except ValueError:
-        raise ValidationFailed("the request is not valid", [{"field": "first", "message": _("Choose two replays.")}])
+        raise ValidationFailed("the request is not valid",
+                               [{"field": "first", "message": _("Choose two replays.")}]) from None
     return render("whatif/compare.html", comparison=runs.compare(current_user(), first, second))
