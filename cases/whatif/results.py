@@ -25,43 +25,57 @@ MAX_MISMATCHES = 50
 TIMEZONE = ZoneInfo(calendars.DEFAULT_TIMEZONE)
 
 
+FIELDS = ("cases", "first_in_time", "first_decided", "first_seconds", "first_met", "resolution_in_time",
+          "resolution_decided", "breaches", *(f"rung_{level}" for level in LEVELS))
+_INDEX = {name: i for i, name in enumerate(FIELDS)}
+
+
+def counts(outcomes: list[Outcome]) -> list[int]:
+    """One case's additive numbers (FIELDS): counted once, then added to the total and each group."""
+    c = [0] * len(FIELDS)
+    c[0] = 1
+    for o in outcomes:
+        if o.cycle == 1 and o.kind == "first_response":
+            c[1] += o.in_time
+            c[2] += o.decided
+            if o.state == "met":
+                c[3] += o.elapsed_seconds
+                c[4] += 1
+        elif o.cycle == 1 and o.kind == "resolution":
+            c[5] += o.in_time
+            c[6] += o.decided
+        c[7] += o.breached
+        for level in o.rungs:
+            c[_INDEX[f"rung_{level}"]] += 1
+    return c
+
+
 @dataclass
 class Tally:
-    cases: int = 0
-    first_in_time: int = 0
-    first_decided: int = 0
-    first_seconds: int = 0  # business seconds of the first responses met
-    first_met: int = 0
-    resolution_in_time: int = 0
-    resolution_decided: int = 0
-    breaches: int = 0  # targets breached (any kind, any cycle)
-    rungs: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
+    """The sums of FIELDS over some cases: additive, so the totals are the sum of the groups."""
 
-    def count(self, outcomes: list[Outcome]) -> None:
-        self.cases += 1
-        for o in outcomes:
-            if o.kind == "first_response" and o.cycle == 1:
-                self.first_in_time += o.in_time
-                self.first_decided += o.decided
-                if o.state == "met":
-                    self.first_met += 1
-                    self.first_seconds += o.elapsed_seconds
-            elif o.kind == "resolution" and o.cycle == 1:
-                self.resolution_in_time += o.in_time
-                self.resolution_decided += o.decided
-            self.breaches += o.breached
-            for level in o.rungs:
-                self.rungs[level] += 1
+    values: list[int] = field(default_factory=lambda: [0] * len(FIELDS))
+
+    def add(self, numbers: list[int]) -> None:
+        values = self.values
+        for i, n in enumerate(numbers):
+            values[i] += n
+
+    @property
+    def cases(self) -> int:
+        return self.values[0]
 
     def figures(self) -> dict[str, Any]:
+        v = dict(zip(FIELDS, self.values, strict=True))
+
         def share(n: int, d: int) -> dict[str, Any]:
             return {"numerator": n, "denominator": d, "value": round(n / d, 4) if d else None}
-        return {"cases": self.cases,
-                "first_response_within_sla": share(self.first_in_time, self.first_decided),
-                "resolution_within_sla": share(self.resolution_in_time, self.resolution_decided),
-                "first_response_average_seconds": round(self.first_seconds / self.first_met, 1)
-                if self.first_met else None,
-                "breaches": self.breaches, "rungs": dict(self.rungs)}
+        return {"cases": v["cases"],
+                "first_response_within_sla": share(v["first_in_time"], v["first_decided"]),
+                "resolution_within_sla": share(v["resolution_in_time"], v["resolution_decided"]),
+                "first_response_average_seconds": round(v["first_seconds"] / v["first_met"], 1)
+                if v["first_met"] else None,
+                "breaches": v["breaches"], "rungs": {level: v[f"rung_{level}"] for level in LEVELS}}
 
 
 def _key(outcome: Outcome) -> tuple[str, bool, bool]:
@@ -96,9 +110,10 @@ class Accumulator:
         keys = {"tier": case.tier, "priority": case.priority, "category": case.category, "team": case.team,
                 "agent": case.owner}
         for column, outcomes in columns.items():
-            self.totals[column].count(outcomes)
+            numbers = counts(outcomes) if column != "proposal" or proposal is not control else numbers
+            self.totals[column].add(numbers)
             for grouping, key in keys.items():
-                self.groups[grouping][key][column].count(outcomes)
+                self.groups[grouping][key][column].add(numbers)
         self.tier_sources[case.tier_source] += 1
         if not case.targets:
             self.limits["no_targets"] += 1

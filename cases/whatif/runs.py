@@ -28,7 +28,7 @@ from cases.whatif import explain as explaining
 from cases.whatif import history
 from cases.whatif import proposal as proposals
 from cases.whatif.models import WhatifRun
-from cases.whatif.replay import World, replay, stored
+from cases.whatif.replay import Outcome, World, replay, stored
 from cases.whatif.results import COLUMNS, GROUPINGS, Accumulator, load
 
 READERS = (Role.MANAGER.value, Role.PROCESS_OWNER.value, Role.ADMIN.value)
@@ -87,6 +87,17 @@ def _kpi_check(actor: User, period: Period, now: datetime, acc: Accumulator) -> 
     return {"report": reported, **out, "equal": reported == out["control"] == out["actual"]}
 
 
+def _proposed(proposal: proposals.Proposal, world: World, case: history.CaseFacts, control: list[Outcome],
+              now: datetime) -> list[Outcome]:
+    """The case under the proposal. Without a policy, a target on a calendar the proposal leaves alone has
+    exactly the control's inputs (its stored minutes and calendar): its control outcome is reused."""
+    if proposal.empty:
+        return control
+    if proposal.policy is None and not any(t.calendar in proposal.calendars for t in case.targets):
+        return control
+    return replay(world, case, now)
+
+
 def replay_period(actor: User, first: date, last: date, proposal_fields: Any, now: datetime | None = None,
                   progress: Progress | None = None) -> dict[str, Any]:
     """The period's support cases replayed under the proposal, beside what happened and the control."""
@@ -106,8 +117,7 @@ def replay_period(actor: User, first: date, last: date, proposal_fields: Any, no
         for batch in history.batches(conn, period.start, period.end, batch_size):
             for case in batch:
                 control = replay(control_world, case, now)
-                acc.add(case, stored(case, now), control,
-                        control if proposal.empty else replay(world, case, now))
+                acc.add(case, stored(case, now), control, _proposed(proposal, world, case, control, now))
             done += len(batch)
             if progress:
                 progress(done, total)
