@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +40,15 @@ from sqlalchemy import create_engine, insert, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cases.core import accounts  # noqa: E402
-from cases.core.db import db  # noqa: E402
-from cases.core.models import Case, Customer, User, utcnow  # noqa: E402
-from cases.kpis.figures import TIMEZONE  # noqa: E402
-from cases.sla import business_time, calendars  # noqa: E402
-from cases.sla import policies as sla_policies  # noqa: E402
-from cases.sla.models import SlaPause, SlaTarget  # noqa: E402
-from cases.whatif import history, runs  # noqa: E402
-from cases.whatif.replay import World, elapsed_seconds, replay  # noqa: E402
-from server import create_app  # noqa: E402
+from cases.core import accounts
+from cases.core.db import db
+from cases.core.models import Case, Customer, User, utcnow
+from cases.sla import business_time, calendars
+from cases.sla import policies as sla_policies
+from cases.sla.models import SlaPause, SlaTarget
+from cases.whatif import history, runs
+from cases.whatif.replay import World, elapsed_seconds, replay
+from server import create_app
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SEED = 20261207
@@ -211,7 +210,7 @@ def main() -> int:
                 admin = create_engine(pg, isolation_level="AUTOCOMMIT")
                 with admin.connect() as conn:
                     conn.execute(text(f'CREATE DATABASE "{name}"'))
-            except Exception as exc:  # noqa: BLE001 - reported, the other backend still runs
+            except Exception as exc:
                 log(f"  postgresql skipped: {type(exc).__name__}")
                 figures["backends"]["postgresql"] = {"skipped": type(exc).__name__}
                 continue

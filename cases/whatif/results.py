@@ -109,8 +109,10 @@ class Accumulator:
         columns = {"actual": actual, "control": control, "proposal": proposal}
         keys = {"tier": case.tier, "priority": case.priority, "category": case.category, "team": case.team,
                 "agent": case.owner}
+        numbers: list[int] = []
         for column, outcomes in columns.items():
-            numbers = counts(outcomes) if column != "proposal" or proposal is not control else numbers
+            if column != "proposal" or proposal is not control:  # an unchanged proposal: the control's
+                numbers = counts(outcomes)
             self.totals[column].add(numbers)
             for grouping, key in keys.items():
                 self.groups[grouping][key][column].add(numbers)
