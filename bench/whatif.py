@@ -89,13 +89,13 @@ def generate(n: int, days: int, now: datetime, customers: list[tuple[int, str]],
                             "status": "closed", "kind": "support", "created_at": opened, "updated_at": opened,
                             "tier_at_open": tier, "reopen_count": 0})
         pauses = []
-        if rng.random() < 0.33:
+        running = rng.random() < 0.1  # a running target's stored due time assumes no pause (the clock's would move)
+        if not running and rng.random() < 0.37:
             p_start = opened + timedelta(hours=rng.uniform(2, 30))
             p_end = p_start + timedelta(hours=rng.uniform(1, 40))
             pauses.append((p_start.replace(microsecond=0), p_end.replace(microsecond=0)))
             facts.pauses.append({"case_id": i, "reason": "waiting:customer_reply", "started_at": pauses[0][0],
                                  "ended_at": pauses[0][1]})
-        running = rng.random() < 0.1
         for spec in policy.targets_for(priority, tier, opened):
             if spec.kind == "next_update":
                 continue
