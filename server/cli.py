@@ -6,8 +6,9 @@ import json
 import signal
 import sys
 import threading
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any, TextIO
 
 import click
 from flask import current_app
@@ -226,7 +227,7 @@ class _Progress:
     """A progress bar on stderr, made when the replay knows how many cases it will read."""
 
     def __init__(self) -> None:
-        self.bar = None
+        self.bar: Any = None  # click's ProgressBar, entered by hand
         self.done = self.total = 0
 
     def __call__(self, done: int, total: int) -> None:
@@ -244,7 +245,7 @@ class _Progress:
                 click.echo(f"replayed {self.done}/{self.total} cases", err=True)
 
 
-def _share(figure: dict) -> str:
+def _share(figure: dict[str, Any]) -> str:
     return "-" if figure["value"] is None else f"{figure['value'] * 100:.1f} % ({figure['numerator']}/{figure['denominator']})"
 
 
@@ -259,7 +260,8 @@ def _share(figure: dict) -> str:
 @click.option("--json", "json_file", type=click.File("w", encoding="utf-8"), help="write the whole result")
 @click.option("--explain", "case_number", help="say why this case's outcome differs (no period replay)")
 @with_appcontext
-def whatif_command(first, last, username, proposal_file, name, csv_file, json_file, case_number) -> None:
+def whatif_command(first: datetime, last: datetime, username: str, proposal_file: TextIO | None, name: str | None,
+                   csv_file: TextIO | None, json_file: TextIO | None, case_number: str | None) -> None:
     """Replay a period's cases under a proposed SLA policy or calendar, beside what happened."""
     actor = _operator(username)
     try:

@@ -41,14 +41,14 @@ def _form_defaults() -> dict[str, Any]:
             "proposal": json.dumps(proposal, ensure_ascii=False, indent=1) if proposal else ""}
 
 
-def _index(form: dict[str, Any], errors: dict[str, str], status: int = 200):
+def _index(form: dict[str, Any], errors: dict[str, str], status: int = 200) -> Any:
     user = current_user()
     return render("whatif/index.html", status, form=form, errors=errors, saved=runs.list_runs(user),
                   calendar_names=[c.name for c in calendars.list_calendars(user)])
 
 
 @blp.get("")
-def index():
+def index() -> Any:
     return _index(_form_defaults(), {})
 
 
@@ -57,13 +57,15 @@ def _proposal(form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     proposal: dict[str, Any] = {}
     text = form["proposal"].strip()
     if text:
+        parsed: Any = None
         try:
-            proposal = json.loads(text) if len(text) <= MAX_PROPOSAL_CHARS else None
+            parsed = json.loads(text) if len(text) <= MAX_PROPOSAL_CHARS else None
         except ValueError:
-            proposal = None
-        if not isinstance(proposal, dict):
+            pass
+        if not isinstance(parsed, dict):
             errors["proposal"] = _("A JSON object, e.g. {\"policy\": {\"version\": 2}}.")
             return {}
+        proposal = parsed
     dates = [d for d in re.split(r"[\s,，]+", form["holidays"]) if d]
     if dates:
         if not form["calendar"]:
@@ -83,7 +85,7 @@ def _proposal(form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
 
 
 @blp.post("")
-def replay():
+def replay() -> Any:
     """Replay the period under the proposal and keep it (the result page explains each case)."""
     form = {k: request.form.get(k, "").strip() for k in ("from", "to", "name", "calendar", "holidays", "proposal")}
     errors: dict[str, str] = {}
@@ -130,7 +132,7 @@ def _charts(result: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.get("/runs/<int(max=2147483647):run_id>")
-def run(run_id: int):
+def run(run_id: int) -> Any:
     found = runs.read_run(current_user(), run_id)
     result = found.result or {}
     return render("whatif/run.html", run=found, result=result, groupings=GROUPINGS, columns=COLUMNS,
@@ -138,7 +140,7 @@ def run(run_id: int):
 
 
 @blp.get("/runs/<int(max=2147483647):run_id>/cases/<number>")
-def explain(run_id: int, number: str):
+def explain(run_id: int, number: str) -> Any:
     found = runs.read_run(current_user(), run_id)
     why = runs.explain(current_user(), number, found.proposal,
                        now=datetime.fromisoformat((found.result or {})["computed_at"]))
@@ -146,7 +148,7 @@ def explain(run_id: int, number: str):
 
 
 @blp.get("/runs/<int(max=2147483647):run_id>/export.csv")
-def export(run_id: int):
+def export(run_id: int) -> Any:
     found = runs.read_run(current_user(), run_id)
     name = runs.csv_filename(found.first.isoformat(), found.last.isoformat())
     return Response(runs.as_csv(found.result or {}).encode("utf-8"), mimetype="text/csv",
@@ -154,7 +156,7 @@ def export(run_id: int):
 
 
 @blp.get("/compare")
-def compare():
+def compare() -> Any:
     try:
         first, second = int(request.args.get("first", "")), int(request.args.get("second", ""))
     except ValueError:

@@ -1,6 +1,8 @@
 """What if: replay a period's cases under a proposed SLA policy or calendar (docs/what-if.md)."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -24,7 +26,7 @@ class WhatifPeriodSchema(Schema):
     last = fields.Date(required=True, data_key="to", metadata={"description": "last day, included"})
 
     @validates_schema
-    def _period(self, data, **kwargs):
+    def _period(self, data: dict[str, Any], **kwargs: Any) -> None:
         if "first" in data and "last" in data and (problems := period_problems(data["first"], data["last"])):
             raise ValidationError({p["field"]: [p["message"]] for p in problems})
 
@@ -64,7 +66,7 @@ class WhatifResultSchema(Schema):
     groups = fields.Dict(metadata={"description": "tier (at opening), priority, category, team, agent: "
                                                   "[{key, actual, control, proposal}]"})
     changed = fields.Dict(metadata={"description": "cases and targets whose outcome differs; the first 500 listed"})
-    load = fields.Dict(metadata={"description": "tasks received per role: by_day {role: {date: n}}, "
+    load_ = fields.Dict(attribute="load", data_key="load", metadata={"description": "tasks received per role: by_day {role: {date: n}}, "
                                                 "by_hour {role: [24 counts]}"})
     tier_sources = fields.Dict(metadata={"description": "where each case's tier at opening came from: case, "
                                                         "contract, record"})
@@ -116,32 +118,32 @@ RUN = WhatifRunSchema()
 
 @blp.route("/replays")
 class Replays(MethodView):
-    @blp.arguments(WhatifReplayBodySchema)
-    @blp.response(200, WhatifResultSchema)
-    def post(self, body):
+    @blp.arguments(WhatifReplayBodySchema)  # type: ignore[untyped-decorator]
+    @blp.response(200, WhatifResultSchema)  # type: ignore[untyped-decorator]
+    def post(self, body: dict[str, Any]) -> Any:
         """Replay the period under the proposal (read-only; nothing is saved)."""
         return runs.replay_period(current_user(), body["first"], body["last"], body["proposal"])
 
 
 @blp.route("/explanations")
 class Explanations(MethodView):
-    @blp.arguments(WhatifExplainBodySchema)
-    @blp.response(200, WhatifExplanationSchema)
-    def post(self, body):
+    @blp.arguments(WhatifExplainBodySchema)  # type: ignore[untyped-decorator]
+    @blp.response(200, WhatifExplanationSchema)  # type: ignore[untyped-decorator]
+    def post(self, body: dict[str, Any]) -> Any:
         """One case under the control and the proposal: per target the outcome and the reasons it differs."""
         return runs.explain(current_user(), body["case"], body["proposal"])
 
 
 @blp.route("/runs")
 class Runs(MethodView):
-    @blp.response(200, WhatifRunSummarySchema(many=True))
-    def get(self):
+    @blp.response(200, WhatifRunSummarySchema(many=True))  # type: ignore[untyped-decorator]
+    def get(self) -> Any:
         """The saved replays, newest first."""
         return runs.list_runs(current_user())
 
-    @blp.arguments(WhatifSaveBodySchema)
-    @blp.response(201, WhatifRunSchema)
-    def post(self, body):
+    @blp.arguments(WhatifSaveBodySchema)  # type: ignore[untyped-decorator]
+    @blp.response(201, WhatifRunSchema)  # type: ignore[untyped-decorator]
+    def post(self, body: dict[str, Any]) -> Any:
         """Replay and keep the inputs and the result."""
         run = runs.save(current_user(), body["name"], body["first"], body["last"], body["proposal"])
         return dumped(RUN, run, 201)
@@ -149,22 +151,22 @@ class Runs(MethodView):
 
 @blp.route(f"/runs/<int(max={MAX_ID}):run_id>")
 class RunItem(MethodView):
-    @blp.response(200, WhatifRunSchema)
-    def get(self, run_id):
+    @blp.response(200, WhatifRunSchema)  # type: ignore[untyped-decorator]
+    def get(self, run_id: int) -> Any:
         """A saved replay with its result."""
         return runs.read_run(current_user(), run_id)
 
-    @blp.response(204)
-    def delete(self, run_id):
+    @blp.response(204)  # type: ignore[untyped-decorator]
+    def delete(self, run_id: int) -> None:
         """Delete a saved replay."""
         runs.delete_run(current_user(), run_id)
 
 
 @blp.route(f"/runs/<int(max={MAX_ID}):run_id>/csv")
 class RunCsv(MethodView):
-    @blp.doc(responses={"200": {"description": "grouping, key, figure, actual, control, proposal",
+    @blp.doc(responses={"200": {"description": "grouping, key, figure, actual, control, proposal",  # type: ignore[untyped-decorator]
                                 "content": {"text/csv": {"schema": {"type": "string"}}}}})
-    def get(self, run_id):
+    def get(self, run_id: int) -> Any:
         """A saved replay's figures as CSV (UTF-8 with a byte order mark)."""
         run = runs.read_run(current_user(), run_id)
         name = runs.csv_filename(run.first.isoformat(), run.last.isoformat())
@@ -174,8 +176,8 @@ class RunCsv(MethodView):
 
 @blp.route("/comparison")
 class Comparison(MethodView):
-    @blp.arguments(WhatifCompareArgs, location="query")
-    @blp.response(200, WhatifComparisonSchema)
-    def get(self, args):
+    @blp.arguments(WhatifCompareArgs, location="query")  # type: ignore[untyped-decorator]
+    @blp.response(200, WhatifComparisonSchema)  # type: ignore[untyped-decorator]
+    def get(self, args: dict[str, Any]) -> Any:
         """Two saved replays side by side: their inputs and the proposal's figures."""
         return runs.compare(current_user(), args["first"], args["second"])

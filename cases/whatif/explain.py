@@ -13,9 +13,10 @@ from cases.whatif.results import TIMEZONE, verdict
 MAX_DAYS = 14  # differing days listed per target
 
 
-def _days(world_a: World, cal_a: str, world_b: World, cal_b: str, start: datetime, end: datetime) -> list[dict]:
+def _days(world_a: World, cal_a: str, world_b: World, cal_b: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
     a, b = world_a.calendar(cal_a), world_b.calendar(cal_b)
-    day, last, found = start.astimezone(TIMEZONE).date(), end.astimezone(TIMEZONE).date(), []
+    day, last = start.astimezone(TIMEZONE).date(), end.astimezone(TIMEZONE).date()
+    found: list[dict[str, Any]] = []
     while day <= last and len(found) < MAX_DAYS:
         hours_a, hours_b = a.hours_on(day), b.hours_on(day)
         if hours_a != hours_b:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,7 +11,7 @@ from cases.core.db import db
 from cases.core.models import UTCDateTime, utcnow
 
 
-class WhatifRun(db.Model):
+class WhatifRun(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQLAlchemy's dynamic base
     """A replay someone kept: the period, the proposal as sent and the whole result."""
 
     __tablename__ = "whatif_runs"
@@ -18,8 +19,8 @@ class WhatifRun(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     first: Mapped[date] = mapped_column(Date)
     last: Mapped[date] = mapped_column(Date)
-    proposal: Mapped[dict] = mapped_column(JSON)
-    result: Mapped[dict] = mapped_column(JSON)
+    proposal: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
     cases: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

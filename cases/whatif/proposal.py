@@ -42,12 +42,12 @@ class Proposal:
         return World({**stored, **self.calendars}, self.policy)
 
 
-def _prefixed(exc: ValidationFailed, prefix: str) -> list[dict]:
+def _prefixed(exc: ValidationFailed, prefix: str) -> list[dict[str, Any]]:
     return [{"field": f"{prefix}.{e['field']}" if e.get("field") else prefix, "message": e["message"]}
             for e in exc.errors]
 
 
-def _policy(value: Any, problems: list[dict]) -> tuple[sla_policies.Policy | None, Any]:
+def _policy(value: Any, problems: list[dict[str, Any]]) -> tuple[sla_policies.Policy | None, Any]:
     if value is None:
         return None, None
     if not isinstance(value, dict):
@@ -71,7 +71,7 @@ def _policy(value: Any, problems: list[dict]) -> tuple[sla_policies.Policy | Non
     return policy, values
 
 
-def _calendar(name: str, value: Any, problems: list[dict]) -> tuple[BusinessCalendar | None, Any]:
+def _calendar(name: str, value: Any, problems: list[dict[str, Any]]) -> tuple[BusinessCalendar | None, Any]:
     where = f"proposal.calendars.{name}"
     if not calendars.exists(name):
         problems.append({"field": where, "message": f"no calendar {name!r}: a draft replaces an existing "
@@ -95,7 +95,7 @@ def check(fields: Any) -> Proposal:
     """The proposal, or ValidationFailed naming every problem (fields as ``proposal.<path>``)."""
     if not isinstance(fields, dict):
         raise ValidationFailed("the proposal is not valid", [{"field": "proposal", "message": "an object"}])
-    problems = [{"field": f"proposal.{name}", "message": "unknown field"} for name in sorted(set(fields) - set(FIELDS))]
+    problems: list[dict[str, Any]] = [{"field": f"proposal.{name}", "message": "unknown field"} for name in sorted(set(fields) - set(FIELDS))]
     policy, policy_raw = _policy(fields.get("policy"), problems)
     drafts = fields.get("calendars") or {}
     found: dict[str, BusinessCalendar] = {}

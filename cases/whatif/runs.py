@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from cases.core import audit
 from cases.core.access import require_role
@@ -43,7 +43,7 @@ def _check_period(first: date, last: date) -> Period:
 
 
 def _limits(acc: Accumulator) -> list[dict[str, Any]]:
-    found = [{"code": "process_not_rerun", "count": None,
+    found: list[dict[str, Any]] = [{"code": "process_not_rerun", "count": None,
               "message": "The process is not run again: every step happens as it did, at the same instant "
                          "(who did what, when the customer answered); only the promises and the business "
                          "time counted against them change. A changed diagram's user-task outcomes, a "
@@ -193,7 +193,7 @@ def _store(actor: User, name: str, first: date, last: date, result: dict[str, An
     return _view(row, actor.username, True)
 
 
-def _with_author():
+def _with_author() -> Select[WhatifRun, str]:
     return select(WhatifRun, User.username).outerjoin(User, User.id == WhatifRun.created_by_id)
 
 
