@@ -30,7 +30,7 @@ def test_the_demo_history_replays_exactly_and_a_holiday_moves_only_what_it_cover
     assert control["control"]["equal"]
 
     # a holiday on each of the busiest working days in turn (the day most agent tasks arrived first):
-    # only a late target whose running time covered that day can become in time
+    # only a late target whose running time covered that day can stop being late
     by_day = control["load"]["by_day"]["agent"]
     moved = 0
     for holiday in sorted(by_day, key=lambda d: (-by_day[d], d))[:12]:
@@ -42,7 +42,8 @@ def test_the_demo_history_replays_exactly_and_a_holiday_moves_only_what_it_cover
             why = runs.explain(manager, changed["case"], proposal, now=now)
             for target in (t for t in why["targets"] if t["changed"]):
                 assert target["before_calendar"] == "default"  # the 24x7 calendar has no holidays
-                assert (target["before"], target["after"]) == ("breached", "in_time")
+                # less business time used: late no more (met in time, or still open within its target)
+                assert target["before"] == "breached" and target["after"] in ("in_time", "running", "paused")
                 days = next(r for r in target["reasons"] if r["code"] == "hours_differ")["days"]
                 assert [d["date"] for d in days] == [holiday] and days[0]["holiday"]
                 started = datetime.fromisoformat(target["started_at"]).astimezone(ZoneInfo(TIMEZONE)).date().isoformat()
