@@ -21,12 +21,13 @@ from cases.process import assignment, lease
 from cases.process import models as process_models
 from cases.sla import clock
 from cases.sla import models as sla_models
+from cases.whatif import models as whatif_models
 
 #: every room's tables
 MODELS = (core_models, process_models, sla_models, outbox_models, customer_models, channel_models,
           casework_models, knowledge_models,
           # tables defined beside the code that owns them: kept answers, the scheduler's lease, blobs
-          idempotency, lease, storage)
+          idempotency, lease, storage, whatif_models)
 #: the modules that register service operations
 OPERATION_MODULES = (events, assignment, clock, hq, surveys, complaints)
 

@@ -33,6 +33,8 @@ ESCALATION_WORKERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value})
 STAFFING_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.ADMIN.value})
 STAFFING_SETTERS = frozenset({R.MANAGER.value, R.ADMIN.value})
 
+WHATIF_USERS = frozenset({R.MANAGER.value, R.PROCESS_OWNER.value, R.ADMIN.value})
+
 #: (endpoint, method) -> the roles that may call it, with what it is for.
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("me.Me", "GET"): (EVERYONE, "who am I"),
@@ -191,6 +193,21 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("customer_record.update_item", "POST"): (CUSTOMER_EDITORS, "page: change a contact, installed product or contract"),
     ("customer_record.remove_item", "POST"): (CUSTOMER_EDITORS, "page: remove a contact, installed product or contract"),
     ("case_pages.write", "POST"): (CASE_OPENERS, "page: the customer writes to support at any time (front line for them)"),
+
+    ("whatif.Replays", "POST"): (WHATIF_USERS, "what if: replay a period under a proposed SLA policy or calendar"),
+    ("whatif.Explanations", "POST"): (WHATIF_USERS, "what if: why one case's outcome differs under a proposal"),
+    ("whatif.Runs", "GET"): (WHATIF_USERS, "what if: the saved replays"),
+    ("whatif.Runs", "POST"): (WHATIF_USERS, "what if: replay and save the inputs and the result"),
+    ("whatif.RunItem", "GET"): (WHATIF_USERS, "what if: a saved replay"),
+    ("whatif.RunItem", "DELETE"): (WHATIF_USERS, "what if: delete a saved replay"),
+    ("whatif.RunCsv", "GET"): (WHATIF_USERS, "what if: a saved replay as CSV"),
+    ("whatif.Comparison", "GET"): (WHATIF_USERS, "what if: two saved replays side by side"),
+    ("whatif_page.index", "GET"): (WHATIF_USERS, "page: what if — replay a period under a proposal"),
+    ("whatif_page.replay", "POST"): (WHATIF_USERS, "page: run a replay (and save it if named)"),
+    ("whatif_page.run", "GET"): (WHATIF_USERS, "page: a saved replay, side by side, with charts"),
+    ("whatif_page.explain", "GET"): (WHATIF_USERS, "page: why one case's outcome differs"),
+    ("whatif_page.export", "GET"): (WHATIF_USERS, "page: a saved replay as CSV"),
+    ("whatif_page.compare", "GET"): (WHATIF_USERS, "page: two saved replays side by side"),
 }
 
 

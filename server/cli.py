@@ -2,9 +2,13 @@
 Flask's own commands (``caseflow db upgrade``, ``caseflow run``)."""
 from __future__ import annotations
 
+import json
 import signal
+import sys
 import threading
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any, TextIO
 
 import click
 from flask import current_app
@@ -21,6 +25,7 @@ from cases.outbox import notifications
 from cases.outbox.models import Notification
 from cases.process import deploy as deploying
 from cases.process import deploy_files, moves, names
+from cases.whatif import runs as whatif
 from server.app import create_app
 from workers import mail_listener, scheduler
 
@@ -275,6 +280,88 @@ def move_to_database_command(batch_size: int) -> None:
         click.echo(f"missing on the filesystem, left as they were: {', '.join(map(str, missing))}", err=True)
         raise SystemExit(1)
 
+class _Progress:
+    """A progress bar on stderr, made when the replay knows how many cases it will read."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None  # click's ProgressBar, entered by hand
+        self.done = self.total = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(total, 1), label="replaying", file=sys.stderr,
+                                         show_pos=True, show_eta=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            if not sys.stderr.isatty():  # the bar draws nothing but its label there
+                click.echo(f"replayed {self.done}/{self.total} cases", err=True)
+
+
+def _share(figure: dict[str, Any]) -> str:
+    return "-" if figure["value"] is None else f"{figure['value'] * 100:.1f} % ({figure['numerator']}/{figure['denominator']})"
+
+
+@click.command("whatif")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), required=True, help="first day (Asia/Shanghai)")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), required=True, help="last day, included")
+@click.option("--as", "username", required=True, help="a manager, process owner or admin")
+@click.option("--proposal", "proposal_file", type=click.File("r", encoding="utf-8"),
+              help="JSON: {\"policy\": ..., \"calendars\": {...}} (docs/what-if.md); left out: the control only")
+@click.option("--save", "name", help="keep the replay under this name")
+@click.option("--csv", "csv_file", type=click.File("w", encoding="utf-8-sig"), help="write the figures as CSV")
+@click.option("--json", "json_file", type=click.File("w", encoding="utf-8"), help="write the whole result")
+@click.option("--explain", "case_number", help="say why this case's outcome differs (no period replay)")
+@with_appcontext
+def whatif_command(first: datetime, last: datetime, username: str, proposal_file: TextIO | None, name: str | None,
+                   csv_file: TextIO | None, json_file: TextIO | None, case_number: str | None) -> None:
+    """Replay a period's cases under a proposed SLA policy or calendar, beside what happened."""
+    actor = _operator(username)
+    try:
+        proposal = json.load(proposal_file) if proposal_file else {}
+    except ValueError as exc:
+        raise click.ClickException(f"the proposal is not JSON: {exc}") from None
+    first_day, last_day = date.fromordinal(first.toordinal()), date.fromordinal(last.toordinal())
+    progress = _Progress()
+    try:
+        if case_number:
+            why = whatif.explain(actor, case_number, proposal)
+            for target in why["targets"]:
+                click.echo(target["text"])
+            return
+        if name:
+            run = whatif.save(actor, name, first_day, last_day, proposal, progress=progress)
+            result = run.result or {}
+        else:
+            result = whatif.replay_period(actor, first_day, last_day, proposal, progress=progress)
+    except DomainError as error:
+        _fail(error)
+    finally:
+        progress.close()
+    control = result["control"]
+    click.echo(f"{result['cases']} cases opened {result['from']} .. {result['to']}; control "
+               f"{'equal to the stored outcomes and KPIs' if control['equal'] else 'DIFFERS: ' + str(control['mismatched_cases']) + ' cases'}")
+    totals = result["totals"]
+    click.echo(f"{'':28}{'actual':>22}{'control':>22}{'proposal':>22}")
+    for figure in ("first_response_within_sla", "resolution_within_sla"):
+        click.echo(f"{figure:28}" + "".join(f"{_share(totals[c][figure]):>22}" for c in ("actual", "control", "proposal")))
+    for figure in ("breaches",):
+        click.echo(f"{figure:28}" + "".join(f"{totals[c][figure]:>22}" for c in ("actual", "control", "proposal")))
+    click.echo(f"changed: {result['changed']['cases']} cases, {result['changed']['targets']} targets")
+    for limit in result["limits"]:
+        count = "" if limit["count"] is None else f" ({limit['count']})"
+        click.echo(f"limit{count}: {limit['message']}")
+    if name:
+        click.echo(f"saved as replay {run.id}")
+    if csv_file:
+        csv_file.write(whatif.as_csv(result).lstrip("\ufeff"))
+    if json_file:
+        json.dump(result, json_file, ensure_ascii=False, indent=1)
+
 
 @click.group(cls=FlaskGroup, create_app=create_app)
 def main() -> None:
@@ -282,5 +369,6 @@ def main() -> None:
 
 
 for _command in (deploy_command, validate_command, create_user_command, demo_data_command, scheduler_command,
-                 migrate_command, revert_command, mail_listener_command, notifications_group, attachments_group):
+                 migrate_command, revert_command, mail_listener_command, notifications_group, attachments_group,
+                 whatif_command):
     main.add_command(_command)

@@ -85,7 +85,15 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         **_mail(env),
         **_attachments(env),
         **_hq(env),
+        **_whatif(env),
     }
+
+
+def _whatif(env: dict[str, str]) -> dict[str, Any]:
+    """What-if replays (cases/whatif/history.py): a replica to read from, and the batch size."""
+    replica = env.get("WHATIF_DATABASE_URL") or None
+    return {"WHATIF_DATABASE_URL": _database_url({"DATABASE_URL": replica}) if replica else None,
+            "WHATIF_BATCH_SIZE": int(env.get("WHATIF_BATCH_SIZE", "500"))}
 
 
 def _hq(env: dict[str, str]) -> dict[str, Any]:

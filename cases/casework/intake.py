@@ -61,7 +61,7 @@ def start_case(customer: Customer, actor: User | None, fields: dict[str, Any],
         raise Conflict(f"no version of the process {process_id} is deployed", code="no_deployed_process")
     case = Case(customer=customer, customer_id=customer.id, created_by_id=actor.id if actor else None,
                 reporter_id=actor.id if actor is not None and actor.is_customer else None, kind=kind,
-                parent_case_id=parent.id if parent is not None else None,
+                parent_case_id=parent.id if parent is not None else None, tier_at_open=customer.tier,
                 **{k: fields.get(k) for k in INTAKE_FIELDS})
     if kind == CaseKind.COMPLAINT.value:
         case.category = "complaint"

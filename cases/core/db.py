@@ -75,6 +75,17 @@ def end_write_request(token: contextvars.Token) -> None:
     _write_intent.reset(token)
 
 
+@contextmanager
+def without_write_intent() -> Iterator[None]:
+    """What opens a transaction inside only reads, on a connection of its own (a what-if replay): on
+    SQLite it begins a plain read transaction instead of queueing for the write lock its request holds."""
+    token = _write_intent.set(False)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
 T = TypeVar("T")
 
 

@@ -211,6 +211,8 @@ class Case(db.Model):
                                       server_default=CaseKind.SUPPORT.value, index=True)
     #: the case this one is about (a complaint's original case)
     parent_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: the customer's SLA tier when the case opened (the contract then in force), kept for replays
+    tier_at_open: Mapped[str | None] = mapped_column(String(20))
 
     customer: Mapped[Customer] = relationship(lazy="joined")
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="joined")

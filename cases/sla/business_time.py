@@ -148,12 +148,7 @@ class BusinessCalendar:
 
     def intervals_on(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         """The working intervals of one local date as UTC instants (possibly empty)."""
-        for start, end in self.hours_on(day):
-            end_day = day + timedelta(days=1) if end == MIDNIGHT else day
-            first = datetime.combine(day, start, self.tz).astimezone(timezone.utc)
-            last = datetime.combine(end_day, end, self.tz).astimezone(timezone.utc)
-            if last > first:  # an interval inside a daylight-saving gap has no time in it
-                yield first, last
+        return iter(_day_intervals(self, day))
 
     def intervals(self, start: datetime, until: datetime | None = None
                   ) -> Iterator[tuple[datetime, datetime]]:
@@ -177,6 +172,20 @@ class BusinessCalendar:
             if until is None and idle > MAX_IDLE_DAYS:
                 raise ValueError(f"no working time within {MAX_IDLE_DAYS} days after {start}")
             day += timedelta(days=1)
+
+
+@lru_cache(maxsize=65536)
+def _day_intervals(calendar: BusinessCalendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    """One local date's working intervals as UTC instants, remembered per calendar (an immutable,
+    hashable value) and date: a replay of many cases walks the same days again and again."""
+    found = []
+    for start, end in calendar.hours_on(day):
+        end_day = day + timedelta(days=1) if end == MIDNIGHT else day
+        first = datetime.combine(day, start, calendar.tz).astimezone(timezone.utc)
+        last = datetime.combine(end_day, end, calendar.tz).astimezone(timezone.utc)
+        if last > first:  # an interval inside a daylight-saving gap has no time in it
+            found.append((first, last))
+    return tuple(found)
 
 
 def _utc(instant: datetime) -> datetime:
