@@ -160,6 +160,6 @@ def compare() -> Any:
     try:
         first, second = int(request.args.get("first", "")), int(request.args.get("second", ""))
     except ValueError:
-        raise ValidationFailed("the request is not valid",
+        raise ValidationFailed(_("Choose two replays."),
                                [{"field": "first", "message": _("Choose two replays.")}]) from None
     return render("whatif/compare.html", comparison=runs.compare(current_user(), first, second))

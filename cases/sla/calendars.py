@@ -184,7 +184,7 @@ class Stored:
     before: BusinessCalendar | None
 
 
-def _current_fields(name: str, row: Calendar | None) -> dict:
+def current_fields(name: str, row: Calendar | None) -> dict:
     view = _view(name, row)
     return {"description": view.description, "timezone": view.timezone, "hours": view.hours,
             "holiday_country": view.holiday_country, "extra_holidays": view.extra_holidays,
@@ -223,12 +223,12 @@ def store(actor: User, name: str, fields: dict, seen_version: int | None, partia
     if partial:
         if row is None and name not in BUILTIN:
             raise NotFound(f"calendar {name!r} not found: create it with PUT", resource="calendar", id=name)
-        values = calendar_input.check({**_current_fields(name, row), **fields})
+        values = calendar_input.check({**current_fields(name, row), **fields})
     else:
         missing = [{"field": key, "message": "required: PUT replaces the whole calendar (PATCH changes parts)"}
                    for key in REQUIRED_FIELDS if key not in fields]
         try:  # the fields sent are checked too (the missing ones stand in from the default calendar)
-            values = calendar_input.check({**_current_fields(DEFAULT, None), "description": None, **fields})
+            values = calendar_input.check({**current_fields(DEFAULT, None), "description": None, **fields})
         except ValidationFailed as exc:
             raise ValidationFailed("the calendar is not valid", missing + exc.errors) from exc
         if missing:

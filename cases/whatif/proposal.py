@@ -80,7 +80,7 @@ def _calendar(name: str, value: Any, problems: list[dict[str, Any]]) -> tuple[Bu
     if not isinstance(value, dict):
         problems.append({"field": where, "message": "a calendar object (timezone, hours, holidays ...)"})
         return None, None
-    base = calendars.DEFAULT_FIELDS
+    base = calendars.current_fields(name, calendars.find(name))  # a draft changes the calendar as it stands
     try:
         values = calendar_input.check({**base, **value})
         return calendars.to_business_calendar(Calendar(name=name, version=0, **values)), values

@@ -66,7 +66,7 @@ def _spec(world: World, case: CaseFacts, target: TargetFacts) -> tuple[int, str,
     if world.policy is None:
         return (target.target_minutes, target.calendar, target.warning_percent, target.manager_after_minutes)
     policy = world.policy
-    rule = policy.rule_for(case.priority, case.tier, case.kind)
+    rule = policy.rule_for(case.priority, case.tier, case.kind, case.category, case.channel)
     if rule is None:
         return None
     values = {kind: rule.get(kind) for kind in KINDS}

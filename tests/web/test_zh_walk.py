@@ -42,7 +42,9 @@ def _english_sources() -> set[str]:
 
 def _visible_text(page: str) -> str:
     tree = lxml_html.fromstring(page)
-    for bad in tree.xpath("//script|//style|//*[@class='lang-switch']|//option[@lang]|//*[@lang='en']"):
+    # what people typed stays in their words: a version's change note is the owner's own text
+    for bad in tree.xpath("//script|//style|//*[@class='lang-switch']|//option[@lang]|//*[@lang='en']"
+                          "|//*[contains(@class, 'change-note')]|//*[@id='change-note']"):
         bad.drop_tree()
     parts = list(tree.xpath("//body//text()"))
     parts += tree.xpath("//@aria-label|//@title|//@placeholder|//input[@type='submit']/@value")
