@@ -7,6 +7,7 @@ from typing import Any
 import flask_smorest
 from flask import Request
 from flask_smorest.fields import Upload
+from marshmallow import fields
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
@@ -68,11 +69,16 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = CaseflowParser()
 
 
+def _takes_files(field: object) -> bool:
+    """A file field, or a list of them: form fields of that name are not files and are left out."""
+    return isinstance(field, Upload) or (isinstance(field, fields.List) and isinstance(field.inner, Upload))
+
+
 class MultipartParser(CaseflowParser):
     """The "files" location reads the form fields of the multipart body too: one schema (and one
     OpenAPI request body) holds the files and the fields sent with them."""
 
     def load_files(self, req, schema):
         form = MultiDict((key, value) for key, value in req.form.items(multi=True)
-                         if not isinstance(schema.fields.get(key), Upload))  # a file field takes files only
+                         if not _takes_files(schema.fields.get(key)))  # a file field takes files only
         return self._makeproxy(CombinedMultiDict([req.files, form]), schema)

@@ -6,12 +6,13 @@ from pathlib import Path
 from flask.views import MethodView
 from flask_babel import get_locale
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from api.parsing import Blueprint, MultipartParser
 from api.responses import dumped
 from cases.process import deploy as deploying
 from gateway.auth import current_user
+from gateway.inputs import MAX_ID
 
 
 class _UploadBlueprint(Blueprint):
@@ -64,7 +65,8 @@ class DiffSchema(Schema):
 
 
 class DiffArgs(Schema):
-    against = fields.Integer(load_default=None, metadata={"description": "default: the active version"})
+    against = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "default: the active version"})
 
 
 class ValidationSchema(Schema):

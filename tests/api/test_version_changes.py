@@ -93,3 +93,17 @@ def test_a_migration_moves_only_the_confirmed_number(api, world, tmp_path, resto
     assert {v for (v,) in db.session.execute(select(ProcessVersion.id).where(ProcessVersion.id == source))} == {source}
     moved = api.post("/api/v1/migrations", "owner", json={**body, "expected_moves": 2})
     assert moved.status_code == 201 and len(moved.json["moved"]) == 2
+
+
+def test_file_fields_sent_as_text_and_ids_out_of_range_are_422_not_500(api):
+    """Found by schemathesis: a multipart body whose ``files`` are form text, and an ``against`` id past
+    the column's range, are refused naming the field."""
+    body = {"change_note": "null", "files": "{}"}
+    for url in ("/api/v1/process-versions?merge=true", "/api/v1/process-versions/validate",
+                "/api/v1/process-versions/diff"):
+        r = api.post(url, "owner", content_type="multipart/form-data", data=body)
+        assert r.status_code == 422, (url, r.status_code, r.json)
+        assert any(e["field"].endswith("files") for e in r.json["errors"]), r.json
+    r = api.get("/api/v1/process-versions/1/diff?against=-260052270075552765415983228269098958848", "owner")
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json["errors"]] == ["query.against"]
