@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_smorest.spec.plugins import FlaskPlugin
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from cases.core import idempotency
 from cases.core.db import db, unit_of_work
@@ -98,10 +98,14 @@ def begin() -> Response | None:
 
 
 def _close(unit: Any, commit: bool) -> None:
+    """Commit or roll back; the unit is closed even when the database fails meanwhile."""
     if commit:
         unit.__exit__(None, None, None)
-    else:
+        return
+    try:
         unit.__exit__(_Undo, _Undo(), None)
+    except (OperationalError, InterfaceError):
+        db.session.close()  # the rollback could not reach the server: drop the connection
 
 
 def finish(response: Response) -> Response:
@@ -114,16 +118,20 @@ def finish(response: Response) -> Response:
         _close(unit, commit=False)
         return response
     try:  # the answer was built from flushed rows: the views read their results back by query
-        if key is not None:
-            idempotency.keep(g.user.id, key, fingerprint, response.status_code, response.get_data(as_text=True),
-                             {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers})
+        try:
+            if key is not None:
+                idempotency.keep(g.user.id, key, fingerprint, response.status_code, response.get_data(as_text=True),
+                                 {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers})
+        except BaseException:
+            _close(unit, commit=False)  # the unit is closed whatever happens: its depth is per thread
+            raise
         _close(unit, commit=True)
     except IntegrityError:
         db.session.rollback()
         return problem(409, "idempotency_key_in_use",
                        "Another request with this Idempotency-Key was carried out meanwhile; retry to get its answer",
                        headers={"Retry-After": RETRY_AFTER})
-    except OperationalError as exc:
+    except (OperationalError, InterfaceError) as exc:  # the server went away: nothing was committed
         _safe_rollback()
         log.warning("commit failed, nothing saved: %s", exc)
         return problem(503, "database_unavailable", "The database is not available; nothing was saved",

@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, g, has_request_context, json, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -166,7 +166,7 @@ def handle_stale(error: StaleDataError) -> Response:
     return problem(409, "concurrent_update", "Someone else changed this at the same time; reload and retry")
 
 
-def handle_operational(error: OperationalError) -> Response:
+def handle_operational(error: OperationalError | InterfaceError) -> Response:
     if "locked" in str(error.orig).lower() or "could not serialize" in str(error.orig).lower():
         return problem(409, "concurrent_update", "The database was busy with a concurrent change; retry")
     log.exception("database error", exc_info=error)
@@ -190,3 +190,4 @@ def register(app: Flask) -> None:
     app.register_error_handler(domain.DomainError, handle_domain_error)
     app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(OperationalError, handle_operational)
+    app.register_error_handler(InterfaceError, handle_operational)  # a connection the server dropped

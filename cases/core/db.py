@@ -5,7 +5,7 @@ import contextvars
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
@@ -89,28 +89,46 @@ def without_write_intent() -> Iterator[None]:
 T = TypeVar("T")
 
 
-@contextmanager
-def unit_of_work() -> Iterator[Any]:
+class unit_of_work:  # lower case: used like the function it was, ``with unit_of_work():``
     """One transaction: commit when the block ends, roll back on any exception.
 
-    Nested units join the outermost one; only the outermost commits.
+    Nested units join the outermost one; only the outermost commits. A class, not a generator: a
+    unit entered in ``before_request`` and never closed (a request torn down by a dying database
+    connection) is simply dropped, where an abandoned generator would run its ``finally`` during
+    garbage collection in another thread's context, rolling back that thread's session.
     """
-    depth = _depth.get()
-    token_depth = _depth.set(depth + 1)
-    token_write = _write_intent.set(True)
-    try:
-        if depth == 0 and _in_read_only_transaction():
-            db.session.rollback()  # a read transaction cannot be upgraded safely: start anew
-        yield db.session
-        if depth == 0:
-            db.session.commit()
-    except BaseException:
-        if depth == 0:
-            db.session.rollback()
-        raise
-    finally:
-        _write_intent.reset(token_write)
-        _depth.reset(token_depth)
+
+    def __enter__(self) -> Any:
+        self._depth = _depth.get()
+        self._token_depth = _depth.set(self._depth + 1)
+        self._token_write = _write_intent.set(True)
+        try:
+            if self._depth == 0 and _in_read_only_transaction():
+                db.session.rollback()  # a read transaction cannot be upgraded safely: start anew
+        except BaseException:
+            self._reset()
+            raise
+        return db.session
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 _tb: object) -> Literal[False]:
+        try:
+            if self._depth == 0:
+                if exc_type is None:
+                    db.session.commit()
+                else:
+                    db.session.rollback()
+        except BaseException:
+            if self._depth == 0 and exc_type is None:
+                db.session.rollback()
+            raise
+        finally:
+            self._reset()
+        return False
+
+    def _reset(self) -> None:
+        _write_intent.reset(self._token_write)
+        _depth.reset(self._token_depth)
 
 
 def use_case(fn: Callable[..., T]) -> Callable[..., T]:

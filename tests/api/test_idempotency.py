@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from api import idempotency as http_idempotency
+from cases.core import db as db_module
 from cases.core import idempotency
 from cases.core.db import db
 from cases.core.models import Case, utcnow
@@ -79,6 +80,7 @@ def test_a_commit_that_fails_saves_neither_the_case_nor_the_key_and_says_503_wit
     assert r.headers["Retry-After"] == http_idempotency.RETRY_AFTER
     assert r.headers["Content-Type"] == "application/problem+json"
     assert _cases() == 0
+    assert db_module._depth.get() == 0  # the request's unit was closed: later units commit again
     monkeypatch.setattr(idempotency, "keep", real)
     retry = api.post("/api/v1/cases", "agent1", json=_body(world), headers=KEY)  # the client's retry
     assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers and _cases() == 1
