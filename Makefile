@@ -74,8 +74,8 @@ bench-timers: install   # PostgreSQL: DATABASE_URL, else postgresql://postgres@1
 # translate the new entries in web/translations/zh_CN/LC_MESSAGES/messages.po; the app compiles
 # the catalogues when it starts)
 translations: install
-	$(BIN)/pybabel extract -F web/babel.cfg -k _l -k N_ --no-location --sort-output -o web/translations/messages.pot web cases
-	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F web/babel.cfg -k _l -k N_ --no-location --no-wrap --sort-output -o web/translations/messages.pot web cases
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache web/static/dist web/assets/node_modules web/assets/.built

@@ -19,6 +19,7 @@ from cases.outbox import hq
 from cases.outbox import models as outbox_models
 from cases.process import assignment, lease
 from cases.process import models as process_models
+from cases.service import case_figures
 from cases.sla import clock
 from cases.sla import models as sla_models
 from cases.whatif import models as whatif_models
@@ -30,6 +31,8 @@ MODELS = (core_models, process_models, sla_models, outbox_models, customer_model
           idempotency, lease, storage, whatif_models)
 #: the modules that register service operations
 OPERATION_MODULES = (events, assignment, clock, hq, surveys, complaints)
+#: the modules that register sections of the quarterly review (cases/service/review.py)
+REVIEW_SECTION_MODULES = (case_figures,)
 
 
 def install() -> frozenset[str]:

@@ -23,6 +23,7 @@ SUPERVISORS = frozenset({R.SUPERVISOR.value})
 STAFF = EVERYONE - {R.CUSTOMER.value}
 MAIL_OPERATORS = frozenset({R.ADMIN.value, R.SUPERVISOR.value})
 KPI_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.PROCESS_OWNER.value, R.ADMIN.value})
+REVIEW_READERS = KPI_READERS | {R.BUSINESS_MANAGER.value}  # they hold the quarterly review with customers
 CUSTOMERS = frozenset({R.CUSTOMER.value})
 KB_WRITERS = FRONT_LINE  # agents, service consultants, supervisors, admins
 DEPLOYMENT_SETTERS = frozenset({R.ADMIN.value, R.MANAGER.value})
@@ -103,6 +104,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("staffing.DedicatedConsultant", "PUT"): (STAFFING_SETTERS, "name a customer's dedicated consultant"),
     ("kpis.Kpis", "GET"): (KPI_READERS, "service KPIs over a period, in total and per group"),
     ("kpis.KpisCsv", "GET"): (KPI_READERS, "the same KPIs as a CSV file"),
+    ("service_review.ServiceReview", "GET"): (REVIEW_READERS, "the quarterly service review (a customer's or the whole service's)"),
+    ("service_review.ServiceReviewCsv", "GET"): (REVIEW_READERS, "the same review as a CSV file"),
     ("attachments.CaseAttachments", "GET"): (EVERYONE, "a case's attachments (customers: public ones of their cases)"),
     ("attachments.CaseAttachments", "POST"): (EVERYONE, "attach a file to a case or its task (whoever may see it)"),
     ("attachments.AttachmentItem", "GET"): (EVERYONE, "download an attachment (customers: public ones of their cases)"),
@@ -187,6 +190,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("owner.revert", "POST"): (DEPLOYERS, "page: move a batch back"),
     ("kpi.dashboard", "GET"): (KPI_READERS, "page: the KPI dashboard (charts, filters)"),
     ("kpi.export", "GET"): (KPI_READERS, "page: the dashboard's KPIs as CSV"),
+    ("service_review_page.index", "GET"): (REVIEW_READERS, "page: the quarterly service review"),
+    ("service_review_page.printable", "GET"): (REVIEW_READERS, "page: the service review laid out for print"),
+    ("service_review_page.export", "GET"): (REVIEW_READERS, "page: the service review as CSV"),
     ("customer_record.customer", "GET"): (STAFF, "page: a customer record (contacts, installed products, contracts)"),
     ("customer_record.update", "POST"): (CUSTOMER_EDITORS, "page: change a customer's name, address, notes, tier"),
     ("customer_record.add_item", "POST"): (CUSTOMER_EDITORS, "page: add a contact, installed product or contract"),

@@ -31,6 +31,7 @@ NAVIGATION: list[NavItem] = [
                                                  "owner.migrate", "owner.revert", "owner.deploy_files",
                                                  "owner.form_editor")),
     NavItem("kpi.dashboard", _l("KPIs")),
+    NavItem("service_review_page.index", _l("Service review"), ("service_review_page.printable",)),
     NavItem("whatif_page.index", _l("What if"), ("whatif_page.run", "whatif_page.explain", "whatif_page.compare")),
     NavItem("portal.home", _l("My cases")),
     NavItem("portal.new_case", _l("New case")),

@@ -247,6 +247,13 @@ def report(user: User, first: date, last: date, group_by: str = "none",
     if problems:
         raise ValidationFailed("the request is not valid", problems)
     _check_agent(filters)
+    return compute(first, last, group_by, filters, now)
+
+
+def compute(first: date, last: date, group_by: str = "none", filters: dict[str, Any] | None = None,
+            now: datetime | None = None) -> Report:
+    """The report itself, for callers that checked the reader and the query (the quarterly review)."""
+    filters = filters or {}
     now = now or utcnow()
     period, scope = Period(first, last), _Scope(group_by, filters)
     tallies: dict[str | None, Tally] = {}
@@ -266,4 +273,4 @@ def report(user: User, first: date, last: date, group_by: str = "none",
 
 
 __all__ = ["BUCKETS", "FILTERS", "GROUPINGS", "MAX_YEARS", "READERS", "TIMEZONE", "Group", "Kpis", "Report",
-           "period_problems", "report"]
+           "compute", "period_problems", "report"]
