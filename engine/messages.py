@@ -129,6 +129,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dmn_input_expression": ("Input column {column} has no expression; give it the variable it reads "
                              "(e.g. category).",
                              "输入列 {column} 没有表达式；请填写它读取的变量（例如 category）。"),
+    "dmn_decision_missing": ("The file has no decision {decision}; the proposal must keep that decision's id.",
+                             "文件中没有决策 {decision}；提案必须保留该决策的 id。"),
     "dmn_no_table": ("Decision {decision} has no decision table; caseflow runs decision tables only "
                      "(no literal expressions or requirement graphs).",
                      "决策 {decision} 没有决策表；caseflow 只运行决策表（不支持字面表达式或需求图）。"),

@@ -1,4 +1,5 @@
-"""What if (cases/whatif, docs/what-if.md): replay a period under a proposed SLA policy or calendar and
+"""What if (cases/whatif, docs/what-if.md): replay a period under a proposed SLA policy, calendar or
+classification table and
 read it beside what happened — the control, the figures by group, charts, the changed cases each with
 its explanation, the saved replays, two of them compared, CSV. The page a draft is edited on links
 here with ``?calendar=<name>`` (or ``?policy=<version>``) to prefill the proposal."""
@@ -15,8 +16,10 @@ from flask_babel import gettext as _
 
 from cases.core.errors import ValidationFailed
 from cases.sla import calendars
-from cases.whatif import runs
+from cases.whatif import routing, runs
 from cases.whatif.results import COLUMNS, GROUPINGS
+from engine.sandbox import Sandbox
+from web.i18n import is_chinese
 from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("whatif_page", url_prefix="/whatif")
@@ -38,7 +41,7 @@ def _form_defaults() -> dict[str, Any]:
         proposal["policy"] = {"version": int(policy)}
     return {"from": (today - timedelta(days=90)).isoformat(), "to": today.isoformat(), "name": "",
             "calendar": calendar if calendars.exists(calendar) else "", "holidays": "",
-            "proposal": json.dumps(proposal, ensure_ascii=False, indent=1) if proposal else ""}
+            "proposal": json.dumps(proposal, ensure_ascii=False, indent=1) if proposal else "", "classification": ""}
 
 
 def _index(form: dict[str, Any], errors: dict[str, str], status: int = 200) -> Any:
@@ -81,13 +84,16 @@ def _proposal(form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
                 "extra_workdays": view.extra_workdays, "makeup_hours": view.makeup_hours}
             base["extra_holidays"] = sorted(set(base.get("extra_holidays") or []) | set(dates))
             drafts[form["calendar"]] = base
+    if form["classification"]:
+        proposal["classification"] = {"dmn": form["classification"]}
     return proposal
 
 
 @blp.post("")
 def replay() -> Any:
     """Replay the period under the proposal and keep it (the result page explains each case)."""
-    form = {k: request.form.get(k, "").strip() for k in ("from", "to", "name", "calendar", "holidays", "proposal")}
+    form = {k: request.form.get(k, "").strip()
+            for k in ("from", "to", "name", "calendar", "holidays", "proposal", "classification")}
     errors: dict[str, str] = {}
     days = {}
     for name in ("from", "to"):
@@ -104,6 +110,10 @@ def replay() -> Any:
     except ValidationFailed as exc:
         for e in exc.errors:
             field = (e.get("field") or "proposal")
+            if field.startswith("proposal.classification"):  # said again in the page's language
+                _draft, found = routing.read_draft(form["classification"], Sandbox(), "zh" if is_chinese() else "en")
+                errors["classification"] = " ".join(p["message"] for p in found) or e["message"]
+                continue
             errors[field if field in ("from", "to", "name") else "proposal"] = \
                 (errors.get("proposal", "") + f" {field}: {e['message']}").strip() \
                 if field not in ("from", "to", "name") else e["message"]

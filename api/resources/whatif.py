@@ -70,6 +70,11 @@ class WhatifResultSchema(Schema):
                                                 "by_hour {role: [24 counts]}"})
     tier_sources = fields.Dict(metadata={"description": "where each case's tier at opening came from: case, "
                                                         "contract, record"})
+    routing = fields.Dict(allow_none=True, metadata={
+        "description": "a draft classification table replayed over the cases' stored texts (null without one): "
+                       "cases, unclassified, control {equal, differs, examples}, changed {cases, category, priority, "
+                       "branch}, agreement with staff's decisions, category_moves, priority_moves, rules, examples, "
+                       "failed (docs/what-if.md)"})
     limits = fields.List(fields.Dict(), metadata={"description": "what was not replayed, and why: {code, count, "
                                                                 "message}"})
 

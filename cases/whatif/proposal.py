@@ -1,6 +1,6 @@
 """A proposal as a manager sends it, checked field by field, and the world of rules it makes.
 
-``{"policy": {...} | {"version": n} | null, "calendars": {name: {...}}, "name": "..."}``:
+``{"policy": {...} | {"version": n} | null, "calendars": {name: {...}}, "classification": {"dmn": "..."}}``:
 
 * ``policy`` — a draft SLA policy in the format an administrator publishes (cases/sla/policy_input.py),
   or ``{"version": n}`` for a published version (0: the built-in one), or null: the targets each case
@@ -8,6 +8,8 @@
 * ``calendars`` — drafts of existing calendars by name (cases/sla/calendar_input.py's fields): the
   replay counts business time on the draft instead of the stored calendar. A draft must replace a
   calendar that exists (built-in or stored); create a new calendar first.
+* ``classification`` — a draft of the classification decision table (``classify_case``) as DMN text,
+  checked like an upload: replayed over the cases' stored texts (cases/whatif/routing.py).
 
 An empty proposal (``{}``) is the control itself.
 """
@@ -22,9 +24,12 @@ from cases.sla import policies as sla_policies
 from cases.sla import policy_input as sla_policy_input
 from cases.sla.business_time import BusinessCalendar
 from cases.sla.models import Calendar
+from cases.whatif import routing
 from cases.whatif.replay import World
+from engine.decisions import Decision
+from engine.sandbox import Sandbox
 
-FIELDS = ("policy", "calendars")
+FIELDS = ("policy", "calendars", "classification")
 MAX_CALENDARS = 20
 
 
@@ -33,9 +38,11 @@ class Proposal:
     raw: dict[str, Any]  # as sent (normalised), saved with a replay
     policy: sla_policies.Policy | None
     calendars: dict[str, BusinessCalendar]
+    classification: Decision | None = None
 
     @property
     def empty(self) -> bool:
+        """Nothing changes the SLA replay (a classification draft is replayed beside it)."""
         return self.policy is None and not self.calendars
 
     def world(self, stored: dict[str, BusinessCalendar]) -> World:
@@ -108,11 +115,14 @@ def check(fields: Any) -> Proposal:
         calendar, raw = _calendar(str(name), value, problems)
         if calendar is not None:
             found[str(name)], raw_calendars[str(name)] = calendar, raw
+    classification, classification_raw = routing.check(fields.get("classification"), problems, Sandbox())
     if problems:
         raise ValidationFailed("the proposal is not valid", problems)
     raw_out: dict[str, Any] = {}
+    if classification_raw is not None:
+        raw_out["classification"] = classification_raw
     if policy_raw is not None:
         raw_out["policy"] = policy_raw
     if raw_calendars:
         raw_out["calendars"] = raw_calendars
-    return Proposal(raw_out, policy, found)
+    return Proposal(raw_out, policy, found, classification)

@@ -25,11 +25,12 @@ from cases.core.models import Role, User, utcnow
 from cases.kpis import report as kpis
 from cases.kpis.figures import Period, period_problems
 from cases.whatif import explain as explaining
-from cases.whatif import history
+from cases.whatif import history, routing
 from cases.whatif import proposal as proposals
 from cases.whatif.models import WhatifRun
 from cases.whatif.replay import Outcome, World, replay, stored
 from cases.whatif.results import COLUMNS, GROUPINGS, Accumulator, load
+from engine.sandbox import Sandbox
 
 READERS = (Role.MANAGER.value, Role.PROCESS_OWNER.value, Role.ADMIN.value)
 KPI_FIGURES = ("cases", "first_response_within_sla", "resolution_within_sla", "first_response_average_seconds")
@@ -46,8 +47,9 @@ def _limits(acc: Accumulator) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = [{"code": "process_not_rerun", "count": None,
               "message": "The process is not run again: every step happens as it did, at the same instant "
                          "(who did what, when the customer answered); only the promises and the business "
-                         "time counted against them change. A changed diagram's user-task outcomes, a "
-                         "classification decision table, an assignment strategy or a roster are not replayed."},
+                         "time counted against them change. A changed diagram's user-task outcomes, an "
+                         "assignment strategy or a roster are not replayed; a draft classification table is "
+                         "replayed on its own (routing), and the SLA figures keep the priorities staff set."},
              {"code": "rungs_reached", "count": None,
               "message": "Warnings and escalations are the rungs each clock reached; the escalations recorded "
                          "also depended on the diagram's alarms and on acknowledgements (a manager rung is "
@@ -108,7 +110,9 @@ def replay_period(actor: User, first: date, last: date, proposal_fields: Any, no
     config = current_app.config
     batch_size = int(config.get("WHATIF_BATCH_SIZE") or history.BATCH_SIZE)
     acc = Accumulator()
+    routed = routing.RoutingTally(proposal.classification) if proposal.classification is not None else None
     with history.reading(config) as conn:
+        tables = routing.VersionTables(conn, Sandbox())
         known = history.stored_calendars(conn)
         control_world, world = World(known), proposal.world(known)
         total, done = history.count(conn, period.start, period.end), 0
@@ -118,6 +122,9 @@ def replay_period(actor: User, first: date, last: date, proposal_fields: Any, no
             for case in batch:
                 control = replay(control_world, case, now)
                 acc.add(case, stored(case, now), control, _proposed(proposal, world, case, control, now))
+            if routed is not None:
+                for facts in routing.texts(conn, {case.id: case.tier for case in batch}).values():
+                    routed.add(facts, tables)
             done += len(batch)
             if progress:
                 progress(done, total)
@@ -133,8 +140,25 @@ def replay_period(actor: User, first: date, last: date, proposal_fields: Any, no
         "changed": {"cases": acc.changed_cases, "targets": acc.changed_targets, "listed": acc.changed},
         "load": load(tasks),
         "tier_sources": dict(acc.tier_sources),
-        "limits": _limits(acc),
+        "limits": _limits(acc) + (_routing_limits(routed) if routed is not None else []),
+        "routing": routed.result() if routed is not None else None,
     }
+
+
+def _routing_limits(routed: routing.RoutingTally) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = [{
+        "code": "classification_proposal_only", "count": None,
+        "message": "A classification table only proposes: staff confirmed or changed each proposal at the Classify "
+                   "step. The routing replay says how often each table agrees with their decision; it does not "
+                   "guess what they would have decided, and the SLA figures keep the priorities they set."}]
+    if routed.unclassified:
+        found.append({"code": "not_classified", "count": routed.unclassified,
+                      "message": "Cases that never reached classification (no proposal stored): left out of routing."})
+    if routed.failed:
+        found.append({"code": "draft_table_failed", "count": len(routed.failed),
+                      "message": "Cases on which the draft table failed (a cell could not be evaluated): listed "
+                                 "under routing.failed."})
+    return found
 
 
 def explain(actor: User, number: str, proposal_fields: Any, now: datetime | None = None) -> dict[str, Any]:

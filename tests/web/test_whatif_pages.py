@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cases.whatif import runs
 from tests.cases.kpis.test_kpis import dataset, teams  # noqa: F401
+from tests.conftest import ROOT
 
 WEEK = {"from": "2026-11-16", "to": "2026-11-22"}
 
@@ -53,3 +54,33 @@ def test_who_sees_what_if(pages, world, dataset):  # noqa: F811
     for user in ("supervisor", "agent1"):
         assert pages(user).get("/whatif").status_code == 403
     assert pages("admin").get("/whatif").status_code == 200
+
+
+def test_a_draft_classification_table_replayed_from_the_page(pages, world, dataset):  # noqa: F811
+    table = (ROOT / "processes" / "classify_case.dmn").read_text()
+    draft = table.replace('<outputEntry id="R13_out0"><text>"general_consultation"</text></outputEntry>',
+                          '<outputEntry id="R13_out0"><text>"data_problem"</text></outputEntry>')
+    assert draft != table
+    owner = pages("owner")
+    r = owner.post("/whatif", {**WEEK, "name": "the rest are data problems", "classification": draft})
+    assert r.status_code == 303, owner.text(r)
+    html = owner.text(owner.get(r.headers["Location"]))
+    [saved] = runs.list_runs(world.user("owner"))
+    routing = runs.read_run(world.user("owner"), saved.id).result["routing"]
+    assert routing["changed"]["cases"] > 0 and routing["control"]["equal"] is True
+    assert 'id="whatif-routing"' in html and "Control: the table each case ran on gives back every stored proposal." in html
+    examples = html.split('id="whatif-routing-examples"')[1].split("</table>")[0]
+    assert examples.count("<tr><td>") == len(routing["examples"]) == routing["changed"]["cases"]
+    assert "general consultation: answer at once → <strong>service order" in examples
+
+
+def test_a_bad_draft_table_is_shown_beside_its_field_in_the_pages_language(pages, world, dataset):  # noqa: F811
+    owner = pages("owner")
+    owner.post("/language", {"lang": "zh_CN"})
+    r = owner.post("/whatif", {**WEEK, "name": "broken", "classification": "<definitions"})
+    html = owner.text(r)
+    assert r.status_code == 422 and 'id="err-classification"' in html
+    assert "&lt;definitions</textarea>" in html  # what was typed stays
+    error = html.split('id="err-classification">')[1].split("</p>")[0]
+    assert "line 1" in error and "XML" in error and "The file" not in error  # the problem in Chinese
+    assert runs.list_runs(world.user("owner")) == []
