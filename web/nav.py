@@ -32,6 +32,7 @@ NAVIGATION: list[NavItem] = [
                                                  "owner.form_editor")),
     NavItem("kpi.dashboard", _l("KPIs")),
     NavItem("service_review_page.index", _l("Service review"), ("service_review_page.printable",)),
+    NavItem("sla_pages.policy", _l("SLA"), ("sla_pages.calendar_list", "sla_pages.calendar")),
     NavItem("whatif_page.index", _l("What if"), ("whatif_page.run", "whatif_page.explain", "whatif_page.compare")),
     NavItem("portal.home", _l("My cases")),
     NavItem("portal.new_case", _l("New case")),

@@ -24,6 +24,7 @@ from cases.core.access import require_role
 from cases.core.db import db
 from cases.core.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
 from cases.core.models import STAFF_ROLES, Role, User, utcnow
+from cases.core.texts import N_
 from cases.sla import business_time, calendar_input
 from cases.sla.business_time import BusinessCalendar
 from cases.sla.models import Calendar
@@ -94,10 +95,11 @@ def get(name: str) -> BusinessCalendar:
 # version the administrator saw, like a task.
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$"
+#: message ids (the pages translate them); a stored calendar's description is the administrator's own text
 DESCRIPTIONS = {
-    DEFAULT: "09:00-17:00 on working days in China (public holidays and make-up working days "
-             "from the holidays package)",
-    ALWAYS_OPEN: "every instant counts",
+    DEFAULT: N_("09:00-17:00 on working days in China (public holidays and make-up working days "
+                "from the holidays package)"),
+    ALWAYS_OPEN: N_("every instant counts"),
 }
 @dataclass(frozen=True)
 class CalendarView:
