@@ -9,7 +9,7 @@ times it:
 - it has no loop: the only iteration allowed is ``any(...)``/``all(...)`` over a generator whose
   source is a *literal* tuple/list of constants (``any(w in text for w in ("a", "b"))``), one per
   expression, not nested — at most ``MAX_LITERAL_ITEMS`` turns;
-- the only calls are ``any``, ``all``, ``len`` and ``.get(<constant>[, <constant>])``;
+- the only calls are ``any``, ``all``, ``len`` and ``.get(key[, default])`` with names or constants;
 - the only arithmetic is ``+ - * /``, at most ``MAX_ARITHMETIC`` of them (each result capped by
   the sandbox: strings 1 M characters, sequences 100 000 items); no ``**``, ``<<``, ``%``,
   ``//``, f-strings, comprehensions that build, slices, dict displays, attributes other than
@@ -107,7 +107,7 @@ class _Checker:
     def _call(self, node: ast.Call, in_generator: bool) -> None:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "get" and 1 <= len(node.args) <= 2 \
-                and all(_constant(arg) for arg in node.args):
+                and all(_constant(arg) or isinstance(arg, ast.Name) for arg in node.args):
             self.check(func.value, in_generator)
         elif isinstance(func, ast.Name) and func.id == "len" and len(node.args) == 1:
             self.check(node.args[0], in_generator)

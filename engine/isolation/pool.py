@@ -77,6 +77,11 @@ class _Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             close_fds=True, bufsize=0, cwd="/", env=env, start_new_session=True)
         self.generation = generation
+        assert self.process.stdout is not None
+        self._out = self.process.stdout.fileno()
+        self._poller = select.poll()
+        self._poller.register(self._out, select.POLLIN)
+        self._buffer = bytearray()
         self.ready = False
         self.startup = limits.startup_seconds
         self.pid = self.process.pid
@@ -118,22 +123,17 @@ class _Worker:
         return reply
 
     def _read(self, size: int, deadline: float, starting: bool) -> bytes:
-        stdout = self.process.stdout
-        assert stdout is not None
-        fd = stdout.fileno()
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        chunks: list[bytes] = []
-        while size:
+        """``size`` bytes of its output (what arrived beyond them is kept for the next read)."""
+        while len(self._buffer) < size:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not poller.poll(remaining * 1000):
+            if remaining <= 0 or not self._poller.poll(remaining * 1000):
                 raise Breach("start" if starting else "timeout")
-            chunk = os.read(fd, min(size, 1 << 20))
+            chunk = os.read(self._out, max(size - len(self._buffer), 1 << 16))
             if not chunk:
                 raise self._death()
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
+            self._buffer += chunk
+        data, self._buffer = bytes(self._buffer[:size]), self._buffer[size:]
+        return data
 
     def _death(self) -> Breach:
         try:
