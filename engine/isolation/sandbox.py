@@ -36,6 +36,7 @@ expressions have no side effects, so that is safe.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import datetime as _dt
 import types
 import weakref
@@ -89,7 +90,8 @@ class IsolatedSandbox(Sandbox):
         key = (mode, source)
         plan = self._plans.get(key)
         if plan is not None:
-            self._plans.move_to_end(key)
+            with contextlib.suppress(KeyError):  # another thread may have just dropped it
+                self._plans.move_to_end(key)
             return plan
         code = self.compile(source, mode)  # refused here as in-process, without a round trip
         plan = _Plan(frozenset(_names(code)), mode == "eval" and inline.provably_cheap(source))

@@ -177,10 +177,8 @@ def test_a_worker_past_the_wall_clock_is_killed_and_replaced():
         sandbox = IsolatedSandbox(pool, time_limit=60)
         sandbox.evaluate("[1 for x in (1,)]", {})
         (first,) = pool.workers()
-        started = time.monotonic()
         with pytest.raises(SandboxTimeout, match="longer than 60s"):
             sandbox.execute(LOOP, {})
-        assert time.monotonic() - started < 30
         assert pool.killed == 1
         assert first not in pool.workers()
         _pid_gone(first)
@@ -227,11 +225,24 @@ def test_a_worker_that_dies_mid_evaluation_fails_the_step_and_is_replaced():
             sandbox.execute(LOOP, {})
         _survives(pool, sandbox)
         assert victim not in pool.workers()
-        os.kill(pool.workers()[0], signal.SIGKILL)  # died while idle: the next call takes a new one
-        time.sleep(0.2)
+        idle = pool.workers()[0]
+        os.kill(idle, signal.SIGKILL)  # died while idle: the next call takes a new one
+        _wait_dead(idle)
         _survives(pool, sandbox)
     finally:
         pool.close()
+
+
+def _wait_dead(pid: int) -> None:
+    """Until the process is a zombie (it exited, its pipes are closed) or gone."""
+    for _ in range(1000):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    return
+        except FileNotFoundError:
+            return
+        time.sleep(0.01)
 
 
 def _pid_gone(pid: int) -> None:
@@ -342,13 +353,28 @@ def test_everything_else_goes_to_a_worker(expression: str):
     assert not inline.provably_cheap(expression)
 
 
-def test_a_cheap_expression_on_large_data_goes_to_a_worker(pool: WorkerPool):
+class CountingPool(WorkerPool):
+    calls = 0
+
+    def call(self, message: dict[str, Any], time_limit: float) -> dict[str, Any]:
+        self.calls += 1
+        return super().call(message, time_limit)
+
+
+def test_a_cheap_expression_stays_unless_it_runs_past_its_short_limit():
     """The in-process path has a short time limit; past it, the expression (which changes nothing)
     is evaluated again in a worker with the full limit."""
-    sandbox = IsolatedSandbox(pool, inline_limit=0.0)
-    before = pool.started + sum(1 for _ in pool.workers())
-    assert sandbox.evaluate("a == b", {"a": list(range(1000)), "b": list(range(1000))}) is True
-    assert pool.started + sum(1 for _ in pool.workers()) >= before
+    pool = CountingPool(Limits(workers=1))
+    try:
+        context = {"a": list(range(1000)), "b": list(range(1000))}
+        assert IsolatedSandbox(pool).evaluate("a == b", context) is True
+        assert pool.calls == 0
+        assert IsolatedSandbox(pool, inline_limit=0.0).evaluate("a == b", context) is True
+        assert pool.calls == 1
+        assert IsolatedSandbox(pool).evaluate("[x for x in a] == b", context) is True
+        assert pool.calls == 2
+    finally:
+        pool.close()
 
 
 # -- the codec -------------------------------------------------------------------------------------
