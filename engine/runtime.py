@@ -24,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import dataflow, migration
 from engine import specs as spec_module
 from engine.errors import EngineError, HandlerError, NotWaiting, ProcessError, TaskNotReady
+from engine.isolation.sandbox import default_sandbox
 from engine.migration import MigrationCheck
 from engine.model import BuiltVersion, Completion, ProcessSpecs, Progress, UserTask, WaitingEvent
 from engine.sandbox import Sandbox, SandboxError
@@ -250,7 +251,7 @@ class Engine:
     def __init__(self, handlers: Mapping[str, Handler], spec_loader: SpecLoader | None = None,
                  sandbox: Sandbox | None = None, cache_size: int = 32):
         self.handlers = handlers
-        self.sandbox = sandbox or Sandbox()
+        self.sandbox = sandbox or default_sandbox()  # scripts in worker processes (engine/isolation)
         self.serializer = StateSerializer()
         self._spec_loader = spec_loader
         self._cache: OrderedDict[str, ProcessSpecs] = OrderedDict()

@@ -11,6 +11,8 @@ import cases.wiring
 import web
 from api import idempotency
 from cases.core.db import db
+from engine.isolation import sandbox as scripts
+from engine.isolation.pool import Limits
 from gateway import auth, logs, metrics, permissions, problems
 from server import config
 
@@ -25,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides or {})
     config.check_production(app.config)
     logs.configure(app.config.get("LOG_FORMAT", "json"))
+    _configure_scripts(app)
 
     cases.wiring.install()
     db.init_app(app)
@@ -39,3 +42,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     idempotency.register(app)  # after the permission table: a refused call opens nothing
     web.register(app)  # the pages; their CSRF check runs after the permission table
     return app
+
+
+def _configure_scripts(app: Flask) -> None:
+    """The script worker pool of this process (docs/operations.md, "Scripts"): started now in a
+    served process, on first use in tests."""
+    scripts.configure(
+        enabled=bool(app.config.get("SCRIPT_ISOLATION", True)),
+        limits=Limits(workers=int(app.config.get("SCRIPT_WORKERS", 2)),
+                      memory_mb=int(app.config.get("SCRIPT_MEMORY_MB", 256)),
+                      grace_seconds=float(app.config.get("SCRIPT_GRACE_SECONDS", 1.0))),
+        start=not app.config.get("TESTING"))

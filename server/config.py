@@ -86,6 +86,18 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         **_attachments(env),
         **_hq(env),
         **_whatif(env),
+        **_scripts(env),
+    }
+
+
+def _scripts(env: dict[str, str]) -> dict[str, Any]:
+    """Diagram scripts, conditions and decision cells in worker processes (engine/isolation/,
+    docs/operations.md "Scripts"): on unless SCRIPT_ISOLATION=0."""
+    return {
+        "SCRIPT_ISOLATION": env.get("SCRIPT_ISOLATION", "1").strip().lower() not in ("0", "false", "no", "off"),
+        "SCRIPT_WORKERS": int(env.get("SCRIPT_WORKERS", "2")),  # per web worker / scheduler process
+        "SCRIPT_MEMORY_MB": int(env.get("SCRIPT_MEMORY_MB", "256")),  # growth a worker may allocate
+        "SCRIPT_GRACE_SECONDS": float(env.get("SCRIPT_GRACE_SECONDS", "1")),  # beyond the 1 s limit: kill
     }
 
 
