@@ -18,7 +18,7 @@ from cases.core.errors import ValidationFailed
 from cases.sla import calendars
 from cases.whatif import routing, runs
 from cases.whatif.results import COLUMNS, GROUPINGS
-from engine.sandbox import Sandbox
+from engine.isolation.sandbox import default_sandbox
 from web.i18n import is_chinese
 from web.pages import current_user, page_blueprint, render
 
@@ -111,7 +111,7 @@ def replay() -> Any:
         for e in exc.errors:
             field = (e.get("field") or "proposal")
             if field.startswith("proposal.classification"):  # said again in the page's language
-                _draft, found = routing.read_draft(form["classification"], Sandbox(), "zh" if is_chinese() else "en")
+                _draft, found = routing.read_draft(form["classification"], default_sandbox(), "zh" if is_chinese() else "en")
                 errors["classification"] = " ".join(p["message"] for p in found) or e["message"]
                 continue
             errors[field if field in ("from", "to", "name") else "proposal"] = \

@@ -27,7 +27,7 @@ from cases.sla.models import Calendar
 from cases.whatif import routing
 from cases.whatif.replay import World
 from engine.decisions import Decision
-from engine.sandbox import Sandbox
+from engine.isolation.sandbox import default_sandbox
 
 FIELDS = ("policy", "calendars", "classification")
 MAX_CALENDARS = 20
@@ -115,7 +115,7 @@ def check(fields: Any) -> Proposal:
         calendar, raw = _calendar(str(name), value, problems)
         if calendar is not None:
             found[str(name)], raw_calendars[str(name)] = calendar, raw
-    classification, classification_raw = routing.check(fields.get("classification"), problems, Sandbox())
+    classification, classification_raw = routing.check(fields.get("classification"), problems, default_sandbox())
     if problems:
         raise ValidationFailed("the proposal is not valid", problems)
     raw_out: dict[str, Any] = {}

@@ -30,7 +30,7 @@ from cases.whatif import proposal as proposals
 from cases.whatif.models import WhatifRun
 from cases.whatif.replay import Outcome, World, replay, stored
 from cases.whatif.results import COLUMNS, GROUPINGS, Accumulator, load
-from engine.sandbox import Sandbox
+from engine.isolation.sandbox import default_sandbox
 
 READERS = (Role.MANAGER.value, Role.PROCESS_OWNER.value, Role.ADMIN.value)
 KPI_FIGURES = ("cases", "first_response_within_sla", "resolution_within_sla", "first_response_average_seconds")
@@ -112,7 +112,7 @@ def replay_period(actor: User, first: date, last: date, proposal_fields: Any, no
     acc = Accumulator()
     routed = routing.RoutingTally(proposal.classification) if proposal.classification is not None else None
     with history.reading(config) as conn:
-        tables = routing.VersionTables(conn, Sandbox())
+        tables = routing.VersionTables(conn, default_sandbox())
         known = history.stored_calendars(conn)
         control_world, world = World(known), proposal.world(known)
         total, done = history.count(conn, period.start, period.end), 0
