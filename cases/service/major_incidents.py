@@ -63,7 +63,7 @@ def _problem(field_name: str, message: str) -> ValidationFailed:
 
 def get(incident_id: int, lock: bool = False) -> MajorIncident:
     query = select(MajorIncident).where(MajorIncident.id == incident_id)
-    incident: MajorIncident | None = db.session.scalar(query.with_for_update() if lock else query)
+    incident: MajorIncident | None = db.session.scalar(query.with_for_update(of=MajorIncident) if lock else query)
     if incident is None:
         raise NotFound(f"major incident {incident_id} not found", resource="major_incident", id=incident_id)
     return incident
@@ -459,7 +459,7 @@ def escalate_due(now: datetime | None = None) -> int:
     reached = 0
     with unit_of_work():
         for incident in db.session.scalars(select(MajorIncident).where(MajorIncident.status == OPEN)
-                                           .order_by(MajorIncident.id).with_for_update()):
+                                           .order_by(MajorIncident.id).with_for_update(of=MajorIncident)):
             done = {(e["target"], e["rung"]) for e in incident.escalations or []}
             new = list(incident.escalations or [])
             for target in incident.sla or []:

@@ -54,3 +54,6 @@ def test_declare_from_the_case_page_work_it_and_resolve(pages, api, world):
     assert case["number"] in text and other["number"] not in text
     assert "Rolling back." in text and "Rolled back" in text and "consultant2" not in text
     assert pages("vip_user").get(url).status_code == 404
+    timeline = customer.text(customer.get(f"/cases/{case['id']}"))  # the case's timeline tells the customer too
+    assert "Part of a major incident" in timeline and "Rolling back." in timeline
+    assert "Resolved with a major incident" in timeline and "Major incident team named" not in timeline
