@@ -347,6 +347,11 @@ def resolve(actor: User, incident_id: int, fields: dict[str, Any], version: int 
         incident = get(incident_id, lock=True)
         _require_lead_or_member(actor, incident)
         _check_version(incident, version, required=True)
+        if not is_member(actor, incident):  # a lead who resolves joins the team: they work the cases
+            now = utcnow()
+            _add_members(incident, [actor], now)
+            for row in linked(incident):
+                _collaborate(incident, row.case_id, actor.id, now)
         if incident.is_open:
             solution = _text(fields, "solution", TEXT_LIMIT)
             cause = _text(fields, "cause", TEXT_LIMIT, required=False)

@@ -219,3 +219,19 @@ def test_its_own_sla_escalates_on_the_policys_ladder(api, outage, clock):
     events = db.session.scalars(select(CaseEvent.data).where(CaseEvent.case_id == outage["a1"]["id"],
                                                              CaseEvent.kind == "major_incident_escalated")).all()
     assert [e["rung"] for e in events] == ["warning", "breach", "warning"]
+
+
+def test_a_lead_outside_the_team_who_resolves_joins_it(api, outage, clock):
+    incident = declare(api, outage["a1"]["id"], link_cases=[outage["a2"]["id"]])
+    r = api.post(f"{URL}/{incident['id']}/resolve", "agent2", json={"solution": "s", "version": incident["version"]})
+    assert r.status_code == 403  # neither a lead nor in the team
+    r = api.post(f"{URL}/{incident['id']}/resolve", "techlead",
+                 json={"solution": "Restarted the posting service.", "version": incident["version"]})
+    assert r.status_code == 200, r.json
+    assert [x["outcome"] for x in r.json["results"]] == ["resolved", "resolved"]
+    assert r.json["incident"]["team"] == ["supervisor", "techlead"]
+    r = api.post(f"{URL}/{incident['id']}/resolve", "techlead",
+                 json={"solution": "again", "version": r.json["incident"]["version"]})
+    assert r.status_code == 200 and r.json["results"] == []  # nothing left to retry
+    r = api.post(f"{URL}/{incident['id']}/updates", "techlead", json={"text": "late"})
+    assert r.status_code == 409 and r.json["code"] == "major_incident_resolved"
