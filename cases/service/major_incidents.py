@@ -230,6 +230,7 @@ def _link(actor: User, incident: MajorIncident, cases: list[Case], now: datetime
     for case in cases:
         if case.id in present:
             continue
+        present.add(case.id)
         db.session.add(MajorIncidentCase(incident_id=incident.id, case_id=case.id, case=case, linked_at=now,
                                          linked_by_id=actor.id))
         events.record(case, "major_incident_linked", actor, public=True, incident=incident.id,
@@ -256,8 +257,8 @@ def _add_members(incident: MajorIncident, users: list[User], now: datetime) -> N
 
 @use_case
 def set_team(actor: User, incident_id: int, usernames: Any, version: int | None) -> MajorIncident:
-    """The incident's team is these users (plus whoever leads it: a lead may not drop themself out
-    by mistake, so the list is taken as it is). They work every staff task of the linked cases."""
+    """The incident's team is exactly these users (the declarer too only if listed): they work every
+    staff task of the linked cases, and nobody else by the incident's account."""
     incident = get(incident_id, lock=True)
     require_role(actor, *LEADS)
     _check_version(incident, version, required=True)

@@ -222,7 +222,8 @@ def test_its_own_sla_escalates_on_the_policys_ladder(api, outage, clock):
 
 
 def test_a_lead_outside_the_team_who_resolves_joins_it(api, outage, clock):
-    incident = declare(api, outage["a1"]["id"], link_cases=[outage["a2"]["id"]])
+    incident = declare(api, outage["a1"]["id"], link_cases=[outage["a2"]["id"], outage["a1"]["id"]])
+    assert len(incident["cases"]) == 2  # the case it is declared from, listed again, is linked once
     r = api.post(f"{URL}/{incident['id']}/resolve", "agent2", json={"solution": "s", "version": incident["version"]})
     assert r.status_code == 403  # neither a lead nor in the team
     r = api.post(f"{URL}/{incident['id']}/resolve", "techlead",
