@@ -24,10 +24,12 @@ from api.resources import (
     instances,
     knowledge,
     kpis,
+    major_incidents,
     me,
     migrations,
     notifications,
     service_review,
+    recurring_problems,
     sla_policies,
     staffing,
     surveys,
@@ -42,7 +44,8 @@ from gateway import auth, problems
 #: every blueprint of the API, in the order the OpenAPI document lists them
 BLUEPRINTS = (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health,
               notifications, calendars, sla_policies, escalations, channels, kpis, attachments, knowledge,
-              surveys, customers, announcements, chat_posts, staffing, whatif, service_review)
+              surveys, customers, announcements, chat_posts, staffing, whatif, service_review,
+              major_incidents, recurring_problems)
 
 #: reachable without a token: getting a token, the liveness probe (it reveals no data; load balancers
 #: cannot carry credentials), the API description with its docs page; the chat webhook is signed by

@@ -50,6 +50,7 @@ ENDPOINTS = frozenset({
     "announcements.AnnouncementCollection", "knowledge.ArticleCollection", "users.UserCollection",
     "customers.CustomerCollection", "customers.CustomerContacts", "customers.CustomerProducts",
     "customers.CustomerContracts",
+    "major_incidents.IncidentCollection", "major_incidents.IncidentUpdates", "recurring_problems.KnownProblems",
 })
 #: answer headers kept with the body
 KEPT_HEADERS = ("Content-Type", "Location", "ETag")

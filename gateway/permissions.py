@@ -34,6 +34,13 @@ ESCALATION_WORKERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value})
 STAFFING_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.ADMIN.value})
 STAFFING_SETTERS = frozenset({R.MANAGER.value, R.ADMIN.value})
 
+#: who declares and leads a major incident (its team members, any staff, work it too: the domain checks)
+INCIDENT_LEADS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.TECHNICAL_LEAD.value, R.ADMIN.value})
+
+#: who marks a group of recurring cases as a known problem: the knowledge base's writers, the technical
+#: lead and managers
+PROBLEM_MARKERS = KB_WRITERS | {R.TECHNICAL_LEAD.value, R.MANAGER.value}
+
 WHATIF_USERS = frozenset({R.MANAGER.value, R.PROCESS_OWNER.value, R.ADMIN.value})
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
@@ -135,6 +142,16 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("customers.Deployment", "PUT"): (DEPLOYMENT_SETTERS, "set a customer's deployment date (starts its follow-ups)"),
     ("announcements.AnnouncementCollection", "GET"): (ANNOUNCERS, "software update announcements sent"),
     ("announcements.AnnouncementCollection", "POST"): (ANNOUNCERS, "announce an update to customers before it"),
+    ("major_incidents.IncidentCollection", "GET"): (EVERYONE, "major incidents (customers: those affecting their cases)"),
+    ("major_incidents.IncidentCollection", "POST"): (INCIDENT_LEADS, "declare a major incident from a case"),
+    ("major_incidents.IncidentItem", "GET"): (EVERYONE, "a major incident (customers: their cases, public updates)"),
+    ("major_incidents.IncidentCases", "POST"): (STAFF, "link cases to a major incident (its leads and team)"),
+    ("major_incidents.IncidentTeam", "PUT"): (INCIDENT_LEADS, "name a major incident's team"),
+    ("major_incidents.IncidentUpdates", "POST"): (STAFF, "post an update to the affected customers (leads and team)"),
+    ("recurring_problems.ProblemGroups", "GET"): (STAFF, "recurring problems: groups of cases that keep coming back"),
+    ("recurring_problems.KnownProblems", "GET"): (STAFF, "known problems with their workaround"),
+    ("recurring_problems.KnownProblems", "POST"): (PROBLEM_MARKERS, "mark a group of recurring cases as a known problem"),
+    ("major_incidents.IncidentResolve", "POST"): (STAFF, "resolve a major incident and its linked cases (leads and team)"),
     # the web application's pages (web/); log-in, log-out and the language switch are public
     ("web_auth.index", "GET"): (EVERYONE, "page: the start page (sends each user to theirs)"),
     ("web_auth.logout", "POST"): (EVERYONE, "page: log out"),
@@ -166,6 +183,16 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("case_actions.callbacks", "GET"): (FRONT_LINE, "page: hotline customers to call back"),
     ("announcement_pages.index", "GET"): (ANNOUNCERS, "page: software update announcements"),
     ("announcement_pages.announce", "POST"): (ANNOUNCERS, "page: announce a software update"),
+    ("major_incident_pages.index", "GET"): (EVERYONE, "page: major incidents (customers: those affecting their cases)"),
+    ("major_incident_pages.incident", "GET"): (EVERYONE, "page: a major incident (customers: their cases, public updates)"),
+    ("major_incident_pages.new", "GET"): (INCIDENT_LEADS, "page: declare a major incident from a case"),
+    ("major_incident_pages.declare", "POST"): (INCIDENT_LEADS, "page: declare a major incident from a case"),
+    ("major_incident_pages.link", "POST"): (STAFF, "page: link cases to a major incident (leads and team)"),
+    ("major_incident_pages.set_team", "POST"): (INCIDENT_LEADS, "page: name a major incident's team"),
+    ("major_incident_pages.post_update", "POST"): (STAFF, "page: post an update to the affected customers"),
+    ("major_incident_pages.resolve", "POST"): (STAFF, "page: resolve a major incident and its linked cases"),
+    ("problem_pages.index", "GET"): (STAFF, "page: recurring problems and known problems"),
+    ("problem_pages.mark_known", "POST"): (PROBLEM_MARKERS, "page: mark a group as a known problem"),
     ("customer_pages.index", "GET"): (STAFF, "page: customers with tier, deployment date and follow-ups"),
     ("customer_pages.set_deployment", "POST"): (DEPLOYMENT_SETTERS, "page: set a customer's deployment date"),
     ("staffing_pages.index", "GET"): (STAFFING_READERS, "page: skills, duty rosters and dedicated consultants"),

@@ -41,6 +41,11 @@ LABELS = {
     "staff_reply": _l("Reply to the customer"), "customer_notified": _l("Customer notified"),
     "call_customer": _l("Call the customer back"), "update_announced": _l("Update announced"),
     "follow_ups_moved": _l("Follow-ups moved"),
+    # major incidents (cases/service/major_incidents.py)
+    "major_incident_declared": _l("Major incident declared"), "major_incident_linked": _l("Part of a major incident"),
+    "major_incident_team": _l("Major incident team named"), "major_incident_update": _l("Major incident update"),
+    "major_incident_resolved": _l("Resolved with a major incident"),
+    "major_incident_escalated": _l("Major incident escalated"),
 }
 #: how a notice went out (cases/outbox/replies.py Route.via)
 VIA = {"mail": _l("by mail"), "chat": _l("by chat"), "call": _l("as a call-back note")}
@@ -157,7 +162,17 @@ def _details(event: CaseEvent, viewer: User) -> str:
         return f"{data.get('product', '')} {data.get('version', '')}".strip()
     if kind == "stage_changed":
         return word(data.get("new"))
+    if kind.startswith("major_incident_"):
+        return _major_incident_details(kind, data)
     return ""
+
+
+def _major_incident_details(kind: str, data: dict[str, Any]) -> str:
+    said = {"major_incident_update": data.get("text"), "major_incident_resolved": data.get("solution"),
+            "major_incident_team": ", ".join(data.get("team") or []),
+            "major_incident_escalated": " · ".join(filter(None, [word(data.get("target")), data.get("rung")]))}
+    return " · ".join(filter(None, [data.get("number"), data.get("title") if kind in (
+        "major_incident_declared", "major_incident_linked") else said.get(kind)]))
 
 
 #: what a customer's timeline shows: what happened to their case in their words — never lanes,
@@ -166,6 +181,7 @@ CUSTOMER_KINDS = frozenset({
     "case_opened", "case_closed", "message_received", "customer_message", "attachment_added", "staff_reply",
     "customer_notified", "complaint_opened", "complaint_closed", "survey_sent", "survey_answered", "self_service",
     "follow_up_of", "task_completed", "update_announced", "fixed_version_received",
+    "major_incident_linked", "major_incident_update", "major_incident_resolved",
 })
 
 

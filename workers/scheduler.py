@@ -14,6 +14,8 @@ declarative job list of stable ids:
   ``cases.notifications.deliver_pending`` exists; ``deliver-hq-reports`` posts pending bug
   reports to HQ's webhook (cases/outbox/hq.py) at the same rhythm, and ``deliver-chat-posts`` the replies
   and notices for chat platforms (cases/outbox/chat_posts.py).
+- ``escalate-major-incidents`` records and mails, every minute, the rungs of open major incidents'
+  escalation ladders that came due (cases/service/major_incidents.py).
 - ``purge-idempotency-keys`` deletes, hourly, the answers kept for retries past their 24 hours
   (cases/core/idempotency.py).
 - ``check-leadership`` steps down if the lease is gone (then this process stands by again).
@@ -55,6 +57,7 @@ from cases.outbox import chat_posts as chat_out
 from cases.outbox import hq
 from cases.process import lease as leader
 from cases.process import timers, wakeup
+from cases.service import major_incidents
 
 log = logging.getLogger("caseflow.scheduler")
 
@@ -64,6 +67,7 @@ NOTIFY_JOB = "deliver-notifications"
 HQ_JOB = "deliver-hq-reports"
 CHAT_JOB = "deliver-chat-posts"
 PURGE_JOB = "purge-idempotency-keys"
+INCIDENT_JOB = "escalate-major-incidents"
 LEADER_JOB = "check-leadership"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 #: wake just after the due instant: the engine fires a timer once the clock has passed it
@@ -301,6 +305,9 @@ class Scheduler:
         # answers kept for retries (api/idempotency.py) go after a day
         found.append({"id": PURGE_JOB, "func": _in_app(self.app, idempotency.purge, PURGE_JOB, self.leadership),
                       "trigger": "interval", "hours": 1})
+        # the escalation ladders of open major incidents (cases/service/major_incidents.py)
+        found.append({"id": INCIDENT_JOB, "func": _in_app(self.app, major_incidents.escalate_due, INCIDENT_JOB,
+                                                           self.leadership), "trigger": "interval", "minutes": 1})
         if self.leadership is not None:
             found.append({"id": LEADER_JOB, "func": self.check_leadership, "trigger": "interval",
                           "seconds": s.standby_retry})

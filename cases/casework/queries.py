@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from cases.core.access import restrict_cases, visible_case, visible_task
 from cases.core.db import db
@@ -14,7 +14,7 @@ from cases.core.paging import Page, paginate
 from cases.process import forms
 from cases.process.models import ProcessInstance
 from cases.process.runs import load_run
-from cases.process.taskrules import CUSTOMER_LANE
+from cases.process.taskrules import CUSTOMER_LANE, collaborating_cases
 from cases.sla.clock import RUNNING
 from cases.sla.models import SlaTarget
 
@@ -42,7 +42,9 @@ def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_p
     elif scope == "claimable":
         query = query.where(Task.assignee_id.is_(None))
         lanes = set(user.roles) - {CUSTOMER_LANE}
-        conditions = [Task.lane.in_(lanes)] if lanes else []
+        conditions: list[ColumnElement[bool]] = [Task.lane.in_(lanes)] if lanes else []
+        if user.is_staff:  # a major incident's team works the staff tasks of its linked cases
+            conditions.append((Task.lane != CUSTOMER_LANE) & Task.case_id.in_(collaborating_cases(user)))
         if user.is_customer:
             conditions.append((Task.lane == CUSTOMER_LANE) & (Case.customer_id == user.customer_id))
         query = query.where(or_(*conditions)) if conditions else query.where(False)

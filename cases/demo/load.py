@@ -14,6 +14,7 @@ from cases.core import accounts
 from cases.core.db import db, use_case
 from cases.core.models import Customer, Task, TaskState, User, utcnow
 from cases.demo import history as demo_history
+from cases.demo import major_incidents as demo_major_incidents
 from cases.demo import records as demo_records
 from cases.process import assignment
 
@@ -126,5 +127,6 @@ def load(password: str, hash_method: str = "scrypt") -> list[tuple[str, list[str
             work.complete(actor, task.id, task.version, data)
     for code, days in DEPLOYMENTS.items():
         follow_ups.set_deployment(users["admin"], customers[code].id, utcnow().date() - timedelta(days=days))
+    demo_major_incidents.load(users, customers)  # a major incident and a known problem (cases/service/)
     return [(username, roles) for username, _name, roles, _c in USERS]
 

@@ -116,6 +116,18 @@ TEMPLATES["update_announcement"] = (
     "any questions.\n" + _FOOTER,
 )
 
+TEMPLATES["major_incident_update"] = (
+    "[{case_number}] 重大事件通报 {incident}：{incident_title} / Major incident {incident}: {incident_title}",
+    "您好！影响您服务单 {case_number}「{title}」的重大事件 {incident}「{incident_title}」有新进展：\n"
+    "\n{text}\n\n"
+    "查看服务单：{link}\n"
+    "\n"
+    "Hello, there is news on major incident {incident} \"{incident_title}\", which affects your case "
+    "{case_number} \"{title}\":\n"
+    "\n{text}\n\n"
+    "Open the case: {link}\n" + _FOOTER,
+)
+
 #: kind -> the text posted to a chat conversation (same values as the mail)
 CHAT_TEXTS: dict[str, str] = {
     "information_request": "【{case_number}】为继续处理，请补充：{request}\n"
@@ -124,6 +136,8 @@ CHAT_TEXTS: dict[str, str] = {
                   "[{case_number}] Resolved: {solution}\nReply \"solved\" to confirm, or \"not solved\" "
                   "and what is still wrong.",
     "staff_reply": "【{case_number}】{author}：{text}\n[{case_number}] {author}: {text}",
+    "major_incident_update": "【{case_number}】重大事件 {incident}「{incident_title}」：{text}\n"
+                             "[{case_number}] Major incident {incident} \"{incident_title}\": {text}",
     "update_announcement": "软件更新通知：{product} {version}，时间 {window_local}。{notes_zh}\n"
                            "Software update: {product} {version} during {window_local}. {notes_en}",
 }

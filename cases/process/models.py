@@ -152,3 +152,15 @@ class DutyShift(db.Model):
     start_minute: Mapped[int] = mapped_column(Integer)
     end_minute: Mapped[int] = mapped_column(Integer)  # up to 1440 (midnight at the end of the day)
     timezone: Mapped[str] = mapped_column(String(64))
+
+
+class CaseCollaborator(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQLAlchemy's dynamic base
+    """A staff member who works a case beside its lanes' roles: a major incident's team member works
+    every staff task of the incident's linked cases (cases/process/taskrules.py). ``source`` says
+    why (``major_incident:<id>``), so removing the reason removes exactly its rows."""
+
+    __tablename__ = "case_collaborators"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    source: Mapped[str] = mapped_column(String(60), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,7 +1,13 @@
 """Who may work on a task, and who gets it first (the task's ``assignment`` property)."""
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from cases.core.db import db
 from cases.core.models import Role, Task, User
+from cases.process.models import CaseCollaborator
 from engine.model import UserTask
 
 FORM_PROPERTY = "formJsonSchemaFilename"
@@ -24,4 +30,17 @@ def can_work_on(user: User, task: Task) -> bool:
     if task.lane != CUSTOMER_LANE and user.has_role(Role.SUPERVISOR.value):
         return True  # supervisors take over any staff task
     roles = {task.lane, *(task.also_roles or [])} - {CUSTOMER_LANE}
-    return bool(roles) and user.has_role(*roles)
+    if roles and user.has_role(*roles):
+        return True
+    return task.lane != CUSTOMER_LANE and user.is_staff and is_collaborator(user, task.case_id)
+
+
+def is_collaborator(user: User, case_id: int) -> bool:
+    """Does ``user`` work ``case_id`` beside its lanes (a major incident's team, ``case_collaborators``)?"""
+    return db.session.scalar(select(CaseCollaborator.case_id).where(
+        CaseCollaborator.case_id == case_id, CaseCollaborator.user_id == user.id).limit(1)) is not None
+
+
+def collaborating_cases(user: User) -> Select[Any]:
+    """The ids of the cases ``user`` collaborates on, as a subquery (the inbox's claimable tasks)."""
+    return select(CaseCollaborator.case_id).where(CaseCollaborator.user_id == user.id)

@@ -123,6 +123,9 @@ BUILTIN = Policy(
         # response signed off and sent -- within 2 working days ("feedback answered within 2
         # working days", seed 004), whatever the tier
         _rule(ANY, ANY, 240, 480, 960, case_kind="complaint"),
+        # a major incident (cases/service/major_incidents.py) keeps its own promises, around the clock:
+        # the first update to the affected customers within 30 minutes, resolved within 8 hours
+        _rule(ANY, ANY, 30, 120, 480, case_kind="major_incident", calendar=calendars.ALWAYS_OPEN),
     ])
 
 

@@ -17,7 +17,9 @@ from cases.sla import calendars
 from cases.sla import ladder as sla_ladder
 
 ANY = "*"
-CASE_KINDS = (CaseKind.SUPPORT.value, CaseKind.COMPLAINT.value)
+#: a major incident is no case kind of its own, but its targets come from rules for it (cases/service/)
+MAJOR_INCIDENT = "major_incident"
+CASE_KINDS = (CaseKind.SUPPORT.value, CaseKind.COMPLAINT.value, MAJOR_INCIDENT)
 KINDS = ("first_response", "next_update", "resolution")
 REQUIRED_KINDS = ("first_response", "resolution")
 FIELDS = ("calendar", "office_calendar", "warning_percent", "manager_after_minutes", "comment", "rules", "ladder")
