@@ -69,7 +69,7 @@ def test_validate_answers_every_problem_with_file_element_and_line(pages):
     malformed = owner.post(f"{EDITOR}/validate", {"bpmn": "<bpmn:definitions"}).get_json()
     assert malformed["errors"][0]["file"] == "support_case.bpmn" and "well-formed XML" in malformed["errors"][0]["message"]
     empty = owner.post(f"{EDITOR}/validate", {"bpmn": "  "})
-    assert empty.status_code == 422 and empty.get_json()["errors"][0]["message"] == "the diagram is empty"
+    assert empty.status_code == 422 and empty.get_json()["errors"][0]["message"] == "The diagram is empty."
     assert owner.post(f"{EDITOR}/validate", {"bpmn": BPMN}, csrf=False).status_code == 403
 
 
@@ -158,7 +158,7 @@ def test_dry_run_migrate_and_revert_as_forms(api, world, pages, tmp_path, restor
     assert "1 case(s) moved back, 0 stayed." in back and _version_of(at_classify["id"]) == source
 
     same = owner.post("/owner/migrations/dry-run", {"from_version": source, "to_version": source})
-    assert same.status_code == 422 and "same as from_version" in owner.text(same)
+    assert same.status_code == 422 and "Choose another version than the one the cases are on." in owner.text(same)
     missing = owner.post("/owner/migrations/migrate", {"from_version": "", "to_version": target,
                                                        "expected_moves": 1, "confirmed": "yes"})
-    assert missing.status_code == 422 and "choose a version" in owner.text(missing)
+    assert missing.status_code == 422 and "From version: Choose a version." in owner.text(missing)
