@@ -21,6 +21,7 @@ from cases.core.access import require_role
 from cases.core.errors import Conflict, InvalidDefinition, ValidationFailed
 from cases.process import deploy as deploying
 from cases.process import moves, names
+from cases.process.models import ProcessVersion
 from engine.migration import Reason
 from web import taskforms
 from web.i18n import current_locale, localized
@@ -387,6 +388,59 @@ def form_deploy(name: str):
     _active_form(name)
     try:
         created, is_new = deploying.deploy_upload(current_user(), _uploaded_form(name), merge=True,
+                                                  lang=current_locale(), change_note=request.form.get("change_note"))
+    except InvalidDefinition as exc:
+        return _problems_answer(exc.problems)
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    _flash_deployed(created, is_new)
+    return jsonify({"version": created.id, "created": is_new,
+                    "url": url_for("owner.version", version_id=created.id)}), 201 if is_new else 200
+
+
+# -- the decision table editor ------------------------------------------------------------------
+def _active_decision(name: str) -> ProcessVersion:
+    active = deploying.active_version()
+    if active is None or not name.endswith(".dmn") or name not in active.files:
+        abort(404)
+    return active
+
+
+def _uploaded_decision(name: str) -> dict[str, bytes]:
+    data = request.form.get("dmn", "").encode("utf-8")
+    if not data.strip():
+        raise ValidationFailed("no decision table", [{"field": "dmn", "message": "the decision table is empty"}])
+    if len(data) > MAX_DIAGRAM_BYTES:
+        raise ValidationFailed("too large", [{"field": "dmn", "message": "the decision table is larger than 5 MiB"}])
+    return {name: data}
+
+
+@blp.get("/decisions/<path:name>")
+def dmn_editor(name: str) -> Any:
+    """Edit a decision table of the active version in the browser (dmn-js, web/assets)."""
+    require_role(current_user(), *deploying.DEPLOYERS)
+    active = _active_decision(name)
+    return render("owner/dmn_editor.html", name=name, version=active, xml=active.files[name])
+
+
+@blp.post("/decisions/<path:name>/validate")
+def dmn_validate(name: str) -> Any:
+    """Check the edited decision table with the active version's other files, as a deploy would."""
+    _active_decision(name)
+    try:
+        problems = deploying.check_upload(current_user(), _uploaded_decision(name), merge=True,
+                                          lang=current_locale())
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    return jsonify({"valid": not problems, "errors": problems}), 200
+
+
+@blp.post("/decisions/<path:name>/deploy")
+def dmn_deploy(name: str) -> Any:
+    """Deploy the edited decision table as a new version (the active version's other files unchanged)."""
+    _active_decision(name)
+    try:
+        created, is_new = deploying.deploy_upload(current_user(), _uploaded_decision(name), merge=True,
                                                   lang=current_locale(), change_note=request.form.get("change_note"))
     except InvalidDefinition as exc:
         return _problems_answer(exc.problems)

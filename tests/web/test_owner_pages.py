@@ -162,3 +162,36 @@ def test_dry_run_migrate_and_revert_as_forms(api, world, pages, tmp_path, restor
     missing = owner.post("/owner/migrations/migrate", {"from_version": "", "to_version": target,
                                                        "expected_moves": 1, "confirmed": "yes"})
     assert missing.status_code == 422 and "From version: Choose a version." in owner.text(missing)
+
+
+DMN = (ROOT / "processes" / "classify_case.dmn").read_text(encoding="utf-8")
+DMN_EDITOR = "/owner/decisions/classify_case.dmn"
+
+
+def test_the_decision_table_editor_checks_and_deploys_like_an_upload(pages, restore_active_version):
+    owner = pages("owner")
+    page = owner.text(owner.get(DMN_EDITOR))
+    assert 'id="dmn-editor"' in page and "dist/dmn_editor.js" in page and "classify_case_table" in page
+    assert "<script>" not in page  # the XML is data for the page's own script, not a script
+    active = active_version()
+    assert f'href="{DMN_EDITOR}"' in owner.text(owner.get(f"/owner/versions/{active.id}"))
+    assert owner.get("/owner/decisions/nope.dmn").status_code == 404
+    assert owner.get("/owner/decisions/support_case.bpmn").status_code == 404
+    assert pages("agent1").get(DMN_EDITOR).status_code == 403
+
+    bad = DMN.replace('<text>"vip"</text>', '<text>"vip" ==</text>', 1)
+    answer = owner.post(f"{DMN_EDITOR}/validate", {"dmn": bad}).get_json()
+    assert answer["valid"] is False
+    assert [(e["file"], e["element"]) for e in answer["errors"]] == [("classify_case.dmn", "R03_in2")]
+    refused = owner.post(f"{DMN_EDITOR}/deploy", {"dmn": bad, "change_note": "broken"})
+    assert refused.status_code == 422 and _count() == _count()
+    empty = owner.post(f"{DMN_EDITOR}/validate", {"dmn": " "})
+    assert empty.status_code == 422 and empty.get_json()["errors"][0]["message"] == "The decision table is empty."
+    before = _count()
+    no_note = owner.post(f"{DMN_EDITOR}/deploy", {"dmn": DMN.replace('"vip"', '"VIP"', 1)})
+    assert no_note.status_code == 422 and _count() == before
+    good = owner.post(f"{DMN_EDITOR}/deploy", {"dmn": DMN.replace('<text>"vip"</text>', '<text>in ("vip", "gold")</text>', 1),
+                                               "change_note": "gold customers too"})
+    assert good.status_code == 201 and _count() == before + 1
+    assert 'in ("vip", "gold")' in active_version().files["classify_case.dmn"]
+    assert active_version().change_note == "gold customers too"
