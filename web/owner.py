@@ -130,6 +130,12 @@ def _input_problems(exc: ValidationFailed) -> list[dict]:
                  "the schema is larger than 512 KiB": _("The form schema is larger than 512 KiB."),
                  "the decision table is empty": _("The decision table is empty."),
                  "the decision table is larger than 5 MiB": _("The decision table is larger than 5 MiB.")}
+    sentences["no files"] = _("Choose the files to upload.")
+    prefix = "not a process or form file: "
+    for e in exc.errors:
+        if e.get("field") == "files" and e.get("message", "").startswith(prefix):
+            sentences[e["message"]] = _("%(name)s is not a process or form file: upload .bpmn, .dmn and .json "
+                                        "(form) files.", name=e["message"][len(prefix):])
     return [{"file": None, "element": None, "line": None, "code": e.get("field"),
              "message": texts.get(e.get("field")) or sentences.get(e.get("message", ""))
              or e.get("message", exc.message)}

@@ -104,7 +104,7 @@ def test_deploying_uploaded_files(pages, restore_active_version):
     before = _count()
     wrong = owner.post("/owner/deploy", {"merge": "true", "change_note": "A test change", "files": (io.BytesIO(b"x"), "notes.txt")},
                        content_type="multipart/form-data")
-    assert wrong.status_code == 422 and "not a process or form file: notes.txt" in owner.text(wrong)
+    assert wrong.status_code == 422 and "notes.txt is not a process or form file: upload .bpmn, .dmn and .json (form) files." in owner.text(wrong)
     bad = owner.post("/owner/deploy", {"merge": "true", "change_note": "A test change", "files": (io.BytesIO(b"<bpmn"), "support_case.bpmn")},
                      content_type="multipart/form-data")
     assert bad.status_code == 422 and "well-formed XML" in owner.text(bad) and _count() == before
