@@ -28,7 +28,7 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes --no-header \
 	  --quiet -o requirements.lock
 
-# The browser modules (web/assets: bpmn-js viewer and modeller, Chart.js charts) bundled into
+# The browser modules (web/assets: bpmn-js viewer and modeller, dmn-js decision table editor, Chart.js charts) bundled into
 # web/static/dist from the npm registry's exact versions in package-lock.json; rebuilt when the lock
 # file or our sources change. Nothing is loaded from a CDN at run time.
 ASSETS := web/assets

@@ -177,6 +177,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "caseflow 无法读取整个文件；请确认它是建模工具导出的 BPMN 2.0 或 DMN 文件，且其中的引用都指向存在的元素。"),
     "too_many_problems": ("… and {count} more problems of this kind in this file.",
                           "……本文件中还有 {count} 个同类问题。"),
+    # why a running case cannot move to another version (dry run, move, revert: engine/migration.py)
+    "move_no_process": ("the target version has no process '{process}'",
+                        "目标版本中没有流程 '{process}'"),
+    "move_step_removed": ("the current step '{step}' does not exist in the target version",
+                          "当前步骤 '{step}' 在目标版本中不存在"),
+    "move_step_removed_named": ("the current step '{step}' does not exist in the target version ({name})",
+                                "当前步骤 '{step}'（{name_zh}）在目标版本中不存在"),
+    "move_history_removed": ("the case has passed the step '{step}', which the target version no longer has, so its "
+                             "history could not be read there; map the step to its new id (renamed steps) or leave "
+                             "the case on its version",
+                             "案件已经过步骤 '{step}'，而目标版本中已没有该步骤，迁移后无法读取其历史；请将该步骤映射到新的 id"
+                             "（重命名的步骤），或让案件留在原版本"),
+    "move_subprocess_removed": ("the running subprocess '{process}' does not exist in the target version",
+                                "正在运行的子流程 '{process}' 在目标版本中不存在"),
+    "move_fails_variable": ("after the move the step '{element}' fails: it reads the variable '{name}', which the case "
+                            "does not have",
+                            "迁移后步骤 '{element}' 出错：它读取变量 '{name}'，但案件中没有该变量"),
+    "move_fails": ("after the move the process fails: {detail}",
+                   "迁移后流程出错：{detail}"),
+    "move_fails_at": ("after the move the process fails at '{element}': {detail}",
+                      "迁移后流程在 '{element}' 处出错：{detail}"),
+    "move_variable_missing": ("the step '{element}' ({element_name}) ahead reads the variable '{name}', which the "
+                              "case does not have and no step before it writes on every path",
+                              "后续步骤 '{element}'（{element_name_zh}）读取变量 '{name}'，但案件中没有该变量，"
+                              "且并非每条路径上都有之前的步骤写入它"),
+    "move_variable_missing_called": ("the step '{element}' ({element_name}) of the called process '{process}' "
+                                     "ahead reads the variable '{name}', which the case does not have and no step "
+                                     "before it writes on every path",
+                                     "被调用流程 '{process}' 中的后续步骤 '{element}'（{element_name_zh}）读取变量 "
+                                     "'{name}'，但案件中没有该变量，且并非每条路径上都有之前的步骤写入它"),
+    "move_not_on_source": ("the case is no longer on the source version",
+                           "该案件已不在源版本上"),
+    "move_failed": ("the move failed: {detail}", "迁移失败：{detail}"),
+    "move_failed_at": ("the move failed at '{element}': {detail}", "迁移在 '{element}' 处失败：{detail}"),
+    "revert_moved_on": ("the case has moved on since the migration",
+                        "迁移之后该案件已继续办理，无法移回"),
+    "mapping_unknown_old": ("'{old}' is not a user task of the source version",
+                            "'{old}' 不是源版本中的用户任务"),
+    "mapping_old_kept": ("'{old}' still exists in the target version; map only ids the target version no "
+                         "longer has", "'{old}' 在目标版本中仍然存在；只能映射目标版本中已不存在的 id"),
+    "mapping_unknown_new": ("'{new}' is not a user task of the target version",
+                            "'{new}' 不是目标版本中的用户任务"),
+    "mapping_other_process": ("'{old}' is in the process '{old_process}', '{new}' in '{new_process}'; map a step "
+                              "to a step of the same process",
+                              "'{old}' 属于流程 '{old_process}'，而 '{new}' 属于 '{new_process}'；只能映射到同一流程中的步骤"),
+    "mapping_twice": ("'{new}' is the target of more than one id ({olds}); map each step to a step of its own",
+                      "'{new}' 是多个 id（{olds}）的映射目标；每个步骤只能映射到各自不同的步骤"),
 }
 
 #: Chinese names of the things the parameters name (``what_zh``, ``instead_zh``, ``end_zh``…)

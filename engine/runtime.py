@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -77,6 +78,29 @@ def _process_error(exc: Exception) -> ProcessError:
     line = getattr(cause, "line", None) or getattr(exc, "line_number", None) or None
     return ProcessError(message, element=getattr(spec, "bpmn_id", None),
                         element_name=getattr(spec, "bpmn_name", None), line=line)
+
+
+def _positions(workflow: BpmnWorkflow) -> list[tuple[Any, set[str], tuple[tuple[Any, str], ...]]]:
+    """Where an instance is, for the dry run's variable check: each ready or waiting task's spec,
+    its data and the call activities it is inside (innermost first, with the called process)."""
+    positions = []
+    for task in workflow.get_tasks(state=migration.ACTIVE):
+        chain: list[tuple[Any, str]] = []
+        current = task.workflow
+        while current is not workflow and getattr(current, "parent_task_id", None) is not None:
+            caller = workflow.get_task_from_id(current.parent_task_id)
+            chain.append((caller.task_spec, current.spec.name))
+            current = caller.workflow
+        positions.append((task.task_spec, set(task.data), tuple(chain)))
+    return positions
+
+
+def _missing_reason(missing: dataflow.MissingVariable) -> migration.Reason:
+    params = {"element": missing.element, "element_name": missing.element_name, "name": missing.name,
+              "element_name_zh": missing.element_name_zh or missing.element_name}
+    if missing.process:
+        return migration.Reason("move_variable_missing_called", {**params, "process": missing.process})
+    return migration.Reason("move_variable_missing", params)
 
 
 class ProcessRun:
@@ -304,35 +328,44 @@ class Engine:
         return run
 
     def check_migration(self, key: str, process_id: str, state: str, target_key: str,
-                        context: Any = None, forms: Mapping[str, dict[str, Any]] | None = None) -> MigrationCheck:
+                        context: Any = None, forms: Mapping[str, dict[str, Any]] | None = None,
+                        mapping: Mapping[str, str] | None = None) -> MigrationCheck:
         """Could this instance move to the version ``target_key``? If not, why not.
 
-        Beyond the shape (every current step exists in the target), the move is tried on a copy
-        and the automatic steps that follow are run: a script of the new diagram that needs a
-        variable the case does not have shows up here, not after the move."""
+        Beyond the shape (every current step exists in the target, or is mapped to one by
+        ``mapping`` {old id: new id}), the move is tried on a copy and the automatic steps that
+        follow are run: a script of the new diagram that needs a variable the case does not have
+        shows up here, not after the move. Then the paths ahead, into called processes too, are
+        checked for variables read before anything writes them (``engine.dataflow``)."""
         workflow = self.serializer.load(state, self._specs(key)[process_id])
-        verdict = migration.check(self.serializer.registry, workflow, self._specs(target_key).get(process_id))
+        target = self._specs(target_key).get(process_id)
+        verdict = migration.check(self.serializer.registry, workflow, target, mapping)
         if not verdict.migratable:
             return verdict
         try:
-            run = self.migrate(key, process_id, state, target_key, context)
+            run = self.migrate(key, process_id, state, target_key, context, mapping)
         except ProcessError as exc:
-            where = f" at '{exc.element}'" if exc.element else ""
-            return MigrationCheck(False, (f"after the move the process fails{where}: {exc.message}",))
-        active = [(t.task_spec, set(t.data)) for t in run._wf.get_tasks(state=migration.ACTIVE)]
-        missing = dataflow.missing_variables(active, forms or {})
+            undefined = re.fullmatch(r"name '(\w+)' is not defined", exc.message or "")
+            if exc.element and undefined:
+                return MigrationCheck(False, (migration.Reason("move_fails_variable", {
+                    "element": exc.element, "name": undefined.group(1)}),))
+            if exc.element:
+                return MigrationCheck(False, (migration.Reason("move_fails_at", {"element": exc.element,
+                                                                                 "detail": exc.message}),))
+            return MigrationCheck(False, (migration.Reason("move_fails", {"detail": exc.message}),))
+        missing = dataflow.missing_variables(_positions(run._wf), forms or {},
+                                             subprocesses=target[1] if target is not None else {})
         if missing:
-            return MigrationCheck(False, tuple(
-                f"the step '{m.element}' ({m.element_name}) ahead reads the variable '{m.name}', which the case "
-                "does not have and no step before it writes on every path" for m in missing))
+            return MigrationCheck(False, tuple(_missing_reason(m) for m in missing))
         return verdict
 
-    def migrate(self, key: str, process_id: str, state: str, target_key: str, context: Any = None) -> ProcessRun:
+    def migrate(self, key: str, process_id: str, state: str, target_key: str, context: Any = None,
+                mapping: Mapping[str, str] | None = None) -> ProcessRun:
         """The instance moved onto ``target_key``, its automatic steps run (MigrationBlocked if it cannot)."""
         workflow = self.serializer.load(state, self._specs(key)[process_id])
         workflow.script_engine = self._script_engine(context)  # re-predicted tasks run pre-scripts
         try:
-            migration.migrate(self.serializer.registry, workflow, self._specs(target_key).get(process_id))
+            migration.migrate(self.serializer.registry, workflow, self._specs(target_key).get(process_id), mapping)
         except EngineError:
             raise
         except Exception as exc:
@@ -340,6 +373,10 @@ class Engine:
         run = ProcessRun(workflow, self.serializer)
         run.run()
         return run
+
+    def mapping_problems(self, key: str, target_key: str, mapping: Mapping[str, str]) -> dict[str, migration.Reason]:
+        """What is wrong with a mapping of renamed ids between two versions (old id -> why)."""
+        return migration.mapping_problems(self._specs(key), self._specs(target_key), mapping)
 
     def load(self, key: str, process_id: str, state: str, context: Any = None) -> ProcessRun:
         wf = self.serializer.load(state, self._specs(key)[process_id])

@@ -46,7 +46,7 @@ def _directories(processes: Path | None, forms: Path | None) -> tuple[Path, Path
 def _report(outcome, done: str) -> None:
     click.echo(f"batch {outcome.batch}: {done} {len(outcome.moved)}, stayed {len(outcome.skipped)}")
     for skipped in outcome.skipped:
-        click.echo(f"  instance {skipped['instance_id']}: {'; '.join(skipped['reasons'])}")
+        click.echo(f"  instance {skipped['instance_id']}: {'; '.join(str(r) for r in skipped['reasons'])}")
 
 
 #: what ``caseflow deploy`` says it did
@@ -158,7 +158,7 @@ def migrate_command(from_version: int, to_version: int, username: str, dry_run: 
     try:
         if dry_run:
             for v in moves.dry_run(_operator(username), from_version, to_version):
-                state = "can move" if v.migratable else "stays: " + "; ".join(v.reasons)
+                state = "can move" if v.migratable else "stays: " + "; ".join(str(r) for r in v.reasons)
                 click.echo(f"{v.case_number} (instance {v.instance_id}): {state}")
             return
         outcome = moves.migrate_all(_operator(username), from_version, to_version)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from flask import abort, flash, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -20,6 +21,8 @@ from cases.core.access import require_role
 from cases.core.errors import Conflict, InvalidDefinition, ValidationFailed
 from cases.process import deploy as deploying
 from cases.process import moves, names
+from cases.process.models import ProcessVersion
+from engine.migration import Reason
 from web import taskforms
 from web.i18n import current_locale, localized
 from web.pages import back_to, current_user, page_blueprint, render
@@ -121,8 +124,21 @@ def _problems_answer(problems: list[dict], status: int = 422):
 
 def _input_problems(exc: ValidationFailed) -> list[dict]:
     texts = {"change_note": _("Say what changed and why in the change note.")}
+    sentences = {"the diagram is empty": _("The diagram is empty."),
+                 "the diagram is larger than 5 MiB": _("The diagram is larger than 5 MiB."),
+                 "the schema is empty": _("The form schema is empty."),
+                 "the schema is larger than 512 KiB": _("The form schema is larger than 512 KiB."),
+                 "the decision table is empty": _("The decision table is empty."),
+                 "the decision table is larger than 5 MiB": _("The decision table is larger than 5 MiB.")}
+    sentences["no files"] = _("Choose the files to upload.")
+    prefix = "not a process or form file: "
+    for e in exc.errors:
+        if e.get("field") == "files" and e.get("message", "").startswith(prefix):
+            sentences[e["message"]] = _("%(name)s is not a process or form file: upload .bpmn, .dmn and .json "
+                                        "(form) files.", name=e["message"][len(prefix):])
     return [{"file": None, "element": None, "line": None, "code": e.get("field"),
-             "message": texts.get(e.get("field")) or e.get("message", exc.message)}
+             "message": texts.get(e.get("field")) or sentences.get(e.get("message", ""))
+             or e.get("message", exc.message)}
             for e in exc.errors] or [{"file": None, "element": None, "line": None, "message": exc.message}]
 
 
@@ -208,8 +224,46 @@ def _migration_page(status: int = 200, **outcome):
         chosen_to = versions[0].id
     if chosen_from is None:
         chosen_from = next((v.id for v in versions if running.get(v.id) and v.id != chosen_to), None)
+    if "errors" in outcome:
+        outcome["errors"] = _move_errors(outcome["errors"])
+        outcome["mapping_errors"] = [e for e in outcome["errors"] if e["field"].split(".")[0] == "mapping"]
     return render("owner/migrations.html", status, versions=versions, running=running,
-                  chosen_from=chosen_from, chosen_to=chosen_to, **outcome)
+                  chosen_from=chosen_from, chosen_to=chosen_to, lang=current_locale(),
+                  mapping_text=request.values.get("mapping", ""), **outcome)
+
+
+def _move_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The refusal of a move in the page's language: a reason's code rendered, the field named."""
+    texts = {"no such version": _("There is no such version."),
+             "same as from_version": _("Choose another version than the one the cases are on."),
+             "choose a version": _("Choose a version.")}
+    labels = {"from_version": _("From version"), "to_version": _("To version"),
+              "mapping": _("Renamed steps"), "expected_moves": _("Confirmation"), "confirmed": _("Confirmation")}
+    shown = []
+    for e in errors:
+        field = e.get("field") or ""
+        if e.get("code"):
+            message = Reason(e["code"], e.get("params") or {}).text(current_locale())
+        else:
+            message = texts.get(e.get("message", ""), e.get("message", ""))
+        base, _dot, rest = field.partition(".")
+        label = labels.get(base, field) + (f" {rest}" if rest else "")
+        shown.append({"field": field, "label": label, "message": message})
+    return shown
+
+
+def _mapping() -> dict[str, str] | None:
+    """The renamed steps the owner typed, one "old id = new id" a line (none: no mapping)."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(request.form.get("mapping", "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        old, sep, new = line.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise ValidationFailed("bad mapping", [{"field": "mapping", "message": _(
+                "Line %(n)d: write one renamed step a line as \"old id = new id\".", n=number)}])
+        found[old.strip()] = new.strip()
+    return found or None
 
 
 @blp.get("/migrations")
@@ -223,14 +277,14 @@ def _move(action):
         raise ValidationFailed("choose two versions", [
             {"field": f, "message": "choose a version"} for f, v in (("from_version", from_id), ("to_version", to_id))
             if v is None])
-    return action(current_user(), from_id, to_id)
+    return action(current_user(), from_id, to_id, _mapping())
 
 
 @blp.post("/migrations/dry-run")
 def dry_run():
     """Per running case of the source version: can it move, and if not, why."""
     try:
-        verdicts = _move(moves.dry_run)
+        verdicts = _move(lambda user, a, b, mapping: moves.dry_run(user, a, b, mapping=mapping))
     except ValidationFailed as exc:
         return _migration_page(422, errors=exc.errors)
     return _migration_page(verdicts=verdicts)
@@ -247,11 +301,15 @@ def migrate():
     if request.form.get("confirmed") != "yes":
         return _migration_page(422, errors=[{"field": "confirmed", "message": _("Tick the confirmation first.")}])
     try:
-        outcome = _move(lambda user, a, b: moves.migrate_all(user, a, b, expected_moves=expected))
+        outcome = _move(lambda user, a, b, mapping: moves.migrate_all(user, a, b, expected_moves=expected,
+                                                                      mapping=mapping))
     except ValidationFailed as exc:
         return _migration_page(422, errors=exc.errors)
-    except Conflict as exc:
-        return _migration_page(409, errors=[{"field": "expected_moves", "message": exc.message}])
+    except Conflict:
+        now = moves.movable_count(current_user(), _version_ids(request.form)[0] or 0)
+        return _migration_page(409, errors=[{"field": "expected_moves", "message": _(
+            "%(now)d running case(s) would be moved, not %(expected)d: the cases changed since the confirmation; "
+            "look again (dry run) and confirm the new number.", now=now, expected=expected)}])
     cases = moves.cases_of(outcome.moved + [s["instance_id"] for s in outcome.skipped])
     flash(_("%(moved)d case(s) moved, %(skipped)d stayed.", moved=len(outcome.moved), skipped=len(outcome.skipped)),
           "success" if outcome.moved else "info")
@@ -336,6 +394,59 @@ def form_deploy(name: str):
     _active_form(name)
     try:
         created, is_new = deploying.deploy_upload(current_user(), _uploaded_form(name), merge=True,
+                                                  lang=current_locale(), change_note=request.form.get("change_note"))
+    except InvalidDefinition as exc:
+        return _problems_answer(exc.problems)
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    _flash_deployed(created, is_new)
+    return jsonify({"version": created.id, "created": is_new,
+                    "url": url_for("owner.version", version_id=created.id)}), 201 if is_new else 200
+
+
+# -- the decision table editor ------------------------------------------------------------------
+def _active_decision(name: str) -> ProcessVersion:
+    active = deploying.active_version()
+    if active is None or not name.endswith(".dmn") or name not in active.files:
+        abort(404)
+    return active
+
+
+def _uploaded_decision(name: str) -> dict[str, bytes]:
+    data = request.form.get("dmn", "").encode("utf-8")
+    if not data.strip():
+        raise ValidationFailed("no decision table", [{"field": "dmn", "message": "the decision table is empty"}])
+    if len(data) > MAX_DIAGRAM_BYTES:
+        raise ValidationFailed("too large", [{"field": "dmn", "message": "the decision table is larger than 5 MiB"}])
+    return {name: data}
+
+
+@blp.get("/decisions/<path:name>")
+def dmn_editor(name: str) -> Any:
+    """Edit a decision table of the active version in the browser (dmn-js, web/assets)."""
+    require_role(current_user(), *deploying.DEPLOYERS)
+    active = _active_decision(name)
+    return render("owner/dmn_editor.html", name=name, version=active, xml=active.files[name])
+
+
+@blp.post("/decisions/<path:name>/validate")
+def dmn_validate(name: str) -> Any:
+    """Check the edited decision table with the active version's other files, as a deploy would."""
+    _active_decision(name)
+    try:
+        problems = deploying.check_upload(current_user(), _uploaded_decision(name), merge=True,
+                                          lang=current_locale())
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    return jsonify({"valid": not problems, "errors": problems}), 200
+
+
+@blp.post("/decisions/<path:name>/deploy")
+def dmn_deploy(name: str) -> Any:
+    """Deploy the edited decision table as a new version (the active version's other files unchanged)."""
+    _active_decision(name)
+    try:
+        created, is_new = deploying.deploy_upload(current_user(), _uploaded_decision(name), merge=True,
                                                   lang=current_locale(), change_note=request.form.get("change_note"))
     except InvalidDefinition as exc:
         return _problems_answer(exc.problems)

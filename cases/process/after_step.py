@@ -115,6 +115,9 @@ def _task_rows(step: _Step) -> tuple[list[Task], list[Task], list[tuple[UserTask
             still_open.append(row)
             continue
         if row is not None:
+            if row.element_id != user_task.element_id:  # moved to a renamed step (a migration's mapping)
+                row.element_id, row.name, row.lane = user_task.element_id, user_task.name, user_task.lane
+                row.form, row.also_roles = user_task.prop(FORM_PROPERTY), also_roles(user_task)
             continue
         assignee = initial_assignee(user_task, case)
         row = Task(

@@ -99,6 +99,8 @@ class MigrationBatch(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: the owner's mapping of renamed element ids {old id: new id} the batch moved with (None: none)
+    mapping: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class InstanceMigration(db.Model):

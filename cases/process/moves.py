@@ -7,6 +7,7 @@ case has not moved on since (a revert never throws away work done on the new ver
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from cases.process.locking import lock_instance
 from cases.process.models import InstanceMigration, InstanceStatus, MigrationBatch, ProcessInstance, ProcessVersion
 from cases.process.runs import ServiceContext, get_engine, load_run
 from engine.errors import EngineError
-from engine.migration import MigrationBlocked
+from engine.migration import MigrationBlocked, Reason
 
 DEPLOYERS = ("admin", "process_owner")
 
@@ -32,14 +33,15 @@ class Verdict:
     case_id: int
     case_number: str | None
     migratable: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]  # rendered by the page or the API in the reader's language
 
 
 @dataclass
 class Outcome:
     batch: str
     moved: list[int] = field(default_factory=list)
-    skipped: list[dict] = field(default_factory=list)  # {instance_id, reasons}
+    skipped: list[dict] = field(default_factory=list)  # {instance_id, reasons: [Reason]}
+    mapping: dict[str, str] | None = None
 
 
 def _versions(from_id: int, to_id: int) -> tuple[ProcessVersion, ProcessVersion]:
@@ -67,34 +69,54 @@ def _movable_instances(version: ProcessVersion, case_ids: list[int] | None = Non
     return list(db.session.scalars(query.order_by(ProcessInstance.id)))
 
 
-def dry_run(user: User, from_id: int, to_id: int, case_ids: list[int] | None = None) -> list[Verdict]:
-    """Per running case of ``from``: can it move to ``to``, and if not, why."""
+def _checked_mapping(source: ProcessVersion, target: ProcessVersion,
+                     mapping: Mapping[str, str] | None) -> dict[str, str] | None:
+    """The owner's mapping of renamed element ids {old: new}, refused (422 naming ``mapping.<old>``)
+    unless every old id is a user task the target no longer has and every new one a user task of
+    the target in the same process, each new id the target of one old id."""
+    if not mapping:
+        return None
+    problems = get_engine().mapping_problems(source.content_hash, target.content_hash, mapping)
+    if problems:
+        raise ValidationFailed("the mapping of renamed steps cannot be used", [
+            {"field": f"mapping.{old}", "message": reason.text("en"), "code": reason.code, "params": reason.params}
+            for old, reason in problems.items()])
+    return dict(mapping)
+
+
+def dry_run(user: User, from_id: int, to_id: int, case_ids: list[int] | None = None,
+            mapping: Mapping[str, str] | None = None) -> list[Verdict]:
+    """Per running case of ``from``: can it move to ``to`` (with the renamed ids ``mapping``), and if not, why."""
     require_role(user, *DEPLOYERS)
     source, target = _versions(from_id, to_id)
+    mapping = _checked_mapping(source, target, mapping)
     engine = get_engine()
     verdicts = []
     for instance in _movable_instances(source, case_ids):
         case = db.session.get(Case, instance.case_id)
         check = engine.check_migration(source.content_hash, instance.process_id, instance.state,
-                                       target.content_hash, ServiceContext(case, user), forms=target.forms)
+                                       target.content_hash, ServiceContext(case, user), forms=target.forms,
+                                       mapping=mapping)
         verdicts.append(Verdict(instance.id, case.id, case.number, check.migratable, check.reasons))
     db.session.rollback()
     return verdicts
 
 
-def _move(user: User, instance_id: int, source: ProcessVersion, target: ProcessVersion, batch: str) -> None:
+def _move(user: User, instance_id: int, source: ProcessVersion, target: ProcessVersion, batch: str,
+          mapping: dict[str, str] | None = None) -> None:
     with unit_of_work():
         instance = lock_instance(id=instance_id)
         if instance.version_id != source.id:
-            raise MigrationBlocked(("the case is no longer on the source version",))
+            raise MigrationBlocked((Reason("move_not_on_source"),))
         case = db.session.get(Case, instance.case_id)
         previous = instance.state
         check = get_engine().check_migration(source.content_hash, instance.process_id, previous,
-                                             target.content_hash, ServiceContext(case, user), forms=target.forms)
+                                             target.content_hash, ServiceContext(case, user), forms=target.forms,
+                                             mapping=mapping)
         if not check.migratable:  # what the dry run says, the move does
             raise MigrationBlocked(check.reasons)
         run = get_engine().migrate(source.content_hash, instance.process_id, previous, target.content_hash,
-                                   ServiceContext(case, user))
+                                   ServiceContext(case, user), mapping)
         instance.version_id, instance.version = target.id, target
         synchronise(case, instance, run, user)
         db.session.flush()
@@ -115,27 +137,37 @@ def _count(batch: str, field_name: str) -> None:
         setattr(row, field_name, getattr(row, field_name) + 1)
 
 
+def _failed(exc: EngineError) -> list[Reason]:
+    if isinstance(exc, MigrationBlocked):
+        return list(exc.reasons)
+    element = getattr(exc, "element", None)
+    detail = getattr(exc, "message", None) or str(exc)
+    return [Reason("move_failed_at", {"element": element, "detail": detail}) if element
+            else Reason("move_failed", {"detail": detail})]
+
+
 def migrate_all(user: User, from_id: int, to_id: int, case_ids: list[int] | None = None,
-                expected_moves: int | None = None) -> Outcome:
-    """Move every movable running case of ``from`` to ``to``; report the ones that stay.
+                expected_moves: int | None = None, mapping: Mapping[str, str] | None = None) -> Outcome:
+    """Move every movable running case of ``from`` to ``to`` (renamed ids moved by ``mapping``
+    {old: new}, kept with the batch); report the ones that stay.
 
     Progress is committed after every case (``GET /api/v1/migrations/{batch}`` while it runs)."""
     require_role(user, *DEPLOYERS)
     source, target = _versions(from_id, to_id)
-    outcome = Outcome(batch=str(uuid.uuid4()))
+    mapping = _checked_mapping(source, target, mapping)
+    outcome = Outcome(batch=str(uuid.uuid4()), mapping=mapping)
     ids = [i.id for i in _movable_instances(source, case_ids)]
     if expected_moves is not None and expected_moves != len(ids):
         raise Conflict(f"{len(ids)} running case(s) would be moved, not {expected_moves}: the cases changed since "
                        "the confirmation; look again (dry run) and confirm the new number")
     with unit_of_work():
         db.session.add(MigrationBatch(id=outcome.batch, from_version_id=source.id, to_version_id=target.id,
-                                      total=len(ids), started_by_id=user.id, started_at=utcnow()))
+                                      total=len(ids), started_by_id=user.id, started_at=utcnow(), mapping=mapping))
     for instance_id in ids:
         try:
-            _move(user, instance_id, source, target, outcome.batch)
-        except (MigrationBlocked, EngineError) as exc:
-            reasons = list(getattr(exc, "reasons", ())) or [getattr(exc, "message", str(exc))]
-            outcome.skipped.append({"instance_id": instance_id, "reasons": reasons})
+            _move(user, instance_id, source, target, outcome.batch, mapping)
+        except EngineError as exc:
+            outcome.skipped.append({"instance_id": instance_id, "reasons": _failed(exc)})
             _count(outcome.batch, "skipped")
         else:
             outcome.moved.append(instance_id)
@@ -143,7 +175,7 @@ def migrate_all(user: User, from_id: int, to_id: int, case_ids: list[int] | None
         row = db.session.get(MigrationBatch, outcome.batch)
         row.status, row.finished_at = "done", utcnow()
         audit.record(user, "migrate", outcome.batch, from_version=source.id, to_version=target.id,
-                     moved=len(outcome.moved), skipped=len(outcome.skipped))
+                     moved=len(outcome.moved), skipped=len(outcome.skipped), **({"mapping": mapping} if mapping else {}))
     return outcome
 
 
@@ -164,7 +196,7 @@ def progress(user: User, batch: str) -> MigrationBatch:
     return row
 
 
-def _revert_one(user: User, row_id: int) -> str | None:
+def _revert_one(user: User, row_id: int) -> Reason | None:
     """Undo one move; returns why not, or None when it was undone."""
     with unit_of_work():
         row = db.session.get(InstanceMigration, row_id)
@@ -172,7 +204,7 @@ def _revert_one(user: User, row_id: int) -> str | None:
         untouched = (instance.state == row.state_after if row.state_after is not None
                      else instance.lock_version == row.lock_version_after)
         if not untouched or instance.version_id != row.to_version_id:
-            return "the case has moved on since the migration"
+            return Reason("revert_moved_on")
         source = db.session.get(ProcessVersion, row.from_version_id)
         case = db.session.get(Case, row.case_id)
         instance.version_id, instance.version = source.id, source

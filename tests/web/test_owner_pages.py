@@ -69,7 +69,7 @@ def test_validate_answers_every_problem_with_file_element_and_line(pages):
     malformed = owner.post(f"{EDITOR}/validate", {"bpmn": "<bpmn:definitions"}).get_json()
     assert malformed["errors"][0]["file"] == "support_case.bpmn" and "well-formed XML" in malformed["errors"][0]["message"]
     empty = owner.post(f"{EDITOR}/validate", {"bpmn": "  "})
-    assert empty.status_code == 422 and empty.get_json()["errors"][0]["message"] == "the diagram is empty"
+    assert empty.status_code == 422 and empty.get_json()["errors"][0]["message"] == "The diagram is empty."
     assert owner.post(f"{EDITOR}/validate", {"bpmn": BPMN}, csrf=False).status_code == 403
 
 
@@ -104,7 +104,7 @@ def test_deploying_uploaded_files(pages, restore_active_version):
     before = _count()
     wrong = owner.post("/owner/deploy", {"merge": "true", "change_note": "A test change", "files": (io.BytesIO(b"x"), "notes.txt")},
                        content_type="multipart/form-data")
-    assert wrong.status_code == 422 and "not a process or form file: notes.txt" in owner.text(wrong)
+    assert wrong.status_code == 422 and "notes.txt is not a process or form file: upload .bpmn, .dmn and .json (form) files." in owner.text(wrong)
     bad = owner.post("/owner/deploy", {"merge": "true", "change_note": "A test change", "files": (io.BytesIO(b"<bpmn"), "support_case.bpmn")},
                      content_type="multipart/form-data")
     assert bad.status_code == 422 and "well-formed XML" in owner.text(bad) and _count() == before
@@ -158,7 +158,40 @@ def test_dry_run_migrate_and_revert_as_forms(api, world, pages, tmp_path, restor
     assert "1 case(s) moved back, 0 stayed." in back and _version_of(at_classify["id"]) == source
 
     same = owner.post("/owner/migrations/dry-run", {"from_version": source, "to_version": source})
-    assert same.status_code == 422 and "same as from_version" in owner.text(same)
+    assert same.status_code == 422 and "Choose another version than the one the cases are on." in owner.text(same)
     missing = owner.post("/owner/migrations/migrate", {"from_version": "", "to_version": target,
                                                        "expected_moves": 1, "confirmed": "yes"})
-    assert missing.status_code == 422 and "choose a version" in owner.text(missing)
+    assert missing.status_code == 422 and "From version: Choose a version." in owner.text(missing)
+
+
+DMN = (ROOT / "processes" / "classify_case.dmn").read_text(encoding="utf-8")
+DMN_EDITOR = "/owner/decisions/classify_case.dmn"
+
+
+def test_the_decision_table_editor_checks_and_deploys_like_an_upload(pages, restore_active_version):
+    owner = pages("owner")
+    page = owner.text(owner.get(DMN_EDITOR))
+    assert 'id="dmn-editor"' in page and "dist/dmn_editor.js" in page and "classify_case_table" in page
+    assert "<script>" not in page  # the XML is data for the page's own script, not a script
+    active = active_version()
+    assert f'href="{DMN_EDITOR}"' in owner.text(owner.get(f"/owner/versions/{active.id}"))
+    assert owner.get("/owner/decisions/nope.dmn").status_code == 404
+    assert owner.get("/owner/decisions/support_case.bpmn").status_code == 404
+    assert pages("agent1").get(DMN_EDITOR).status_code == 403
+
+    bad = DMN.replace('<text>"vip"</text>', '<text>"vip" ==</text>', 1)
+    answer = owner.post(f"{DMN_EDITOR}/validate", {"dmn": bad}).get_json()
+    assert answer["valid"] is False
+    assert [(e["file"], e["element"]) for e in answer["errors"]] == [("classify_case.dmn", "R03_in2")]
+    refused = owner.post(f"{DMN_EDITOR}/deploy", {"dmn": bad, "change_note": "broken"})
+    assert refused.status_code == 422 and _count() == _count()
+    empty = owner.post(f"{DMN_EDITOR}/validate", {"dmn": " "})
+    assert empty.status_code == 422 and empty.get_json()["errors"][0]["message"] == "The decision table is empty."
+    before = _count()
+    no_note = owner.post(f"{DMN_EDITOR}/deploy", {"dmn": DMN.replace('"vip"', '"VIP"', 1)})
+    assert no_note.status_code == 422 and _count() == before
+    good = owner.post(f"{DMN_EDITOR}/deploy", {"dmn": DMN.replace('<text>"vip"</text>', '<text>in ("vip", "gold")</text>', 1),
+                                               "change_note": "gold customers too"})
+    assert good.status_code == 201 and _count() == before + 1
+    assert 'in ("vip", "gold")' in active_version().files["classify_case.dmn"]
+    assert active_version().change_note == "gold customers too"
