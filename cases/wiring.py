@@ -19,8 +19,7 @@ from cases.outbox import hq
 from cases.outbox import models as outbox_models
 from cases.process import assignment, lease
 from cases.process import models as process_models
-from cases.service import case_figures
-from cases.service import major_incidents, problems
+from cases.service import case_figures, major_incidents, problems
 from cases.service import models as service_models
 from cases.sla import clock
 from cases.sla import models as sla_models
