@@ -9,8 +9,10 @@ Everything goes through the same use cases as the API: ``cases.deploy.check_uplo
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -22,6 +24,8 @@ from cases.core.errors import Conflict, InvalidDefinition, ValidationFailed
 from cases.process import deploy as deploying
 from cases.process import moves, names
 from cases.process.models import ProcessVersion
+from cases.sla import calendars
+from cases.whatif import routing as whatif_routing
 from engine.migration import Reason
 from web import taskforms
 from web.i18n import current_locale, localized
@@ -426,7 +430,12 @@ def dmn_editor(name: str) -> Any:
     """Edit a decision table of the active version in the browser (dmn-js, web/assets)."""
     require_role(current_user(), *deploying.DEPLOYERS)
     active = _active_decision(name)
-    return render("owner/dmn_editor.html", name=name, version=active, xml=active.files[name])
+    xml = active.files[name]
+    today = datetime.now(ZoneInfo(calendars.DEFAULT_TIMEZONE)).date()
+    return render("owner/dmn_editor.html", name=name, version=active, xml=xml,
+                  # the classification table can be replayed over the last 90 days first (What if, routing)
+                  classification=f'id="{whatif_routing.DECISION}"' in xml,
+                  whatif_from=(today - timedelta(days=90)).isoformat(), whatif_to=today.isoformat())
 
 
 @blp.post("/decisions/<path:name>/validate")

@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0018_h13'
-down_revision = '0015_issue19'
+down_revision = '0018_h18b'
 branch_labels = None
 depends_on = None
 

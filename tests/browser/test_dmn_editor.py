@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from cases.core.db import db
 from cases.process.deploy import active_version
 from cases.process.models import ProcessVersion
+from cases.whatif.models import WhatifRun
 
 URL = "/owner/decisions/classify_case.dmn"
 #: rule R03 (a VIP customer who named a category), column 3: the customer's tier
@@ -71,3 +72,21 @@ def test_the_decision_table_editor_validates_and_deploys(app, page_as, restore_a
         stored = db.session.get(ProcessVersion, new_active).files["classify_case.dmn"]
     assert re.search(r'<inputEntry id="R03_in2">\s*<text>in \("vip", "gold"\)</text>', stored), stored[:2000]
     assert blocked == []
+
+
+def test_the_classification_table_as_edited_is_replayed_in_what_if(app, page_as, restore_active_version):
+    """Before deploying, the owner replays the table as it is in the editor over the last 90 days:
+    What if keeps the replay with the edited table as its proposal, and nothing is deployed."""
+    count, old_active = _versions(app)
+    page = page_as("owner")
+    page.goto(URL)
+    expect(page.locator("#dmn-editor")).to_have_attribute("data-state", "ready")
+    _type_into(page, '"standard"')
+    page.locator("#dmn-whatif-submit").click()
+    page.wait_for_url(re.compile(r"/whatif/runs/\d+$"))
+    expect(page.locator("h1")).to_contain_text("classify_case.dmn")
+    with app.app_context():
+        run = db.session.scalars(select(WhatifRun).order_by(WhatifRun.id.desc())).first()
+        assert '"standard"' in run.proposal["classification"]["dmn"]
+        assert run.result["routing"] is not None
+    assert _versions(app) == (count, old_active)

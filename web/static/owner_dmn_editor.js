@@ -63,6 +63,15 @@
     buttons.forEach((b) => { b.disabled = false; });
     buttons[0].addEventListener('click', validate);
     buttons[1].addEventListener('click', deploy);
+    const whatif = document.getElementById('dmn-whatif');
+    if (whatif) {  // the classification table: replay the table as edited in What if (a plain form post)
+      whatif.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        document.getElementById('dmn-whatif-xml').value = await editor.exportXml();
+        whatif.submit();
+      });
+      document.getElementById('dmn-whatif-submit').disabled = false;
+    }
     root.dataset.state = 'ready';
   }).catch((error) => {
     status.textContent = texts.loadFailed.replace('{error}', error.message || error);
