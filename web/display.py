@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from cases.casework.filetypes import IMAGE_TYPES
 from cases.core.db import db
 from cases.core.models import Case, Role, Task, utcnow
 from cases.process import forms, names
@@ -208,4 +209,4 @@ def clock_text(target: dict[str, Any]) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(word=word, when=when, sla_clock=clock, clock_text=clock_text, task_title=task_title,
                                  step_name=step_name, case_step_names=case_step_names, case_title=case_title, case_description=case_description,
-                                 may_claim=may_claim)
+                                 may_claim=may_claim, IMAGE_TYPES=IMAGE_TYPES)
