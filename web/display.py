@@ -33,6 +33,8 @@ WORDS = {
     "first_response": _l("First response"), "next_update": _l("Next update"), "resolution": _l("Resolution"),
     "breached": _l("breached"), "at_risk": _l("at risk"), "running": _l("running"), "paused": _l("paused"),
     "met": _l("met"),
+    # an article's status (cases/knowledge/articles.py)
+    "draft": _l("draft"), "published": _l("published"),
     # the kinds of case (cases.models.CaseKind)
     "support": _l("Support case"), "follow_up": _l("Follow-up programme"),
     "web": _l("web"), "phone": _l("phone"), "email": _l("e-mail"), "chat": _l("chat"), "api": _l("API"),
