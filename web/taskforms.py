@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from web.display import word
+from web.display import word, zone_name
 from web.i18n import is_chinese, localized
 
 
@@ -165,6 +165,8 @@ def fields(schema: dict, values: dict[str, Any], users: dict[str, list] | None =
                 item.attrs[attr] = prop[key]
         if widget == "number":
             item.attrs["step"] = "any"
+        if widget == "datetime":
+            item.hint = " ".join(filter(None, [item.hint, _("A local time in %(zone)s.", zone=zone_name())]))
         out.append(item)
     return out
 
