@@ -74,11 +74,15 @@ def test_board_badges_name_their_target(pages, acme_case):
                                  "next_update": "Next update: "}[kind])
 
 
-def test_the_feedback_target_is_whole_ratings(pages):
+def test_the_feedback_target_is_whole_ratings_and_times_are_working_hours(api, pages, acme_case):
+    step(api, acme_case()["id"], "classify")  # a first response
     text = pages("supervisor").text(pages("supervisor").get("/kpis"))
-    row = text[text.index('data-kpi="feedback_volume"'):]
-    row = row[:row.index("</tr>")]
-    assert re.search(r"at least \d+ ratings?<", row) and not re.search(r"\d+\.\d", row)
+
+    def row(kpi: str) -> str:
+        found = text[text.index(f'data-kpi="{kpi}"'):]
+        return found[:found.index("</tr>")]
+    assert re.search(r"at least \d+ ratings?<", row("feedback_volume")) and not re.search(r"\d+\.\d", row("feedback_volume"))
+    assert re.search(r"\d+\.\d working hours<", row("first_response_average_seconds"))
 
 
 def test_each_role_lands_where_its_work_is(app, api, pages, acme_case):
