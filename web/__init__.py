@@ -21,6 +21,7 @@ from web import (
     i18n,
     inbox,
     intake_form,
+    knowledge_pages,
     kpi,
     login,
     major_incidents,
@@ -40,7 +41,7 @@ from web.pages import STATIC_DIR, secure_headers
 #: every page blueprint, in registration order (another page module adds its blueprint here)
 BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp,
               case_actions.blp, announcements.blp, customers.blp, customer_pages.blp, staffing_pages.blp, whatif.blp,
-              service_review.blp, sla_pages.blp, major_incidents.blp, problems.blp)
+              service_review.blp, sla_pages.blp, major_incidents.blp, problems.blp, knowledge_pages.blp)
 #: reachable without logging in: the log-in page, the language switch, the static files, and the page a
 #: survey mail links to (its unguessable, single-use, expiring token is the credential)
 PUBLIC = ("web_auth.login", "web_auth.language", "web_static.static", "survey_page.survey_page")
@@ -50,7 +51,8 @@ for _blp in BLUEPRINTS:  # once, before any app registers them
 
 #: forms whose too large bodies are still read, so that they come back with what was typed
 LARGE_FORMS = ("portal.new_case", "case_pages.new_case")
-LONG_TEXT_FORMS = ("case_pages.write", "case_pages.answer", "task_pages.complete", "case_actions.reply")
+LONG_TEXT_FORMS = ("case_pages.write", "case_pages.answer", "task_pages.complete", "case_actions.reply",
+                   "knowledge_pages.reply_insert", "knowledge_pages.new", "knowledge_pages.edit")
 
 
 def _body_limits() -> None:
@@ -70,6 +72,7 @@ def register(app: Flask) -> None:
     case_actions.register(app)
     major_incidents.register(app)
     problems.register_globals(app)
+    knowledge_pages.register(app)
     app.register_blueprint(Blueprint("web_static", __name__, static_folder=str(STATIC_DIR),
                                      static_url_path="/static"))
     for blp in BLUEPRINTS:

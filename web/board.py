@@ -4,6 +4,7 @@ acknowledge."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -38,7 +39,8 @@ class Row:
 
     case: Case
     targets: list[dict] = field(default_factory=list)
-    escalations: list = field(default_factory=list)
+    #: (the target's kind, the escalation): a badge says which target went up the ladder
+    escalations: list[tuple[str, Any]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -50,7 +52,7 @@ def _by_case(entries: list[escalations.QueueEntry]) -> list[Row]:
     for entry in entries:  # the queue's order: the most urgent target first
         row = rows.setdefault(entry.case.id, Row(entry.case))
         row.targets.append(entry.target)
-        row.escalations.extend(entry.escalations)
+        row.escalations.extend((entry.target["kind"], x) for x in entry.escalations)
     return list(rows.values())
 
 

@@ -81,7 +81,9 @@ def case(case_id: int):
     return _case_page(case_id)
 
 
-def _case_page(case_id: int, status: int = 200, write_text: str | None = None) -> Any:
+def _case_page(case_id: int, status: int = 200, write_text: str | None = None, **reply: Any) -> Any:
+    """The case page; ``reply``: the reply form's state when shown again (``reply_text``, and the
+    knowledge-base search ``kb_q`` with its ``kb_hits``: web/knowledge_pages.py)."""
     user = current_user()
     view = queries.case_view(user, case_id)
     answer = CUSTOMER_ANSWERS.get(view.case.stage)
@@ -93,7 +95,10 @@ def _case_page(case_id: int, status: int = 200, write_text: str | None = None) -
                   files=attachments.list_for_case(user, case_id), clock=clock(view.case),
                   diagrams=diagrams.case_diagrams(user, case_id) if user.is_staff else [],
                   answer=answer if may_answer else None,
-                  question=queries.open_question(user, case_id) if answer else None)
+                  question=queries.open_question(user, case_id) if answer else None, **reply)
+
+
+case_page = _case_page
 
 
 @blp.get("/cases/<int(max=2147483647):case_id>/diagram.bpmn")

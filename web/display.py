@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Flask, g
-from flask_babel import format_date, format_datetime, ngettext
+from babel.dates import get_timezone_gmt, get_timezone_name
+from flask import Flask, current_app, g
+from flask_babel import format_date, format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from cases.casework.filetypes import IMAGE_TYPES
 from cases.core.db import db
 from cases.core.models import Case, Role, Task, utcnow
 from cases.process import forms, names
@@ -32,6 +35,8 @@ WORDS = {
     "first_response": _l("First response"), "next_update": _l("Next update"), "resolution": _l("Resolution"),
     "breached": _l("breached"), "at_risk": _l("at risk"), "running": _l("running"), "paused": _l("paused"),
     "met": _l("met"),
+    # an article's status (cases/knowledge/articles.py)
+    "draft": _l("draft"), "published": _l("published"),
     # the kinds of case (cases.models.CaseKind)
     "support": _l("Support case"), "follow_up": _l("Follow-up programme"),
     "web": _l("web"), "phone": _l("phone"), "email": _l("e-mail"), "chat": _l("chat"), "api": _l("API"),
@@ -74,7 +79,41 @@ def word(code: Any) -> str:
 
 
 def when(moment: datetime | None) -> str:
-    return format_datetime(moment, "short") if moment else "—"
+    """A moment in the pages' time zone (the page then names the zone: ``zone_note``)."""
+    if not moment:
+        return "—"
+    g.shows_times = True
+    return str(format_datetime(moment, "short"))
+
+
+def page_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("WEB_TIMEZONE", "Asia/Shanghai"))
+
+
+def zone_name(moment: datetime | None = None) -> str:
+    """The pages' time zone as people read it, e.g. 'China Standard Time (GMT+08:00, Asia/Shanghai)'."""
+    zone = page_zone()
+    local = (moment or utcnow()).astimezone(zone)
+    return str(_("%(name)s (%(offset)s, %(zone)s)", name=get_timezone_name(local, "long", locale=get_locale()),
+             offset=get_timezone_gmt(local, locale=get_locale()), zone=zone.key))
+
+
+def zone_note() -> str | None:
+    """For the foot of a page that showed a time: the zone its times are in."""
+    return str(_("Times are in %(zone)s.", zone=zone_name())) if g.get("shows_times") else None
+
+
+_ISO_MOMENT = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def local_times(text: str) -> str:
+    """``text`` with each ISO 8601 moment with an offset (as events store them) in the pages' zone."""
+    def local(found: re.Match[str]) -> str:
+        try:
+            return when(datetime.fromisoformat(found.group(0).replace("Z", "+00:00")))
+        except ValueError:
+            return found.group(0)
+    return _ISO_MOMENT.sub(local, text)
 
 
 def may_claim(task: Task) -> bool:
@@ -208,4 +247,5 @@ def clock_text(target: dict[str, Any]) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(word=word, when=when, sla_clock=clock, clock_text=clock_text, task_title=task_title,
                                  step_name=step_name, case_step_names=case_step_names, case_title=case_title, case_description=case_description,
-                                 may_claim=may_claim)
+                                 may_claim=may_claim, IMAGE_TYPES=IMAGE_TYPES,
+                                 zone_note=zone_note, zone_name=zone_name)

@@ -39,6 +39,9 @@ NAVIGATION: list[NavItem] = [
     NavItem("whatif_page.index", _l("What if"), ("whatif_page.run", "whatif_page.explain", "whatif_page.compare")),
     NavItem("portal.home", _l("My cases")),
     NavItem("portal.new_case", _l("New case")),
+    NavItem("knowledge_pages.index", _l("Knowledge base"), ("knowledge_pages.article", "knowledge_pages.new",
+                                                           "knowledge_pages.edit", "knowledge_pages.canned_answers",
+                                                           "knowledge_pages.canned_edit")),
 ]
 
 

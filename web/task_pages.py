@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases.casework import queries
+from cases.casework import attachments, queries
 from cases.casework import tasks as work
 from cases.core import accounts
 from cases.core.errors import Conflict, PreconditionRequired, ValidationFailed
 from cases.process import forms
 from cases.process.taskrules import can_work_on
-from web import taskforms
+from web import taskforms, timeline
 from web.display import clock, may_claim, task_title
 from web.pages import current_user, page_blueprint, render
 
@@ -33,7 +33,9 @@ def _page(view, values: dict, problems: list[dict] | None = None, status: int = 
     items = taskforms.fields(view.form, values, users)
     loose = taskforms.attach_errors(items, problems or [])
     may_work = task.is_open and can_work_on(user, task)
+    history = queries.case_view(user, view.case.id).history if user.is_staff else []
     return render("task.html", status, task=task, case=view.case, form_schema=view.form, fields=items,
+                  files=attachments.list_for_case(user, view.case.id), entries=timeline.entries(history, user),
                   loose_errors=loose, has_errors=bool(problems), notice=notice, clock=clock(view.case),
                   may_complete=may_work and task.assignee_id in (None, user.id),
                   may_claim=may_claim(task),

@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from web.display import word
+from web.display import word, zone_name
 from web.i18n import is_chinese, localized
 
 
@@ -39,6 +39,8 @@ class Field:
     options: list[Option] = field(default_factory=list)
     error: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    #: when the field applies (any of these, each: field -> the value it must have); empty: always
+    show_when: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def html_id(self) -> str:
@@ -96,6 +98,31 @@ def _conditions(schema: dict) -> dict[str, list[str]]:
     return found
 
 
+def _applies_when(schema: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """field -> the situations it applies in: the if/then rules that require a field the schema
+    does not always require (``{"outcome": "resolved"}``, as the form submits it). The page shows
+    such a field only when one holds (web/assets/src/forms.js); what is required is decided by the
+    schema on the server either way."""
+    rules = [schema] if "if" in schema else []
+    rules += [r for r in schema.get("allOf", []) if "if" in r]
+    always = set(schema.get("required", []))
+    found: dict[str, list[dict[str, Any]]] = {}
+    for rule in rules:
+        tests = rule["if"].get("properties", {})
+        if not tests or any("const" not in test for test in tests.values()):
+            continue
+        when = {name: _submitted(test["const"]) for name, test in tests.items()}
+        for name in rule.get("then", {}).get("required", []):
+            if name not in always:
+                found.setdefault(name, []).append(when)
+    return found
+
+
+def _submitted(value: Any) -> str:
+    """A value as the form's input submits it."""
+    return {True: "true", False: "false"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+
+
 def _shown(prop: dict, value: Any) -> Any:
     """A stored value as the input shows it."""
     if value is None:
@@ -117,6 +144,7 @@ def fields(schema: dict, values: dict[str, Any], users: dict[str, list] | None =
     """The form's fields with their values (``values``: stored or as submitted)."""
     required = set(schema.get("required", []))
     conditions = _conditions(schema)
+    applies = _applies_when(schema)
     out = []
     for name, prop in schema.get("properties", {}).items():
         widget = _widget(prop)
@@ -125,7 +153,7 @@ def fields(schema: dict, values: dict[str, Any], users: dict[str, list] | None =
             hint = " ".join(filter(None, [hint, _("Required when %(conditions)s.",
                                                   conditions=_(" or ").join(conditions[name]))]))
         item = Field(name, localized(prop) or name.replace("_", " "), widget, name in required,
-                     _shown(prop, values.get(name)), hint)
+                     _shown(prop, values.get(name)), hint, show_when=applies.get(name, []))
         if "enum" in prop:
             item.options = [Option(str(v), _enum_label(prop, v)) for v in prop["enum"]]
         if widget == "user":
@@ -137,6 +165,8 @@ def fields(schema: dict, values: dict[str, Any], users: dict[str, list] | None =
                 item.attrs[attr] = prop[key]
         if widget == "number":
             item.attrs["step"] = "any"
+        if widget == "datetime":
+            item.hint = " ".join(filter(None, [item.hint, _("A local time in %(zone)s.", zone=zone_name())]))
         out.append(item)
     return out
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from cases.core.db import db
 from cases.core.models import CaseEvent, User
-from web.display import event_step_name, when, word
+from web.display import event_step_name, local_times, when, word
 from web.i18n import is_chinese
 
 LABELS = {
@@ -139,7 +139,7 @@ def _details(event: CaseEvent, viewer: User) -> str:
     if kind in ("attachment_added", "attachment_refused"):
         return data.get("filename", "")
     if kind in ("case_reassigned", "case_taken_over") and viewer.is_staff:
-        return " → ".join(filter(None, [data.get("old_owner"), data.get("owner")])) + (
+        return " → ".join(_value("owner", name) for name in (data.get("old_owner"), data.get("owner")) if name) + (
             f" · {data['reason']}" if data.get("reason") else "")
     if kind == "sla_extended":
         return " · ".join(filter(None, [word(data.get("target")), str(data.get("minutes", "")) and
@@ -189,4 +189,4 @@ def entries(history: list[CaseEvent], viewer: User) -> list[Entry]:
     """Newest first (customers: the kinds of CUSTOMER_KINDS only)."""
     shown = history if viewer.is_staff else [e for e in history if e.public and e.kind in CUSTOMER_KINDS]
     return [Entry(e.at, e.kind, str(LABELS.get(e.kind, e.kind.replace("_", " "))), _who(e.actor, viewer),
-                  _details(e, viewer)) for e in reversed(shown)]
+                  local_times(_details(e, viewer))) for e in reversed(shown)]

@@ -142,6 +142,24 @@ class TaskView:
     version_id: int  # the process version whose form this is
 
 
+def _without_earlier_answers(task: Task, values: dict[str, Any]) -> dict[str, Any]:
+    """A form starts empty of what an earlier round of the same step answered (the question of a
+    first request for information is not the second one's): the process variables a completion of
+    the step on this case wrote, with the value it wrote, are not offered again. Values the process
+    computed since (a proposal, a changed variable) still are."""
+    if not values:
+        return values
+    earlier = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == task.case_id,
+                                                         CaseEvent.kind == "task_completed")).all()
+    answered: dict[str, list[Any]] = {}
+    for event in earlier:
+        data = event.data or {}
+        if data.get("element") == task.element_id and isinstance(data.get("data"), dict):
+            for name, value in data["data"].items():
+                answered.setdefault(name, []).append(value)
+    return {name: value for name, value in values.items() if value not in answered.get(name, [])}
+
+
 def task_view(user: User, task_id: str) -> TaskView:
     task = visible_task(user, task_id)
     instance = db.session.get(ProcessInstance, task.instance_id)
@@ -151,6 +169,6 @@ def task_view(user: User, task_id: str) -> TaskView:
         run = load_run(instance, task.case, user)
         current = next((t for t in run.user_tasks() if t.id == task.id), None)
         if current is not None:
-            values = forms.prefill(instance.version_id, task.form, current.data)
+            values = _without_earlier_answers(task, forms.prefill(instance.version_id, task.form, current.data))
     return TaskView(task, schema, values, task.case, instance.version_id)
 

@@ -14,6 +14,7 @@ from cases.core import accounts
 from cases.core.db import db, use_case
 from cases.core.models import Customer, Task, TaskState, User, utcnow
 from cases.demo import history as demo_history
+from cases.demo import knowledge as demo_knowledge
 from cases.demo import major_incidents as demo_major_incidents
 from cases.demo import records as demo_records
 from cases.process import assignment
@@ -85,6 +86,7 @@ def load(password: str, hash_method: str = "scrypt") -> list[tuple[str, list[str
     assignment.set_dedicated_consultant(customers["YUANHANG"].id, users["consultant2"])
     demo_records.load(users["admin"], customers)  # contacts, installed products, contracts
     demo_history.load(users, customers)  # eight weeks of cases behind the KPIs
+    demo_knowledge.load(users)  # knowledge-base articles and canned answers
     steps = {
         "classify": None, "assign": None,
         "resolve": {"analysis": "Reproduced on a copy of the customer's data.",

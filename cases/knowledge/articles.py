@@ -17,7 +17,7 @@ from sqlalchemy import delete as sql_delete
 from cases.core.access import require_role
 from cases.core.db import db, use_case
 from cases.core.errors import Conflict, NotFound, PreconditionRequired
-from cases.core.models import Role, User, utcnow
+from cases.core.models import Case, CaseEvent, Role, User, utcnow
 from cases.knowledge import index
 from cases.knowledge.models import ArticleTerm, KnowledgeArticle
 
@@ -170,3 +170,32 @@ def suggest(text: str, language: str | None = None, limit: int = 3, category_hin
     if language is not None:
         query = query.where(KnowledgeArticle.language == language)
     return _hits(query, text, limit, category_hint)
+
+
+# --- which articles closed cases ---------------------------------------------------------------
+
+#: the case event a customer's "this article answered my question" records (cases/casework/self_service.py)
+SELF_SERVICE_EVENT = "self_service"
+
+
+def _article_of_event() -> Any:
+    return CaseEvent.data["article_id"].as_integer()
+
+
+def closed_counts(user: User, article_ids: list[int]) -> dict[int, int]:
+    """Staff: how many cases each article closed (a self-service answer), by article id."""
+    if not user.is_staff or not article_ids:
+        return {}
+    article = _article_of_event()
+    rows = db.session.execute(select(article, func.count(func.distinct(CaseEvent.case_id)))
+                              .where(CaseEvent.kind == SELF_SERVICE_EVENT, article.in_(article_ids))
+                              .group_by(article))
+    return {int(article_id): int(count) for article_id, count in rows}
+
+
+def closed_cases(user: User, article_id: int, limit: int = 50) -> list[Case]:
+    """Staff: the cases the article closed (newest first)."""
+    if not user.is_staff:
+        return []
+    ids = select(CaseEvent.case_id).where(CaseEvent.kind == SELF_SERVICE_EVENT, _article_of_event() == article_id)
+    return list(db.session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id.desc()).limit(limit)))

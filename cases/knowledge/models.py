@@ -60,3 +60,24 @@ class ArticleTerm(db.Model):
     field: Mapped[str] = mapped_column(String(10), primary_key=True)  # title | tags | body
     term: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class CannedAnswer(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQLAlchemy's dynamic base
+    """A named reply text in both languages that front-line staff insert into a reply to a
+    customer; supervisors manage them (cases/knowledge/canned.py). ``version`` guards edits."""
+
+    __tablename__ = "canned_answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    text_zh: Mapped[str] = mapped_column(Text, default="")
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def text(self, language: str) -> str:
+        """The text in ``language`` (zh | en), else the other one."""
+        first, other = (self.text_zh, self.text_en) if language == "zh" else (self.text_en, self.text_zh)
+        return first or other

@@ -57,8 +57,8 @@ def test_an_agent_completes_a_case_from_the_inbox_through_its_forms(api, world, 
 
     consultant = worker()
     consultant.get_by_label("Analysis (root cause)").fill("A null reference in the report query.")
+    consultant.get_by_label("Resolved: ask the customer to confirm").check()  # shows the fields it needs
     consultant.get_by_label("Solution (the result)").fill("Patched the query.")
-    consultant.get_by_label("Resolved: ask the customer to confirm").check()
     consultant.locator("#field-contact_made").get_by_label("Yes").check()
     consultant.get_by_label("Mode").select_option("remote")
     consultant.get_by_label("Actions taken").fill("Connected remotely and patched the query.")

@@ -50,6 +50,11 @@ def test_demo_data_loads_cases_at_different_steps_once(app, app_ctx):
     huaxin = customer_records.view(db.session.scalar(select(Customer).where(Customer.code == "HUAXIN")), True)
     assert [c.status_on(customer_records.today()) for c in huaxin.contracts] == ["active", "expired"]
     assert [c.code for c in customer_records.running_product("财务软件", below_version="7.3")] == ["BETA", "HUAXIN"]
+    # the knowledge base: published articles in both languages, a draft, canned answers in both languages
+    from cases.knowledge.models import CannedAnswer, KnowledgeArticle
+    shown = set(db.session.execute(select(KnowledgeArticle.language, KnowledgeArticle.status)))
+    assert shown == {("zh", "published"), ("en", "published"), ("zh", "draft")}
+    assert all(a.text_zh and a.text_en for a in db.session.scalars(select(CannedAnswer)))
     again = runner.invoke(main, args=["demo-data"])
     assert again.exit_code == 0 and "already present" in again.output
 

@@ -36,6 +36,7 @@ def test_a_manager_sets_the_deployment_date_and_the_milestones_show(pages, brows
         row = text[text.index('id="customer-ACME"'):text.index('id="customer-OTHER"')]
         assert f'href="/cases/{programme.id}">{programme.number}</a>' in row and 'value="2026-01-15"' in row
         assert '<li data-months="1" data-state="due">' in row  # after the Spring Festival:
+        assert "1 month:" in row and "1 months" not in row and "3 months:" in row  # plural forms
         assert '<time datetime="2026-02-24T01:00:00+00:00">' in row
         frozen.move_to(datetime(2026, 2, 24, 9, 1, tzinfo=SHANGHAI))
         timers.fire_due()

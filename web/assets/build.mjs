@@ -12,6 +12,7 @@ await build({
     viewer: 'src/viewer.js',
     modeller: 'src/modeller.js',
     charts: 'src/charts.js',
+    forms: 'src/forms.js',
     caseflow: 'src/caseflow.css',
     dmn_editor: 'src/dmn_editor.js',
     dmn_editor_styles: 'src/dmn_editor.css',
