@@ -45,7 +45,8 @@ for _blp in BLUEPRINTS:  # once, before any app registers them
 
 #: forms whose too large bodies are still read, so that they come back with what was typed
 LARGE_FORMS = ("portal.new_case", "case_pages.new_case")
-LONG_TEXT_FORMS = ("case_pages.write", "case_pages.answer", "task_pages.complete", "case_actions.reply")
+LONG_TEXT_FORMS = ("case_pages.write", "case_pages.answer", "task_pages.complete", "case_actions.reply",
+                   "case_actions.complain")
 
 
 def _body_limits() -> None:
@@ -54,10 +55,12 @@ def _body_limits() -> None:
     if request.endpoint in LARGE_FORMS:
         intake_form.allow_large_bodies()
     elif request.endpoint in LONG_TEXT_FORMS:
+        request.max_content_length = intake_form.MAX_FORM_TEXT + 64 * 1024
         request.max_form_memory_size = intake_form.MAX_FORM_TEXT
 
 
 def register(app: Flask) -> None:
+    app.request_class = intake_form.FormRequest  # a too large file is counted, not stored
     i18n.register(app)
     session.register(app)
     nav.register(app)

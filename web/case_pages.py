@@ -25,7 +25,6 @@ STATUSES = tuple(s.value for s in CaseStatus)
 KINDS = tuple(k.value for k in CaseKind)
 #: the messages a customer answers on the case page, by the stage that waits for them
 CUSTOMER_ANSWERS = {"waiting:customer_reply": "customer_reply", "waiting:customer_data": "customer_data"}
-MULTIPART_OVERHEAD = 64 * 1024
 
 
 @blp.get("/cases")
@@ -52,7 +51,7 @@ def _new_case_form(status: int = 200, values: dict | None = None, errors: dict |
                   heading=_("Open a case for a customer"),
                   customers=[(c.id, f"{c.name} ({c.code})") for c in queries.list_customers(user)],
                   channels=[(c, word(c)) for c in STAFF_CHANNELS], form_token=intake_form.form_token(),
-                  limits=intake_form.LIMITS)
+                  **intake_form.limits())
 
 
 @blp.route("/cases/new", methods=["GET", "POST"])
@@ -78,10 +77,13 @@ def new_case():
 
 @blp.get("/cases/<int(max=2147483647):case_id>")
 def case(case_id: int):
-    return _case_page(case_id)
+    return case_page(case_id)
 
 
-def _case_page(case_id: int, status: int = 200, write_text: str | None = None) -> Any:
+def case_page(case_id: int, status: int = 200, write_text: str | None = None,
+              typed: dict[str, str] | None = None, typed_errors: dict[str, str] | None = None) -> Any:
+    """The case page; after a refused form, with the text typed into it (``typed`` by form: answer,
+    reply, complaint) and the reason beside the field (``typed_errors``)."""
     user = current_user()
     view = queries.case_view(user, case_id)
     answer = CUSTOMER_ANSWERS.get(view.case.stage)
@@ -89,7 +91,7 @@ def _case_page(case_id: int, status: int = 200, write_text: str | None = None) -
     may_answer = answer is not None and may_write
     return render("case.html", status, case=view.case, tasks=view.tasks, entries=timeline.entries(view.history, user),
                   conversation=conversation.thread(user, case_id), may_write=may_write, write_text=write_text,
-                  max_text=conversation.MAX_TEXT,
+                  max_text=conversation.MAX_TEXT, typed=typed or {}, typed_errors=typed_errors or {},
                   files=attachments.list_for_case(user, case_id), clock=clock(view.case),
                   diagrams=diagrams.case_diagrams(user, case_id) if user.is_staff else [],
                   answer=answer if may_answer else None,
@@ -124,7 +126,7 @@ def write(case_id: int) -> Any:
             flash(_("The case is closed: open a new case to write to us. Nothing was sent."), "error")
         else:
             flash(_("Write your message first. Nothing was sent."), "error")
-        return _case_page(case_id, 422, text)
+        return case_page(case_id, 422, text)
     flash(_("Your answer was sent.") if answered else _("Your message was sent to support."), "success")
     return redirect(url_for("case_pages.case", case_id=case_id) + "#conversation", 303)
 
@@ -137,21 +139,27 @@ def answer(case_id: int):
     message = CUSTOMER_ANSWERS.get(view.case.stage)
     text = request.form.get("text", "").strip()
     if message is None:
+        if not text:
+            flash(_("The case is not waiting for an answer any more. Nothing was sent."), "error")
+            return redirect(url_for("case_pages.case", case_id=case_id), 303)
         flash(_("The case is not waiting for an answer any more. Nothing was sent."), "error")
-    elif not text:
-        flash(_("Write your answer first. Nothing was sent."), "error")
-    elif len(text) > 20000:
-        flash(_("The answer is too long (at most %(n)d characters). Nothing was sent.", n=20000), "error")
-    else:
-        work.send_message(user, case_id, message, {"text": text})
-        flash(_("Your answer was sent."), "success")
+        return case_page(case_id, 409, text)  # what was typed goes to the "write to us" box
+    if not text:
+        return case_page(case_id, 422, typed={"answer": text},
+                         typed_errors={"answer": _("Write your answer first. Nothing was sent.")})
+    if len(text) > conversation.MAX_TEXT:
+        return case_page(case_id, 422, typed={"answer": text}, typed_errors={"answer": _(
+            "This is too long: at most %(n)d characters (now %(len)d). Nothing was sent.",
+            n=conversation.MAX_TEXT, len=len(text))})
+    work.send_message(user, case_id, message, {"text": text})
+    flash(_("Your answer was sent."), "success")
     return redirect(url_for("case_pages.case", case_id=case_id), 303)
 
 
 @blp.before_request
 def _allow_attachment_bodies():
-    if request.endpoint == "case_pages.upload":
-        request.max_content_length = attachments.max_bytes() + MULTIPART_OVERHEAD
+    if request.endpoint == "case_pages.upload":  # a too large file: the page says so (no 413)
+        intake_form.allow_large_bodies()
     elif request.endpoint == "case_pages.new_case" and request.method == "POST":
         intake_form.allow_large_bodies()
 

@@ -66,7 +66,7 @@ def answer_survey(survey_id: int):
 def _form(status: int = 200, values: dict | None = None, errors: dict | None = None):
     return render("new_case.html", status, values=values or {}, errors=errors or {}, labels=intake_form.labels(),
                   fields=intake_form.FIELDS, action=url_for("portal.new_case"), heading=_("Report a new problem"),
-                  form_token=intake_form.form_token(), limits=intake_form.LIMITS)
+                  form_token=intake_form.form_token(), **intake_form.limits())
 
 
 @blp.route("/cases/new", methods=["GET", "POST"])

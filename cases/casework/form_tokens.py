@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from cases.casework.models import FormSubmission
 from cases.core.db import db
 from cases.core.errors import Conflict
-from cases.core.models import Case, User
+from cases.core.models import Case, User, utcnow
 
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -47,3 +48,22 @@ def record(user: User, token: str, case: Case) -> None:
         db.session.flush()
     except IntegrityError as exc:
         raise AlreadySubmitted("this form was sent already", code="form_already_sent") from exc
+
+
+#: how long a case opened by a page form counts as "just sent" for the same text sent again
+RECENT = timedelta(minutes=30)
+
+
+def recent_same(user: User, title: str, description: str) -> Case | None:
+    """A case this user opened through a page form in the last RECENT with the same title and
+    description: the same form sent again under a new token (a browser that fetched the form anew
+    on Back, without our script to keep the token), which the page asks about before opening it."""
+    since = utcnow() - RECENT
+    return db.session.scalar(select(Case).join(FormSubmission, FormSubmission.case_id == Case.id)
+                             .where(FormSubmission.user_id == user.id, FormSubmission.created_at >= since,
+                                    Case.title == title, Case.description == description)
+                             .order_by(FormSubmission.created_at.desc()).limit(1))
+
+
+def minutes_since(case: Case) -> int:
+    return max(0, int((utcnow() - case.created_at).total_seconds() // 60))

@@ -12,6 +12,7 @@ await build({
     viewer: 'src/viewer.js',
     modeller: 'src/modeller.js',
     charts: 'src/charts.js',
+    pages: 'src/pages.js',
     caseflow: 'src/caseflow.css',
   },
   outdir,
