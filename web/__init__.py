@@ -22,6 +22,7 @@ from web import (
     inbox,
     intake_form,
     kpi,
+    list_views,
     login,
     nav,
     owner,
@@ -35,7 +36,8 @@ from web.pages import STATIC_DIR, secure_headers
 
 #: every page blueprint, in registration order (another page module adds its blueprint here)
 BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp,
-              case_actions.blp, announcements.blp, customers.blp, customer_pages.blp, staffing_pages.blp, whatif.blp)
+              case_actions.blp, announcements.blp, customers.blp, customer_pages.blp, staffing_pages.blp, whatif.blp,
+               list_views.blp)
 #: reachable without logging in: the log-in page, the language switch, the static files, and the page a
 #: survey mail links to (its unguessable, single-use, expiring token is the credential)
 PUBLIC = ("web_auth.login", "web_auth.language", "web_static.static", "survey_page.survey_page")

@@ -9,12 +9,13 @@ from flask_babel import gettext as _
 
 from cases.casework import attachments, conversation, queries
 from cases.casework import tasks as work
+from cases.core import accounts
 from cases.core.access import FRONT_LINE_ROLES
 from cases.core.errors import TooLarge, ValidationFailed
-from cases.core.models import PRIORITIES, CaseKind, CaseStatus
+from cases.core.models import CATEGORIES, CHANNELS, PRIORITIES, CaseKind, CaseStatus
 from cases.process import diagrams, names
 from gateway.downloads import download_response
-from web import intake_form, timeline
+from web import intake_form, list_views, timeline
 from web.display import clock, word
 from web.i18n import html_lang, is_chinese
 from web.pages import current_user, page_blueprint, render
@@ -27,17 +28,52 @@ KINDS = tuple(k.value for k in CaseKind)
 CUSTOMER_ANSWERS = {"waiting:customer_reply": "customer_reply", "waiting:customer_data": "customer_data"}
 
 
+#: the case list's filters with a fixed set of values (the others: q and product are text, owner a user
+#: name, customer_id a customer's id, stage one of the stages cases are in)
+CASE_CHOICES = {"status": STATUSES, "priority": PRIORITIES, "kind": KINDS, "category": CATEGORIES,
+                "channel": CHANNELS}
+CASE_FILTERS = ("q", "status", "stage", "priority", "category", "owner", "customer_id", "channel", "kind", "product")
+PER_PAGE = 50
+
+
+def case_filters(args: Any, user: Any) -> dict[str, Any]:
+    """The case list's filters from a query string: unknown values are dropped, never an error."""
+    filters: dict[str, Any] = {}
+    for key in CASE_FILTERS:
+        value = (args.get(key) or "").strip()
+        if not value or len(value) > 200:
+            continue
+        if key in CASE_CHOICES and value not in CASE_CHOICES[key]:
+            continue
+        if key == "customer_id":
+            if not value.isdigit() or len(value) > 9:
+                continue
+            filters[key] = int(value)
+        elif key == "owner" and value not in {u.username for u in _staff(user)}:
+            continue
+        else:
+            filters[key] = value
+    return filters
+
+
+def _staff(user: Any) -> list[Any]:
+    return accounts.staff_with_role(user) if user.is_staff else []
+
+
+def page_number() -> int:
+    raw = request.args.get("page", "1")
+    return max(1, min(int(raw), 100000)) if raw.isdigit() and len(raw) < 7 else 1
+
+
 @blp.get("/cases")
 def cases():
-    filters = {k: request.args[k] for k in ("status", "priority", "kind", "q") if request.args.get(k)}
-    choices = {"status": STATUSES, "priority": PRIORITIES, "kind": KINDS}
-    filters = {k: v for k, v in filters.items() if k == "q" or v in choices[k]}
-    try:
-        number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        number = 1
-    page = queries.list_cases(current_user(), filters, number, 50)
-    return render("cases.html", page=page, filters=filters, statuses=STATUSES, priorities=PRIORITIES, kinds=KINDS)
+    user = current_user()
+    filters = case_filters(request.args, user)
+    page = queries.list_cases(user, dict(filters), page_number(), PER_PAGE)
+    return render("cases.html", page=page, filters=filters, statuses=STATUSES, priorities=PRIORITIES, kinds=KINDS,
+                  categories=CATEGORIES, channels=CHANNELS, stages=queries.case_stages(user), owners=_staff(user),
+                  customers=queries.list_customers(user) if user.is_staff else [],
+                  **list_views.views_context("cases"))
 
 
 #: how a customer reached the front line (web: the portal's own)

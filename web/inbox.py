@@ -8,6 +8,7 @@ from cases.casework import queries
 from cases.casework import tasks as work
 from cases.core.errors import Conflict
 from cases.core.models import PRIORITIES
+from web import list_views
 from web.display import WORDS, task_title
 from web.pages import back_to, current_user, page_blueprint, render
 
@@ -28,17 +29,20 @@ def _int(name: str, default: int) -> int:
 def inbox():
     user = current_user()
     scope = request.args.get("scope") if request.args.get("scope") in SCOPES else "mine"
-    filters = {key: request.args[key] for key in ("priority", "category", "lane")
-               if request.args.get(key)}
+    filters = {key: request.args[key].strip() for key in ("priority", "category", "lane", "q")
+               if request.args.get(key, "").strip()}
     if filters.get("priority") not in (None, *PRIORITIES):
         filters.pop("priority")
+    if len(filters.get("q", "")) > 200:
+        filters.pop("q")
     order = request.args.get("order") if request.args.get("order") in queries.TASK_ORDERS else "due"
     page = queries.list_tasks(user, scope, dict(filters), _int("page", 1), PER_PAGE, order)
     counts = {s: queries.list_tasks(user, s, dict(filters), 1, 1).total for s in SCOPES}
     categories = [c for c in WORDS if c.endswith(("_bug", "_problem", "_consultation", "_requirement", "_service",
                                                   "_repair")) or c == "complaint"]
     return render("inbox.html", tasks=page.items, page=page, scope=scope, counts=counts, filters=filters, order=order,
-                  priorities=PRIORITIES, categories=categories, lanes=sorted(user.roles))
+                  priorities=PRIORITIES, categories=categories, lanes=sorted(user.roles),
+                  **list_views.views_context("inbox"))
 
 
 @blp.post("/tasks/<string:task_id>/claim")
