@@ -137,6 +137,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("web_auth.logout", "POST"): (EVERYONE, "page: log out"),
     ("inbox.inbox", "GET"): (STAFF, "page: the inbox (my tasks, claimable, all)"),
     ("inbox.claim", "POST"): (EVERYONE, "page: claim a task (the task's lane decides)"),
+    ("inbox.bulk_action", "POST"): (SUPERVISORS, "page: claim, reassign or change the priority of several inbox rows "
+                                                 "(each row on its own; stale rows reported, not changed)"),
     ("task_pages.task", "GET"): (EVERYONE, "page: a task and its form (customers: their customer-lane tasks)"),
     ("task_pages.complete", "POST"): (EVERYONE, "page: complete a task with its form (the task's lane decides)"),
     ("task_pages.release", "POST"): (EVERYONE, "page: give a task back (assignee or supervisor)"),
