@@ -143,6 +143,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("task_pages.complete", "POST"): (EVERYONE, "page: complete a task with its form (the task's lane decides)"),
     ("task_pages.release", "POST"): (EVERYONE, "page: give a task back (assignee or supervisor)"),
     ("case_pages.cases", "GET"): (STAFF, "page: the case list"),
+    ("case_pages.bulk_action", "POST"): (SUPERVISORS, "page: take over, reassign or change the priority of several "
+                                                      "cases (each on its own; stale rows reported, not changed)"),
     ("live.live_notices", "GET"): (STAFF, "page data: what arrived since the last poll (tasks, customer messages, "
                                           "targets at risk), for the live notices"),
     ("list_views.save", "POST"): (STAFF, "page: save the case list's or the inbox's filter as a named view (own)"),

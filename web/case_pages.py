@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from cases.casework import attachments, conversation, queries
+from cases.casework import attachments, bulk, conversation, queries
 from cases.casework import tasks as work
 from cases.core import accounts
 from cases.core.access import FRONT_LINE_ROLES
@@ -18,6 +18,7 @@ from gateway.downloads import download_response
 from web import intake_form, list_views, timeline
 from web.display import clock, word
 from web.i18n import html_lang, is_chinese
+from web.inbox import bulk_reason
 from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("case_pages")
@@ -66,13 +67,49 @@ def page_number() -> int:
 
 
 @blp.get("/cases")
-def cases():
+def cases() -> Any:
+    return _cases()
+
+
+def _case_rows() -> list[bulk.CaseRow]:
+    """The selected rows: ``row`` values "<case id>:<priority>:<owner>" as the page showed them."""
+    rows = []
+    for raw in request.form.getlist("row")[: bulk.MAX_ROWS + 1]:
+        case_id, _sep, rest = raw.partition(":")
+        priority, _sep, owner = rest.partition(":")
+        if case_id.isdigit() and len(case_id) < 10:
+            rows.append(bulk.CaseRow(int(case_id), priority[:20], owner[:100]))
+    return rows
+
+
+@blp.post("/cases/bulk")
+def bulk_action() -> Any:
+    """Supervisors: take over, reassign or change the priority of the selected cases, each on its own;
+    every row's result is reported (a case changed since the page showed it is left as it is)."""
+    form = request.form
+    try:
+        results = bulk.run_cases(current_user(), form.get("action", ""), _case_rows(),
+                                 username=form.get("username") or None, priority=form.get("priority") or None,
+                                 reason=(form.get("reason") or "").strip()[:2000])
+    except ValidationFailed as exc:
+        field = str(exc.errors[0].get("field") or "") if exc.errors else ""
+        flash({"rows": _("Choose at least one row (at most %(n)d).", n=bulk.MAX_ROWS),
+               "username": _("Choose the colleague to give the cases to."),
+               "priority": _("Choose a priority."), "reason": _("Give a reason for the new priority."),
+               "action": _("Choose what to do with the rows.")}.get(field, exc.message), "error")
+        query = request.query_string.decode("utf-8", "replace")
+        return redirect(url_for("case_pages.cases") + (f"?{query}" if query else ""), 303)
+    return _cases([(r, bulk_reason(r)) for r in results])
+
+
+def _cases(results: list[tuple[bulk.Result, str]] | None = None) -> Any:
     user = current_user()
     filters = case_filters(request.args, user)
     page = queries.list_cases(user, dict(filters), page_number(), PER_PAGE)
     return render("cases.html", page=page, filters=filters, statuses=STATUSES, priorities=PRIORITIES, kinds=KINDS,
                   categories=CATEGORIES, channels=CHANNELS, stages=queries.case_stages(user), owners=_staff(user),
                   customers=queries.list_customers(user) if user.is_staff else [],
+                  may_bulk=user.has_role(*bulk.BULK_ROLES), bulk_results=results,
                   **list_views.views_context("cases"))
 
 

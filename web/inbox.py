@@ -64,8 +64,10 @@ def _rows() -> list[bulk.Row]:
     return rows
 
 
-def _bulk_reason(result: bulk.Result) -> str:
+def bulk_reason(result: bulk.Result) -> str:
+    """Why a row of a bulk action was left as it was, for the page."""
     return {"stale_version": _("it changed since you loaded the page"),
+            "case_closed": _("the case is closed"),
             "task_not_open": _("it is no longer open"),
             "already_claimed": _("someone else has taken it"),
             "forbidden": _("your roles do not allow it"),
@@ -90,7 +92,7 @@ def bulk_action() -> Any:
                "priority": _("Choose a priority."), "reason": _("Give a reason for the new priority."),
                "action": _("Choose what to do with the rows.")}.get(field, exc.message), "error")
         return back_to("inbox.inbox")
-    return _inbox([(r, _bulk_reason(r)) for r in results])
+    return _inbox([(r, bulk_reason(r)) for r in results])
 
 
 @blp.post("/tasks/<string:task_id>/claim")

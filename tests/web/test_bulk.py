@@ -65,3 +65,23 @@ def test_only_supervisors_act_in_bulk(api, pages, acme_case):
     assert 'id="bulk-form"' not in agent.text(agent.get("/inbox", query_string={"scope": "all"}))
     assert agent.post("/inbox/bulk", {"action": "claim", "row": [_row(a)]}).status_code == 403
     assert only_task(api, a["case_id"])["assignee"] is None
+
+
+def test_take_over_reassign_and_reprioritise_cases_from_the_case_list(api, pages, acme_case):
+    a, b, c = (acme_case(title=f"Case bulk {i}") for i in range(3))
+    supervisor = pages("supervisor")
+    text = supervisor.text(supervisor.get("/cases", query_string={"q": "Case bulk"}))
+    assert 'id="bulk-form"' in text and text.count('form="bulk-form"') == 3
+    seen = {x["id"]: f"{x['id']}:{x['priority'] or ''}:" for x in (a, b, c)}
+    r = api.post(f"/api/v1/cases/{c['id']}/take-over", "supervisor", json={"reason": "Meanwhile"})
+    assert r.status_code == 200, r.json  # c changes meanwhile
+    r = supervisor.post("/cases/bulk", {"action": "reassign", "username": "agent2",
+                                        "row": [seen[a["id"]], seen[b["id"]], seen[c["id"]]]})
+    page = supervisor.text(r)
+    assert r.status_code == 200 and "2 of 3 rows done" in page and page.count('class="bulk-stale"') == 1
+    assert [get_case(api, x["id"])["owner"] for x in (a, b)] == ["agent2", "agent2"]
+    assert get_case(api, c["id"])["owner"] != "agent2"
+    row = f"{a['id']}:{a['priority'] or ''}:agent2"
+    r = supervisor.post("/cases/bulk", {"action": "priority", "priority": "urgent", "reason": "VIP", "row": [row]})
+    assert "All 1 rows done." in supervisor.text(r) and get_case(api, a["id"])["priority"] == "urgent"
+    assert pages("agent1").post("/cases/bulk", {"action": "take_over", "row": [row]}).status_code == 403
