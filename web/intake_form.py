@@ -146,6 +146,10 @@ def open_case(user: User, fields: dict[str, Any]) -> tuple[Case | None, dict[str
     one-time token) was sent before and opened that case."""
     token = form_tokens.valid(request.form.get("form_token"))
     earlier = form_tokens.case_of(user, token) if token else None
+    if token and earlier is not None and not form_tokens.same_report(earlier, fields):
+        # Back, then another problem typed into the same form: a report of its own (sent once too)
+        token = form_tokens.derived(token, fields)
+        earlier = form_tokens.case_of(user, token)
     if earlier is not None:
         return earlier, {}, True
     errors = _problems(fields)

@@ -5,9 +5,11 @@ a later one finds that case. Two sendings racing: the token's primary key lets o
 other fails on it and then finds the first's case. (The API's Idempotency-Key is not this.)"""
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +33,18 @@ def new_token() -> str:
 def valid(token: str | None) -> str | None:
     """The token when it is one of ours (else None: the form is sent without the protection)."""
     return token if token and _TOKEN.match(token) else None
+
+
+def same_report(case: Case, fields: dict[str, Any]) -> bool:
+    """Whether ``fields`` are what opened ``case`` (the same form sent again, not another report)."""
+    return (case.title, case.description) == ((fields.get("title") or ""), (fields.get("description") or ""))
+
+
+def derived(token: str, fields: dict[str, Any]) -> str:
+    """The token of another report sent from a form whose token opened a case already (Back, then a
+    different problem typed in): the same for the same text, so that report too is opened once."""
+    text = f"{token}\n{fields.get('title') or ''}\n{fields.get('description') or ''}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def case_of(user: User, token: str) -> Case | None:

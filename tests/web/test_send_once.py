@@ -148,3 +148,15 @@ def test_a_long_reply_or_complaint_comes_back_typed_with_the_limit(api, pages, a
         assert long_text in page
     page = agent.text(agent.get(f"/cases/{case['id']}"))
     assert "At most 20000 characters." in page  # said before sending
+
+
+def test_another_problem_typed_into_a_sent_form_opens_its_own_case_once(pages, app_ctx):
+    """Back after Send keeps the form's token; a different problem typed in then is a report of its own."""
+    customer = pages("acme_user")
+    token = TOKEN.search(customer.text(customer.get("/portal/cases/new"))).group(1)
+    first = {"title": "First problem", "description": "One.", "form_token": token}
+    other = {"title": "Second problem", "description": "Two.", "form_token": token}
+    for form in (first, first, other, other):
+        r = customer.post("/portal/cases/new", dict(form), content_type="multipart/form-data")
+        assert r.status_code == 303
+    assert _count("First problem") == 1 and _count("Second problem") == 1
