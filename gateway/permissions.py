@@ -157,10 +157,18 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("web_auth.logout", "POST"): (EVERYONE, "page: log out"),
     ("inbox.inbox", "GET"): (STAFF, "page: the inbox (my tasks, claimable, all)"),
     ("inbox.claim", "POST"): (EVERYONE, "page: claim a task (the task's lane decides)"),
+    ("inbox.bulk_action", "POST"): (SUPERVISORS, "page: claim, reassign or change the priority of several inbox rows "
+                                                 "(each row on its own; stale rows reported, not changed)"),
     ("task_pages.task", "GET"): (EVERYONE, "page: a task and its form (customers: their customer-lane tasks)"),
     ("task_pages.complete", "POST"): (EVERYONE, "page: complete a task with its form (the task's lane decides)"),
     ("task_pages.release", "POST"): (EVERYONE, "page: give a task back (assignee or supervisor)"),
     ("case_pages.cases", "GET"): (STAFF, "page: the case list"),
+    ("case_pages.bulk_action", "POST"): (SUPERVISORS, "page: take over, reassign or change the priority of several "
+                                                      "cases (each on its own; stale rows reported, not changed)"),
+    ("live.live_notices", "GET"): (STAFF, "page data: what arrived since the last poll (tasks, customer messages, "
+                                          "targets at risk), for the live notices"),
+    ("list_views.save", "POST"): (STAFF, "page: save the case list's or the inbox's filter as a named view (own)"),
+    ("list_views.delete", "POST"): (STAFF, "page: remove one of my saved views"),
     ("case_pages.new_case", "GET"): (FRONT_LINE, "page: the form to open a case for a customer"),
     ("case_pages.new_case", "POST"): (FRONT_LINE, "page: open a case for a customer, with attachments"),
     ("case_pages.case", "GET"): (EVERYONE, "page: a case (customers: their organisation's, public part)"),

@@ -23,6 +23,8 @@ from web import (
     intake_form,
     knowledge_pages,
     kpi,
+    list_views,
+    live,
     login,
     major_incidents,
     nav,
@@ -41,7 +43,8 @@ from web.pages import STATIC_DIR, secure_headers
 #: every page blueprint, in registration order (another page module adds its blueprint here)
 BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp,
               case_actions.blp, announcements.blp, customers.blp, customer_pages.blp, staffing_pages.blp, whatif.blp,
-              service_review.blp, sla_pages.blp, major_incidents.blp, problems.blp, knowledge_pages.blp)
+              service_review.blp, sla_pages.blp, major_incidents.blp, problems.blp, knowledge_pages.blp,
+              list_views.blp, live.blp)
 #: reachable without logging in: the log-in page, the language switch, the static files, and the page a
 #: survey mail links to (its unguessable, single-use, expiring token is the credential)
 PUBLIC = ("web_auth.login", "web_auth.language", "web_static.static", "survey_page.survey_page")
@@ -52,7 +55,7 @@ for _blp in BLUEPRINTS:  # once, before any app registers them
 #: forms whose too large bodies are still read, so that they come back with what was typed
 LARGE_FORMS = ("portal.new_case", "case_pages.new_case")
 LONG_TEXT_FORMS = ("case_pages.write", "case_pages.answer", "task_pages.complete", "case_actions.reply",
-                   "knowledge_pages.reply_insert", "knowledge_pages.new", "knowledge_pages.edit")
+                   "knowledge_pages.reply_insert", "knowledge_pages.new", "knowledge_pages.edit", "case_actions.complain")
 
 
 def _body_limits() -> None:
@@ -61,10 +64,12 @@ def _body_limits() -> None:
     if request.endpoint in LARGE_FORMS:
         intake_form.allow_large_bodies()
     elif request.endpoint in LONG_TEXT_FORMS:
+        request.max_content_length = intake_form.MAX_FORM_TEXT + 64 * 1024
         request.max_form_memory_size = intake_form.MAX_FORM_TEXT
 
 
 def register(app: Flask) -> None:
+    app.request_class = intake_form.FormRequest  # a too large file is counted, not stored
     i18n.register(app)
     session.register(app)
     nav.register(app)
@@ -73,6 +78,7 @@ def register(app: Flask) -> None:
     major_incidents.register(app)
     problems.register_globals(app)
     knowledge_pages.register(app)
+    live.register_globals(app)
     app.register_blueprint(Blueprint("web_static", __name__, static_folder=str(STATIC_DIR),
                                      static_url_path="/static"))
     for blp in BLUEPRINTS:

@@ -20,6 +20,8 @@ blp = page_blueprint("board")
 
 MAX_TEXT = 2000
 MAX_MINUTES = 525600  # a year, as the API allows
+#: targets per page (a case with several breached or at-risk targets is one row)
+PER_PAGE = 100
 
 
 @blp.get("/board")
@@ -28,8 +30,10 @@ def board():
     filters = {k: request.args[k] for k in ("status", "priority", "tier", "kind") if request.args.get(k)}
     allowed = {"status": escalations.STATUSES, "priority": PRIORITIES, "tier": TIERS, "kind": KINDS}
     filters = {k: v for k, v in filters.items() if v in allowed[k]}
-    page = escalations.queue(user, filters, 1, 200)
-    return render("board.html", rows=_by_case(page.items), filters=filters, statuses=escalations.STATUSES,
+    raw = request.args.get("page", "1")
+    number = max(1, int(raw)) if raw.isdigit() and len(raw) < 7 else 1
+    page = escalations.queue(user, filters, number, PER_PAGE)
+    return render("board.html", rows=_by_case(page.items), page=page, filters=filters, statuses=escalations.STATUSES,
                   priorities=PRIORITIES, tiers=TIERS, kinds=KINDS, staff=accounts.staff_with_role(user))
 
 

@@ -4,6 +4,8 @@ channel (cases/outbox/replies.py); the hotline call-backs still to make (cases/c
 is one use case, one transaction, as the API's POST /cases/{id}/complaints and /replies."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
@@ -14,6 +16,7 @@ from cases.core.errors import Conflict, ValidationFailed
 from cases.core.models import Case
 from cases.outbox import replies
 from web import timeline
+from web.case_pages import case_page
 from web.pages import current_user, page_blueprint, render
 
 blp = page_blueprint("case_actions")
@@ -22,16 +25,20 @@ MAX_TEXT = 20000
 CASE = "/cases/<int(max=2147483647):case_id>"
 
 
-def _text() -> str | None:
-    """The form's ``text``, or None after flashing why it cannot be sent."""
+def _text() -> tuple[str, str | None]:
+    """The form's ``text`` and why it cannot be sent (None when it can)."""
     text = request.form.get("text", "").strip()
     if not text:
-        flash(_("Write the text first. Nothing was sent."), "error")
-        return None
+        return text, _("Write the text first. Nothing was sent.")
     if len(text) > MAX_TEXT:
-        flash(_("The text is too long (at most %(n)d characters). Nothing was sent.", n=MAX_TEXT), "error")
-        return None
-    return text
+        return text, _("This is too long: at most %(n)d characters (now %(len)d). Nothing was sent.",
+                       n=MAX_TEXT, len=len(text))
+    return text, None
+
+
+def _again(case_id: int, form: str, text: str, why: str, status: int = 422) -> Any:
+    """The case page again with the text typed into ``form`` and the reason beside it."""
+    return case_page(case_id, status, typed={form: text}, typed_errors={form: why})
 
 
 def _back(case_id: int, anchor: str):
@@ -41,14 +48,13 @@ def _back(case_id: int, anchor: str):
 @blp.post(f"{CASE}/complaints")
 def complain(case_id: int):
     """A customer (their organisation's case) or front-line staff file a complaint about the case."""
-    text = _text()
-    if text is None:
-        return _back(case_id, "#complaints")
+    text, why = _text()
+    if why:
+        return _again(case_id, "complaint", text, why)
     try:
         complaint = complaints.file_complaint(current_user(), case_id, text)
     except ValidationFailed as exc:
-        flash(_("No complaint was filed: %(reason)s", reason=exc.message), "error")
-        return _back(case_id, "#complaints")
+        return _again(case_id, "complaint", text, _("No complaint was filed: %(reason)s", reason=exc.message))
     flash(_("Complaint %(number)s is filed; a complaint officer takes it up.", number=complaint.number), "success")
     return _back(case_id, "#complaints")
 
@@ -65,14 +71,13 @@ SENT_BY = {
 @blp.post(f"{CASE}/replies")
 def reply(case_id: int):
     """Front-line staff write to the customer; it goes out on the case's channel."""
-    text = _text()
-    if text is None:
-        return _back(case_id, "#reply")
+    text, why = _text()
+    if why:
+        return _again(case_id, "reply", text, why)
     try:
         route = replies.staff_reply(current_user(), case_id, text)
     except Conflict:
-        flash(_("The case is closed. Nothing was sent."), "error")
-        return _back(case_id, "#reply")
+        return _again(case_id, "reply", text, _("The case is closed. Nothing was sent."), 409)
     flash(SENT_BY[route.via](route.to), "success")
     return _back(case_id, "#reply")
 

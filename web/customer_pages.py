@@ -66,10 +66,17 @@ def contract_status(contract) -> str:
 
 @blp.get(f"/customers/<{ID}:customer_id>")
 def customer(customer_id: int):
+    return _page(customer_id)
+
+
+def _page(customer_id: int, status: int = 200, typed: dict[str, Any] | None = None,
+          notice: str | None = None) -> Any:
+    """The customer page; after a stale save, the record form holds what was typed (``typed``) over
+    the record as it is now, with ``notice`` beside it."""
     user = current_user()
     record = customer_records.read(user, customer_id)
-    return render("customer.html", record=record, record_inputs=RECORD, items=ITEMS, tiers=TIERS,
-                  may_edit=user.has_role(*customer_records.EDITORS))
+    return render("customer.html", status, record=record, record_inputs=RECORD, items=ITEMS, tiers=TIERS,
+                  may_edit=user.has_role(*customer_records.EDITORS), typed=typed, notice=notice)
 
 
 class Refused(Exception):
@@ -109,8 +116,9 @@ def _labels(specs: tuple[Input, ...]) -> dict[str, str]:
     return {spec.name: str(spec.label) for spec in specs}
 
 
-def _saved(customer_id: int, action, specs: tuple[Input, ...], done: str):
-    """Run ``action``; flash what happened (a refusal names the field, nothing saved); back to the page."""
+def _saved(customer_id: int, action, specs: tuple[Input, ...], done: str, stale_raises: bool = False):
+    """Run ``action``; flash what happened (a refusal names the field, nothing saved); back to the page.
+    A stale version is raised to the caller with ``stale_raises`` (the caller shows the form again)."""
     try:
         action()
     except Refused as exc:
@@ -120,6 +128,8 @@ def _saved(customer_id: int, action, specs: tuple[Input, ...], done: str):
         why = "; ".join(f"{labels.get(e['field'], e['field'])}: {e['message']}" for e in exc.errors)
         flash(_("Nothing was saved: %(why)s", why=why), "error")
     except (Conflict, PreconditionRequired):
+        if stale_raises:
+            raise
         flash(_("Someone changed this meanwhile. Nothing was saved; here is the current record."), "error")
     else:
         flash(done, "success")
@@ -133,7 +143,13 @@ def update(customer_id: int):
         if fields.get("tier") is None:
             fields.pop("tier", None)
         customer_records.update(current_user(), customer_id, fields, _version())
-    return _saved(customer_id, act, RECORD, _("The customer record was saved."))
+    try:
+        return _saved(customer_id, act, RECORD, _("The customer record was saved."), stale_raises=True)
+    except (Conflict, PreconditionRequired):
+        typed = {spec.name: request.form.get(spec.name, "") for spec in RECORD}
+        return _page(customer_id, 409, typed, _(
+            "Someone changed this record meanwhile. Nothing was saved: above is the record as it is now; "
+            "the form still holds what you typed. Check it and save again."))
 
 
 def _kind(path: str) -> tuple[str, tuple[Input, ...]]:

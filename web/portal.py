@@ -17,19 +17,24 @@ blp = page_blueprint("portal", url_prefix="/portal")
 SCORES = (1, 2, 3, 4, 5)
 #: answered or expired surveys shown below the open ones
 RECENT_SURVEYS = 10
+PER_PAGE = 50
 
 
 def _home(status: int = 200, survey_errors: dict | None = None, values: dict | None = None):
     user = current_user()
-    cases = queries.list_cases(user, {}, 1, 100)
+    raw = request.args.get("page", "1")
+    q = request.args.get("q", "").strip()[:200]
+    cases = queries.list_cases(user, {"q": q} if q else {}, max(1, int(raw)) if raw.isdigit() and len(raw) < 7 else 1,
+                               PER_PAGE)
     waiting = queries.list_tasks(user, "all", {}, 1, 50).items
     now = utcnow()
     all_surveys = surveys.list_surveys(user, None, open_only=False)
     open_surveys = [s for s in all_surveys if not s.is_answered and s.expires_at > now]
     done = [s for s in all_surveys if s not in open_surveys][:RECENT_SURVEYS]
-    questions = [c for c in cases.items if conversation.waiting_message(c) is not None]
+    questions = [c for c in queries.list_cases(user, {"status": "open"}, 1, 200).items
+                 if conversation.waiting_message(c) is not None]
     return render("portal/home.html", status, page=cases, waiting=waiting, open_surveys=open_surveys, questions=questions,
-                  past_surveys=done, scores=SCORES, survey_errors=survey_errors or {}, values=values or {})
+                  past_surveys=done, scores=SCORES, survey_errors=survey_errors or {}, values=values or {}, q=q)
 
 
 @blp.get("")
@@ -66,7 +71,7 @@ def answer_survey(survey_id: int):
 def _form(status: int = 200, values: dict | None = None, errors: dict | None = None):
     return render("new_case.html", status, values=values or {}, errors=errors or {}, labels=intake_form.labels(),
                   fields=intake_form.FIELDS, action=url_for("portal.new_case"), heading=_("Report a new problem"),
-                  form_token=intake_form.form_token(), limits=intake_form.LIMITS)
+                  form_token=intake_form.form_token(), **intake_form.limits())
 
 
 @blp.route("/cases/new", methods=["GET", "POST"])

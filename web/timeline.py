@@ -31,6 +31,7 @@ LABELS = {
     "sla_extended": _l("SLA target extended"), "sla_recomputed": _l("SLA targets recomputed"),
     "sla_escalated": _l("Escalated"), "escalation_acknowledged": _l("Escalation acknowledged"),
     "case_reassigned": _l("Case reassigned"), "case_taken_over": _l("Case taken over"),
+    "task_assigned": _l("Task assigned"),
     "timer_fired": _l("Deadline reached"), "deadline_missed": _l("Deadline missed"),
     "hq_reported": _l("Reported to the product team"), "fixed_version_received": _l("Fixed version announced"),
     "process_failed": _l("Process error"), "process_retried": _l("Process retried"),
@@ -138,6 +139,8 @@ def _details(event: CaseEvent, viewer: User) -> str:
         return data.get("text", "")
     if kind in ("attachment_added", "attachment_refused"):
         return data.get("filename", "")
+    if kind == "task_assigned" and viewer.is_staff:
+        return " → ".join(filter(None, [event_step_name(event.case_id, data), data.get("assignee")]))
     if kind in ("case_reassigned", "case_taken_over") and viewer.is_staff:
         return " → ".join(_value("owner", name) for name in (data.get("old_owner"), data.get("owner")) if name) + (
             f" · {data['reason']}" if data.get("reason") else "")

@@ -132,7 +132,10 @@ class CaseListArgs(PageArgs):
     parent_case_id = id_field(strict=False, metadata={"description": "the cases about this case (its complaints)"})
     owner = fields.String(metadata={"description": "user name of the owner"})
     q = fields.String(validate=validate.Length(min=1, max=200), metadata={
-        "description": "text in the number, title or description"})
+        "description": "text in the number, title, description, environment, contact (name, phone, e-mail), "
+                       "or the customer's name or code (then all of its cases); case-insensitive"})
+    product = fields.String(validate=validate.Length(min=1, max=100), metadata={
+        "description": "cases about a product: the customer has it installed, or the environment names it"})
 
 
 class MessageSchema(Schema):

@@ -99,6 +99,10 @@ def _user_named(username: str) -> User:
     return user
 
 
+#: the active staff user of that name (ValidationFailed naming ``username`` otherwise)
+user_named = _user_named
+
+
 def _hand_over(case: Case, to: User, actor: User, reason: str | None, kind: str, now: datetime) -> None:
     open_tasks = list(db.session.scalars(select(Task).where(
         Task.case_id == case.id, Task.state == TaskState.OPEN.value, Task.lane != CUSTOMER_LANE)))

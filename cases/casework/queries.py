@@ -11,6 +11,7 @@ from cases.core.db import db
 from cases.core.errors import Forbidden, ValidationFailed
 from cases.core.models import Case, CaseEvent, Customer, Task, TaskState, User
 from cases.core.paging import Page, paginate
+from cases.customers.models import InstalledProduct
 from cases.process import forms
 from cases.process.models import ProcessInstance
 from cases.process.runs import load_run
@@ -57,6 +58,8 @@ def list_tasks(user: User, scope: str, filters: dict[str, Any], page: int, per_p
             query = query.where(column == filters[key])
     if filters.get("assignee"):
         query = query.where(Task.assignee_id == _user_id(user, filters["assignee"], "assignee"))
+    if filters.get("q"):
+        query = query.where(case_text_matches(filters["q"]))
     if order == "due":  # cases without a running target last
         due = (select(SlaTarget.case_id, func.min(SlaTarget.due_at).label("due_at"))
                .where(SlaTarget.state == RUNNING, SlaTarget.due_at.is_not(None))
@@ -74,6 +77,35 @@ def list_customers(user: User) -> list[Customer]:
     return list(db.session.scalars(select(Customer).order_by(Customer.name)))
 
 
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern matching it anywhere, its wildcards taken literally (escape ``\\``)."""
+    return "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def case_text_matches(text: str) -> Any:
+    """Cases whose number, title, description, environment, contact (name, phone, mail) or customer
+    (name or code: all of its cases) contain ``text``, case-insensitively."""
+    pattern = _like(text)
+    customers = select(Customer.id).where(or_(Customer.name.ilike(pattern, escape="\\"),
+                                              Customer.code.ilike(pattern, escape="\\")))
+    columns = (Case.number, Case.title, Case.description, Case.environment, Case.contact_name, Case.contact_phone,
+               Case.contact_email)
+    return or_(*(c.ilike(pattern, escape="\\") for c in columns), Case.customer_id.in_(customers))
+
+
+def case_product_matches(product: str) -> Any:
+    """Cases about a product: its customer has it installed (the customer record), or the case's
+    environment names it."""
+    pattern = _like(product)
+    installed = select(InstalledProduct.customer_id).where(InstalledProduct.product.ilike(pattern, escape="\\"))
+    return or_(Case.customer_id.in_(installed), Case.environment.ilike(pattern, escape="\\"))
+
+
+def case_stages(user: User) -> list[str]:
+    """The stages the user's visible cases are in (for the case list's stage filter)."""
+    return sorted(s for s in db.session.scalars(restrict_cases(user, select(Case.stage)).distinct()) if s)
+
+
 def list_cases(user: User, filters: dict[str, Any], page: int, per_page: int) -> Page:
     query = restrict_cases(user, select(Case))
     for key in ("status", "stage", "priority", "category", "channel", "customer_id", "kind", "parent_case_id"):
@@ -82,9 +114,9 @@ def list_cases(user: User, filters: dict[str, Any], page: int, per_page: int) ->
     if filters.get("owner"):
         query = query.where(Case.owner_id == _user_id(user, filters["owner"], "owner"))
     if filters.get("q"):
-        pattern = f"%{filters['q']}%"
-        query = query.where(or_(Case.title.ilike(pattern), Case.number.ilike(pattern),
-                                Case.description.ilike(pattern)))
+        query = query.where(case_text_matches(filters["q"]))
+    if filters.get("product"):
+        query = query.where(case_product_matches(filters["product"]))
     return paginate(query.order_by(Case.created_at.desc(), Case.id.desc()), page, per_page)
 
 

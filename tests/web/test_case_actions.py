@@ -52,10 +52,10 @@ def test_an_empty_or_long_complaint_files_nothing(pages, acme_case):
     case = acme_case()
     customer = pages("acme_user")
     customer.get(f"/cases/{case['id']}")
-    for text, message in (("  ", "Write the text first"), ("x" * 20001, "The text is too long")):
+    for text, message in (("  ", "Write the text first"), ("x" * 20001, "at most 20000 characters (now 20001)")):
         r = customer.post(f"/cases/{case['id']}/complaints", {"text": text})
-        assert r.status_code == 303
-        assert message in customer.text(customer.get(r.headers["Location"]))
+        assert r.status_code == 422  # the form again, with the text typed and the reason beside it
+        assert message in customer.text(r) and 'id="complaint-error"' in customer.text(r)
     assert _count(Case, Case.parent_case_id == case["id"]) == 0
 
 
@@ -109,11 +109,12 @@ def test_replies_are_refused_to_the_wrong_people_and_bad_text(pages, acme_case, 
     agent = pages("agent1")
     assert agent.post(f"/cases/{case['id']}/replies", {"text": "x"}, csrf=False).status_code == 403
     for text in ("", "x" * 20001):
-        assert agent.post(f"/cases/{case['id']}/replies", {"text": text}).status_code == 303
+        assert agent.post(f"/cases/{case['id']}/replies", {"text": text}).status_code == 422
     db.session.execute(db.update(Case).where(Case.id == case["id"]).values(status="closed"))
     db.session.commit()
     r = agent.post(f"/cases/{case['id']}/replies", {"text": "Too late."})
-    assert "The case is closed. Nothing was sent." in agent.text(agent.get(r.headers["Location"]))
+    assert r.status_code == 409
+    assert "The case is closed. Nothing was sent." in agent.text(r) and "Too late.</textarea>" in agent.text(r)
     assert _count(CaseEvent, CaseEvent.kind == "staff_reply") == 0 and _count(Notification) == 0
 
 

@@ -106,7 +106,24 @@ def test_a_bad_or_stale_form_names_the_field_and_saves_nothing(pages, acme_recor
                                                                "installed_on": ""})
     assert "Version: this field is required." in manager.text(manager.get(f"/customers/{acme_record.id}"))
     r = manager.post(f"/customers/{acme_record.id}", {"version": "0", "name": "Acme", "address": "", "notes": ""})
-    assert "Someone changed this meanwhile" in manager.text(manager.get(f"/customers/{acme_record.id}"))
+    assert r.status_code == 409 and "Someone changed this record meanwhile" in manager.text(r)  # the form again
     assert written() == before
     assert pages("agent1").post(f"/customers/{acme_record.id}/contacts", {"name": "x", "phone": "1"}).status_code == 403
     assert written() == before
+
+
+def test_a_stale_customer_record_save_keeps_the_typed_notes(pages, acme_record):
+    manager = pages("manager")
+    manager.get(f"/customers/{acme_record.id}")
+    version = acme_record.version
+    first = manager.post(f"/customers/{acme_record.id}", {"version": version, "name": acme_record.name,
+                                                          "notes": "Saved in another tab."})
+    assert first.status_code == 303
+    r = manager.post(f"/customers/{acme_record.id}", {"version": version, "name": acme_record.name,
+                                                      "address": "北京市海淀区 1 号",
+                                                      "notes": "Call before 10; the server room is locked."})
+    assert r.status_code == 409
+    page = manager.text(r)
+    assert 'id="record-notice"' in page and "the form still holds what you typed" in page
+    assert "Call before 10; the server room is locked." in page and "北京市海淀区 1 号" in page
+    assert "Saved in another tab." in page  # the record as it is now

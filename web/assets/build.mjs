@@ -13,6 +13,7 @@ await build({
     modeller: 'src/modeller.js',
     charts: 'src/charts.js',
     forms: 'src/forms.js',
+    pages: 'src/pages.js',
     caseflow: 'src/caseflow.css',
     dmn_editor: 'src/dmn_editor.js',
     dmn_editor_styles: 'src/dmn_editor.css',
