@@ -27,10 +27,13 @@ from api.resources import (
     me,
     migrations,
     notifications,
+    quality,
+    risks,
     sla_policies,
     staffing,
     surveys,
     tasks,
+    training,
     users,
     versions,
     whatif,
@@ -41,7 +44,8 @@ from gateway import auth, problems
 #: every blueprint of the API, in the order the OpenAPI document lists them
 BLUEPRINTS = (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health,
               notifications, calendars, sla_policies, escalations, channels, kpis, attachments, knowledge,
-              surveys, customers, announcements, chat_posts, staffing, whatif)
+              surveys, customers, announcements, chat_posts, staffing, whatif,
+              training, risks, quality)
 
 #: reachable without a token: getting a token, the liveness probe (it reveals no data; load balancers
 #: cannot carry credentials), the API description with its docs page; the chat webhook is signed by

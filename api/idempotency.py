@@ -50,6 +50,8 @@ ENDPOINTS = frozenset({
     "announcements.AnnouncementCollection", "knowledge.ArticleCollection", "users.UserCollection",
     "customers.CustomerCollection", "customers.CustomerContacts", "customers.CustomerProducts",
     "customers.CustomerContracts",
+    "training.SessionCollection", "training.Participants", "risks.RiskCollection", "risks.RiskLinks",
+    "quality.Samples",
 })
 #: answer headers kept with the body
 KEPT_HEADERS = ("Content-Type", "Location", "ETag")

@@ -19,6 +19,8 @@ from cases.outbox import hq
 from cases.outbox import models as outbox_models
 from cases.process import assignment, lease
 from cases.process import models as process_models
+from cases.service import oversight_models as service_oversight_models
+from cases.service import quality, risks, training
 from cases.sla import clock
 from cases.sla import models as sla_models
 from cases.whatif import models as whatif_models
@@ -27,7 +29,10 @@ from cases.whatif import models as whatif_models
 MODELS = (core_models, process_models, sla_models, outbox_models, customer_models, channel_models,
           casework_models, knowledge_models,
           # tables defined beside the code that owns them: kept answers, the scheduler's lease, blobs
-          idempotency, lease, storage, whatif_models)
+          idempotency, lease, storage, whatif_models,
+          service_oversight_models)
+#: the modules that register the quarterly review's sections (cases/service/review.py)
+REVIEW_MODULES = (training, risks, quality)
 #: the modules that register service operations
 OPERATION_MODULES = (events, assignment, clock, hq, surveys, complaints)
 

@@ -41,6 +41,10 @@ LABELS = {
     "staff_reply": _l("Reply to the customer"), "customer_notified": _l("Customer notified"),
     "call_customer": _l("Call the customer back"), "update_announced": _l("Update announced"),
     "follow_ups_moved": _l("Follow-ups moved"),
+    # training, risks and quality audits (cases/service/training.py, risks.py, quality.py)
+    "training_enrolled": _l("Enrolled in a training"), "training_attended": _l("Attended a training"),
+    "training_missed": _l("Missed a training"), "risk_linked": _l("Linked to a risk"),
+    "risk_reviewed": _l("Risk reviewed"), "quality_audited": _l("Quality audit"),
 }
 #: how a notice went out (cases/outbox/replies.py Route.via)
 VIA = {"mail": _l("by mail"), "chat": _l("by chat"), "call": _l("as a call-back note")}
@@ -157,6 +161,10 @@ def _details(event: CaseEvent, viewer: User) -> str:
         return f"{data.get('product', '')} {data.get('version', '')}".strip()
     if kind == "stage_changed":
         return word(data.get("new"))
+    if kind in ("training_enrolled", "training_attended", "training_missed", "risk_linked", "risk_reviewed"):
+        return " · ".join(str(v) for v in (data.get("title"), data.get("participant"), data.get("score")) if v)
+    if kind == "quality_audited":
+        return f"{data.get('score')} / 100"
     return ""
 
 
@@ -166,6 +174,7 @@ CUSTOMER_KINDS = frozenset({
     "case_opened", "case_closed", "message_received", "customer_message", "attachment_added", "staff_reply",
     "customer_notified", "complaint_opened", "complaint_closed", "survey_sent", "survey_answered", "self_service",
     "follow_up_of", "task_completed", "update_announced", "fixed_version_received",
+    "training_enrolled", "training_attended", "training_missed",
 })
 
 
