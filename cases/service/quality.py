@@ -158,7 +158,7 @@ def record(actor: User, audit_id: int, seen: int | None, checklist: dict[str, An
     now = now or utcnow()
     row.checklist = {key: checklist[key] for key in CHECKLIST}
     row.score, row.notes, row.status = score_of(row.checklist), notes, DONE
-    row.auditor_id, row.audited_at = actor.id, now
+    row.auditor, row.auditor_id, row.audited_at = actor, actor.id, now
     db.session.flush()
     events.record(row.case, "quality_audited", actor, audit_id=row.id, score=row.score,
                   missed=[key for key in CHECKLIST if not row.checklist[key]])

@@ -76,7 +76,8 @@ def _check(fields: dict[str, Any], today: date) -> None:
         _refuse("review_on", "a date from today to five years ahead")
 
 
-def _today(now: datetime) -> date:
+def today(now: datetime) -> date:
+    """The service's date at ``now`` (the default calendar's zone)."""
     return now.astimezone(calendars.get(calendars.DEFAULT).tz).date()
 
 
@@ -143,7 +144,7 @@ def raise_risk(actor: User, fields: dict[str, Any], now: datetime | None = None)
     for name in ("title", "kind", "level", "contingency_plan", "review_on"):
         if not fields.get(name):
             _refuse(name, "required")
-    _check(fields, _today(now))
+    _check(fields, today(now))
     owner = _owner(fields["owner"]) if fields.get("owner") else actor
     customer = None
     if fields.get("customer_id") is not None:
@@ -176,7 +177,7 @@ def update(actor: User, risk_id: int, fields: dict[str, Any], seen: int | None,
     if not row.is_open:
         raise Conflict("the risk is closed", code="risk_closed")
     now = now or utcnow()
-    _check(fields, _today(now))
+    _check(fields, today(now))
     for name in FIELDS:
         if name in fields:
             if fields[name] in (None, "") and name != "description":
@@ -214,7 +215,7 @@ def review_risk(actor: User, risk_id: int, fields: dict[str, Any], seen: int | N
     if not fields.get("notes"):
         _refuse("notes", "required")
     level = fields.get("level") or row.level
-    _check({"level": level}, _today(now))
+    _check({"level": level}, today(now))
     close = bool(fields.get("close"))
     next_on: date | None = fields.get("next_review_on")
     if close and next_on is not None:
@@ -222,8 +223,8 @@ def review_risk(actor: User, risk_id: int, fields: dict[str, Any], seen: int | N
     if not close:
         if next_on is None:
             _refuse("next_review_on", "required unless the risk is closed")
-        _check({"review_on": next_on}, _today(now))
-        if next_on <= _today(now):
+        _check({"review_on": next_on}, today(now))
+        if next_on <= today(now):
             _refuse("next_review_on", "a date after today")
     entry = RiskReview(risk=row, reviewed_by_id=actor.id, reviewed_at=now, level=level, notes=fields["notes"],
                        next_review_on=next_on, closed=close)
@@ -251,7 +252,7 @@ def open_due_reviews(now: datetime | None = None) -> list[int]:
     its owner is mailed. The risks made due."""
     now = now or utcnow()
     candidates = list(db.session.scalars(select(Risk.id).where(
-        Risk.status == OPEN, Risk.review_due_since.is_(None), Risk.review_on <= _today(now)).order_by(Risk.id)))
+        Risk.status == OPEN, Risk.review_due_since.is_(None), Risk.review_on <= today(now)).order_by(Risk.id)))
     db.session.rollback()
     opened = []
     for risk_id in candidates:
