@@ -6,21 +6,24 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from cases.core.errors import ValidationFailed
 
-#: the zone a page's date-times are typed in (the default calendar's)
-ZONE = ZoneInfo("Asia/Shanghai")
+
+def zone() -> ZoneInfo:
+    """The zone the pages show times in and read date-time fields in (``WEB_TIMEZONE``)."""
+    return ZoneInfo(current_app.config.get("WEB_TIMEZONE", "Asia/Shanghai"))
 
 
 def local_moment(raw: str) -> datetime | None:
-    """A ``datetime-local`` value in the service's zone (None: not a date and time)."""
+    """A ``datetime-local`` value in the pages' zone (None: not a date and time)."""
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         return None
-    return moment.replace(tzinfo=ZONE) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=zone()) if moment.tzinfo is None else moment
 
 
 def day(raw: str) -> date | None:

@@ -13,7 +13,7 @@ from cases.core.errors import Conflict, ValidationFailed
 from cases.core.models import utcnow
 from cases.service import training
 from web.pages import back_to, current_user, page_blueprint, render
-from web.service_forms import local_moment, refusals, required, whole
+from web.service_forms import local_moment, refusals, required, whole, zone
 
 blp = page_blueprint("training_pages", url_prefix="/service/training")
 
@@ -27,7 +27,7 @@ def _index(status: int = 200, values: dict[str, Any] | None = None, errors: dict
                   kinds=training.KINDS, modes=training.MODES, customers=queries.list_customers(user),
                   values=values or {"kind": training.STAFF_TECHNICAL, "mode": "on_site",
                                     "reminder_hours": str(training.DEFAULT_REMINDER_HOURS)},
-                  errors=errors or {})
+                  errors=errors or {}, zone=zone().key)
 
 
 @blp.get("")

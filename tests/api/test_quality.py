@@ -44,11 +44,12 @@ def test_the_sample_is_reproducible_and_never_draws_a_case_twice(api, world, app
     assert sorted(a["case_id"] for a in r.json) == sorted(expected)
     r = api.post("/api/v1/quality/samples", "supervisor", json={**Q1, "share": 0.3})
     assert r.json == []  # the same draw: nothing new
+    before = app.config.get("QUALITY_AUDIT_SHARE")
     app.config["QUALITY_AUDIT_SHARE"] = 0.5
     try:
         r = api.post("/api/v1/quality/samples", "supervisor", json=Q1)
     finally:
-        app.config.pop("QUALITY_AUDIT_SHARE")
+        app.config["QUALITY_AUDIT_SHARE"] = before
     # half (4): the same three first, then the next in rank
     assert sorted(a["case_id"] for a in r.json) == sorted(
         set(sorted(in_q1, key=lambda case_id: quality.rank(period, case_id))[:4]) - set(expected))
