@@ -34,7 +34,7 @@ MODELS = (core_models, process_models, sla_models, outbox_models, customer_model
 #: the modules that register the quarterly review's sections (cases/service/review.py)
 REVIEW_MODULES = (training, risks, quality)
 #: the modules that register service operations
-OPERATION_MODULES = (events, assignment, clock, hq, surveys, complaints)
+OPERATION_MODULES = (events, assignment, clock, hq, surveys, complaints, training)
 
 
 def install() -> frozenset[str]:

@@ -30,6 +30,7 @@ from cases.core.access import require_role, visible_case
 from cases.core.db import db, unit_of_work, use_case
 from cases.core.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
 from cases.core.models import STAFF_ROLES, Customer, Role, User, UserRole, utcnow
+from cases.core.services import ServiceContext, operation
 from cases.core.texts import N_
 from cases.kpis.figures import Period
 from cases.outbox import notifications
@@ -154,7 +155,7 @@ def _invitee(row: TrainingSession, username: str | None, name: str | None, email
     return None, name, email
 
 
-def _add(actor: User, row: TrainingSession, user: User | None, name: str, email: str | None, case_id: int | None,
+def _add(actor: User | None, row: TrainingSession, user: User | None, name: str, email: str | None, case_id: int | None,
          field: str) -> TrainingParticipant:
     if any((user is not None and p.user_id == user.id) or (email and (p.email or "").lower() == email.lower())
            for p in row.participants):
@@ -327,6 +328,33 @@ def move(actor: User, session_id: int, participant_id: int, to_session_id: int,
     person.moved_to_id = target.id
     _mail("training_invitation", target, [moved])
     return moved
+
+
+@operation("enrol_for_training")
+def enrol_for_training(ctx: ServiceContext, wanted: bool) -> dict[str, Any]:
+    """The support process's step after re-training a user: when asked, the case's user (its reporter,
+    else its contact) joins the customer's next planned user training, invited by mail, and the case's
+    timeline says so. Nothing to join or nobody to enrol is an answer, not a failure of the step."""
+    if not wanted:
+        return {"enrolled": False, "reason": "not asked"}
+    case, now = ctx.case, utcnow()
+    row = db.session.scalar(select(TrainingSession).where(
+        TrainingSession.kind == CUSTOMER_USER, TrainingSession.customer_id == case.customer_id,
+        TrainingSession.status == PLANNED, TrainingSession.starts_at > now)
+        .order_by(TrainingSession.starts_at, TrainingSession.id).limit(1))
+    if row is None:
+        return {"enrolled": False, "reason": "no planned user training for the customer"}
+    reporter = db.session.get(User, case.reporter_id) if case.reporter_id else None
+    if reporter is None and not (case.contact_name and case.contact_email):
+        return {"enrolled": False, "reason": "the case names nobody to enrol", "session_id": row.id}
+    name = reporter.display_name if reporter is not None else case.contact_name
+    email = reporter.email if reporter is not None else case.contact_email
+    if any((reporter is not None and p.user_id == reporter.id) or (email and (p.email or "").lower() == email.lower())
+           for p in row.participants):
+        return {"enrolled": False, "reason": "already invited", "session_id": row.id}
+    person = _add(ctx.actor, row, reporter, name or "", email, case.id, "case_id")
+    _mail("training_invitation", row, [person])
+    return {"enrolled": True, "session_id": row.id, "starts_at": row.starts_at.isoformat(), "participant": person.name}
 
 
 # -- reminders (the scheduler's service job, cases/service/due.py) -------------------------------

@@ -18,7 +18,7 @@ from cases.outbox.models import Notification
 from cases.service import due, training
 from cases.service.oversight_models import TrainingParticipant, TrainingSession
 from tests.conftest import FAST_HASH, PASSWORD
-from tests.helpers import open_case
+from tests.helpers import only_task, open_case, step
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 4, 14, 9, tzinfo=SHANGHAI)
@@ -212,3 +212,25 @@ def test_the_kpis_against_a_hand_count(api, world):
     assert (figures["participation"].meets_target, figures["coverage"].meets_target) == (False, False)
     r = api.get("/api/v1/training/kpis?from=2026-06-30&to=2026-04-01", "supervisor")
     assert r.status_code == 422 and r.json["errors"][0]["field"] == "query.to"
+
+
+def test_the_re_training_step_enrols_the_user_in_the_next_user_training(api, world):
+    """The support process's retrain_user step with "also enrol": its next step enrols the case's
+    reporter in the customer's next planned user training; without it, nobody is enrolled."""
+    acme = world.customers["ACME"].id
+    later = api.post("/api/v1/training/sessions", "supervisor", json={
+        "kind": "customer_user", "title": "Later", "customer_id": acme,
+        "starts_at": (datetime.now(SHANGHAI) + timedelta(days=20)).isoformat()}).json
+    sooner = api.post("/api/v1/training/sessions", "supervisor", json={
+        "kind": "customer_user", "title": "Sooner", "customer_id": acme,
+        "starts_at": (datetime.now(SHANGHAI) + timedelta(days=5)).isoformat()}).json
+    for enrol in (False, True):
+        case = open_case(api, "acme_user", title="How do I export the customer list?")
+        step(api, case["id"], "classify", {"category": "operation_problem", "priority": "low"})
+        step(api, case["id"], "retrain_user", {"training_content": "Exporting", "trainees": "the reporter",
+                                                "duration_minutes": 20, "enrol_in_training": enrol})
+        assert only_task(api, case["id"])["element_id"] == "confirm"
+    people = api.get(f"/api/v1/training/sessions/{sooner['id']}", "supervisor").json["participants"]
+    assert [(p["user"], p["case_id"]) for p in people] == [("acme_user", case["id"])]
+    assert api.get(f"/api/v1/training/sessions/{later['id']}", "supervisor").json["participants"] == []
+    assert "training_enrolled" in db.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case["id"])).all()
