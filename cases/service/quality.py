@@ -108,7 +108,7 @@ def audits(actor: User, status: str | None = None, period: Period | None = None)
 def _audit(audit_id: int, lock: bool = False) -> QualityAudit:
     query = select(QualityAudit).where(QualityAudit.id == audit_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(of=QualityAudit)
     row: QualityAudit | None = db.session.scalar(query)
     if row is None:
         raise NotFound(f"quality audit {audit_id} not found", resource="quality_audit", id=audit_id)

@@ -45,7 +45,7 @@ def _refuse(field: str, message: str) -> NoReturn:
 def _risk(risk_id: int, lock: bool = False) -> Risk:
     query = select(Risk).where(Risk.id == risk_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(of=Risk)
     row: Risk | None = db.session.scalar(query)
     if row is None:
         raise NotFound(f"risk {risk_id} not found", resource="risk", id=risk_id)
@@ -257,7 +257,7 @@ def open_due_reviews(now: datetime | None = None) -> list[int]:
     opened = []
     for risk_id in candidates:
         with unit_of_work():
-            row = db.session.scalar(select(Risk).where(Risk.id == risk_id).with_for_update(skip_locked=True))
+            row = db.session.scalar(select(Risk).where(Risk.id == risk_id).with_for_update(skip_locked=True, of=Risk))
             if row is None or row.review_due_since is not None or not row.is_open or review_moment(row.review_on) > now:
                 continue
             row.review_due_since = now

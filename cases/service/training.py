@@ -71,7 +71,7 @@ def _refuse(field: str, message: str) -> NoReturn:
 def _session(session_id: int, lock: bool = False) -> TrainingSession:
     query = select(TrainingSession).where(TrainingSession.id == session_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(of=TrainingSession)
     row: TrainingSession | None = db.session.scalar(query)
     if row is None:
         raise NotFound(f"training session {session_id} not found", resource="training_session", id=session_id)
@@ -370,7 +370,7 @@ def send_due_reminders(now: datetime | None = None) -> list[int]:
     for session_id in due:
         with unit_of_work():
             row = db.session.scalar(select(TrainingSession).where(TrainingSession.id == session_id)
-                                    .with_for_update(skip_locked=True))
+                                    .with_for_update(skip_locked=True, of=TrainingSession))
             if row is None or row.reminded_at is not None or row.status != PLANNED:
                 continue
             row.reminded_at = now
