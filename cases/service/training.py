@@ -50,6 +50,8 @@ ATTENDED, MISSED = "attended", "missed"
 INDUCTION_LENGTH = timedelta(days=7)
 DEFAULT_LENGTH = timedelta(hours=2)
 DEFAULT_REMINDER_HOURS = 24
+MAX_AHEAD = timedelta(days=2 * 366)
+MAX_LENGTH = timedelta(days=30)
 MAX_REMINDER_HOURS = 24 * 30
 PASS_SCORE = 60
 PARTICIPATION_TARGET = 0.8  # DOMAIN.md: training participation >= 80 % quarterly
@@ -195,6 +197,10 @@ def plan(actor: User, fields: dict[str, Any], now: datetime | None = None) -> Tr
         _refuse("starts_at", "required")
     if starts <= now:
         _refuse("starts_at", "a session is planned ahead: a moment in the future")
+    if starts > now + MAX_AHEAD:
+        _refuse("starts_at", "at most two years ahead")
+    if fields.get("ends_at") is not None and fields["ends_at"] > starts + MAX_LENGTH:
+        _refuse("ends_at", "at most 30 days after the start")
     ends = fields.get("ends_at") or starts + (INDUCTION_LENGTH if kind == INDUCTION else DEFAULT_LENGTH)
     if ends <= starts:
         _refuse("ends_at", "after the start")

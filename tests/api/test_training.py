@@ -123,7 +123,9 @@ def test_bad_input_names_the_field_and_saves_nothing(api, world):
                               ({"invitees": ["acme_user"]}, "invitees.0"),
                               ({"customer_id": world.customers["ACME"].id}, "customer_id"),
                               ({"kind": "customer_user"}, "customer_id"),
-                              ({"reminder_hours": -1}, "reminder_hours")):
+                              ({"reminder_hours": -1}, "reminder_hours"),
+                              ({"starts_at": "9999-12-31T09:00:00+08:00", "kind": "induction"}, "starts_at"),
+                              ({"ends_at": "2026-06-14T08:00:00+08:00"}, "ends_at")):
             r = plan(api, **fields)
             assert r.status_code == 422, (fields, r.json)
             assert field in {e["field"] for e in r.json["errors"]}, (fields, r.json)
