@@ -28,12 +28,15 @@ from api.resources import (
     me,
     migrations,
     notifications,
+    quality,
     recurring_problems,
+    risks,
     service_review,
     sla_policies,
     staffing,
     surveys,
     tasks,
+    training,
     users,
     versions,
     whatif,
@@ -45,7 +48,7 @@ from gateway import auth, problems
 BLUEPRINTS = (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health,
               notifications, calendars, sla_policies, escalations, channels, kpis, attachments, knowledge,
               surveys, customers, announcements, chat_posts, staffing, whatif, service_review,
-              major_incidents, recurring_problems)
+              major_incidents, recurring_problems, training, risks, quality)
 
 #: reachable without a token: getting a token, the liveness probe (it reveals no data; load balancers
 #: cannot carry credentials), the API description with its docs page; the chat webhook is signed by

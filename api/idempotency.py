@@ -51,6 +51,8 @@ ENDPOINTS = frozenset({
     "customers.CustomerCollection", "customers.CustomerContacts", "customers.CustomerProducts",
     "customers.CustomerContracts",
     "major_incidents.IncidentCollection", "major_incidents.IncidentUpdates", "recurring_problems.KnownProblems",
+    "training.SessionCollection", "training.Participants", "risks.RiskCollection", "risks.RiskLinks",
+    "quality.Samples",
 })
 #: answer headers kept with the body
 KEPT_HEADERS = ("Content-Type", "Location", "ETag")

@@ -42,6 +42,13 @@ INCIDENT_LEADS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.TECHNICAL_LEA
 PROBLEM_MARKERS = KB_WRITERS | {R.TECHNICAL_LEAD.value, R.MANAGER.value}
 
 WHATIF_USERS = frozenset({R.MANAGER.value, R.PROCESS_OWNER.value, R.ADMIN.value})
+#: training (cases/service/training.py): planners plan and record attendance; the front line also enrols
+TRAINING_PLANNERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.TECHNICAL_LEAD.value, R.ADMIN.value})
+TRAINING_ENROLLERS = TRAINING_PLANNERS | {R.AGENT.value, R.SERVICE_CONSULTANT.value}
+#: the risk register: every member of staff raises risks and links evidence; owners and these review
+RISK_MANAGERS = TRAINING_PLANNERS
+#: quality audits: the quality monitor's work (supervisors, the customer service manager, admins)
+QUALITY_MONITORS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.ADMIN.value})
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
@@ -269,6 +276,41 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("whatif_page.explain", "GET"): (WHATIF_USERS, "page: why one case's outcome differs"),
     ("whatif_page.export", "GET"): (WHATIF_USERS, "page: a saved replay as CSV"),
     ("whatif_page.compare", "GET"): (WHATIF_USERS, "page: two saved replays side by side"),
+    ("training.SessionCollection", "GET"): (STAFF, "training sessions"),
+    ("training.SessionCollection", "POST"): (TRAINING_PLANNERS, "plan a training session and invite"),
+    ("training.SessionItem", "GET"): (STAFF, "a training session with its participants"),
+    ("training.Participants", "POST"): (TRAINING_ENROLLERS, "enrol someone in a training session (also from a case)"),
+    ("training.Attendance", "POST"): (TRAINING_PLANNERS, "record a session's attendance and assessment scores"),
+    ("training.Move", "POST"): (TRAINING_PLANNERS, "move one who missed a session to a later one"),
+    ("training.Kpis", "GET"): (STAFF, "training KPIs of a period: participation, coverage, assessments"),
+    ("risks.RiskCollection", "GET"): (STAFF, "the risk register"),
+    ("risks.RiskCollection", "POST"): (STAFF, "raise a risk (also from a case)"),
+    ("risks.RiskItem", "GET"): (STAFF, "a risk with its evidence and reviews"),
+    ("risks.RiskItem", "PATCH"): (STAFF, "change a risk (its owner, or a risk manager)"),
+    ("risks.RiskLinks", "POST"): (STAFF, "link a case as evidence of a risk"),
+    ("risks.RiskReviews", "POST"): (STAFF, "review a risk (its owner, or a risk manager)"),
+    ("quality.Checklist", "GET"): (QUALITY_MONITORS, "the quality audit checklist"),
+    ("quality.Samples", "POST"): (QUALITY_MONITORS, "draw a period's sample of closed cases for audit"),
+    ("quality.Audits", "GET"): (QUALITY_MONITORS, "quality audits"),
+    ("quality.AuditItem", "GET"): (QUALITY_MONITORS, "a quality audit"),
+    ("quality.AuditItem", "POST"): (QUALITY_MONITORS, "record a quality audit against the checklist"),
+    ("training_pages.index", "GET"): (STAFF, "page: training sessions"),
+    ("training_pages.plan", "POST"): (TRAINING_PLANNERS, "page: plan a training session"),
+    ("training_pages.session", "GET"): (STAFF, "page: a training session"),
+    ("training_pages.enrol", "POST"): (TRAINING_ENROLLERS, "page: enrol someone in a training session"),
+    ("training_pages.attendance", "POST"): (TRAINING_PLANNERS, "page: record attendance and scores"),
+    ("training_pages.move", "POST"): (TRAINING_PLANNERS, "page: move one who missed to a later session"),
+    ("training_pages.from_case", "POST"): (TRAINING_ENROLLERS, "page: enrol a case's user in a training"),
+    ("risk_pages.index", "GET"): (STAFF, "page: the risk register"),
+    ("risk_pages.raise_risk", "POST"): (STAFF, "page: raise a risk"),
+    ("risk_pages.risk", "GET"): (STAFF, "page: a risk"),
+    ("risk_pages.review", "POST"): (STAFF, "page: review a risk (its owner, or a risk manager)"),
+    ("risk_pages.link", "POST"): (STAFF, "page: link a case as evidence"),
+    ("risk_pages.from_case", "POST"): (STAFF, "page: raise a risk from a case"),
+    ("quality_pages.index", "GET"): (QUALITY_MONITORS, "page: quality audits"),
+    ("quality_pages.draw", "POST"): (QUALITY_MONITORS, "page: draw a sample for audit"),
+    ("quality_pages.audit", "GET"): (QUALITY_MONITORS, "page: audit a case"),
+    ("quality_pages.record", "POST"): (QUALITY_MONITORS, "page: record an audit"),
 }
 
 

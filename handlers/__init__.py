@@ -44,6 +44,8 @@ class Services(Protocol):
 
     def report_complaint_outcome(self, outcome: dict[str, Any]) -> dict[str, Any]: ...
 
+    def enrol_for_training(self, wanted: bool) -> dict[str, Any]: ...
+
 
 def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,4 +57,4 @@ def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
-from handlers import assignment, feedback, hq, sla  # noqa: F401  (register their operations)
+from handlers import assignment, feedback, hq, sla, training  # noqa: F401  (register their operations)

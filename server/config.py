@@ -65,6 +65,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
         # renewing is replaced within this plus the standby retry
         "SCHEDULER_LEASE_SECONDS": float(env.get("SCHEDULER_LEASE_SECONDS", "10")),
         "NOTIFY_POLL_SECONDS": float(env.get("NOTIFY_POLL_SECONDS", "5")),
+        # quality audits (cases/service/quality.py): the share of a period's closed cases drawn by default
+        "QUALITY_AUDIT_SHARE": float(env.get("QUALITY_AUDIT_SHARE", "0.1")),
         # operations (docs/operations.md): log lines as JSON (or "text"); who may read /metrics
         "LOG_FORMAT": env.get("LOG_FORMAT", "json"),
         "METRICS_ALLOW": env.get("METRICS_ALLOW", "127.0.0.1/32,::1/128"),

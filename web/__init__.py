@@ -31,11 +31,14 @@ from web import (
     owner,
     portal,
     problems,
+    quality_pages,
+    risk_pages,
     service_review,
     sla_pages,
     staffing_pages,
     survey_page,
     task_pages,
+    training_pages,
     whatif,
 )
 from web.pages import STATIC_DIR, secure_headers
@@ -44,7 +47,7 @@ from web.pages import STATIC_DIR, secure_headers
 BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp,
               case_actions.blp, announcements.blp, customers.blp, customer_pages.blp, staffing_pages.blp, whatif.blp,
               service_review.blp, sla_pages.blp, major_incidents.blp, problems.blp, knowledge_pages.blp,
-              list_views.blp, live.blp)
+              list_views.blp, live.blp, training_pages.blp, risk_pages.blp, quality_pages.blp)
 #: reachable without logging in: the log-in page, the language switch, the static files, and the page a
 #: survey mail links to (its unguessable, single-use, expiring token is the credential)
 PUBLIC = ("web_auth.login", "web_auth.language", "web_static.static", "survey_page.survey_page")
@@ -79,6 +82,8 @@ def register(app: Flask) -> None:
     problems.register_globals(app)
     knowledge_pages.register(app)
     live.register_globals(app)
+    training_pages.register(app)
+    risk_pages.register(app)
     app.register_blueprint(Blueprint("web_static", __name__, static_folder=str(STATIC_DIR),
                                      static_url_path="/static"))
     for blp in BLUEPRINTS:

@@ -47,6 +47,10 @@ LABELS = {
     "major_incident_team": _l("Major incident team named"), "major_incident_update": _l("Major incident update"),
     "major_incident_resolved": _l("Resolved with a major incident"),
     "major_incident_escalated": _l("Major incident escalated"),
+    # training, risks and quality audits (cases/service/training.py, risks.py, quality.py)
+    "training_enrolled": _l("Enrolled in a training"), "training_attended": _l("Attended a training"),
+    "training_missed": _l("Missed a training"), "risk_linked": _l("Linked to a risk"),
+    "risk_reviewed": _l("Risk reviewed"), "quality_audited": _l("Quality audit"),
 }
 #: how a notice went out (cases/outbox/replies.py Route.via)
 VIA = {"mail": _l("by mail"), "chat": _l("by chat"), "call": _l("as a call-back note")}
@@ -167,6 +171,10 @@ def _details(event: CaseEvent, viewer: User) -> str:
         return word(data.get("new"))
     if kind.startswith("major_incident_"):
         return _major_incident_details(kind, data)
+    if kind in ("training_enrolled", "training_attended", "training_missed", "risk_linked", "risk_reviewed"):
+        return " · ".join(str(v) for v in (data.get("title"), data.get("participant"), data.get("score")) if v)
+    if kind == "quality_audited":
+        return f"{data.get('score')} / 100"
     return ""
 
 
@@ -185,6 +193,7 @@ CUSTOMER_KINDS = frozenset({
     "customer_notified", "complaint_opened", "complaint_closed", "survey_sent", "survey_answered", "self_service",
     "follow_up_of", "task_completed", "update_announced", "fixed_version_received",
     "major_incident_linked", "major_incident_update", "major_incident_resolved",
+    "training_enrolled", "training_attended", "training_missed",
 })
 
 

@@ -57,6 +57,7 @@ from cases.outbox import chat_posts as chat_out
 from cases.outbox import hq
 from cases.process import lease as leader
 from cases.process import timers, wakeup
+from cases.service import due as service_due
 from cases.service import major_incidents
 
 log = logging.getLogger("caseflow.scheduler")
@@ -68,6 +69,8 @@ HQ_JOB = "deliver-hq-reports"
 CHAT_JOB = "deliver-chat-posts"
 PURGE_JOB = "purge-idempotency-keys"
 INCIDENT_JOB = "escalate-major-incidents"
+#: training reminders and risk reviews whose moment has come (cases/service/due.py)
+SERVICE_JOB = "service-due"
 LEADER_JOB = "check-leadership"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 #: wake just after the due instant: the engine fires a timer once the clock has passed it
@@ -308,6 +311,8 @@ class Scheduler:
         # the escalation ladders of open major incidents (cases/service/major_incidents.py)
         found.append({"id": INCIDENT_JOB, "func": _in_app(self.app, major_incidents.escalate_due, INCIDENT_JOB,
                                                            self.leadership), "trigger": "interval", "minutes": 1})
+        found.append({"id": SERVICE_JOB, "func": _in_app(self.app, service_due.run, SERVICE_JOB, self.leadership),
+                      "trigger": "interval", "seconds": s.notify_poll})
         if self.leadership is not None:
             found.append({"id": LEADER_JOB, "func": self.check_leadership, "trigger": "interval",
                           "seconds": s.standby_retry})
@@ -448,6 +453,7 @@ def run_once(app: Flask) -> OnceResult:
     settings = Settings.of(app)
     with app.app_context():
         report = timers.fire_due(batch_size=settings.batch_size)
+        service_due.run()  # before the mail goes: the reminders it queues go out in this run
     deliver = notification_delivery()
     delivered = None
     if deliver is not None:

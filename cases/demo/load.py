@@ -16,6 +16,7 @@ from cases.core.models import Customer, Task, TaskState, User, utcnow
 from cases.demo import history as demo_history
 from cases.demo import knowledge as demo_knowledge
 from cases.demo import major_incidents as demo_major_incidents
+from cases.demo import oversight as demo_oversight
 from cases.demo import records as demo_records
 from cases.process import assignment
 
@@ -127,6 +128,7 @@ def load(password: str, hash_method: str = "scrypt") -> list[tuple[str, list[str
                 data = {"analysis": "Need the printer model and driver version.", "outcome": "need_info",
                         "question": "请提供打印机型号和驱动版本。"}
             work.complete(actor, task.id, task.version, data)
+    demo_oversight.load(users, customers)  # training, risks and quality audits (cases/service/)
     for code, days in DEPLOYMENTS.items():
         follow_ups.set_deployment(users["admin"], customers[code].id, utcnow().date() - timedelta(days=days))
     demo_major_incidents.load(users, customers)  # a major incident and a known problem (cases/service/)

@@ -84,7 +84,8 @@ def process_handlers(**overrides: Any) -> dict[str, Any]:
             "send_survey": Recorder(lambda kind, milestone=None: {"survey_id": 1, "mailed": True}),
             "open_complaint": Recorder(lambda origin, reason: {"case_id": 2, "number": "CF-2030-000002"}),
             "send_complaint_response": Recorder({"mailed_to": "li@example.com"}),
-            "report_complaint_outcome": Recorder({"reported_to": "CF-2030-000001"}), **overrides}
+            "report_complaint_outcome": Recorder({"reported_to": "CF-2030-000001"}),
+            "enrol_for_training": Recorder(lambda wanted: {"enrolled": wanted}), **overrides}
 
 
 class CaseDriver:

@@ -156,7 +156,7 @@ def test_real_processes_need_their_handlers():
         [(f"{task}_escalate", "sla_escalate") for task in ladders] + [
             ("note_contact_late", "deadline_missed"), ("note_fixed_version", "record_fixed_version"),
             ("report_bug_to_hq", "report_to_hq"), ("suggest_owner", "round_robin_user"),
-            ("to_dedicated_consultant", "dedicated_consultant"),
+            ("to_dedicated_consultant", "dedicated_consultant"), ("enrol_in_training", "enrol_for_training"),
             ("schedule_callback", "business_deadline"), ("callback_late", "deadline_missed"),
             ("send_callback_survey", "send_survey"), ("callback_complaint", "open_complaint"),
             ("start_complaint_process", "open_complaint"), ("send_response", "send_complaint_response"),

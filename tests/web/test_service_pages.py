@@ -1,0 +1,142 @@
+"""The training, risk and quality audit pages: forms that keep the typed input and show the error by
+the field with nothing saved, the case page's "raise a risk" and "enrol in a training", attendance
+and reviews from the pages, who sees which page, both languages."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from cases.core.db import db
+from cases.core.models import Case, CaseEvent
+from cases.service.oversight_models import QualityAudit, Risk, TrainingParticipant, TrainingSession
+from tests.helpers import open_case
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _local(days: int, hour: int = 10) -> str:
+    return (datetime.now(SHANGHAI) + timedelta(days=days)).strftime(f"%Y-%m-%dT{hour:02d}:00")
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_planning_a_session_keeps_the_input_on_a_refusal(pages):
+    lead = pages("techlead")
+    r = lead.post("/service/training", {"kind": "staff_technical", "title": "备份与恢复", "starts_at": _local(-2),
+                                        "invitees": "agent1 nobody"})
+    assert r.status_code == 422
+    text = lead.text(r)
+    assert 'value="备份与恢复"' in text and "agent1 nobody" in text and 'id="t-starts_at-error"' in text
+    assert count(TrainingSession) == 0
+    r = lead.post("/service/training", {"kind": "staff_technical", "title": "备份与恢复", "starts_at": _local(5),
+                                        "invitees": "agent1 nobody"})
+    assert r.status_code == 422 and 'id="t-invitees-error"' in lead.text(r)
+    r = lead.post("/service/training", {"kind": "staff_technical", "title": "备份与恢复", "starts_at": _local(5),
+                                        "invitees": "agent1 agent2", "reminder_hours": "24"})
+    assert r.status_code == 303, lead.text(r)
+    page = lead.get(r.headers["Location"])
+    assert page.status_code == 200 and "备份与恢复" in lead.text(page)
+    assert count(TrainingParticipant) == 2
+
+
+def test_attendance_from_the_page_and_the_case_pages_enrolment(pages, api, world):
+    supervisor = pages("supervisor")
+    case = open_case(api, "acme_user")
+    r = supervisor.post("/service/training", {"kind": "customer_user", "title": "Using reports",
+                                              "customer_id": str(world.customers["ACME"].id), "starts_at": _local(3)})
+    assert r.status_code == 303, supervisor.text(r)
+    consultant = pages("consultant1")
+    page = consultant.get(f"/cases/{case['id']}")
+    assert 'id="enrol-from-case"' in consultant.text(page)
+    session_id = db.session.scalar(select(TrainingSession.id))
+    r = consultant.post(f"/service/training/from-case/{case['id']}", {"session_id": str(session_id)})
+    assert r.status_code == 303
+    assert db.session.scalar(select(TrainingParticipant.case_id)) == case["id"]
+    assert "training_enrolled" in db.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case["id"])).all()
+    # the session took place: attendance and a score from its page
+    row = db.session.get(TrainingSession, session_id)
+    row.starts_at = datetime.now(SHANGHAI) - timedelta(hours=2)
+    db.session.commit()
+    person = db.session.scalar(select(TrainingParticipant))
+    page = supervisor.get(f"/service/training/{session_id}")
+    assert 'id="attendance-form"' in supervisor.text(page)
+    r = supervisor.post(f"/service/training/{session_id}/attendance",
+                        {"version": str(row.version), f"score-{person.id}": "77"})
+    assert r.status_code == 422 and 'id="e-score-' in supervisor.text(r)  # a score for one who did not attend
+    r = supervisor.post(f"/service/training/{session_id}/attendance",
+                        {"version": str(row.version), f"attended-{person.id}": "on", f"score-{person.id}": "77"})
+    assert r.status_code == 303, supervisor.text(r)
+    db.session.expire_all()
+    assert (person.attendance, person.score) == ("attended", 77)
+
+
+def test_a_risk_raised_from_the_case_page_and_reviewed_on_its_page(pages, api, world):
+    case = open_case(api, "agent1", world.customers["ACME"].id)
+    agent = pages("agent1")
+    page = agent.get(f"/cases/{case['id']}")
+    assert 'id="raise-risk"' in agent.text(page)
+    day = (datetime.now(SHANGHAI) + timedelta(days=7)).date().isoformat()
+    r = agent.post(f"/service/risks/from-case/{case['id']}", {"title": "Slow reports", "kind": "technical",
+                                                               "level": "high", "contingency_plan": "", "review_on": day})
+    assert r.status_code == 303 and count(Risk) == 0  # refused: back to the case with the reason
+    r = agent.post(f"/service/risks/from-case/{case['id']}", {"title": "Slow reports", "kind": "technical",
+                                                               "level": "high", "contingency_plan": "Add an index.",
+                                                               "review_on": day})
+    assert r.status_code == 303
+    risk = db.session.scalar(select(Risk))
+    assert [link.case_id for link in risk.links] == [case["id"]]
+    assert "Slow reports" in agent.text(agent.get(f"/cases/{case['id']}"))
+    # the register's form keeps the input; the owner reviews on the risk's page
+    r = agent.post("/service/risks", {"title": "Phishing", "kind": "security", "level": "high",
+                                      "contingency_plan": "Train staff.", "review_on": "not a date"})
+    assert r.status_code == 422 and 'value="Phishing"' in agent.text(r) and 'id="r-review_on-error"' in agent.text(r)
+    page = agent.get(f"/service/risks/{risk.id}")
+    assert 'id="review-form"' in agent.text(page)  # the owner
+    assert 'id="review-form"' not in pages("agent2").text(pages("agent2").get(f"/service/risks/{risk.id}"))
+    r = agent.post(f"/service/risks/{risk.id}/reviews", {"version": str(risk.version), "level": "medium",
+                                                         "notes": "Index added.", "next_review_on": day})
+    assert r.status_code == 303, agent.text(r)
+    db.session.expire_all()
+    assert (risk.level, len(risk.reviews)) == ("medium", 1)
+
+
+def test_quality_pages_draw_and_audit(pages, api, world):
+    case = open_case(api, "agent1", world.customers["ACME"].id)
+    row = db.session.get(Case, case["id"])
+    row.status, row.closed_at = "closed", datetime.now(SHANGHAI) - timedelta(days=1)
+    db.session.commit()
+    supervisor = pages("supervisor")
+    today = datetime.now(SHANGHAI).date()
+    r = supervisor.post("/service/quality/samples", {"from": (today - timedelta(days=30)).isoformat(),
+                                                     "to": today.isoformat(), "share": "150"})
+    assert r.status_code == 422 and 'value="150"' in supervisor.text(r) and count(QualityAudit) == 0
+    r = supervisor.post("/service/quality/samples", {"from": (today - timedelta(days=30)).isoformat(),
+                                                     "to": today.isoformat(), "share": "100"})
+    assert r.status_code == 303
+    audit = db.session.scalar(select(QualityAudit))
+    page = supervisor.get(f"/service/quality/{audit.id}")
+    assert 'id="audit-form"' in supervisor.text(page)
+    r = supervisor.post(f"/service/quality/{audit.id}", {"version": str(audit.version), "classified": "on",
+                                                          "solution_recorded": "on"})
+    assert r.status_code == 303
+    db.session.expire_all()
+    assert (audit.status, audit.score) == ("done", 25)  # 2 of 8
+
+
+def test_who_sees_which_page_and_the_chinese_pages(pages):
+    for user, allowed in (("agent1", {"/service/training": 200, "/service/risks": 200, "/service/quality": 403}),
+                          ("supervisor", {"/service/training": 200, "/service/risks": 200, "/service/quality": 200}),
+                          ("acme_user", {"/service/training": 403, "/service/risks": 403, "/service/quality": 403})):
+        client = pages(user)
+        for url, status in allowed.items():
+            assert client.get(url).status_code == status, (user, url)
+    supervisor = pages("supervisor")
+    supervisor.post("/language", {"lang": "zh_CN"})
+    text = supervisor.text(supervisor.get("/service/risks"))
+    assert "风险登记册" in text and "应急预案" in text
+    assert "员工技术培训" in supervisor.text(supervisor.get("/service/training"))
+    assert "抽取样本" in supervisor.text(supervisor.get("/service/quality"))
