@@ -27,12 +27,14 @@ from api.resources import (
     me,
     migrations,
     notifications,
+    service_work,
     sla_policies,
     staffing,
     surveys,
     tasks,
     users,
     versions,
+    visits,
     whatif,
 )
 from api.resources import auth as auth_resource
@@ -41,7 +43,7 @@ from gateway import auth, problems
 #: every blueprint of the API, in the order the OpenAPI document lists them
 BLUEPRINTS = (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health,
               notifications, calendars, sla_policies, escalations, channels, kpis, attachments, knowledge,
-              surveys, customers, announcements, chat_posts, staffing, whatif)
+              surveys, customers, announcements, chat_posts, staffing, whatif, visits, service_work)
 
 #: reachable without a token: getting a token, the liveness probe (it reveals no data; load balancers
 #: cannot carry credentials), the API description with its docs page; the chat webhook is signed by

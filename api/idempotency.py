@@ -50,6 +50,8 @@ ENDPOINTS = frozenset({
     "announcements.AnnouncementCollection", "knowledge.ArticleCollection", "users.UserCollection",
     "customers.CustomerCollection", "customers.CustomerContacts", "customers.CustomerProducts",
     "customers.CustomerContracts",
+    "visits.CaseVisits", "visits.VisitLog", "visits.RemoteSessions", "service_work.CatalogueCollection",
+    "service_work.CaseInternalTasks", "service_work.ScheduleCollection",
 })
 #: answer headers kept with the body
 KEPT_HEADERS = ("Content-Type", "Location", "ETag")

@@ -19,6 +19,9 @@ from cases.outbox import hq
 from cases.outbox import models as outbox_models
 from cases.process import assignment, lease
 from cases.process import models as process_models
+from cases.service import catalogue as service_catalogue
+from cases.service import models as service_models
+from cases.service import visits_review
 from cases.sla import clock
 from cases.sla import models as sla_models
 from cases.whatif import models as whatif_models
@@ -27,9 +30,11 @@ from cases.whatif import models as whatif_models
 MODELS = (core_models, process_models, sla_models, outbox_models, customer_models, channel_models,
           casework_models, knowledge_models,
           # tables defined beside the code that owns them: kept answers, the scheduler's lease, blobs
-          idempotency, lease, storage, whatif_models)
+          idempotency, lease, storage, whatif_models, service_models)
 #: the modules that register service operations
 OPERATION_MODULES = (events, assignment, clock, hq, surveys, complaints)
+#: the modules that register review sections and form references (cases/service)
+SERVICE_MODULES = (visits_review, service_catalogue)
 
 
 def install() -> frozenset[str]:

@@ -34,6 +34,12 @@ STAFFING_READERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.ADMIN.value
 STAFFING_SETTERS = frozenset({R.MANAGER.value, R.ADMIN.value})
 
 WHATIF_USERS = frozenset({R.MANAGER.value, R.PROCESS_OWNER.value, R.ADMIN.value})
+#: the catalogue of paid special services is kept by the business managers (and managers, admins)
+CATALOGUE_KEEPERS = frozenset({R.BUSINESS_MANAGER.value, R.MANAGER.value, R.ADMIN.value})
+#: maintenance schedules are planned by supervisors, managers and admins
+PLANNERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.ADMIN.value})
+#: a visit's window is answered by the customer, or by the front line for them
+VISIT_ANSWERERS = FRONT_LINE | {R.CUSTOMER.value}
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
@@ -208,6 +214,29 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("whatif_page.explain", "GET"): (WHATIF_USERS, "page: why one case's outcome differs"),
     ("whatif_page.export", "GET"): (WHATIF_USERS, "page: a saved replay as CSV"),
     ("whatif_page.compare", "GET"): (WHATIF_USERS, "page: two saved replays side by side"),
+
+    ("visits.CaseVisits", "GET"): (EVERYONE, "a case's visits and repairs (customers: their organisation's)"),
+    ("visits.CaseVisits", "POST"): (FRONT_LINE, "book a repair or visit in a window (warranty checked)"),
+    ("visits.VisitItem", "GET"): (EVERYONE, "a visit with its repair log (customers: their organisation's)"),
+    ("visits.VisitConfirm", "POST"): (VISIT_ANSWERERS, "confirm the window the other side proposed"),
+    ("visits.VisitPropose", "POST"): (VISIT_ANSWERERS, "answer a visit with another window"),
+    ("visits.VisitCancel", "POST"): (FRONT_LINE, "cancel a visit not yet done"),
+    ("visits.VisitLog", "POST"): (FRONT_LINE, "record a visit's repair log (parts, time, result)"),
+    ("visits.RemoteSessions", "GET"): (EVERYONE, "a case's remote-assistance sessions (customers: their organisation's)"),
+    ("visits.RemoteSessions", "POST"): (FRONT_LINE, "record a remote-assistance session on a case"),
+    ("visits.ServiceReport", "GET"): (EVERYONE, "a case's service report (customers: their organisation's, no internal tasks)"),
+    ("visits.ServiceReportCsv", "GET"): (EVERYONE, "a case's service report as CSV, zh or en"),
+    ("service_work.CatalogueCollection", "GET"): (EVERYONE, "the catalogue of paid special services with prices"),
+    ("service_work.CatalogueCollection", "POST"): (CATALOGUE_KEEPERS, "add a special service to the catalogue"),
+    ("service_work.CatalogueItem", "PATCH"): (CATALOGUE_KEEPERS, "change a catalogue entry (price, names, offered)"),
+    ("service_work.CaseInternalTasks", "GET"): (STAFF, "a case's internal tasks (never customers)"),
+    ("service_work.CaseInternalTasks", "POST"): (STAFF, "record an internal task on a case"),
+    ("service_work.InternalTaskCollection", "GET"): (STAFF, "internal tasks (mine, open, maintenance)"),
+    ("service_work.InternalTaskItem", "GET"): (STAFF, "an internal task"),
+    ("service_work.InternalTaskItem", "PATCH"): (STAFF, "reassign an internal task or mark it done"),
+    ("service_work.ScheduleCollection", "GET"): (STAFF, "maintenance and backup-check schedules"),
+    ("service_work.ScheduleCollection", "POST"): (PLANNERS, "plan maintenance or a backup check of an installation"),
+    ("service_work.ScheduleItem", "PATCH"): (PLANNERS, "change or stop a maintenance schedule"),
 }
 
 

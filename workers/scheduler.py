@@ -16,6 +16,8 @@ declarative job list of stable ids:
   and notices for chat platforms (cases/outbox/chat_posts.py).
 - ``purge-idempotency-keys`` deletes, hourly, the answers kept for retries past their 24 hours
   (cases/core/idempotency.py).
+- ``service-due`` sends, every few minutes, the reminders the day before confirmed visits and opens the
+  internal tasks of maintenance schedules on their dates (cases/service/due.py).
 - ``check-leadership`` steps down if the lease is gone (then this process stands by again).
 
 On PostgreSQL, ``caseflow scheduler --worker`` processes (``FiringWorker``) fire beside the
@@ -55,6 +57,7 @@ from cases.outbox import chat_posts as chat_out
 from cases.outbox import hq
 from cases.process import lease as leader
 from cases.process import timers, wakeup
+from cases.service import due as service_due
 
 log = logging.getLogger("caseflow.scheduler")
 
@@ -65,6 +68,9 @@ HQ_JOB = "deliver-hq-reports"
 CHAT_JOB = "deliver-chat-posts"
 PURGE_JOB = "purge-idempotency-keys"
 LEADER_JOB = "check-leadership"
+SERVICE_JOB = "service-due"
+#: how often visit reminders and maintenance dates are looked at
+SERVICE_DUE_MINUTES = 5
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 #: wake just after the due instant: the engine fires a timer once the clock has passed it
 WAKE_AFTER_DUE = timedelta(milliseconds=1)
@@ -301,6 +307,9 @@ class Scheduler:
         # answers kept for retries (api/idempotency.py) go after a day
         found.append({"id": PURGE_JOB, "func": _in_app(self.app, idempotency.purge, PURGE_JOB, self.leadership),
                       "trigger": "interval", "hours": 1})
+        # reminders the day before visits, maintenance tasks on their dates (cases/service/due.py)
+        found.append({"id": SERVICE_JOB, "func": _in_app(self.app, service_due.run, SERVICE_JOB, self.leadership),
+                      "trigger": "interval", "minutes": SERVICE_DUE_MINUTES})
         if self.leadership is not None:
             found.append({"id": LEADER_JOB, "func": self.check_leadership, "trigger": "interval",
                           "seconds": s.standby_retry})
@@ -449,6 +458,7 @@ def run_once(app: Flask) -> OnceResult:
     with app.app_context():
         hq.deliver_pending()
         chat_out.deliver_pending()
+        service_due.run()
     return OnceResult(dict(report), report.failed, report.deferred, delivered)
 
 
