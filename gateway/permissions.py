@@ -237,6 +237,21 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("service_work.ScheduleCollection", "GET"): (STAFF, "maintenance and backup-check schedules"),
     ("service_work.ScheduleCollection", "POST"): (PLANNERS, "plan maintenance or a backup check of an installation"),
     ("service_work.ScheduleItem", "PATCH"): (PLANNERS, "change or stop a maintenance schedule"),
+    ("service_pages.case_work", "GET"): (EVERYONE, "page: a case's visits, remote sessions, internal tasks (customers: their visits)"),
+    ("service_pages.book_visit", "POST"): (FRONT_LINE, "page: book a repair or visit in a window"),
+    ("service_pages.confirm_visit", "POST"): (VISIT_ANSWERERS, "page: confirm a visit's window"),
+    ("service_pages.propose_visit", "POST"): (VISIT_ANSWERERS, "page: answer a visit with another window"),
+    ("service_pages.log_visit", "POST"): (FRONT_LINE, "page: record a visit's repair log"),
+    ("service_pages.record_session", "POST"): (FRONT_LINE, "page: record a remote session"),
+    ("service_pages.add_task", "POST"): (STAFF, "page: add an internal task to a case"),
+    ("service_pages.finish_task", "POST"): (STAFF, "page: mark an internal task done"),
+    ("service_pages.case_report", "GET"): (EVERYONE, "page: a case's service report, printable (customers: their organisation's)"),
+    ("service_pages.case_report_csv", "GET"): (EVERYONE, "page: a case's service report as CSV, zh or en"),
+    ("service_pages.catalogue_page", "GET"): (STAFF, "page: the catalogue of paid special services"),
+    ("service_pages.add_entry", "POST"): (CATALOGUE_KEEPERS, "page: add a special service to the catalogue"),
+    ("service_pages.change_entry", "POST"): (CATALOGUE_KEEPERS, "page: change a catalogue entry's price or offer"),
+    ("service_pages.tasks", "GET"): (STAFF, "page: internal tasks and maintenance schedules"),
+    ("service_pages.add_schedule", "POST"): (PLANNERS, "page: plan maintenance or a backup check"),
 }
 
 

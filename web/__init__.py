@@ -26,6 +26,7 @@ from web import (
     nav,
     owner,
     portal,
+    service_pages,
     staffing_pages,
     survey_page,
     task_pages,
@@ -35,7 +36,8 @@ from web.pages import STATIC_DIR, secure_headers
 
 #: every page blueprint, in registration order (another page module adds its blueprint here)
 BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp,
-              case_actions.blp, announcements.blp, customers.blp, customer_pages.blp, staffing_pages.blp, whatif.blp)
+              case_actions.blp, announcements.blp, customers.blp, customer_pages.blp, staffing_pages.blp, whatif.blp,
+              service_pages.blp)
 #: reachable without logging in: the log-in page, the language switch, the static files, and the page a
 #: survey mail links to (its unguessable, single-use, expiring token is the credential)
 PUBLIC = ("web_auth.login", "web_auth.language", "web_static.static", "survey_page.survey_page")
@@ -63,6 +65,7 @@ def register(app: Flask) -> None:
     nav.register(app)
     display.register(app)
     case_actions.register(app)
+    service_pages.register(app)
     app.register_blueprint(Blueprint("web_static", __name__, static_folder=str(STATIC_DIR),
                                      static_url_path="/static"))
     for blp in BLUEPRINTS:

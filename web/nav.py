@@ -32,6 +32,8 @@ NAVIGATION: list[NavItem] = [
                                                  "owner.form_editor")),
     NavItem("kpi.dashboard", _l("KPIs")),
     NavItem("whatif_page.index", _l("What if"), ("whatif_page.run", "whatif_page.explain", "whatif_page.compare")),
+    NavItem("service_pages.tasks", _l("Internal tasks")),
+    NavItem("service_pages.catalogue_page", _l("Service catalogue")),
     NavItem("portal.home", _l("My cases")),
     NavItem("portal.new_case", _l("New case")),
 ]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from cases.core.access import require_role
 from cases.core.db import db, use_case
 from cases.core.errors import NotFound, ValidationFailed
-from cases.core.models import User, UserRole, utcnow
+from cases.core.models import Customer, User, UserRole, utcnow
 from cases.customers.models import InstalledProduct
 from cases.service.common import PLANNERS, check_seen, require_staff
 from cases.service.models import InternalTask, MaintenanceSchedule
@@ -30,6 +30,14 @@ def schedules(user: User, customer_id: int | None = None) -> list[MaintenanceSch
     if customer_id is not None:
         query = query.where(InstalledProduct.customer_id == customer_id)
     return list(db.session.scalars(query.order_by(MaintenanceSchedule.next_due, MaintenanceSchedule.id)))
+
+
+def installations(user: User) -> list[tuple[int, str]]:
+    """(id, "customer — product version") of every installed product, for the schedule form."""
+    require_staff(user, "installation")
+    rows = db.session.execute(select(InstalledProduct, Customer).join(Customer, InstalledProduct.customer_id == Customer.id)
+                              .order_by(Customer.name, InstalledProduct.product))
+    return [(p.id, f"{c.name} — {p.product} {p.product_version}") for p, c in rows]
 
 
 def _check(fields: dict[str, Any], errors: list[dict[str, Any]]) -> None:
