@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from cases.core.db import db
 from cases.service.models import CatalogueItem, InternalTask, Visit
-from tests.helpers import open_case
+from tests.helpers import only_task, open_case, step
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -102,3 +102,15 @@ def test_business_managers_keep_the_catalogue_page(pages, world):
     assert ok.status_code == 303 and _count(CatalogueItem) == 1
     assert pages("agent1").post("/service/catalogue", {"code": "X"}).status_code == 403
     assert "数据迁移" in pages("agent1").text(pages("agent1").get("/service/catalogue"))
+
+
+def test_the_negotiation_form_offers_the_catalogue(api, pages, world):
+    db.session.add(CatalogueItem(code="DM", name_zh="数据迁移", name_en="Data migration", price_cents=450000,
+                                 unit="day", active=True))
+    db.session.commit()
+    case = open_case(api, customer_id=world.customers["ACME"].id)
+    step(api, case["id"], "classify", {"category": "special_service", "priority": "medium"})
+    task = only_task(api, case["id"])
+    manager = pages("bizmanager")
+    page = manager.text(manager.get(f"/tasks/{task['id']}"))
+    assert '<option value="DM"' in page and "数据迁移 / Data migration — ¥4,500.00" in page
