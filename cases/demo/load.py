@@ -15,6 +15,7 @@ from cases.core.db import db, use_case
 from cases.core.models import Customer, Task, TaskState, User, utcnow
 from cases.demo import history as demo_history
 from cases.demo import records as demo_records
+from cases.demo import service_work as demo_service
 from cases.process import assignment
 
 CUSTOMERS = [
@@ -124,6 +125,7 @@ def load(password: str, hash_method: str = "scrypt") -> list[tuple[str, list[str
                 data = {"analysis": "Need the printer model and driver version.", "outcome": "need_info",
                         "question": "请提供打印机型号和驱动版本。"}
             work.complete(actor, task.id, task.version, data)
+    demo_service.load(users, customers)  # the service catalogue, a repair booked, maintenance schedules
     for code, days in DEPLOYMENTS.items():
         follow_ups.set_deployment(users["admin"], customers[code].id, utcnow().date() - timedelta(days=days))
     return [(username, roles) for username, _name, roles, _c in USERS]
