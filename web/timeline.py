@@ -42,6 +42,15 @@ LABELS = {
     "call_customer": _l("Call the customer back"), "update_announced": _l("Update announced"),
     "follow_ups_moved": _l("Follow-ups moved"),
 }
+#: running the service (cases/service: visits, remote sessions, internal tasks)
+SERVICE_LABELS = {
+    "visit_proposed": _l("Visit proposed"), "visit_counter_proposed": _l("Another time proposed"),
+    "visit_confirmed": _l("Visit confirmed"), "visit_reminder": _l("Visit reminder sent"),
+    "visit_done": _l("Visit done"), "visit_cancelled": _l("Visit cancelled"),
+    "remote_session": _l("Remote assistance"), "internal_task_created": _l("Internal task added"),
+    "internal_task_done": _l("Internal task done"), "internal_task_updated": _l("Internal task changed"),
+}
+LABELS.update(SERVICE_LABELS)
 #: how a notice went out (cases/outbox/replies.py Route.via)
 VIA = {"mail": _l("by mail"), "chat": _l("by chat"), "call": _l("as a call-back note")}
 
@@ -157,6 +166,13 @@ def _details(event: CaseEvent, viewer: User) -> str:
         return f"{data.get('product', '')} {data.get('version', '')}".strip()
     if kind == "stage_changed":
         return word(data.get("new"))
+    if kind.startswith("visit_") and data.get("window_start"):
+        window = f"{when(datetime.fromisoformat(data['window_start']))} – {when(datetime.fromisoformat(data['window_end']))}"
+        return " · ".join(filter(None, [window, data.get("note") or data.get("reason")]))
+    if kind == "remote_session":
+        return _("%(n)s minutes", n=data.get("minutes")) + (f" · {data['summary']}" if data.get("summary") else "")
+    if kind.startswith("internal_task_") and viewer.is_staff:
+        return data.get("title", "")
     return ""
 
 
@@ -166,6 +182,8 @@ CUSTOMER_KINDS = frozenset({
     "case_opened", "case_closed", "message_received", "customer_message", "attachment_added", "staff_reply",
     "customer_notified", "complaint_opened", "complaint_closed", "survey_sent", "survey_answered", "self_service",
     "follow_up_of", "task_completed", "update_announced", "fixed_version_received",
+    "visit_proposed", "visit_counter_proposed", "visit_confirmed", "visit_reminder", "visit_done", "visit_cancelled",
+    "remote_session",
 })
 
 

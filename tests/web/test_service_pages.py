@@ -114,3 +114,20 @@ def test_the_negotiation_form_offers_the_catalogue(api, pages, world):
     manager = pages("bizmanager")
     page = manager.text(manager.get(f"/tasks/{task['id']}"))
     assert '<option value="DM"' in page and "数据迁移 / Data migration — ¥4,500.00" in page
+
+
+def test_the_timeline_shows_the_visit_to_the_customer_and_internal_tasks_to_staff_only(api, pages, world):
+    db.session.add(CatalogueItem(code="ONSITE", name_zh="上门维修", name_en="On-site repair", price_cents=80000,
+                                 unit="visit", active=True))
+    db.session.commit()
+    case = open_case(api, "acme_user", title="打印机卡纸")
+    consultant = pages("consultant1")
+    consultant.post(f"/cases/{case['id']}/service/visits", {"kind": "visit", "purpose": "检查", "catalogue_code":
+                                                            "ONSITE", "window_start": _local(3, 10),
+                                                            "window_end": _local(3, 12)})
+    consultant.post(f"/cases/{case['id']}/service/tasks", {"title": "在测试环境复现"})
+    staff_page = consultant.text(consultant.get(f"/cases/{case['id']}"))
+    assert "Visit proposed" in staff_page and "Internal task added" in staff_page
+    customer = pages("acme_user")
+    page = customer.text(customer.get(f"/cases/{case['id']}"))
+    assert "Visit proposed" in page and "Internal task" not in page
