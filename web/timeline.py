@@ -168,11 +168,11 @@ def _details(event: CaseEvent, viewer: User) -> str:
         return word(data.get("new"))
     if kind.startswith("visit_") and data.get("window_start"):
         window = f"{when(datetime.fromisoformat(data['window_start']))} – {when(datetime.fromisoformat(data['window_end']))}"
-        return " · ".join(filter(None, [window, data.get("note") or data.get("reason")]))
+        return " · ".join(filter(None, [window, str(data.get("note") or data.get("reason") or "")]))
     if kind == "remote_session":
-        return _("%(n)s minutes", n=data.get("minutes")) + (f" · {data['summary']}" if data.get("summary") else "")
+        return str(_("%(n)s minutes", n=data.get("minutes"))) + (f" · {data['summary']}" if data.get("summary") else "")
     if kind.startswith("internal_task_") and viewer.is_staff:
-        return data.get("title", "")
+        return str(data.get("title", ""))
     return ""
 
 
