@@ -95,7 +95,7 @@ def open_due(today: date) -> int:
     opened = 0
     due = db.session.scalars(select(MaintenanceSchedule).where(
         MaintenanceSchedule.active.is_(True), MaintenanceSchedule.next_due <= today)
-        .order_by(MaintenanceSchedule.id).with_for_update(skip_locked=True))
+        .order_by(MaintenanceSchedule.id).with_for_update(skip_locked=True, of=MaintenanceSchedule))
     for row in due:
         for _ in range(CATCH_UP):
             if row.next_due > today:
