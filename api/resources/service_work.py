@@ -28,7 +28,7 @@ class CatalogueBodySchema(Schema):
     name_zh = fields.String(required=True, validate=validate.Length(min=1, max=200))
     name_en = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(validate=validate.Length(max=5000), allow_none=True)
-    price = fields.Decimal(required=True, places=2, as_string=False, allow_nan=False,
+    price = fields.Float(required=True, allow_nan=False,
                            validate=validate.Range(min=0, max=100_000_000), metadata={"description": "CNY"})
     unit = fields.String(load_default="each", validate=validate.OneOf(catalogue.UNITS))
     active = fields.Boolean(load_default=True)
@@ -39,7 +39,7 @@ class CataloguePatchSchema(Schema):
     name_zh = fields.String(validate=validate.Length(min=1, max=200))
     name_en = fields.String(validate=validate.Length(min=1, max=200))
     description = fields.String(validate=validate.Length(max=5000), allow_none=True)
-    price = fields.Decimal(places=2, as_string=False, allow_nan=False, validate=validate.Range(min=0, max=100_000_000))
+    price = fields.Float(allow_nan=False, validate=validate.Range(min=0, max=100_000_000))
     unit = fields.String(validate=validate.OneOf(catalogue.UNITS))
     active = fields.Boolean()
 
