@@ -20,7 +20,7 @@ from cases.outbox import models as outbox_models
 from cases.process import assignment, lease
 from cases.process import models as process_models
 from cases.service import catalogue as service_catalogue
-from cases.service import models as service_models
+from cases.service import visit_models as service_models
 from cases.service import visits_review
 from cases.sla import clock
 from cases.sla import models as sla_models

@@ -19,7 +19,7 @@ from cases.core.errors import ValidationFailed
 from cases.core.models import User
 from cases.service import catalogue, internal_tasks, maintenance, remote, report, visits
 from cases.service.common import FIELD_STAFF, PLANNERS, zone
-from cases.service.models import InternalTask, Visit
+from cases.service.visit_models import InternalTask, Visit
 from web.display import word
 from web.i18n import is_chinese
 from web.pages import current_user, page_blueprint, render

@@ -57,7 +57,7 @@ from cases.outbox import chat_posts as chat_out
 from cases.outbox import hq
 from cases.process import lease as leader
 from cases.process import timers, wakeup
-from cases.service import due as service_due
+from cases.service import visits_due as service_due
 
 log = logging.getLogger("caseflow.scheduler")
 

@@ -13,7 +13,7 @@ from cases.core.models import Case, Customer, User, utcnow
 from cases.customers.models import InstalledProduct
 from cases.service import catalogue, internal_tasks, maintenance, visits
 from cases.service.common import zone
-from cases.service.models import RemoteSession, RepairLog, Visit
+from cases.service.visit_models import RemoteSession, RepairLog, Visit
 
 ENTRIES = [
     ("ONSITE_REPAIR", "上门维修", "On-site repair", 800, "visit", "保修期外的硬件上门维修（不含部件）。"),

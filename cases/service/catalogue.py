@@ -18,7 +18,7 @@ from cases.core.errors import Conflict, NotFound, ValidationFailed
 from cases.core.models import User
 from cases.process import forms
 from cases.service.common import CATALOGUE_KEEPERS, cents, check_seen
-from cases.service.models import CatalogueItem
+from cases.service.visit_models import CatalogueItem
 
 UNITS = ("each", "hour", "day", "visit")
 REFERENCE = "service_catalogue"

@@ -15,7 +15,7 @@ from cases.core.errors import Conflict, NotFound, ValidationFailed
 from cases.core.models import User, utcnow
 from cases.core.paging import Page, paginate
 from cases.service.common import check_seen, require_staff
-from cases.service.models import InternalTask
+from cases.service.visit_models import InternalTask
 
 STATES = ("open", "done")
 MAX_MINUTES = 100_000

@@ -16,7 +16,7 @@ from cases.core.errors import NotFound, ValidationFailed
 from cases.core.models import Customer, User, UserRole, utcnow
 from cases.customers.models import InstalledProduct
 from cases.service.common import PLANNERS, check_seen, require_staff
-from cases.service.models import InternalTask, MaintenanceSchedule
+from cases.service.visit_models import InternalTask, MaintenanceSchedule
 
 KINDS = ("maintenance", "backup_check")
 MAX_INTERVAL = 366 * 2

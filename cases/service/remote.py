@@ -12,7 +12,7 @@ from cases.core.db import db, use_case
 from cases.core.errors import ValidationFailed
 from cases.core.models import User, utcnow
 from cases.service.common import require_field_staff
-from cases.service.models import RemoteSession
+from cases.service.visit_models import RemoteSession
 
 MAX_HOURS = 24
 

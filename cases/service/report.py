@@ -21,7 +21,7 @@ from cases.core.access import visible_case
 from cases.core.db import db
 from cases.core.models import Case, User
 from cases.core.texts import N_
-from cases.service.models import InternalTask, RemoteSession, Visit
+from cases.service.visit_models import InternalTask, RemoteSession, Visit
 
 ON_SITE, REMOTE, OTHER = N_("On site"), N_("Remote assistance"), N_("Other work on the case")
 RESULT_LABELS = {"repaired": N_("repaired"), "replaced": N_("replaced"), "not_repairable": N_("not repairable"),

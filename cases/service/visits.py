@@ -25,7 +25,7 @@ from cases.core.models import Case, User, UserRole, utcnow
 from cases.customers.models import Contract
 from cases.service import catalogue
 from cases.service.common import FIELD_STAFF, check_seen, local_day, require_field_staff
-from cases.service.models import RepairLog, Visit
+from cases.service.visit_models import RepairLog, Visit
 
 KINDS = ("repair", "visit")
 RESULTS = ("repaired", "replaced", "not_repairable", "advised")

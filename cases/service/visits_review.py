@@ -12,7 +12,7 @@ from cases.customers.models import InstalledProduct
 from cases.kpis.figures import Period
 from cases.service import review
 from cases.service.common import local_day
-from cases.service.models import InternalTask, MaintenanceSchedule, Visit
+from cases.service.visit_models import InternalTask, MaintenanceSchedule, Visit
 from cases.service.visits import within_window
 
 

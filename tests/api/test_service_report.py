@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from freezegun import freeze_time
 
 from cases.core.db import db
-from cases.service.models import CatalogueItem
+from cases.service.visit_models import CatalogueItem
 from tests.helpers import open_case
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

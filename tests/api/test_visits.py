@@ -15,7 +15,7 @@ from cases.core.models import CaseEvent
 from cases.customers.models import Contract
 from cases.outbox.models import Notification
 from cases.service import due
-from cases.service.models import CatalogueItem
+from cases.service.visit_models import CatalogueItem
 from tests.api.dbstate import db_snapshot
 from tests.helpers import open_case
 

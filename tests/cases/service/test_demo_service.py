@@ -8,7 +8,7 @@ from cases.core.db import db
 from cases.core.models import Case, User
 from cases.demo import load as demo
 from cases.service import report
-from cases.service.models import CatalogueItem, InternalTask, MaintenanceSchedule, Visit
+from cases.service.visit_models import CatalogueItem, InternalTask, MaintenanceSchedule, Visit
 from tests.conftest import FAST_HASH, PASSWORD
 
 

@@ -10,7 +10,7 @@ from cases.core.db import db
 from cases.customers.models import InstalledProduct
 from cases.kpis.figures import Period
 from cases.service import review, visits_review
-from cases.service.models import InternalTask, MaintenanceSchedule, RepairLog, Visit
+from cases.service.visit_models import InternalTask, MaintenanceSchedule, RepairLog, Visit
 from tests.helpers import open_case
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

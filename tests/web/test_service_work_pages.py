@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from cases.core.db import db
-from cases.service.models import CatalogueItem, InternalTask, Visit
+from cases.service.visit_models import CatalogueItem, InternalTask, Visit
 from tests.helpers import only_task, open_case, step
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

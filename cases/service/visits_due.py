@@ -16,7 +16,7 @@ from cases.core.models import User, utcnow
 from cases.outbox import notifications
 from cases.service import maintenance
 from cases.service.common import local_day, zone
-from cases.service.models import Visit
+from cases.service.visit_models import Visit
 
 #: the reminder goes at this local time on the day before the visit (or at once if booked later)
 REMINDER_TIME = time(10, 0)
