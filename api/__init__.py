@@ -32,6 +32,7 @@ from api.resources import (
     recurring_problems,
     risks,
     service_review,
+    service_work,
     sla_policies,
     staffing,
     surveys,
@@ -39,6 +40,7 @@ from api.resources import (
     training,
     users,
     versions,
+    visits,
     whatif,
 )
 from api.resources import auth as auth_resource
@@ -48,7 +50,7 @@ from gateway import auth, problems
 BLUEPRINTS = (auth_resource, me, cases, tasks, versions, migrations, instances, audit, users, health,
               notifications, calendars, sla_policies, escalations, channels, kpis, attachments, knowledge,
               surveys, customers, announcements, chat_posts, staffing, whatif, service_review,
-              major_incidents, recurring_problems, training, risks, quality)
+              major_incidents, recurring_problems, training, risks, quality, visits, service_work)
 
 #: reachable without a token: getting a token, the liveness probe (it reveals no data; load balancers
 #: cannot carry credentials), the API description with its docs page; the chat webhook is signed by

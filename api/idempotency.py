@@ -53,6 +53,8 @@ ENDPOINTS = frozenset({
     "major_incidents.IncidentCollection", "major_incidents.IncidentUpdates", "recurring_problems.KnownProblems",
     "training.SessionCollection", "training.Participants", "risks.RiskCollection", "risks.RiskLinks",
     "quality.Samples",
+    "visits.CaseVisits", "visits.VisitLog", "visits.RemoteSessions", "service_work.CatalogueCollection",
+    "service_work.CaseInternalTasks", "service_work.ScheduleCollection",
 })
 #: answer headers kept with the body
 KEPT_HEADERS = ("Content-Type", "Location", "ETag")

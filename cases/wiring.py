@@ -19,9 +19,11 @@ from cases.outbox import hq
 from cases.outbox import models as outbox_models
 from cases.process import assignment, lease
 from cases.process import models as process_models
-from cases.service import case_figures, major_incidents, problems, quality, risks, training
+from cases.service import case_figures, major_incidents, problems, quality, risks, training, visits_review
+from cases.service import catalogue as service_catalogue
 from cases.service import models as service_models
 from cases.service import oversight_models as service_oversight_models
+from cases.service import visit_models as service_visit_models
 from cases.sla import clock
 from cases.sla import models as sla_models
 from cases.whatif import models as whatif_models
@@ -30,11 +32,13 @@ from cases.whatif import models as whatif_models
 MODELS = (core_models, process_models, sla_models, outbox_models, customer_models, channel_models,
           casework_models, knowledge_models,
           # tables defined beside the code that owns them: kept answers, the scheduler's lease, blobs
-          idempotency, lease, storage, whatif_models, service_models, service_oversight_models)
+          idempotency, lease, storage, whatif_models, service_models, service_oversight_models, service_visit_models)
 #: the modules that register service operations
 OPERATION_MODULES = (events, assignment, clock, hq, surveys, complaints, training)
-#: the modules that register sections of the quarterly review (cases/service/review.py)
-REVIEW_SECTION_MODULES = (case_figures, major_incidents, problems, training, risks, quality)
+#: the modules that register sections of the quarterly review (cases/service/review.py) and form
+#: references (the negotiation form's catalogue entries, cases/service/catalogue.py)
+REVIEW_SECTION_MODULES = (case_figures, major_incidents, problems, training, risks, quality, visits_review,
+                          service_catalogue)
 
 
 def install() -> frozenset[str]:

@@ -49,6 +49,12 @@ TRAINING_ENROLLERS = TRAINING_PLANNERS | {R.AGENT.value, R.SERVICE_CONSULTANT.va
 RISK_MANAGERS = TRAINING_PLANNERS
 #: quality audits: the quality monitor's work (supervisors, the customer service manager, admins)
 QUALITY_MONITORS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.ADMIN.value})
+#: the catalogue of paid special services is kept by the business managers (and managers, admins)
+CATALOGUE_KEEPERS = frozenset({R.BUSINESS_MANAGER.value, R.MANAGER.value, R.ADMIN.value})
+#: maintenance schedules are planned by supervisors, managers and admins
+PLANNERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.ADMIN.value})
+#: a visit's window is answered by the customer, or by the front line for them
+VISIT_ANSWERERS = FRONT_LINE | {R.CUSTOMER.value}
 
 #: (endpoint, method) -> the roles that may call it, with what it is for.
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
@@ -311,6 +317,44 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("quality_pages.draw", "POST"): (QUALITY_MONITORS, "page: draw a sample for audit"),
     ("quality_pages.audit", "GET"): (QUALITY_MONITORS, "page: audit a case"),
     ("quality_pages.record", "POST"): (QUALITY_MONITORS, "page: record an audit"),
+
+    ("visits.CaseVisits", "GET"): (EVERYONE, "a case's visits and repairs (customers: their organisation's)"),
+    ("visits.CaseVisits", "POST"): (FRONT_LINE, "book a repair or visit in a window (warranty checked)"),
+    ("visits.VisitItem", "GET"): (EVERYONE, "a visit with its repair log (customers: their organisation's)"),
+    ("visits.VisitConfirm", "POST"): (VISIT_ANSWERERS, "confirm the window the other side proposed"),
+    ("visits.VisitPropose", "POST"): (VISIT_ANSWERERS, "answer a visit with another window"),
+    ("visits.VisitCancel", "POST"): (FRONT_LINE, "cancel a visit not yet done"),
+    ("visits.VisitLog", "POST"): (FRONT_LINE, "record a visit's repair log (parts, time, result)"),
+    ("visits.RemoteSessions", "GET"): (EVERYONE, "a case's remote-assistance sessions (customers: their organisation's)"),
+    ("visits.RemoteSessions", "POST"): (FRONT_LINE, "record a remote-assistance session on a case"),
+    ("visits.ServiceReport", "GET"): (EVERYONE, "a case's service report (customers: their organisation's, no internal tasks)"),
+    ("visits.ServiceReportCsv", "GET"): (EVERYONE, "a case's service report as CSV, zh or en"),
+    ("service_work.CatalogueCollection", "GET"): (EVERYONE, "the catalogue of paid special services with prices"),
+    ("service_work.CatalogueCollection", "POST"): (CATALOGUE_KEEPERS, "add a special service to the catalogue"),
+    ("service_work.CatalogueItem", "PATCH"): (CATALOGUE_KEEPERS, "change a catalogue entry (price, names, offered)"),
+    ("service_work.CaseInternalTasks", "GET"): (STAFF, "a case's internal tasks (never customers)"),
+    ("service_work.CaseInternalTasks", "POST"): (STAFF, "record an internal task on a case"),
+    ("service_work.InternalTaskCollection", "GET"): (STAFF, "internal tasks (mine, open, maintenance)"),
+    ("service_work.InternalTaskItem", "GET"): (STAFF, "an internal task"),
+    ("service_work.InternalTaskItem", "PATCH"): (STAFF, "reassign an internal task or mark it done"),
+    ("service_work.ScheduleCollection", "GET"): (STAFF, "maintenance and backup-check schedules"),
+    ("service_work.ScheduleCollection", "POST"): (PLANNERS, "plan maintenance or a backup check of an installation"),
+    ("service_work.ScheduleItem", "PATCH"): (PLANNERS, "change or stop a maintenance schedule"),
+    ("service_pages.case_work", "GET"): (EVERYONE, "page: a case's visits, remote sessions, internal tasks (customers: their visits)"),
+    ("service_pages.book_visit", "POST"): (FRONT_LINE, "page: book a repair or visit in a window"),
+    ("service_pages.confirm_visit", "POST"): (VISIT_ANSWERERS, "page: confirm a visit's window"),
+    ("service_pages.propose_visit", "POST"): (VISIT_ANSWERERS, "page: answer a visit with another window"),
+    ("service_pages.log_visit", "POST"): (FRONT_LINE, "page: record a visit's repair log"),
+    ("service_pages.record_session", "POST"): (FRONT_LINE, "page: record a remote session"),
+    ("service_pages.add_task", "POST"): (STAFF, "page: add an internal task to a case"),
+    ("service_pages.finish_task", "POST"): (STAFF, "page: mark an internal task done"),
+    ("service_pages.case_report", "GET"): (EVERYONE, "page: a case's service report, printable (customers: their organisation's)"),
+    ("service_pages.case_report_csv", "GET"): (EVERYONE, "page: a case's service report as CSV, zh or en"),
+    ("service_pages.catalogue_page", "GET"): (STAFF, "page: the catalogue of paid special services"),
+    ("service_pages.add_entry", "POST"): (CATALOGUE_KEEPERS, "page: add a special service to the catalogue"),
+    ("service_pages.change_entry", "POST"): (CATALOGUE_KEEPERS, "page: change a catalogue entry's price or offer"),
+    ("service_pages.tasks", "GET"): (STAFF, "page: internal tasks and maintenance schedules"),
+    ("service_pages.add_schedule", "POST"): (PLANNERS, "page: plan maintenance or a backup check"),
 }
 
 

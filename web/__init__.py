@@ -33,6 +33,7 @@ from web import (
     problems,
     quality_pages,
     risk_pages,
+    service_pages,
     service_review,
     sla_pages,
     staffing_pages,
@@ -47,7 +48,7 @@ from web.pages import STATIC_DIR, secure_headers
 BLUEPRINTS = (login.blp, inbox.blp, task_pages.blp, case_pages.blp, board.blp, portal.blp, owner.blp, kpi.blp,
               case_actions.blp, announcements.blp, customers.blp, customer_pages.blp, staffing_pages.blp, whatif.blp,
               service_review.blp, sla_pages.blp, major_incidents.blp, problems.blp, knowledge_pages.blp,
-              list_views.blp, live.blp, training_pages.blp, risk_pages.blp, quality_pages.blp)
+              list_views.blp, live.blp, training_pages.blp, risk_pages.blp, quality_pages.blp, service_pages.blp)
 #: reachable without logging in: the log-in page, the language switch, the static files, and the page a
 #: survey mail links to (its unguessable, single-use, expiring token is the credential)
 PUBLIC = ("web_auth.login", "web_auth.language", "web_static.static", "survey_page.survey_page")
@@ -84,6 +85,7 @@ def register(app: Flask) -> None:
     live.register_globals(app)
     training_pages.register(app)
     risk_pages.register(app)
+    service_pages.register(app)
     app.register_blueprint(Blueprint("web_static", __name__, static_folder=str(STATIC_DIR),
                                      static_url_path="/static"))
     for blp in BLUEPRINTS:

@@ -40,6 +40,8 @@ NAVIGATION: list[NavItem] = [
     NavItem("risk_pages.index", _l("Risks"), ("risk_pages.risk",)),
     NavItem("quality_pages.index", _l("Quality"), ("quality_pages.audit",)),
     NavItem("whatif_page.index", _l("What if"), ("whatif_page.run", "whatif_page.explain", "whatif_page.compare")),
+    NavItem("service_pages.tasks", _l("Internal tasks")),
+    NavItem("service_pages.catalogue_page", _l("Service catalogue")),
     NavItem("portal.home", _l("My cases")),
     NavItem("portal.new_case", _l("New case")),
     NavItem("knowledge_pages.index", _l("Knowledge base"), ("knowledge_pages.article", "knowledge_pages.new",

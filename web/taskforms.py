@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from cases.process import forms
 from web.display import word, zone_name
 from web.i18n import is_chinese, localized
 
@@ -156,6 +157,10 @@ def fields(schema: dict, values: dict[str, Any], users: dict[str, list] | None =
                      _shown(prop, values.get(name)), hint, show_when=applies.get(name, []))
         if "enum" in prop:
             item.options = [Option(str(v), _enum_label(prop, v)) for v in prop["enum"]]
+        reference = forms.REFERENCES.get(prop.get("x-caseflow-reference", ""))
+        if reference is not None:  # a row another room keeps (the service catalogue): choose one
+            item.options = [Option(value, label) for value, label in reference.choices()]
+            item.widget = "select" if item.options else "text"
         if widget == "user":
             item.options = [Option(u.username, f"{u.display_name} ({u.username})")
                             for u in (users or {}).get(prop["x-caseflow-user-role"], [])]

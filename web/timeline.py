@@ -52,6 +52,15 @@ LABELS = {
     "training_missed": _l("Missed a training"), "risk_linked": _l("Linked to a risk"),
     "risk_reviewed": _l("Risk reviewed"), "quality_audited": _l("Quality audit"),
 }
+#: running the service (cases/service: visits, remote sessions, internal tasks)
+SERVICE_LABELS = {
+    "visit_proposed": _l("Visit proposed"), "visit_counter_proposed": _l("Another time proposed"),
+    "visit_confirmed": _l("Visit confirmed"), "visit_reminder": _l("Visit reminder sent"),
+    "visit_done": _l("Visit done"), "visit_cancelled": _l("Visit cancelled"),
+    "remote_session": _l("Remote assistance"), "internal_task_created": _l("Internal task added"),
+    "internal_task_done": _l("Internal task done"), "internal_task_updated": _l("Internal task changed"),
+}
+LABELS.update(SERVICE_LABELS)
 #: how a notice went out (cases/outbox/replies.py Route.via)
 VIA = {"mail": _l("by mail"), "chat": _l("by chat"), "call": _l("as a call-back note")}
 
@@ -175,6 +184,13 @@ def _details(event: CaseEvent, viewer: User) -> str:
         return " · ".join(str(v) for v in (data.get("title"), data.get("participant"), data.get("score")) if v)
     if kind == "quality_audited":
         return f"{data.get('score')} / 100"
+    if kind.startswith("visit_") and data.get("window_start"):
+        window = f"{when(datetime.fromisoformat(data['window_start']))} – {when(datetime.fromisoformat(data['window_end']))}"
+        return " · ".join(filter(None, [window, str(data.get("note") or data.get("reason") or "")]))
+    if kind == "remote_session":
+        return str(_("%(n)s minutes", n=data.get("minutes"))) + (f" · {data['summary']}" if data.get("summary") else "")
+    if kind.startswith("internal_task_") and viewer.is_staff:
+        return str(data.get("title", ""))
     return ""
 
 
@@ -194,6 +210,8 @@ CUSTOMER_KINDS = frozenset({
     "follow_up_of", "task_completed", "update_announced", "fixed_version_received",
     "major_incident_linked", "major_incident_update", "major_incident_resolved",
     "training_enrolled", "training_attended", "training_missed",
+    "visit_proposed", "visit_counter_proposed", "visit_confirmed", "visit_reminder", "visit_done", "visit_cancelled",
+    "remote_session",
 })
 
 

@@ -18,6 +18,8 @@ declarative job list of stable ids:
   escalation ladders that came due (cases/service/major_incidents.py).
 - ``purge-idempotency-keys`` deletes, hourly, the answers kept for retries past their 24 hours
   (cases/core/idempotency.py).
+- ``service-due`` sends, every few minutes, the reminders the day before confirmed visits and opens the
+  internal tasks of maintenance schedules on their dates (cases/service/due.py).
 - ``check-leadership`` steps down if the lease is gone (then this process stands by again).
 
 On PostgreSQL, ``caseflow scheduler --worker`` processes (``FiringWorker``) fire beside the
@@ -69,8 +71,10 @@ HQ_JOB = "deliver-hq-reports"
 CHAT_JOB = "deliver-chat-posts"
 PURGE_JOB = "purge-idempotency-keys"
 INCIDENT_JOB = "escalate-major-incidents"
-#: training reminders and risk reviews whose moment has come (cases/service/due.py)
+#: training reminders, risk reviews, visit reminders and maintenance dates whose moment has come
+#: (cases/service/due.py), looked at every minute
 SERVICE_JOB = "service-due"
+SERVICE_DUE_MINUTES = 1
 LEADER_JOB = "check-leadership"
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 #: wake just after the due instant: the engine fires a timer once the clock has passed it
@@ -311,8 +315,9 @@ class Scheduler:
         # the escalation ladders of open major incidents (cases/service/major_incidents.py)
         found.append({"id": INCIDENT_JOB, "func": _in_app(self.app, major_incidents.escalate_due, INCIDENT_JOB,
                                                            self.leadership), "trigger": "interval", "minutes": 1})
+        # training reminders, risk reviews, visit reminders and maintenance tasks (cases/service/due.py)
         found.append({"id": SERVICE_JOB, "func": _in_app(self.app, service_due.run, SERVICE_JOB, self.leadership),
-                      "trigger": "interval", "seconds": s.notify_poll})
+                      "trigger": "interval", "minutes": SERVICE_DUE_MINUTES})
         if self.leadership is not None:
             found.append({"id": LEADER_JOB, "func": self.check_leadership, "trigger": "interval",
                           "seconds": s.standby_retry})

@@ -18,6 +18,7 @@ from cases.demo import knowledge as demo_knowledge
 from cases.demo import major_incidents as demo_major_incidents
 from cases.demo import oversight as demo_oversight
 from cases.demo import records as demo_records
+from cases.demo import service_work as demo_service
 from cases.process import assignment
 
 CUSTOMERS = [
@@ -129,6 +130,7 @@ def load(password: str, hash_method: str = "scrypt") -> list[tuple[str, list[str
                         "question": "请提供打印机型号和驱动版本。"}
             work.complete(actor, task.id, task.version, data)
     demo_oversight.load(users, customers)  # training, risks and quality audits (cases/service/)
+    demo_service.load(users, customers)  # the service catalogue, a repair booked, maintenance schedules
     for code, days in DEPLOYMENTS.items():
         follow_ups.set_deployment(users["admin"], customers[code].id, utcnow().date() - timedelta(days=days))
     demo_major_incidents.load(users, customers)  # a major incident and a known problem (cases/service/)

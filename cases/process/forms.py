@@ -7,6 +7,8 @@ cached per version.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -18,6 +20,23 @@ from cases.core.models import User, UserRole
 from cases.process.models import ProcessVersion
 
 _FORMATS = FormatChecker()
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``x-caseflow-reference: <name>``: the field names a row a room above keeps (e.g. an entry of
+    the service catalogue). ``check`` says what is wrong with a value (None: fine); ``choices`` lists
+    (value, label) pairs for the page's select. Registered by the owning room, like operations."""
+
+    check: Callable[[Any], str | None]
+    choices: Callable[[], list[tuple[str, str]]]
+
+
+REFERENCES: dict[str, Reference] = {}
+
+
+def reference(name: str, check: Callable[[Any], str | None], choices: Callable[[], list[tuple[str, str]]]) -> None:
+    REFERENCES[name] = Reference(check, choices)
 
 
 @functools.lru_cache(maxsize=256)
@@ -98,4 +117,12 @@ def _check_user_references(form_schema: dict, data: dict) -> list[dict]:
         if found is None:
             errors.append({"field": f"data.{name}", "rule": "x-caseflow-user-role", "limit": role,
                            "message": f"'{data[name]}' is not an active user with the role '{role}'"})
+    for name, prop in form_schema.get("properties", {}).items():
+        ref = REFERENCES.get(prop.get("x-caseflow-reference", ""))
+        if ref is None or data.get(name) in (None, ""):
+            continue
+        message = ref.check(data[name])
+        if message:
+            errors.append({"field": f"data.{name}", "rule": "x-caseflow-reference",
+                           "limit": prop["x-caseflow-reference"], "message": message})
     return errors
