@@ -1,0 +1,36 @@
+"""performance (issue 16): round-robin turns per (role, user) instead of one cursor row per role
+
+Revision ID: 0018_h16
+Revises: 0015_issue19
+Create Date: 2026-12-07 05:00:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '0018_h16'
+down_revision = '0015_issue19'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('round_robin_turns',
+    sa.Column('role', sa.String(length=40), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('last_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_round_robin_turns_user_id_users'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('role', 'user_id', name=op.f('pk_round_robin_turns'))
+    )
+    op.drop_table('round_robin_cursors')  # one row per role that every concurrent case locked
+
+
+def downgrade():
+    op.create_table('round_robin_cursors',
+    sa.Column('role', sa.String(length=40), nullable=False),
+    sa.Column('last_user_id', sa.Integer(), nullable=True),
+    sa.PrimaryKeyConstraint('role', name=op.f('pk_round_robin_cursors'))
+    )
+    op.drop_table('round_robin_turns')
