@@ -143,7 +143,8 @@ def _bulk_statement(state: Any) -> None:
     if table is None or not cache:
         _forget(state.session)
         return
-    for entry in [e for e in cache if getattr(e[0], "__table__", None) is table]:
+    name = getattr(table, "name", None)  # an ORM statement names an annotated copy of the table
+    for entry in [e for e in cache if getattr(getattr(e[0], "__table__", None), "name", None) == name]:
         del cache[entry]
 
 
