@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= 2
 CASEFLOW_ENV ?= development
 export CASEFLOW_ENV
 
-.PHONY: install lock assets run serve test bench bench-timers clean translations browser diagrams
+.PHONY: install lock assets run serve test bench bench-timers bench-quick clean translations browser diagrams
 
 # every package at the exact version (and hash) of requirements.lock, then caseflow itself
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -69,6 +69,14 @@ bench: install
 
 bench-timers: install   # PostgreSQL: DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/test
 	$(BIN)/python bench/timers.py $(BENCH_ARGS)
+
+# a short run of every benchmark (PostgreSQL; about 3 minutes on a quiet 2-core machine), each
+# printing its JSON line last: check a change against the table in bench/README.md
+bench-quick: install
+	$(BIN)/python bench/per_request.py --cases 5
+	$(BIN)/python bench/lifecycle.py --quick --backends postgresql --clients 16
+	$(BIN)/python bench/timers.py --timers 300 --stream-seconds 5
+	$(BIN)/python bench/volume.py --sizes 1000 --repeat 10
 
 # the pages' texts: collect them from the code and templates, merge into the catalogues (then
 # translate the new entries in web/translations/zh_CN/LC_MESSAGES/messages.po; the app compiles

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -87,6 +87,72 @@ def without_write_intent() -> Iterator[None]:
 
 
 T = TypeVar("T")
+
+# -- what one transaction already read ---------------------------------------------------------
+# A step reads the same few rows several times (a case's SLA targets, its pauses, a calendar): an
+# ORM re-query returns the very objects of the identity map anyway (their loaded attributes are not
+# refreshed), so the only thing a re-query can tell is that rows were added or removed. The cache
+# below keeps such a result for the rest of the transaction and forgets it whenever that may have
+# happened: an object of the model becomes pending, is deleted or is flushed as new (a read without
+# autoflush did not see it), or a bulk INSERT/UPDATE/DELETE statement runs on its table; and all of
+# it when the transaction (or a savepoint) ends.
+_CACHE = "caseflow_rows"
+
+
+def transaction_rows(model: type, key: Any, load: Callable[[], Iterable[T]]) -> list[T]:
+    """``load()``'s rows of ``model`` for ``key``, read once per transaction (a new list each call)."""
+    session = db.session()
+    if session.autoflush:
+        session.flush()  # what the query it stands in for would do first (nothing when nothing changed)
+    cache = session.info.setdefault(_CACHE, {})
+    entry = (model, key)
+    if entry not in cache or any(isinstance(obj, model) for obj in session.deleted):
+        cache[entry] = list(load())
+    return list(cache[entry])
+
+
+def _forget(session: Session, model: type | None = None) -> None:
+    cache = session.info.get(_CACHE)
+    if not cache:
+        return
+    if model is None:
+        cache.clear()
+        return
+    for entry in [e for e in cache if isinstance(model, type) and issubclass(model, e[0])]:
+        del cache[entry]
+
+
+@event.listens_for(Session, "transient_to_pending")
+def _row_added(session: Session, instance: Any) -> None:
+    _forget(session, type(instance))
+
+
+@event.listens_for(Session, "after_flush")
+def _rows_written(session: Session, _context: Any) -> None:
+    # pending rows a read without autoflush did not see are in the table now; deleted ones are not
+    for instance in (*session.new, *session.deleted):
+        _forget(session, type(instance))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_statement(state: Any) -> None:
+    if state.is_select:
+        return
+    table = getattr(state.statement, "table", None)  # INSERT / UPDATE / DELETE name theirs
+    cache = state.session.info.get(_CACHE)
+    if table is None or not cache:
+        _forget(state.session)
+        return
+    name = getattr(table, "name", None)  # an ORM statement names an annotated copy of the table
+    for entry in [e for e in cache if getattr(getattr(e[0], "__table__", None), "name", None) == name]:
+        del cache[entry]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None or transaction.nested:
+        _forget(session)
+
 
 
 class unit_of_work:  # lower case: used like the function it was, ``with unit_of_work():``

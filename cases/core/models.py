@@ -255,6 +255,9 @@ class Task(db.Model):
         Index("ix_tasks_open_lane", "lane", "created_at",
               postgresql_where=text("state = 'open'"), sqlite_where=text("state = 'open'")),
         Index("ix_tasks_instance_state", "instance_id", "state"),
+        # the "all open tasks" inbox: its page in order and its total from the index alone
+        Index("ix_tasks_open_created", "created_at", "id",
+              postgresql_where=text("state = 'open'"), sqlite_where=text("state = 'open'")),
     )
 
     @property
@@ -274,6 +277,8 @@ class CaseEvent(db.Model):
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     actor: Mapped[User | None] = relationship(lazy="joined")
+    # the KPIs ask, for each case of a period, whether it has events of a kind
+    __table_args__ = (Index("ix_case_events_case_kind", "case_id", "kind"),)
 
 
 class AuditEvent(db.Model):

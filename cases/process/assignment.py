@@ -2,7 +2,7 @@
 VIP customer's dedicated consultant."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -12,27 +12,52 @@ from cases.core.db import db
 from cases.core.models import Case, Role, User, UserRole, utcnow
 from cases.core.services import ServiceContext, operation
 from cases.customers.models import CustomerConsultant
-from cases.process.models import RoundRobinCursor
+from cases.process.models import RoundRobinTurn
 
 
 def next_user(role: str) -> User | None:
-    """Advance the role's cursor (row-locked) and return the next active user holding it."""
-    candidates = db.session.scalars(
-        select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
-        .order_by(User.id)
-    ).all()
-    if not candidates:
+    """The active user of the role whose round-robin turn is oldest (never given one: first, by id);
+    their turn becomes now.
+
+    Each (role, user) has a turn row. On PostgreSQL the oldest turn not locked by a concurrent
+    step is taken (``FOR UPDATE SKIP LOCKED``), so concurrent cases go to different users instead
+    of queueing on one cursor row until the first commits; only when every user's row is taken
+    does a step wait, for the oldest. A step that rolls back gives its user's turn back. On SQLite
+    the write transaction holds the database lock anyway."""
+    rows = db.session.execute(
+        select(User, RoundRobinTurn.user_id).join(UserRole)
+        .outerjoin(RoundRobinTurn, (RoundRobinTurn.role == role) & (RoundRobinTurn.user_id == User.id))
+        .where(UserRole.role == role, User.active.is_(True))).all()
+    if not rows:
         return None
-    lock = select(RoundRobinCursor).where(RoundRobinCursor.role == role).with_for_update() \
+    candidates = {user.id: user for user, _turn in rows}
+    missing = sorted(user.id for user, turn in rows if turn is None)
+    if missing:  # a user new to the role (or the role's first round robin)
+        _ensure_turns(role, missing)
+    oldest = select(RoundRobinTurn).where(RoundRobinTurn.role == role,
+                                          RoundRobinTurn.user_id.in_(candidates)) \
+        .order_by(RoundRobinTurn.last_at.asc().nulls_first(), RoundRobinTurn.user_id).limit(1) \
         .execution_options(populate_existing=True)
-    cursor = db.session.scalars(lock).one_or_none()
-    if cursor is None:  # first use of the role: create the row (racing creators both succeed)
-        _ensure_cursor(role)
-        cursor = db.session.scalars(lock).one()
-    chosen = next((u for u in candidates if cursor.last_user_id is None or u.id > cursor.last_user_id),
-                  candidates[0])
-    cursor.last_user_id = chosen.id
-    return chosen
+    turn = db.session.scalars(oldest.with_for_update(skip_locked=True)).first()
+    if turn is None:  # every candidate's turn is being taken right now: wait for the oldest
+        turn = db.session.scalars(oldest.with_for_update()).one()
+    turn.last_at = _turn_time(turn.last_at)
+    return candidates[turn.user_id]
+
+
+def _turn_time(previous: datetime | None) -> datetime:
+    """Now, but after the turn's previous instant (a clock set back must not put the user first)."""
+    now = utcnow()
+    return now if previous is None or now > previous else previous + timedelta(microseconds=1)
+
+
+def _ensure_turns(role: str, user_ids: list[int]) -> None:
+    """A turn row for every candidate (a new user of the role: none yet); racing creators both succeed."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(RoundRobinTurn).values([{"role": role, "user_id": uid, "last_at": None}
+                                                      for uid in user_ids])
+                       .on_conflict_do_nothing(index_elements=["role", "user_id"]))
 
 
 def dedicated_consultant(customer_id: int) -> User | None:
@@ -85,9 +110,3 @@ def _dedicated_consultant_operation(ctx: ServiceContext, resolution_hours: float
     name, else None."""
     return assign_dedicated(ctx.case, ctx.actor, resolution_hours)
 
-
-def _ensure_cursor(role: str) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(RoundRobinCursor).values(role=role, last_user_id=None)
-                       .on_conflict_do_nothing(index_elements=["role"]))

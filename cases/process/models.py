@@ -1,4 +1,4 @@
-"""The process tables: deployed versions, running instances, their timers, migrations, round-robin cursors."""
+"""The process tables: deployed versions, running instances, their timers, migrations, round-robin turns."""
 from __future__ import annotations
 
 import enum
@@ -124,12 +124,15 @@ class InstanceMigration(db.Model):
     reverted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class RoundRobinCursor(db.Model):
-    """Where the round-robin assignment rule stopped, per role."""
+class RoundRobinTurn(db.Model):
+    """When a user of a role was last given a task by round robin: the next is the one whose turn
+    is oldest. A row per (role, user), so concurrent cases lock different rows (``SKIP LOCKED``)
+    instead of queueing on one cursor per role."""
 
-    __tablename__ = "round_robin_cursors"
+    __tablename__ = "round_robin_turns"
     role: Mapped[str] = mapped_column(String(40), primary_key=True)
-    last_user_id: Mapped[int | None] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class UserSkill(db.Model):

@@ -1,6 +1,6 @@
 """Assignment strategies a user task names in the diagram (its ``assignment`` property).
 
-* ``round_robin``: the lane's users in turn (a row-locked cursor per role, cases/process/assignment.py);
+* ``round_robin``: the lane's users in turn (the oldest turn first, a turn row per role and user, cases/process/assignment.py);
 * ``least_loaded``: the lane's user with the lightest load — their open tasks weighted by the
   priority of the task's case (urgent 4, high 3, medium 2, low 1, none yet 2); ties: the lower id;
 * ``skills``: among the lane's users whose skills match the case — its category, or a product

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cases.core.access import require_role
-from cases.core.db import db
+from cases.core.db import db, transaction_rows
 from cases.core.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
 from cases.core.models import STAFF_ROLES, Role, User, utcnow
 from cases.core.texts import N_
@@ -73,7 +73,10 @@ def _convert(name, version, timezone, hours, country, extra, removed, workdays, 
 
 
 def find(name: str) -> Calendar | None:
-    return db.session.scalar(select(Calendar).where(Calendar.name == name))
+    """The stored calendar ``name`` (read once per transaction: a step asks for each target)."""
+    rows: list[Calendar] = transaction_rows(Calendar, name, lambda: db.session.scalars(
+        select(Calendar).where(Calendar.name == name)).all())
+    return rows[0] if rows else None
 
 
 def exists(name: str) -> bool:

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cases.core import events
-from cases.core.db import db
+from cases.core.db import db, transaction_rows
 from cases.core.errors import Conflict
 from cases.core.models import Case, Role, Task, TaskState, User, UserRole, utcnow
 from cases.core.services import ServiceContext, operation
@@ -55,13 +55,14 @@ LEVELS = ("warning", "breach", "manager")
 
 # -- reading the clock -------------------------------------------------------------------------
 def targets_of(case: Case) -> list[SlaTarget]:
-    return list(db.session.scalars(select(SlaTarget).where(SlaTarget.case_id == case.id)
-                                   .order_by(SlaTarget.id)))
+    """The case's targets (read once per transaction: a step asks several times)."""
+    return transaction_rows(SlaTarget, case.id, lambda: db.session.scalars(
+        select(SlaTarget).where(SlaTarget.case_id == case.id).order_by(SlaTarget.id)))
 
 
 def pauses_of(case: Case) -> list[SlaPause]:
-    return list(db.session.scalars(select(SlaPause).where(SlaPause.case_id == case.id)
-                                   .order_by(SlaPause.started_at, SlaPause.id)))
+    return transaction_rows(SlaPause, case.id, lambda: db.session.scalars(
+        select(SlaPause).where(SlaPause.case_id == case.id).order_by(SlaPause.started_at, SlaPause.id)))
 
 
 def _calendar(target: SlaTarget) -> business_time.BusinessCalendar:
@@ -380,8 +381,8 @@ def _rung_kind(target: SlaTarget, name: str) -> tuple[str, str | None]:
 def _escalated(target_ids: set[int]) -> set[tuple[int, str]]:
     if not target_ids:
         return set()
-    rows = db.session.execute(select(Escalation.target_id, Escalation.level)
-                              .where(Escalation.target_id.in_(target_ids))).all()
+    rows: list[Any] = transaction_rows(Escalation, frozenset(target_ids), lambda: db.session.execute(
+        select(Escalation.target_id, Escalation.level).where(Escalation.target_id.in_(target_ids))).all())
     return {(target_id, level) for target_id, level in rows}
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -91,7 +92,14 @@ class SlaTarget(db.Model):
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the policy's ladder with each rung's instant ("at"); None: warning, breach, manager
     ladder: Mapped[list | None] = mapped_column(JSON)
-    __table_args__ = (Index("uq_sla_targets_case_kind_cycle", "case_id", "kind", "cycle", unique=True),)
+    __table_args__ = (
+        Index("uq_sla_targets_case_kind_cycle", "case_id", "kind", "cycle", unique=True),
+        # the escalation queue: running targets by due time (its page) and by warning time (at risk)
+        Index("ix_sla_targets_running_due", "due_at", "id",
+              postgresql_where=text("state = 'running'"), sqlite_where=text("state = 'running'")),
+        Index("ix_sla_targets_running_warning", "warning_at",
+              postgresql_where=text("state = 'running'"), sqlite_where=text("state = 'running'")),
+    )
 
 
 class SlaPause(db.Model):

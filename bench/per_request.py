@@ -1,0 +1,199 @@
+"""What one request costs: SQL statements and CPU per case creation and per task completion,
+through the real Flask app (the WSGI stack gunicorn runs, driven by Flask's test client in this
+process, one thread), on a throwaway database. Figures that survive a loaded machine: statement
+counts are exact, CPU is this thread's CPU time (not wall time).
+
+    .venv/bin/python bench/per_request.py [--cases 20] [--backend postgresql|sqlite]
+                                          [--profile complete|open] [--sql complete|open]
+
+``--profile KIND`` prints a pyinstrument profile (wall time) of every request of that kind
+(pyinstrument must be installed: ``.venv/bin/pip install pyinstrument``), with ``--cpu-profile``
+a cProfile of this thread's CPU time instead; ``--sql KIND`` prints the statements of one
+such request. The last stdout line is one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import lifecycle as lc  # the sibling benchmark: databases, the path, the demo users
+
+ROOT = lc.ROOT
+
+
+class StatementCounter:
+    """Counts the statements this thread sends, by SQLAlchemy's cursor event."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def attach(self, engine) -> None:
+        from sqlalchemy import event
+
+        event.listen(engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, _conn, _cursor, statement, _params, _context, _many) -> None:
+        log = getattr(self.local, "log", None)
+        if log is not None:
+            log.append(statement)
+
+    def start(self) -> None:
+        self.local.log = []
+
+    def stop(self) -> list[str]:
+        log, self.local.log = self.local.log, None
+        return log
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"mean": round(statistics.fmean(values), 2), "median": round(statistics.median(values), 2),
+            "min": round(min(values), 2), "max": round(max(values), 2), "n": len(values)}
+
+
+def verb(statement: str) -> str:
+    words = statement.split()
+    head = words[0].upper() if words else "?"
+    if head in ("SELECT", "UPDATE", "DELETE") or head.startswith("INSERT"):
+        table = next((w for i, w in enumerate(words) if words[i - 1].upper() in ("FROM", "UPDATE", "INTO")), "?")
+        return f"{head} {table}"
+    return head
+
+
+def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: str | None,
+        cpu_profile: bool = False) -> dict[str, Any]:
+    os.environ.update(lc.server_env(url))
+    lc.prepare_database(url)
+    from server import create_app  # after the environment is set: the app reads it when created
+
+    app = create_app()
+    counter = StatementCounter()
+    with app.app_context():
+        from cases.core.db import db
+
+        counter.attach(db.engine)
+    client = app.test_client()
+    tokens = {}
+    for user in lc.USERS:
+        answer = client.post("/api/v1/auth/token", json={"username": user, "password": lc.PASSWORD})
+        tokens[user] = answer.get_json()["token"]
+    costs: dict[str, dict[str, list[float]]] = {}
+    kinds_seen: Counter[str] = Counter()
+    profiler = None
+    if profile_kind and cpu_profile:  # CPU time only (a loaded machine's waits left out)
+        import cProfile
+
+        profiler = cProfile.Profile(time.thread_time)
+        profiler.start, profiler.stop = profiler.enable, profiler.disable
+    elif profile_kind:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+    printed_sql: list[str] = []
+
+    def call(kind: str, method: str, path: str, user: str, body: dict | None, expect: int,
+             measured: bool) -> dict:
+        profiling = measured and profiler is not None and kind == profile_kind
+        counter.start()
+        if profiling:
+            profiler.start()
+        cpu = time.thread_time()
+        answer = client.open(path, method=method, json=body, headers={"Authorization": f"Bearer {tokens[user]}"})
+        cpu = (time.thread_time() - cpu) * 1000
+        if profiling:
+            profiler.stop()
+        statements = counter.stop()
+        if answer.status_code != expect:
+            raise RuntimeError(f"{method} {path} -> {answer.status_code}: {answer.get_data(as_text=True)[:500]}")
+        if measured:
+            kinds_seen[kind] += 1
+            entry = costs.setdefault(kind, {"statements": [], "cpu_ms": []})
+            entry["statements"].append(len(statements))
+            entry["cpu_ms"].append(cpu)
+            if sql_kind == kind and not printed_sql:
+                printed_sql.extend(statements)
+        return answer.get_json()
+
+    def one_case(number: int, measured: bool) -> None:
+        case = call("open", "POST", "/api/v1/cases", "agent1",
+                    {**lc.CASE_BODY, "title": f"{lc.CASE_BODY['title']} #{number}"}, 201, measured)
+        tasks = case["tasks"]
+        for _ in range(lc.MAX_STEPS):
+            if not tasks:
+                case = call("get", "GET", f"/api/v1/cases/{case['id']}", lc.READER, None, 200, measured)
+                if case["status"] == "closed":
+                    return
+                tasks = case["tasks"]
+            [task] = tasks
+            element = task["element_id"]
+            done = call("complete", "POST", f"/api/v1/tasks/{task['id']}/complete",
+                        task["assignee"] or lc.WORKER[element],
+                        {"version": task["version"], "data": lc.STEP_DATA[element]}, 200, measured)
+            tasks = done["next_tasks"]
+        raise RuntimeError(f"case {case['id']} did not close")
+
+    for number in range(warmup):
+        one_case(number, measured=False)
+    started = time.thread_time()
+    for number in range(cases):
+        one_case(warmup + number, measured=True)
+    cpu_per_case = (time.thread_time() - started) * 1000 / cases
+    if printed_sql:
+        print(f"--- the {len(printed_sql)} statements of one '{sql_kind}' request:", file=sys.stderr)
+        for statement in printed_sql:
+            print("  " + " ".join(statement.split())[:300], file=sys.stderr)
+        print("--- by kind: " + json.dumps(Counter(verb(s) for s in printed_sql).most_common()), file=sys.stderr)
+    if profiler is not None and cpu_profile:
+        import pstats
+
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(60)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+    elif profiler is not None:
+        print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
+    with app.app_context():
+        from cases.core.db import db
+
+        db.engine.dispose()
+    return {"cases": cases, "cpu_ms_per_case": round(cpu_per_case, 1),
+            "per_request": {kind: {"statements": summary(v["statements"]), "cpu_ms": summary(v["cpu_ms"])}
+                            for kind, v in costs.items()}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("CASEFLOW_ENV", "development")
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--cases", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--backend", default="postgresql", choices=("postgresql", "sqlite"))
+    p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", lc.DEFAULT_PG_URL))
+    p.add_argument("--profile", choices=("open", "complete", "get"))
+    p.add_argument("--sql", choices=("open", "complete", "get"))
+    p.add_argument("--cpu-profile", action="store_true",
+                   help="with --profile: cProfile on this thread's CPU time instead of pyinstrument's wall time")
+    args = p.parse_args(argv)
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="cf_bench_req_") as tmp, \
+            lc.database_for(args.backend, Path(tmp), args.pg_url) as backend:
+        if backend.skipped:
+            print(json.dumps({"skipped": backend.skipped}))
+            return 1
+        figures = run(backend.url, args.cases, args.warmup, args.profile, args.sql, args.cpu_profile)
+    report = {"backend": args.backend, "loadavg_1m_at_start": round(load, 2),
+              "loadavg_1m_at_end": round(os.getloadavg()[0], 2), **figures}
+    for kind, entry in figures["per_request"].items():
+        print(f"{kind:9s} statements {entry['statements']['median']:5.0f}   cpu ms median "
+              f"{entry['cpu_ms']['median']:7.1f} (mean {entry['cpu_ms']['mean']})", flush=True)
+    print(json.dumps(report), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""What a transaction already read is read once (issue 16), and never hides a row that came or went."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, event, select
+
+from cases.core.db import db, transaction_rows, unit_of_work
+from cases.sla.models import SlaPause
+from tests.helpers import open_case
+
+AT = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
+
+
+def _pauses(case_id: int) -> list[SlaPause]:
+    return transaction_rows(SlaPause, case_id, lambda: db.session.scalars(
+        select(SlaPause).where(SlaPause.case_id == case_id).order_by(SlaPause.id)))
+
+
+def _counting():
+    seen: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
+def test_a_second_read_sends_no_statement_and_a_new_or_deleted_row_is_seen(api, world):
+    case_id = open_case(api, customer_id=world.customers["ACME"].id)["id"]
+    seen = _counting()
+    with unit_of_work():
+        assert _pauses(case_id) == []
+        before = len([s for s in seen if "FROM sla_pauses" in s])
+        assert _pauses(case_id) == []
+        assert len([s for s in seen if "FROM sla_pauses" in s]) == before  # read once
+        pause = SlaPause(case_id=case_id, reason="waiting:customer_reply", started_at=AT)
+        db.session.add(pause)
+        assert _pauses(case_id) == [pause]  # a pending row: the cache was dropped, the read flushed it
+        db.session.delete(pause)
+        assert _pauses(case_id) == []  # deleted in the session: read again
+    with unit_of_work():
+        db.session.add(SlaPause(case_id=case_id, reason="x", started_at=AT))
+    with unit_of_work():
+        assert len(_pauses(case_id)) == 1
+        db.session.execute(delete(SlaPause).where(SlaPause.case_id == case_id))  # a bulk statement
+        assert _pauses(case_id) == []
