@@ -214,6 +214,7 @@ def record_log(user: User, visit_id: int, fields: dict[str, Any]) -> RepairLog:
                     parts=list(fields.get("parts") or []), result=fields["result"], notes=fields["notes"],
                     recorded_by_id=user.id, recorded_at=now)
     db.session.add(log)
+    db.session.flush()  # the answer carries the log's id: the request's unit commits after the response is built
     visit.status, visit.done_at = "done", visit.done_at or now
     events.record(visit.case, "visit_done", user, public=True, result=log.result, minutes=log.minutes,
                   parts=log.parts, **_public(visit))

@@ -163,5 +163,7 @@ def test_the_repair_log_closes_a_confirmed_visit(api, service):
             "arrived_at": (START + timedelta(minutes=10)).isoformat(), "minutes": 95, "parts": ["电源 PSU-550"],
             "result": "replaced", "notes": "更换电源后服务器正常启动"})
         assert r.status_code == 201, r.json
+        assert isinstance(r.json["id"], int)  # the answer names the stored log (found by schemathesis: was null)
         shown = api.get(f"/api/v1/visits/{visit['id']}", "acme_user").json
         assert shown["status"] == "done" and shown["logs"][0]["parts"] == ["电源 PSU-550"]
+        assert shown["logs"][0]["id"] == r.json["id"]
