@@ -9,6 +9,7 @@ Everything goes through the same use cases as the API: ``cases.deploy.check_uplo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -97,14 +98,18 @@ def editor(name: str):
     return render("owner/editor.html", name=name, version=active, xml=active.files[name])
 
 
-def _uploaded_diagram(name: str) -> dict[str, bytes]:
-    text = request.form.get("bpmn", "")
-    if not text.strip():
-        raise ValidationFailed("no diagram", [{"field": "bpmn", "message": "the diagram is empty"}])
-    data = text.encode("utf-8")
-    if len(data) > MAX_DIAGRAM_BYTES:
-        raise ValidationFailed("too large", [{"field": "bpmn", "message": "the diagram is larger than 5 MiB"}])
+def _edited_file(name: str, field: str, what: str, limit: int, limit_text: str) -> dict[str, bytes]:
+    """The file an editor page sends (its text in form field ``field``), refused when empty or too large."""
+    data = request.form.get(field, "").encode("utf-8")
+    if not data.strip():
+        raise ValidationFailed(f"no {what}", [{"field": field, "message": f"the {what} is empty"}])
+    if len(data) > limit:
+        raise ValidationFailed("too large", [{"field": field, "message": f"the {what} is larger than {limit_text}"}])
     return {name: data}
+
+
+def _uploaded_diagram(name: str) -> dict[str, bytes]:
+    return _edited_file(name, "bpmn", "diagram", MAX_DIAGRAM_BYTES, "5 MiB")
 
 
 def _flash_deployed(version, is_new: bool) -> None:
@@ -146,6 +151,29 @@ def _input_problems(exc: ValidationFailed) -> list[dict]:
             for e in exc.errors] or [{"file": None, "element": None, "line": None, "message": exc.message}]
 
 
+def _check_edited(read: Callable[[str], dict[str, bytes]], name: str) -> Any:
+    """An editor's Validate: the edited file with the active version's other files, as a deploy would check it."""
+    try:
+        problems = deploying.check_upload(current_user(), read(name), merge=True, lang=current_locale())
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    return jsonify({"valid": not problems, "errors": problems}), 200
+
+
+def _deploy_edited(read: Callable[[str], dict[str, bytes]], name: str) -> Any:
+    """An editor's Deploy: the edited file as a new version, the active version's other files unchanged."""
+    try:
+        created, is_new = deploying.deploy_upload(current_user(), read(name), merge=True, lang=current_locale(),
+                                                  change_note=request.form.get("change_note"))
+    except InvalidDefinition as exc:
+        return _problems_answer(exc.problems)
+    except ValidationFailed as exc:
+        return _problems_answer(_input_problems(exc))
+    _flash_deployed(created, is_new)
+    return jsonify({"version": created.id, "created": is_new,
+                    "url": url_for("owner.version", version_id=created.id)}), 201 if is_new else 200
+
+
 @blp.post("/editor/<path:name>/validate")
 def validate(name: str):
     """Check the edited diagram with the active version's other files, as a deploy would."""
@@ -181,16 +209,7 @@ def diff_diagram(name: str):
 def deploy_diagram(name: str):
     """Deploy the edited diagram as a new version (the active version's other files unchanged)."""
     _active_diagram(name)
-    try:
-        created, is_new = deploying.deploy_upload(current_user(), _uploaded_diagram(name), merge=True,
-                                                  lang=current_locale(), change_note=request.form.get("change_note"))
-    except InvalidDefinition as exc:
-        return _problems_answer(exc.problems)
-    except ValidationFailed as exc:
-        return _problems_answer(_input_problems(exc))
-    _flash_deployed(created, is_new)
-    return jsonify({"version": created.id, "created": is_new,
-                    "url": url_for("owner.version", version_id=created.id)}), 201 if is_new else 200
+    return _deploy_edited(_uploaded_diagram, name)
 
 
 @blp.post("/deploy")
@@ -357,12 +376,7 @@ def _preview(text: str) -> dict:
 
 
 def _uploaded_form(name: str) -> dict[str, bytes]:
-    data = request.form.get("schema", "").encode("utf-8")
-    if not data.strip():
-        raise ValidationFailed("no schema", [{"field": "schema", "message": "the schema is empty"}])
-    if len(data) > MAX_FORM_BYTES:
-        raise ValidationFailed("too large", [{"field": "schema", "message": "the schema is larger than 512 KiB"}])
-    return {name: data}
+    return _edited_file(name, "schema", "schema", MAX_FORM_BYTES, "512 KiB")
 
 
 @blp.get("/forms/<path:name>")
@@ -385,27 +399,14 @@ def form_preview(name: str):
 def form_validate(name: str):
     """Check the edited form with the active version's other files, as a deploy would."""
     _active_form(name)
-    try:
-        problems = deploying.check_upload(current_user(), _uploaded_form(name), merge=True, lang=current_locale())
-    except ValidationFailed as exc:
-        return _problems_answer(_input_problems(exc))
-    return jsonify({"valid": not problems, "errors": problems}), 200
+    return _check_edited(_uploaded_form, name)
 
 
 @blp.post("/forms/<path:name>/deploy")
 def form_deploy(name: str):
     """Deploy the edited form as a new version (the active version's other files unchanged)."""
     _active_form(name)
-    try:
-        created, is_new = deploying.deploy_upload(current_user(), _uploaded_form(name), merge=True,
-                                                  lang=current_locale(), change_note=request.form.get("change_note"))
-    except InvalidDefinition as exc:
-        return _problems_answer(exc.problems)
-    except ValidationFailed as exc:
-        return _problems_answer(_input_problems(exc))
-    _flash_deployed(created, is_new)
-    return jsonify({"version": created.id, "created": is_new,
-                    "url": url_for("owner.version", version_id=created.id)}), 201 if is_new else 200
+    return _deploy_edited(_uploaded_form, name)
 
 
 # -- the decision table editor ------------------------------------------------------------------
@@ -417,12 +418,7 @@ def _active_decision(name: str) -> ProcessVersion:
 
 
 def _uploaded_decision(name: str) -> dict[str, bytes]:
-    data = request.form.get("dmn", "").encode("utf-8")
-    if not data.strip():
-        raise ValidationFailed("no decision table", [{"field": "dmn", "message": "the decision table is empty"}])
-    if len(data) > MAX_DIAGRAM_BYTES:
-        raise ValidationFailed("too large", [{"field": "dmn", "message": "the decision table is larger than 5 MiB"}])
-    return {name: data}
+    return _edited_file(name, "dmn", "decision table", MAX_DIAGRAM_BYTES, "5 MiB")
 
 
 @blp.get("/decisions/<path:name>")
@@ -442,25 +438,11 @@ def dmn_editor(name: str) -> Any:
 def dmn_validate(name: str) -> Any:
     """Check the edited decision table with the active version's other files, as a deploy would."""
     _active_decision(name)
-    try:
-        problems = deploying.check_upload(current_user(), _uploaded_decision(name), merge=True,
-                                          lang=current_locale())
-    except ValidationFailed as exc:
-        return _problems_answer(_input_problems(exc))
-    return jsonify({"valid": not problems, "errors": problems}), 200
+    return _check_edited(_uploaded_decision, name)
 
 
 @blp.post("/decisions/<path:name>/deploy")
 def dmn_deploy(name: str) -> Any:
     """Deploy the edited decision table as a new version (the active version's other files unchanged)."""
     _active_decision(name)
-    try:
-        created, is_new = deploying.deploy_upload(current_user(), _uploaded_decision(name), merge=True,
-                                                  lang=current_locale(), change_note=request.form.get("change_note"))
-    except InvalidDefinition as exc:
-        return _problems_answer(exc.problems)
-    except ValidationFailed as exc:
-        return _problems_answer(_input_problems(exc))
-    _flash_deployed(created, is_new)
-    return jsonify({"version": created.id, "created": is_new,
-                    "url": url_for("owner.version", version_id=created.id)}), 201 if is_new else 200
+    return _deploy_edited(_uploaded_decision, name)

@@ -5,6 +5,7 @@ internal tasks with the maintenance schedules that open them. Date-times are typ
 the service's zone (Asia/Shanghai)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -130,20 +131,34 @@ def _version(form: MultiDict[str, str]) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
-@blp.post("/cases/<int(max=2147483647):case_id>/service/visits")
-def book_visit(case_id: int) -> Any:
-    values, fields, errors = _read(request.form, {"kind": "text", "purpose": "text", "window_start": "datetime",
-                                                  "window_end": "datetime", "technician": "text?",
-                                                  "catalogue_code": "text?"})
+def _case_form(case_id: int, form: str, spec: dict[str, str], act: Callable[[dict[str, Any]], object],
+               done: Callable[[], str], anchor: str) -> Any:
+    """A form of the case's service page: read ``spec`` from the request, ``act`` on the typed fields, then
+    back to the page with ``done()`` — or the page again (422) with the typed input and each field's error."""
+    values, fields, errors = _read(request.form, spec)
     if not errors:
         try:
-            visits.book(current_user(), case_id, fields)
+            act(fields)
         except ValidationFailed as exc:
             errors = {e["field"]: _message(e) for e in exc.errors}
     if errors:
-        return _work(case_id, 422, "book", values, errors)
-    flash(_("The visit is proposed: the customer is asked to confirm the window."), "success")
-    return _back(case_id, "#visits")
+        return _work(case_id, 422, form, values, errors)
+    flash(done(), "success")
+    return _back(case_id, anchor)
+
+
+BOOKING_SPEC = {"kind": "text", "purpose": "text", "window_start": "datetime", "window_end": "datetime",
+                "technician": "text?", "catalogue_code": "text?"}
+WINDOW_SPEC = {"window_start": "datetime", "window_end": "datetime", "note": "text?"}
+LOG_SPEC = {"arrived_at": "datetime", "minutes": "int", "parts": "lines?", "result": "text", "notes": "text"}
+SESSION_SPEC = {"started_at": "datetime", "ended_at": "datetime", "summary": "text"}
+TASK_SPEC = {"title": "text", "description": "text?", "assignee": "text?", "due_on": "date?"}
+
+
+@blp.post("/cases/<int(max=2147483647):case_id>/service/visits")
+def book_visit(case_id: int) -> Any:
+    return _case_form(case_id, "book", BOOKING_SPEC, lambda fields: visits.book(current_user(), case_id, fields),
+                      lambda: _("The visit is proposed: the customer is asked to confirm the window."), "#visits")
 
 
 def _visit_case(visit_id: int) -> int:
@@ -158,66 +173,35 @@ def confirm_visit(visit_id: int) -> Any:
     return _back(case_id, "#visits")
 
 
+def _proposal_sent() -> str:
+    return str(_("Your proposal is sent.") if current_user().is_customer else _("The new window is proposed."))
+
+
 @blp.post("/visits/<int(max=2147483647):visit_id>/propose")
 def propose_visit(visit_id: int) -> Any:
-    case_id = _visit_case(visit_id)
-    values, fields, errors = _read(request.form, {"window_start": "datetime", "window_end": "datetime",
-                                                  "note": "text?"})
-    if not errors:
-        try:
-            visits.propose(current_user(), visit_id, fields, _version(request.form))
-        except ValidationFailed as exc:
-            errors = {e["field"]: _message(e) for e in exc.errors}
-    if errors:
-        return _work(case_id, 422, f"propose-{visit_id}", values, errors)
-    flash(_("Your proposal is sent.") if current_user().is_customer else _("The new window is proposed."), "success")
-    return _back(case_id, "#visits")
+    return _case_form(_visit_case(visit_id), f"propose-{visit_id}", WINDOW_SPEC,
+                      lambda fields: visits.propose(current_user(), visit_id, fields, _version(request.form)),
+                      _proposal_sent, "#visits")
 
 
 @blp.post("/visits/<int(max=2147483647):visit_id>/log")
 def log_visit(visit_id: int) -> Any:
-    case_id = _visit_case(visit_id)
-    values, fields, errors = _read(request.form, {"arrived_at": "datetime", "minutes": "int", "parts": "lines?",
-                                                  "result": "text", "notes": "text"})
-    if not errors:
-        try:
-            visits.record_log(current_user(), visit_id, fields)
-        except ValidationFailed as exc:
-            errors = {e["field"]: _message(e) for e in exc.errors}
-    if errors:
-        return _work(case_id, 422, f"log-{visit_id}", values, errors)
-    flash(_("The repair log is recorded."), "success")
-    return _back(case_id, "#visits")
+    return _case_form(_visit_case(visit_id), f"log-{visit_id}", LOG_SPEC,
+                      lambda fields: visits.record_log(current_user(), visit_id, fields),
+                      lambda: _("The repair log is recorded."), "#visits")
 
 
 @blp.post("/cases/<int(max=2147483647):case_id>/service/sessions")
 def record_session(case_id: int) -> Any:
-    values, fields, errors = _read(request.form, {"started_at": "datetime", "ended_at": "datetime",
-                                                  "summary": "text"})
-    if not errors:
-        try:
-            remote.record(current_user(), case_id, fields)
-        except ValidationFailed as exc:
-            errors = {e["field"]: _message(e) for e in exc.errors}
-    if errors:
-        return _work(case_id, 422, "session", values, errors)
-    flash(_("The remote session is recorded."), "success")
-    return _back(case_id, "#sessions")
+    return _case_form(case_id, "session", SESSION_SPEC, lambda fields: remote.record(current_user(), case_id, fields),
+                      lambda: _("The remote session is recorded."), "#sessions")
 
 
 @blp.post("/cases/<int(max=2147483647):case_id>/service/tasks")
 def add_task(case_id: int) -> Any:
-    values, fields, errors = _read(request.form, {"title": "text", "description": "text?", "assignee": "text?",
-                                                  "due_on": "date?"})
-    if not errors:
-        try:
-            internal_tasks.create(current_user(), case_id, fields)
-        except ValidationFailed as exc:
-            errors = {e["field"]: _message(e) for e in exc.errors}
-    if errors:
-        return _work(case_id, 422, "task", values, errors)
-    flash(_("The internal task is recorded."), "success")
-    return _back(case_id, "#internal-tasks")
+    return _case_form(case_id, "task", TASK_SPEC,
+                      lambda fields: internal_tasks.create(current_user(), case_id, fields),
+                      lambda: _("The internal task is recorded."), "#internal-tasks")
 
 
 @blp.post("/internal-tasks/<int(max=2147483647):task_id>/done")
