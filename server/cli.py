@@ -43,10 +43,19 @@ def _directories(processes: Path | None, forms: Path | None) -> tuple[Path, Path
             forms or Path(current_app.config["FORMS_DIR"]))
 
 
-def _report(outcome, done: str) -> None:
+def _reasons(reasons, lang: str) -> str:
+    return "; ".join(r.text(lang) for r in reasons)
+
+
+#: ``--lang`` of the commands that say why a case stays: the reasons in English or Chinese (step names too)
+LANG_OPTION = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", envvar="CASEFLOW_LANG",
+                           show_default=True, help="language of the reasons (also CASEFLOW_LANG)")
+
+
+def _report(outcome, done: str, lang: str) -> None:
     click.echo(f"batch {outcome.batch}: {done} {len(outcome.moved)}, stayed {len(outcome.skipped)}")
     for skipped in outcome.skipped:
-        click.echo(f"  instance {skipped['instance_id']}: {'; '.join(str(r) for r in skipped['reasons'])}")
+        click.echo(f"  instance {skipped['instance_id']}: {_reasons(skipped['reasons'], lang)}")
 
 
 #: what ``caseflow deploy`` says it did
@@ -152,32 +161,34 @@ def _operator(username: str):
 @click.option("--to", "to_version", type=int, required=True, help="version id to move them to")
 @click.option("--as", "username", required=True, help="the process owner or admin doing it")
 @click.option("--dry-run", is_flag=True, help="only say which cases could move, and why not")
+@LANG_OPTION
 @with_appcontext
-def migrate_command(from_version: int, to_version: int, username: str, dry_run: bool) -> None:
+def migrate_command(from_version: int, to_version: int, username: str, dry_run: bool, lang: str) -> None:
     """Move running cases from one deployed version to another (or check which could)."""
     try:
         if dry_run:
             for v in moves.dry_run(_operator(username), from_version, to_version):
-                state = "can move" if v.migratable else "stays: " + "; ".join(str(r) for r in v.reasons)
+                state = "can move" if v.migratable else "stays: " + _reasons(v.reasons, lang)
                 click.echo(f"{v.case_number} (instance {v.instance_id}): {state}")
             return
         outcome = moves.migrate_all(_operator(username), from_version, to_version)
     except DomainError as exc:
         _fail(exc)
-    _report(outcome, "moved")
+    _report(outcome, "moved", lang)
 
 
 @click.command("revert-migration")
 @click.argument("batch")
 @click.option("--as", "username", required=True, help="the process owner or admin doing it")
+@LANG_OPTION
 @with_appcontext
-def revert_command(batch: str, username: str) -> None:
+def revert_command(batch: str, username: str, lang: str) -> None:
     """Move the cases of a migration batch back where nothing happened to them since."""
     try:
         outcome = moves.revert(_operator(username), batch)
     except DomainError as exc:
         _fail(exc)
-    _report(outcome, "moved back")
+    _report(outcome, "moved back", lang)
 
 
 @click.command("scheduler")

@@ -235,3 +235,22 @@ def test_revert_after_a_refused_step_and_single_case_moves(api, cases_at_steps, 
     done = api.post(f"/api/v1/tasks/{task['id']}/complete", "acme_user",
                     json={"version": task["version"], "data": {"confirmed": False, "confirmation_comment": "still broken"}})
     assert done.status_code == 200, done.json
+
+
+def test_the_command_line_says_why_a_case_stays_in_either_language(app, api, cases_at_steps, tmp_path,
+                                                                     restore_active_version):
+    source = current_version("support_case").id
+    blocked_target = _deploy_variant(tmp_path, "noassign-cli", without_assign)
+    runner = app.test_cli_runner()
+    args = ["migrate", "--from", str(source), "--to", str(blocked_target), "--as", "owner", "--dry-run"]
+    english = runner.invoke(main, args=args)
+    chinese = runner.invoke(main, args=[*args, "--lang", "zh"])
+    by_env = runner.invoke(main, args=args, env={"CASEFLOW_LANG": "zh"})
+    assert english.exit_code == chinese.exit_code == by_env.exit_code == 0, english.output + chinese.output
+    number = cases_at_steps["assign"]["number"]
+    [line_en] = [line for line in english.output.splitlines() if line.startswith(number)]
+    [line_zh] = [line for line in chinese.output.splitlines() if line.startswith(number)]
+    assert "'assign' does not exist" in line_en
+    assert "does not exist" not in line_zh and any("\u4e00" <= ch <= "\u9fff" for ch in line_zh)
+    assert by_env.output == chinese.output
+    assert runner.invoke(main, args=[*args, "--lang", "fr"]).exit_code == 2  # a language it cannot speak
