@@ -345,6 +345,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("service_pages.confirm_visit", "POST"): (VISIT_ANSWERERS, "page: confirm a visit's window"),
     ("service_pages.propose_visit", "POST"): (VISIT_ANSWERERS, "page: answer a visit with another window"),
     ("service_pages.log_visit", "POST"): (FRONT_LINE, "page: record a visit's repair log"),
+    ("service_pages.cancel_visit", "POST"): (FRONT_LINE, "page: cancel a visit not yet done, with the reason the customer reads"),
     ("service_pages.record_session", "POST"): (FRONT_LINE, "page: record a remote session"),
     ("service_pages.add_task", "POST"): (STAFF, "page: add an internal task to a case"),
     ("service_pages.finish_task", "POST"): (STAFF, "page: mark an internal task done"),

@@ -43,15 +43,27 @@ MESSAGES = {
     "window_end": lambda: _("The window must end after it starts, within 24 hours."),
     "catalogue_code": lambda: _("Out of warranty on that day: choose the special service the visit is charged as."),
     "minutes": lambda: _("From 1 to 1440 minutes."),
-    "ended_at": lambda: _("The session must end after it starts, and be over."),
+    "ended_at": lambda: _("The session must end after it starts, be over, and last at most %(n)d hours.",
+                          n=remote.MAX_HOURS),
     "minutes_spent": lambda: _("Say how long the task took (minutes)."),
     "code": lambda: _("Another entry has this code, or it is not 1 to 40 letters, digits, '_', '.' or '-'."),
+    "arrived_at": lambda: _("The arrival cannot be in the future."),
+    "technician": lambda: _("Not an active front-line staff member's user name."),
+    "assignee": lambda: _("Not an active staff member's user name."),
+    "kind": lambda: _("Choose one of the kinds offered."),
+    "result": lambda: _("Choose one of the results offered."),
+    "unit": lambda: _("Choose one of the units offered."),
+    "state": lambda: _("Choose one of the states offered."),
+    "price": lambda: _("From 0 to 100,000,000."),
+    "interval_days": lambda: _("From 1 to %(n)d days.", n=maintenance.MAX_INTERVAL),
+    "installed_product_id": lambda: _("Choose one of this customer's installed products."),
 }
 
 
 def _message(error: dict[str, Any]) -> str:
+    # every field a use case names has its sentence here; an unexpected one still reads in the page's language
     found = MESSAGES.get(error["field"])
-    return found() if found else str(error["message"])
+    return found() if found else _("This value is not accepted.")
 
 
 def _local(raw: str) -> datetime | None:
@@ -64,13 +76,14 @@ def _local(raw: str) -> datetime | None:
 
 def _read(form: MultiDict[str, str], spec: dict[str, str]) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
     """(values as typed, typed fields, {field: message}) for fields of ``spec`` name -> kind
-    (text, text?, datetime, int, date?, money, lines; '?' optional)."""
+    (text, text?, datetime, int, date?, money, lines; '?' optional; ``text<N``: at most N characters, as the
+    API's schema allows)."""
     values = {name: form.get(name, "").strip() for name in spec}
     fields: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, kind in spec.items():
         raw, optional = values[name], kind.endswith("?")
-        kind = kind.rstrip("?")
+        kind, _sep, limit = kind.rstrip("?").partition("<")
         if not raw:
             if not optional:
                 errors[name] = _("This field is required.")
@@ -91,6 +104,8 @@ def _read(form: MultiDict[str, str], spec: dict[str, str]) -> tuple[dict[str, st
                 errors[name] = _("A date.")
         elif kind == "lines":
             fields[name] = [line.strip()[:200] for line in raw.splitlines() if line.strip()][:50]
+        elif limit and len(raw) > int(limit):
+            errors[name] = _("At most %(n)d characters.", n=int(limit))
         else:
             fields[name] = raw
     return values, fields, errors
@@ -147,12 +162,13 @@ def _case_form(case_id: int, form: str, spec: dict[str, str], act: Callable[[dic
     return _back(case_id, anchor)
 
 
-BOOKING_SPEC = {"kind": "text", "purpose": "text", "window_start": "datetime", "window_end": "datetime",
-                "technician": "text?", "catalogue_code": "text?"}
-WINDOW_SPEC = {"window_start": "datetime", "window_end": "datetime", "note": "text?"}
-LOG_SPEC = {"arrived_at": "datetime", "minutes": "int", "parts": "lines?", "result": "text", "notes": "text"}
-SESSION_SPEC = {"started_at": "datetime", "ended_at": "datetime", "summary": "text"}
-TASK_SPEC = {"title": "text", "description": "text?", "assignee": "text?", "due_on": "date?"}
+BOOKING_SPEC = {"kind": "text<20", "purpose": "text<5000", "window_start": "datetime", "window_end": "datetime",
+                "technician": "text<80?", "catalogue_code": "text<40?"}
+WINDOW_SPEC = {"window_start": "datetime", "window_end": "datetime", "note": "text<2000?"}
+CANCEL_SPEC = {"reason": "text<2000"}
+LOG_SPEC = {"arrived_at": "datetime", "minutes": "int", "parts": "lines?", "result": "text<20", "notes": "text<10000"}
+SESSION_SPEC = {"started_at": "datetime", "ended_at": "datetime", "summary": "text<10000"}
+TASK_SPEC = {"title": "text<200", "description": "text<10000?", "assignee": "text<80?", "due_on": "date?"}
 
 
 @blp.post("/cases/<int(max=2147483647):case_id>/service/visits")
@@ -184,6 +200,13 @@ def propose_visit(visit_id: int) -> Any:
                       _proposal_sent, "#visits")
 
 
+@blp.post("/visits/<int(max=2147483647):visit_id>/cancel")
+def cancel_visit(visit_id: int) -> Any:
+    return _case_form(_visit_case(visit_id), f"cancel-{visit_id}", CANCEL_SPEC,
+                      lambda fields: visits.cancel(current_user(), visit_id, fields["reason"], _version(request.form)),
+                      lambda: _("The visit is cancelled; the customer sees why."), "#visits")
+
+
 @blp.post("/visits/<int(max=2147483647):visit_id>/log")
 def log_visit(visit_id: int) -> Any:
     return _case_form(_visit_case(visit_id), f"log-{visit_id}", LOG_SPEC,
@@ -208,7 +231,7 @@ def add_task(case_id: int) -> Any:
 def finish_task(task_id: int) -> Any:
     user = current_user()
     task = internal_tasks.get(user, task_id)
-    values, fields, errors = _read(request.form, {"minutes_spent": "int", "outcome": "text?"})
+    values, fields, errors = _read(request.form, {"minutes_spent": "int", "outcome": "text<10000?"})
     if not errors:
         try:
             internal_tasks.update(user, task_id, {**fields, "state": "done"}, _version(request.form))
@@ -246,8 +269,8 @@ def case_report_csv(case_id: int) -> Any:
 
 # -- the catalogue -----------------------------------------------------------------------------------
 
-CATALOGUE_SPEC = {"code": "text", "name_zh": "text", "name_en": "text", "price": "money", "unit": "text",
-                  "description": "text?"}
+CATALOGUE_SPEC = {"code": "text<40", "name_zh": "text<200", "name_en": "text<200", "price": "money",
+                  "unit": "text<20", "description": "text<5000?"}
 
 
 def _catalogue(status: int = 200, values: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> Any:
@@ -294,8 +317,8 @@ def change_entry(item_id: int) -> Any:
 
 # -- internal tasks and maintenance -------------------------------------------------------------------
 
-SCHEDULE_SPEC = {"installed_product_id": "int", "kind": "text", "interval_days": "int", "next_due": "date",
-                 "assignee": "text?", "notes": "text?"}
+SCHEDULE_SPEC = {"installed_product_id": "int", "kind": "text<20", "interval_days": "int", "next_due": "date",
+                 "assignee": "text<80?", "notes": "text<5000?"}
 
 
 def _tasks(status: int = 200, form: str | None = None, values: dict[str, str] | None = None,

@@ -131,3 +131,46 @@ def test_the_timeline_shows_the_visit_to_the_customer_and_internal_tasks_to_staf
     customer = pages("acme_user")
     page = customer.text(customer.get(f"/cases/{case['id']}"))
     assert "Visit proposed" in page and "Internal task" not in page
+
+
+def test_a_visit_is_cancelled_on_the_page_with_the_reason_the_customer_reads(api, pages, world):
+    db.session.add(CatalogueItem(code="VISIT", name_zh="上门检查", name_en="On-site check", price_cents=50000,
+                                 unit="visit", active=True))
+    db.session.commit()
+    case = open_case(api, "acme_user", title="服务器风扇异响")
+    consultant = pages("consultant1")
+    url = f"/cases/{case['id']}/service"
+    booked = consultant.post(f"{url}/visits", {"kind": "visit", "purpose": "检查风扇", "window_start": _local(3, 10),
+                                               "window_end": _local(3, 12), "catalogue_code": "VISIT"})
+    assert booked.status_code == 303, consultant.text(booked)
+    visit = db.session.scalars(select(Visit)).one()
+    assert f'action="/visits/{visit.id}/cancel"' in consultant.text(consultant.get(url))
+    customer = pages("acme_user")
+    assert f'action="/visits/{visit.id}/cancel"' not in customer.text(customer.get(url))
+    assert customer.post(f"/visits/{visit.id}/cancel", {"version": visit.version, "reason": "x"}).status_code == 403
+
+    too_long = consultant.post(f"/visits/{visit.id}/cancel", {"version": visit.version, "reason": "备件" * 1001})
+    body = consultant.text(too_long)
+    assert too_long.status_code == 422 and f'id="cancel-{visit.id}-reason-error"' in body and "备件备件" in body
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).status == "proposed"
+
+    done = consultant.post(f"/visits/{visit.id}/cancel", {"version": visit.version, "reason": "备件未到，改期另约"})
+    assert done.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).status == "cancelled"
+    assert "备件未到，改期另约" in customer.text(customer.get(f"/cases/{case['id']}"))
+    again = consultant.post(f"/visits/{visit.id}/cancel", {"version": db.session.get(Visit, visit.id).version,
+                                                           "reason": "again"})
+    assert again.status_code == 409
+
+
+def test_the_service_forms_refuse_too_long_text_in_the_readers_language(api, pages, world):
+    case = open_case(api, "acme_user")
+    consultant = pages("consultant1")
+    r = consultant.post(f"/cases/{case['id']}/service/tasks", {"title": "复" * 201})
+    assert r.status_code == 422 and 'id="task-title-error"' in consultant.text(r) and _count(InternalTask) == 0
+    consultant.post("/language", {"lang": "zh_CN"})
+    r = consultant.post(f"/cases/{case['id']}/service/tasks", {"title": "在测试环境复现", "assignee": "nobody"})
+    body = consultant.text(r)
+    assert r.status_code == 422 and "nobody" in body and "is not an active staff member" not in body
