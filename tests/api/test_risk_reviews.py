@@ -17,6 +17,7 @@ from cases.core.models import Case, Customer, Task
 from cases.process import timers
 from cases.process.deploy import deploy, read_directory
 from cases.process.models import ProcessInstance, Timer
+from cases.service import due
 from cases.service.oversight_models import Risk, RiskReview
 from tests.helpers import process_files
 from workers import scheduler
@@ -229,3 +230,18 @@ def test_review_cases_do_not_count_in_the_kpis(api, world):
         assert r.status_code == 200, r.json
         after = api.get("/api/v1/kpis?from=2026-05-01&to=2026-05-31", "supervisor").json
     assert after == before
+
+
+def test_risks_raised_before_the_process_was_deployed_get_their_review_process(api, world):
+    with freeze_time(NOW):
+        owner = world.user("consultant1")
+        legacy = Risk(title="From before", kind="market", level="low", status="open", owner=owner, owner_id=owner.id,
+                      contingency_plan="None needed.", review_on=date(2026, 6, 1), created_at=NOW)
+        db.session.add(legacy)
+        db.session.commit()
+        assert due.run().reviews_started == [legacy.id]
+        assert due.run().reviews_started == []  # once
+        case = db.session.get(Risk, legacy.id).review_case
+        assert (case.kind, case.owner.username) == ("risk_review", "consultant1")
+        assert db.session.scalars(select(Timer.due_at).where(Timer.case_id == case.id)).all() == [
+            datetime(2026, 6, 1, 9, tzinfo=SHANGHAI)]
