@@ -104,7 +104,7 @@ class RiskSchema(Schema):
         "description": "the internal case (kind risk_review) running the risk's reviews (processes/risk_review.bpmn)"})
     review_case_number = fields.String(attribute="review_case.number", allow_none=True)
     review_task_id = fields.Method("_review_task", allow_none=True, metadata={
-        "description": "the open task 'Review the risk' while the review is due (complete it, or post a review)"})
+        "type": "string", "description": "the open task 'Review the risk' while the review is due (complete it, or post a review)"})
 
     def _review_task(self, row: Any) -> str | None:
         task = risks.review_task(row)

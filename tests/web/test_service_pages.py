@@ -160,3 +160,9 @@ def test_the_risk_page_shows_its_review_process_and_the_task_form_asks_for_a_dat
         assert r.status_code == 303, supervisor.text(r)
         text = supervisor.text(supervisor.get(f"/service/risks/{risk['id']}"))
         assert "waiting for the review date (2026-06-01, 09:00)" in text
+        case_page = supervisor.get(f"/cases/{risk['review_case_id']}")  # staff read the internal case
+        assert case_page.status_code == 200 and "Backups not verified" in supervisor.text(case_page)
+        customers_page = supervisor.text(supervisor.get("/customers"))
+        assert "Acme Ltd" in customers_page and "Own service organisation" not in customers_page
+        customer = pages("acme_user")
+        assert customer.get(f"/cases/{risk['review_case_id']}").status_code == 404
