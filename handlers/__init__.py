@@ -46,6 +46,11 @@ class Services(Protocol):
 
     def enrol_for_training(self, wanted: bool) -> dict[str, Any]: ...
 
+    def risk_review_due(self, risk_id: int) -> dict[str, Any]: ...
+
+    def apply_risk_review(self, risk_id: int, outcome: str, level: Any, note: Any,
+                          next_review_on: Any) -> dict[str, Any]: ...
+
 
 def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,4 +62,4 @@ def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
-from handlers import assignment, feedback, hq, sla, training  # noqa: F401  (register their operations)
+from handlers import assignment, feedback, hq, risks, sla, training  # noqa: F401  (register their operations)

@@ -43,7 +43,7 @@ def _directories(processes: Path | None, forms: Path | None) -> tuple[Path, Path
             forms or Path(current_app.config["FORMS_DIR"]))
 
 
-def _reasons(reasons, lang: str) -> str:
+def _reasons(reasons: Any, lang: str) -> str:
     return "; ".join(r.text(lang) for r in reasons)
 
 

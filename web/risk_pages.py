@@ -87,7 +87,7 @@ def _risk(risk_id: int, status: int = 200, values: dict[str, Any] | None = None,
     row = risks.risk(current_user(), risk_id)
     may_review = current_user().has_role(*risks.MANAGERS) or current_user().id == row.owner_id
     return render("risks/risk.html", status, r=row, kinds=risks.KINDS, levels=risks.LEVELS, may_review=may_review,
-                  values=values or {"level": row.level}, errors=errors or {})
+                  review_task=risks.review_task(row), values=values or {"level": row.level}, errors=errors or {})
 
 
 @blp.get("/<int(max=2147483647):risk_id>")

@@ -63,7 +63,7 @@ MESSAGES = {
 def _message(error: dict[str, Any]) -> str:
     # every field a use case names has its sentence here; an unexpected one still reads in the page's language
     found = MESSAGES.get(error["field"])
-    return found() if found else _("This value is not accepted.")
+    return str(found()) if found else _("This value is not accepted.")
 
 
 def _local(raw: str) -> datetime | None:

@@ -50,7 +50,7 @@ def _arguments() -> tuple[str, int | None, dict[str, str]]:
 
 def _review() -> tuple[review.Review | None, dict[str, Any]]:
     quarter, customer_id, errors = _arguments()
-    customers = db.session.scalars(select(Customer).order_by(Customer.name)).all()
+    customers = db.session.scalars(select(Customer).where(Customer.internal.is_(False)).order_by(Customer.name)).all()
     today = datetime.now(ZoneInfo(TIMEZONE)).date()
     context = {"quarter": quarter, "customer_id": customer_id, "customers": customers, "errors": errors,
                "quarters": _quarters(today)}

@@ -160,7 +160,7 @@ def fields(schema: dict, values: dict[str, Any], users: dict[str, list] | None =
         reference = forms.REFERENCES.get(prop.get("x-caseflow-reference", ""))
         if reference is not None:  # a row another room keeps (the service catalogue): choose one
             item.options = [Option(value, label) for value, label in reference.choices()]
-            item.widget = "select" if item.options else "text"
+            item.widget = "select" if item.options else widget  # no choices (a checked date): as typed
         if widget == "user":
             item.options = [Option(u.username, f"{u.display_name} ({u.username})")
                             for u in (users or {}).get(prop["x-caseflow-user-role"], [])]

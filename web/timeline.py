@@ -51,6 +51,7 @@ LABELS = {
     "training_enrolled": _l("Enrolled in a training"), "training_attended": _l("Attended a training"),
     "training_missed": _l("Missed a training"), "risk_linked": _l("Linked to a risk"),
     "risk_reviewed": _l("Risk reviewed"), "quality_audited": _l("Quality audit"),
+    "risk_review_moved": _l("Review date moved"), "risk_closed": _l("Risk closed"),
 }
 #: running the service (cases/service: visits, remote sessions, internal tasks)
 SERVICE_LABELS = {

@@ -315,7 +315,7 @@ class Scheduler:
         # the escalation ladders of open major incidents (cases/service/major_incidents.py)
         found.append({"id": INCIDENT_JOB, "func": _in_app(self.app, major_incidents.escalate_due, INCIDENT_JOB,
                                                            self.leadership), "trigger": "interval", "minutes": 1})
-        # training reminders, risk reviews, visit reminders and maintenance tasks (cases/service/due.py)
+        # training reminders, visit reminders, maintenance tasks, missing risk review processes (cases/service/due.py)
         found.append({"id": SERVICE_JOB, "func": _in_app(self.app, service_due.run, SERVICE_JOB, self.leadership),
                       "trigger": "interval", "minutes": SERVICE_DUE_MINUTES})
         if self.leadership is not None:

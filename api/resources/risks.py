@@ -100,6 +100,15 @@ class RiskSchema(Schema):
     version = fields.Integer()
     links = fields.List(fields.Nested(RiskLinkSchema))
     reviews = fields.List(fields.Nested(RiskReviewSchema))
+    review_case_id = id_field(allow_none=True, metadata={
+        "description": "the internal case (kind risk_review) running the risk's reviews (processes/risk_review.bpmn)"})
+    review_case_number = fields.String(attribute="review_case.number", allow_none=True)
+    review_task_id = fields.Method("_review_task", allow_none=True, metadata={
+        "type": "string", "description": "the open task 'Review the risk' while the review is due (complete it, or post a review)"})
+
+    def _review_task(self, row: Any) -> str | None:
+        task = risks.review_task(row)
+        return task.id if task is not None else None
 
 
 class RiskListArgs(Schema):

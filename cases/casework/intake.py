@@ -21,7 +21,7 @@ from engine.serialization import SERIALIZER_VERSION
 CASE_PROCESS = "support_case"
 #: the process each kind of case runs
 PROCESSES = {CaseKind.SUPPORT.value: CASE_PROCESS, CaseKind.COMPLAINT.value: "complaint_handling",
-             CaseKind.FOLLOW_UP.value: "customer_follow_up"}
+             CaseKind.FOLLOW_UP.value: "customer_follow_up", CaseKind.RISK_REVIEW.value: "risk_review"}
 INTAKE_FIELDS = ("channel", "title", "description", "environment", "steps_to_reproduce",
                  "category_hint", "priority_hint", "contact_name", "contact_phone", "contact_email")
 
@@ -36,7 +36,7 @@ def _customer_for(actor: User, customer_id: int | None) -> Customer:
     if customer_id is None:
         raise ValidationFailed("customer_id is required", [{"field": "customer_id", "message": "required"}])
     customer = db.session.get(Customer, customer_id)
-    if customer is None:
+    if customer is None or customer.internal:  # the service's own organisation is no customer
         raise ValidationFailed("unknown customer",
                                [{"field": "customer_id", "message": f"no customer {customer_id}"}])
     return customer
@@ -85,7 +85,7 @@ def start_case(customer: Customer, actor: User | None, fields: dict[str, Any],
     # the clock starts now, with the priority the intake proposes (the classifier may change it);
     # a follow-up programme promises nothing by itself (its surveys and calls have their own dates)
     case.priority = fields.get("priority_hint") or run.data.get("proposed_priority")
-    if not case.is_follow_up:
+    if not case.is_follow_up and not case.is_internal:
         sla.start(case, utcnow())
     synchronise(case, instance, run, actor)
     return case

@@ -79,7 +79,7 @@ def list_customers(user: User) -> list[Customer]:
     """Every customer, by name: for staff opening a case on a customer's behalf."""
     if not user.is_staff:
         raise Forbidden("only staff see the list of customers")
-    return list(db.session.scalars(select(Customer).order_by(Customer.name)))
+    return list(db.session.scalars(select(Customer).where(Customer.internal.is_(False)).order_by(Customer.name)))
 
 
 def _like(text: str) -> str:

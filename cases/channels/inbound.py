@@ -59,7 +59,7 @@ def _title(text: str) -> str:
 
 def _customer(code: str) -> Customer:
     customer = db.session.scalar(select(Customer).where(Customer.code == code))
-    if customer is None:
+    if customer is None or customer.internal:
         raise ValidationFailed("unknown customer", [{"field": "customer_code", "message": f"no customer {code!r}"}])
     return customer
 

@@ -103,7 +103,7 @@ def create_user(username: str, password: str, roles: list[str], display_name: st
     customer = None
     if customer_code:
         customer = db.session.scalar(select(Customer).where(Customer.code == customer_code))
-        if customer is None:
+        if customer is None or customer.internal:  # the service's own organisation has no customer users
             raise ValidationFailed("unknown customer", [{"field": "customer", "message": customer_code}])
     if Role.CUSTOMER.value in roles and customer is None:
         raise ValidationFailed("a customer user belongs to a customer",

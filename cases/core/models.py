@@ -79,11 +79,17 @@ TIERS = ("standard", "vip")
 
 class CaseKind(str, enum.Enum):
     """Which process a case runs: a support case, a complaint (complaint_handling, linked to the
-    case it is about), or a customer's follow-up programme after a deployment."""
+    case it is about), a customer's follow-up programme after a deployment, or the review of a risk
+    of the register (risk_review, a case of the service's own organisation: ``Customer.internal``)."""
 
     SUPPORT = "support"
     COMPLAINT = "complaint"
     FOLLOW_UP = "follow_up"
+    RISK_REVIEW = "risk_review"
+
+
+#: kinds whose cases the service runs for itself: no customer, no SLA targets, not in the case KPIs
+INTERNAL_KINDS = frozenset({CaseKind.RISK_REVIEW.value})
 
 
 class CaseStatus(str, enum.Enum):
@@ -111,6 +117,9 @@ class Customer(db.Model):
     #: the record's version (If-Match when it is changed)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the service's own organisation (the one row that holds its internal cases, e.g. risk reviews):
+    #: never in a customer list, never given customer users
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"), index=True)
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -224,6 +233,11 @@ class Case(db.Model):
     @property
     def is_follow_up(self) -> bool:
         return self.kind == CaseKind.FOLLOW_UP.value
+
+    @property
+    def is_internal(self) -> bool:
+        """A case the service runs for itself (``INTERNAL_KINDS``)."""
+        return self.kind in INTERNAL_KINDS
 
 
 class Task(db.Model):

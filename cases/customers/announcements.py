@@ -59,9 +59,10 @@ def _check(fields: dict[str, Any], now: datetime) -> list[Customer]:
     if base is not None:
         customers = _running(fields, base, errors)
     elif codes:
-        customers = list(db.session.scalars(select(Customer).where(Customer.code.in_(codes)).order_by(Customer.code)))
+        customers = list(db.session.scalars(select(Customer).where(Customer.code.in_(codes), Customer.internal.is_(False))
+                                            .order_by(Customer.code)))
     else:
-        customers = list(db.session.scalars(select(Customer).order_by(Customer.code)))
+        customers = list(db.session.scalars(select(Customer).where(Customer.internal.is_(False)).order_by(Customer.code)))
     unknown = sorted(set(codes) - {c.code for c in customers})
     if unknown:
         errors.append({"field": "customer_codes", "message": f"unknown customers: {', '.join(unknown)}"})

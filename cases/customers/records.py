@@ -111,9 +111,34 @@ def read(actor: User, customer_id: int) -> CustomerView:
     return view(_customer(customer_id), actor.is_staff)
 
 
+#: the service's own organisation: the customer row of its internal cases (risk reviews)
+OWN_CODE = "OWN-ORGANISATION"
+OWN_NAME = "本服务机构 / Own service organisation"
+
+
+def own_organisation() -> Customer:
+    """The service's own organisation, created on first use in the caller's transaction (a savepoint
+    makes two first uses at once find the one row). Flagged ``internal``: never listed as a customer,
+    no customer users, no announcements, no cases opened for it by hand."""
+    found: Customer | None = db.session.scalar(select(Customer).where(Customer.internal.is_(True))
+                                               .order_by(Customer.id).limit(1))
+    if found is not None:
+        return found
+    try:
+        with db.session.begin_nested():
+            row = Customer(code=OWN_CODE, name=OWN_NAME, tier=DEFAULT_TIER, internal=True)
+            db.session.add(row)
+        return row
+    except IntegrityError:  # created meanwhile by another transaction (the code is unique)
+        existing: Customer = db.session.scalars(select(Customer).where(Customer.code == OWN_CODE)).one()
+        if not existing.internal:
+            raise Conflict(f"a customer already has the code {OWN_CODE}", code="own_organisation_code_taken") from None
+        return existing
+
+
 def list_customers(actor: User, q: str | None, tier: str | None, page: int, per_page: int) -> Page:
     require_role(actor, *sorted(STAFF_ROLES))
-    query = select(Customer).order_by(Customer.name, Customer.id)
+    query = select(Customer).where(Customer.internal.is_(False)).order_by(Customer.name, Customer.id)
     if q:
         pattern = f"%{q.lower()}%"
         query = query.where(or_(func.lower(Customer.name).like(pattern), func.lower(Customer.code).like(pattern)))
@@ -152,7 +177,7 @@ def create(actor: User, fields: dict[str, Any]) -> CustomerView:
     errors = []
     if not re.match(CODE_PATTERN, code):
         errors.append({"field": "code", "message": "1-40 capital letters, digits, '_' or '-'"})
-    elif db.session.scalar(select(Customer.id).where(Customer.code == code)) is not None:
+    elif code == OWN_CODE or db.session.scalar(select(Customer.id).where(Customer.code == code)) is not None:
         errors.append({"field": "code", "message": f"customer {code} already exists"})
     _refuse(errors, "the customer cannot be created")
     customer = Customer(code=code, name=fields["name"], tier=fields.get("tier") or DEFAULT_TIER,

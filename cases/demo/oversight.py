@@ -1,8 +1,9 @@
 """Demo data for training, the risk register and quality audits (cases/service/): a quarter of training
 (staff technical training and a new-staff induction held, a customer user training held, a missed
 participant moved to the next session, a customer's user enrolled from their operation-problem case),
-a few risks (one raised from a case, one whose review is due today) and a sample of closed cases
-drawn and partly audited. Everything goes through the use cases, inside the caller's unit of work."""
+a few risks (one raised from a case, one raised a month ago whose review date was yesterday: its
+review process has fired and the task "Review the risk" waits in the supervisor's inbox) and a sample
+of closed cases drawn and partly audited. Everything goes through the use cases, inside the caller's unit of work."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -13,6 +14,8 @@ from sqlalchemy import select
 from cases.core.db import db
 from cases.core.models import Case, Customer, User, utcnow
 from cases.kpis.figures import Period
+from cases.process import timers
+from cases.process.models import ProcessInstance
 from cases.service import quality, risks, training
 from cases.service.oversight_models import TrainingSession
 from cases.sla import calendars
@@ -71,10 +74,15 @@ def load(users: dict[str, User], customers: dict[str, Customer]) -> None:
         "owner": "techlead", "review_on": today + timedelta(days=14),
         "contingency_plan": "Roll back to the previous version from the installer archive; hotfix within 2 days.",
         **({"case_id": crash.id} if crash is not None else {})}, now=now)
-    risks.raise_risk(supervisor, {
+    backups = risks.raise_risk(supervisor, {
         "title": "客户数据库无可用备份", "kind": "security", "level": "high", "owner": "supervisor",
         "description": "Two customers have no verified database backup in the last month.",
-        "contingency_plan": "远程协助客户执行完整备份；每周检查备份作业。", "review_on": today}, now=now)
+        "contingency_plan": "远程协助客户执行完整备份；每周检查备份作业。", "review_on": today - timedelta(days=1)},
+        now=now - timedelta(days=30))
+    review_instance = db.session.scalar(select(ProcessInstance.id).where(
+        ProcessInstance.case_id == backups.review_case_id))
+    if review_instance is not None:  # its review date has come: the task is in the owner's inbox
+        timers.fire_instance(review_instance, utcnow())
     risks.raise_risk(supervisor, {
         "title": "Hotline understaffed during the Spring Festival", "kind": "operational", "level": "medium",
         "contingency_plan": "Duty roster with two agents a day; VIP channel forwarded to consultants' phones.",

@@ -78,7 +78,8 @@ class TrainingParticipant(db.Model):  # type: ignore[name-defined,misc]  # Flask
 # -- the risk register ---------------------------------------------------------------------------
 class Risk(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQLAlchemy's dynamic base
     """A risk of the service (seed 004 6.1): its kind and level, an owner, a contingency plan and a
-    review date; when the date comes the review is due (``review_due_since``) until the owner reviews."""
+    review date; its review process (``review_case``) makes the review due on the date
+    (``review_due_since``) as a task of the owner until they review it."""
 
     __tablename__ = "risks"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,10 +97,13 @@ class Risk(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQLAlchemy's d
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the case of kind ``risk_review`` running its reviews (processes/risk_review.bpmn); None until started
+    review_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
     customer: Mapped[Customer | None] = relationship(lazy="joined")
+    review_case: Mapped[Case | None] = relationship(foreign_keys=[review_case_id], lazy="select")
     links: Mapped[list[RiskLink]] = relationship(back_populates="risk", lazy="selectin", order_by="RiskLink.id")
     reviews: Mapped[list[RiskReview]] = relationship(back_populates="risk", lazy="selectin",
                                                      order_by="RiskReview.id")

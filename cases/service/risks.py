@@ -2,31 +2,47 @@
 plan and a review date, linked to the cases (and escalations) that are evidence of it.
 
 A risk is raised from the register or from a case (then that case is its first evidence and its
-timeline says so). When its review date comes, the scheduler's service job (``cases/service/due.py``)
-makes the review due: the owner is mailed once and the review waits in the register's "reviews due"
-list until the owner (or a supervisor) reviews it — confirming or changing the level, with notes and
-the next review date, or closing the risk. The quarterly review lists the open high risks.
+timeline says so). Its reviews are a process the process owners can change: each risk gets a case of
+kind ``risk_review`` of the service's own organisation (``records.own_organisation``: risks belong to
+no customer) running ``processes/risk_review.bpmn``: a date timer at 09:00 on the review date → the
+step ``risk_review_due`` (the owner is mailed, the review is due in the register) → the task "Review
+the risk" (form ``review_risk``: keep, change the level or close; a note; the next review date),
+assigned to the risk's owner → the step ``apply_risk_review`` records it here with the rules of the
+API → closed: the process ends; otherwise back to the timer at the next date. A changed review date
+or owner re-times or re-assigns the waiting process; a review entered through the register while the
+task is open completes that task, and one entered before the date re-times (or, closing, ends) the
+process. The quarterly review lists the open high risks.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 
+from cases.casework import intake, tasks
 from cases.core import audit, events
 from cases.core.access import require_role, restrict_cases, visible_case
 from cases.core.db import db, unit_of_work, use_case
 from cases.core.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
-from cases.core.models import STAFF_ROLES, Case, Customer, Role, User, utcnow
+from cases.core.models import STAFF_ROLES, Case, CaseKind, Customer, Role, Task, TaskState, User, utcnow
+from cases.core.services import ServiceContext, operation
 from cases.core.texts import N_
+from cases.customers import records
 from cases.kpis.figures import Period
 from cases.outbox import notifications
+from cases.process import forms
+from cases.process.after_step import synchronise
+from cases.process.deploy import current_version
+from cases.process.locking import lock_instance
+from cases.process.models import CaseCollaborator
+from cases.process.runs import load_run
 from cases.service import review
 from cases.service.oversight_models import Risk, RiskLink, RiskReview
 from cases.sla import calendars
 from cases.sla.models import Escalation
+from engine.errors import HandlerError
 
 KINDS = {"technical": N_("Technical"), "operational": N_("Operational"), "security": N_("Security"),
          "market": N_("Market")}
@@ -36,6 +52,12 @@ OPEN, CLOSED = "open", "closed"
 MANAGERS = (Role.SUPERVISOR.value, Role.MANAGER.value, Role.TECHNICAL_LEAD.value, Role.ADMIN.value)
 STAFF = tuple(sorted(STAFF_ROLES))
 FIELDS = ("title", "description", "kind", "level", "contingency_plan", "review_on")
+#: the review process: its id, the variable its date timer waits for, the review task's element
+PROCESS = "risk_review"
+DATE_VARIABLE = "review_due"
+REVIEW_TASK = "review_risk"
+#: why the risk's owner collaborates on its review case (case_collaborators.source)
+OWNER_SOURCE = "risk_owner"
 
 
 def _refuse(field: str, message: str) -> NoReturn:
@@ -161,7 +183,9 @@ def raise_risk(actor: User, fields: dict[str, Any], now: datetime | None = None)
             row.customer_id = link.case.customer_id
     elif fields.get("escalation_id") is not None:
         _refuse("escalation_id", "an escalation is linked with its case (case_id)")
-    audit.record(actor, "risk_raised", row.id, kind=row.kind, level=row.level)
+    _start_review(actor, row)
+    audit.record(actor, "risk_raised", row.id, kind=row.kind, level=row.level,
+                 review_case=row.review_case.number if row.review_case else None)
     return row
 
 
@@ -185,7 +209,8 @@ def update(actor: User, risk_id: int, fields: dict[str, Any], seen: int | None,
             setattr(row, name, fields[name])
     if fields.get("owner"):
         row.owner = _owner(fields["owner"])
-    if "review_on" in fields:
+        _give_to_owner(row)
+    if "review_on" in fields and _retime(actor, row, review_moment(row.review_on)):
         row.review_due_since = None
     db.session.flush()
     audit.record(actor, "risk_updated", row.id, fields=sorted(fields))
@@ -226,8 +251,29 @@ def review_risk(actor: User, risk_id: int, fields: dict[str, Any], seen: int | N
         _check({"review_on": next_on}, today(now))
         if next_on <= today(now):
             _refuse("next_review_on", "a date after today")
-    entry = RiskReview(risk=row, reviewed_by_id=actor.id, reviewed_at=now, level=level, notes=fields["notes"],
-                       next_review_on=next_on, closed=close)
+    task = _open_review_task(row)
+    if task is not None:  # the review is due: this review is its task's completion (one way to review)
+        outcome = "close" if close else "change_level" if level != row.level else "keep"
+        data: dict[str, Any] = {"outcome": outcome, "note": fields["notes"]}
+        if outcome == "change_level":
+            data["level"] = level
+        if next_on is not None and not close:
+            data["next_review_on"] = next_on.isoformat()
+        tasks.complete_in_unit(actor, task.id, data)
+        return row.reviews[-1]
+    entry = _record(actor, row, level, fields["notes"], close, next_on, now)
+    if close:
+        _end_early(actor, row, now)
+    elif next_on is not None:
+        _retime(actor, row, review_moment(next_on))
+    return entry
+
+
+def _record(actor: User | None, row: Risk, level: str, notes: str, close: bool, next_on: date | None,
+            now: datetime) -> RiskReview:
+    """Write a review into the register (the API's review and the process's ``apply_risk_review``)."""
+    entry = RiskReview(risk=row, reviewed_by_id=actor.id if actor else None, reviewed_at=now, level=level,
+                       notes=notes, next_review_on=next_on, closed=close)
     db.session.add(entry)
     row.level, row.review_due_since = level, None
     if close:
@@ -241,32 +287,189 @@ def review_risk(actor: User, risk_id: int, fields: dict[str, Any], seen: int | N
     return entry
 
 
-# -- review dates (the scheduler's service job, cases/service/due.py) ----------------------------
+# -- the review process (processes/risk_review.bpmn) ----------------------------------------------
 def review_moment(day: date) -> datetime:
     """A review date comes at 09:00 on that day in the default calendar's zone."""
     return datetime.combine(day, time(9), tzinfo=calendars.get(calendars.DEFAULT).tz)
 
 
-def open_due_reviews(now: datetime | None = None) -> list[int]:
-    """Every open risk whose review date has come and whose review is not yet due becomes due, once:
-    its owner is mailed. The risks made due."""
-    now = now or utcnow()
-    candidates = list(db.session.scalars(select(Risk.id).where(
-        Risk.status == OPEN, Risk.review_due_since.is_(None), Risk.review_on <= today(now)).order_by(Risk.id)))
+def _review_variables(row: Risk) -> dict[str, Any]:
+    # the form's fields start empty (the service step reads them whatever the form sent); the level
+    # is the form's starting value
+    return {"risk_id": row.id, DATE_VARIABLE: review_moment(row.review_on).isoformat(), "level": row.level,
+            "outcome": None, "note": None, "next_review_on": None}
+
+
+def _start_review(actor: User | None, row: Risk) -> Case | None:
+    """Start the risk's review process as a case of the own organisation, owned by the risk's owner.
+    None when no deployed version has the process yet (an installation whose active files predate
+    it): the service job starts it once one has (:func:`start_missing_reviews`)."""
+    if current_version(PROCESS) is None:
+        return None
+    fields = {"channel": "internal", "title": row.title[:200],
+              "description": f"Reviews of risk {row.id} ({row.kind}, {row.level}) from {row.review_on.isoformat()}."}
+    case = intake.start_case(records.own_organisation(), actor, fields, kind=CaseKind.RISK_REVIEW.value,
+                             data=_review_variables(row))
+    row.review_case, row.review_case_id = case, case.id
+    _give_to_owner(row)
+    return case
+
+
+def start_missing_reviews() -> list[int]:
+    """Open risks without a review process get one (risks raised before the process was deployed);
+    the risks started. Run by the scheduler's service job (cases/service/due.py); a date already past
+    comes due on the scheduler's next timer run."""
+    if current_version(PROCESS) is None:
+        return []
+    candidates = list(db.session.scalars(select(Risk.id).where(Risk.status == OPEN, Risk.review_case_id.is_(None))
+                                         .order_by(Risk.id)))
     db.session.rollback()
-    opened = []
+    started = []
     for risk_id in candidates:
         with unit_of_work():
             row = db.session.scalar(select(Risk).where(Risk.id == risk_id).with_for_update(skip_locked=True, of=Risk))
-            if row is None or row.review_due_since is not None or not row.is_open or review_moment(row.review_on) > now:
+            if row is None or not row.is_open or row.review_case_id is not None:
                 continue
-            row.review_due_since = now
-            notifications.enqueue(
-                "risk_review_due", [row.owner], f"风险复核到期 / Risk review due: {row.title}",
-                f"风险“{row.title}”今天需要复核。\nThe risk \"{row.title}\" is due for review today.\n\n"
-                f"{row.kind} · {row.level}\n{row.contingency_plan}\n")
-            opened.append(row.id)
-    return opened
+            _start_review(None, row)
+            started.append(row.id)
+    return started
+
+
+def _running_case(row: Risk) -> Case | None:
+    case = row.review_case
+    return case if case is not None and case.is_open else None
+
+
+def _open_review_task(row: Risk) -> Task | None:
+    if row.review_case_id is None:
+        return None
+    found: Task | None = db.session.scalar(select(Task).where(
+        Task.case_id == row.review_case_id, Task.state == TaskState.OPEN.value,
+        Task.element_id == REVIEW_TASK).order_by(Task.created_at).limit(1))
+    return found
+
+
+def review_task(row: Risk) -> Task | None:
+    """The open "Review the risk" task of a risk, if its review is due (the risk page links it)."""
+    return _open_review_task(row)
+
+
+def _give_to_owner(row: Risk) -> None:
+    """The review case is the risk owner's: its owner, a collaborator (who may work its task whatever
+    their role), and the open review task's assignee. A former owner stops collaborating."""
+    case = _running_case(row)
+    if case is None:
+        return
+    case.owner, case.owner_id = row.owner, row.owner.id
+    db.session.execute(CaseCollaborator.__table__.delete().where(
+        CaseCollaborator.case_id == case.id, CaseCollaborator.source == OWNER_SOURCE,
+        CaseCollaborator.user_id != row.owner.id))
+    if db.session.get(CaseCollaborator, (case.id, row.owner.id, OWNER_SOURCE)) is None:
+        db.session.add(CaseCollaborator(case_id=case.id, user_id=row.owner.id, source=OWNER_SOURCE, added_at=utcnow()))
+    task = _open_review_task(row)
+    if task is not None and task.assignee_id != row.owner.id:
+        task.assignee, task.assignee_id = row.owner, row.owner.id
+    db.session.flush()
+
+
+def _retime(actor: User | None, row: Risk, due: datetime) -> bool:
+    """Move the waiting review timer to ``due``; False when the process does not wait for it (the
+    review task is open, or there is no process)."""
+    case = _running_case(row)
+    if case is None:
+        return row.review_case_id is None
+    instance = lock_instance(case_id=case.id)
+    run = load_run(instance, case, actor)
+    if not run.move_date_timers(DATE_VARIABLE, due):
+        return False
+    events.record(case, "risk_review_moved", actor, risk_id=row.id, review_due=due.isoformat())
+    synchronise(case, instance, run, actor)
+    return True
+
+
+def _end_early(actor: User | None, row: Risk, now: datetime) -> None:
+    """A risk closed before its review date: its review timer fires now and the process, finding the
+    risk closed, ends (in this transaction)."""
+    case = _running_case(row)
+    if case is None:
+        return
+    instance = lock_instance(case_id=case.id)
+    run = load_run(instance, case, actor)
+    if run.move_date_timers(DATE_VARIABLE, now - timedelta(seconds=1)):
+        run.fire_due_timers()
+        events.record(case, "risk_closed", actor, risk_id=row.id)
+        synchronise(case, instance, run, actor)
+
+
+def _risk_of(ctx: ServiceContext, risk_id: int) -> Risk:
+    row: Risk | None = db.session.scalar(select(Risk).where(Risk.id == risk_id).with_for_update(of=Risk))
+    # (None: its process is starting, and the date has already come: the step runs in its first run)
+    if row is None or row.review_case_id not in (None, ctx.case_id):
+        raise HandlerError("bad_parameter", f"risk {risk_id} is not reviewed by this case")
+    return row
+
+
+@operation("risk_review_due")
+def review_due_step(ctx: ServiceContext, risk_id: int) -> dict[str, Any]:
+    """The process's step on the review date: the review is due (the register's "reviews due"), its
+    owner gets the task and a mail, once. A risk closed meanwhile: ``open`` false, the process ends."""
+    row = _risk_of(ctx, risk_id)
+    if not row.is_open:
+        return {"open": False}
+    row.review_due_since = utcnow()
+    _give_to_owner(row)
+    notifications.enqueue(
+        "risk_review_due", [row.owner], f"风险复核到期 / Risk review due: {row.title}",
+        f"风险“{row.title}”今天需要复核。\nThe risk \"{row.title}\" is due for review today.\n\n"
+        f"{row.kind} · {row.level}\n{row.contingency_plan}\n")
+    return {"open": True, "level": row.level}
+
+
+@operation("apply_risk_review")
+def apply_review_step(ctx: ServiceContext, risk_id: int, outcome: str, level: Any, note: Any,
+                      next_review_on: Any) -> dict[str, Any]:
+    """The process's step after "Review the risk": the form's outcome, recorded with the rules of the
+    register's API (owner or manager; the level, a note, a next date after today unless closed)."""
+    row, actor, now = _risk_of(ctx, risk_id), ctx.actor, utcnow()
+    if not row.is_open:
+        return {"closed": True, "level": row.level}
+    if actor is None or not (actor.has_role(*MANAGERS) or actor.id == row.owner_id):
+        raise HandlerError("not_allowed", "only the risk's owner or a manager reviews it")
+    new_level = level if outcome == "change_level" else row.level
+    if new_level not in LEVELS:
+        raise HandlerError("bad_parameter", f"apply_risk_review: 'level' must be one of {', '.join(LEVELS)}")
+    if not isinstance(note, str) or not note.strip():
+        raise HandlerError("bad_parameter", "apply_risk_review: 'note' is required")
+    close = outcome == "close"
+    next_on = None
+    if not close:
+        problem = next_review_problem(next_review_on)
+        if problem:
+            raise HandlerError("bad_parameter", f"apply_risk_review: 'next_review_on': {problem}")
+        next_on = date.fromisoformat(next_review_on)
+    _record(actor, row, new_level, note, close, next_on, now)
+    if close:
+        return {"closed": True, "level": new_level}
+    assert next_on is not None
+    return {"closed": False, "level": new_level, "review_due": review_moment(next_on).isoformat()}
+
+
+def next_review_problem(value: Any) -> str | None:
+    """What is wrong with a next review date (None: fine): a date after today, at most five years on."""
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        day = None
+    if day is None:
+        return "a date (YYYY-MM-DD)"
+    now = today(utcnow())
+    if not now < day <= date(now.year + 5, 12, 31):
+        return "a date after today, at most five years ahead"
+    return None
+
+
+#: the review form's next date is checked when the form is sent (422 naming the field, nothing run)
+forms.reference("risk_review_date", next_review_problem, list)
 
 
 # -- the quarterly review ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from cases.core.db import db
@@ -140,3 +141,28 @@ def test_who_sees_which_page_and_the_chinese_pages(pages):
     assert "风险登记册" in text and "应急预案" in text
     assert "员工技术培训" in supervisor.text(supervisor.get("/service/training"))
     assert "抽取样本" in supervisor.text(supervisor.get("/service/quality"))
+
+
+def test_the_risk_page_shows_its_review_process_and_the_task_form_asks_for_a_date(pages, api, world):
+    with freeze_time(datetime(2026, 5, 4, 10, tzinfo=SHANGHAI)):
+        r = api.post("/api/v1/risks", "agent1", json={
+            "title": "Backups not verified", "kind": "security", "level": "high", "owner": "supervisor",
+            "contingency_plan": "Restore last night's backup.", "review_on": "2026-05-04"})  # due as it starts
+        assert r.status_code == 201, r.json
+        risk = r.json
+        supervisor = pages("supervisor")
+        text = supervisor.text(supervisor.get(f"/service/risks/{risk['id']}"))
+        assert 'id="risk-review-process"' in text and f"/tasks/{risk['review_task_id']}" in text
+        task_page = supervisor.text(supervisor.get(f"/tasks/{risk['review_task_id']}"))
+        assert 'name="next_review_on"' in task_page and 'type="date"' in task_page
+        r = supervisor.post(f"/service/risks/{risk['id']}/reviews", {
+            "version": str(risk["version"]), "level": "high", "notes": "Checked.", "next_review_on": "2026-06-01"})
+        assert r.status_code == 303, supervisor.text(r)
+        text = supervisor.text(supervisor.get(f"/service/risks/{risk['id']}"))
+        assert "waiting for the review date (2026-06-01, 09:00)" in text
+        case_page = supervisor.get(f"/cases/{risk['review_case_id']}")  # staff read the internal case
+        assert case_page.status_code == 200 and "Backups not verified" in supervisor.text(case_page)
+        customers_page = supervisor.text(supervisor.get("/customers"))
+        assert "Acme Ltd" in customers_page and "Own service organisation" not in customers_page
+        customer = pages("acme_user")
+        assert customer.get(f"/cases/{risk['review_case_id']}").status_code == 404

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cases.core.models import utcnow
+from sqlalchemy import select
+
+from cases.casework import tasks
+from cases.core.db import db
+from cases.core.models import User, utcnow
 from cases.demo import load as demo
+from cases.kpis import report as kpis
 from cases.kpis.figures import Period
 from cases.service import due, quality, risks, training
 from tests.conftest import FAST_HASH, PASSWORD
@@ -12,6 +17,7 @@ from tests.conftest import FAST_HASH, PASSWORD
 
 def test_the_demo_has_a_quarter_of_training_risks_and_audits(app_ctx):
     demo.load(PASSWORD, FAST_HASH)
+    supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
     today = utcnow().date()
     quarter = Period(today - timedelta(days=90), today)
     k = training.kpis(quarter)
@@ -20,7 +26,18 @@ def test_the_demo_has_a_quarter_of_training_risks_and_audits(app_ctx):
     assert k.participation == 5 / 7 and k.coverage == 1.0
     figures = {f.key: f.value for f in risks.review_section(quarter, None).figures}
     assert (figures["open_high"], figures["raised"]) == (2, 4)
-    # the backup risk's review date is today: due from 09:00 (Shanghai), whatever the time of the run
-    assert len(due.run(risks.review_moment(risks.today(utcnow())) + timedelta(minutes=1)).reviews_due) == 1
+    # the backup risk's review date was yesterday: its review process has fired, the task waits for its owner
+    due_now = risks.register(supervisor, {"review_due": True})
+    assert [r.title for r in due_now] == ["客户数据库无可用备份"]
+    task = risks.review_task(due_now[0])
+    assert task is not None and task.assignee is not None and task.assignee.username == "supervisor"
+    assert due.run().reviews_started == []  # every open risk has its review process
+    # the review cases are no customer's: the KPIs are the same with the review done
+    at = utcnow()
+    before = kpis.report(supervisor, quarter.first, quarter.last, now=at)
+    tasks.complete(supervisor, task.id, task.version, {"outcome": "keep", "note": "Backups verified.",
+                                                       "next_review_on": (today + timedelta(days=30)).isoformat()})
+    after = kpis.report(supervisor, quarter.first, quarter.last, now=at)
+    assert after.totals == before.totals and after.groups == before.groups
     audited = {f.key: f.value for f in quality.review_section(quarter, None).figures}
     assert audited["audited"] >= 1 and audited["average_score"] is not None
