@@ -186,9 +186,10 @@ EVENTS_RATING = ("(kind = 'task_completed' AND (data ->> 'element') IN ('callbac
                  "'follow_up_call_3', 'follow_up_call_6', 'follow_up_call_12')) OR kind = 'survey_answered'")
 
 
-#: indexes a migration creates on PostgreSQL only and the models do not declare (an operator
-#: class of an extension over an expression): the case search's trigram index (0019_h16v)
-MIGRATION_ONLY_INDEXES = frozenset({"ix_cases_search_trgm"})
+#: indexes a migration creates on PostgreSQL only and the models do not declare (0019_h16v): the
+#: case search's trigram index (an extension's operator class over an expression), the KPIs'
+#: confirmation answers by outcome (a JSON path SQLite does not parse)
+MIGRATION_ONLY_INDEXES = frozenset({"ix_cases_search_trgm", "ix_case_events_confirmed", "ix_case_events_rejected"})
 
 
 def include_in_comparison(obj: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:

@@ -129,15 +129,6 @@ def _event_element() -> Any:
     return CaseEvent.data["element"].as_string()
 
 
-def confirmation_event() -> Any:
-    """An answer to the confirmation task, or its timeout. On PostgreSQL the partial index
-    ``ix_case_events_confirmations`` (migrations/versions/0019_h16v) holds exactly these events:
-    the condition is spelled as its predicate, so the KPIs read them without a pass over the
-    whole history."""
-    return or_(and_(CaseEvent.kind == "task_completed", _event_element() == CONFIRM_TASK),
-               and_(CaseEvent.kind == "timer_fired", _event_element() == CONFIRM_TIMEOUT))
-
-
 def rating_event() -> Any:
     """A satisfaction score's event: a rated task's completion or a survey's answer (on PostgreSQL
     the partial index ``ix_case_events_ratings`` on their time holds exactly these)."""
@@ -145,29 +136,43 @@ def rating_event() -> Any:
                CaseEvent.kind == SURVEY_EVENT)
 
 
-def _confirmations(scope: _Scope, period: Period):
-    """Per case opened in the period: whether the customer confirmed a solution (or the
-    confirmation timed out), rejected one, or judged one at all — from the history. Only the
-    confirmation's events are read: a case without one has no row, which the report counts as
-    a row of zeros (the same as before)."""
-    element = _event_element()
-    confirmed = CaseEvent.data[("data", "confirmed")].as_boolean()
-    answered = and_(CaseEvent.kind == "task_completed", element == CONFIRM_TASK)
-    timed_out = and_(CaseEvent.kind == "timer_fired", element == CONFIRM_TIMEOUT)
-    cohort = scope.case_ids().where(_opened_in(period))
-    return (select(CaseEvent.case_id,
-                   func.max(case((and_(answered, confirmed == True), 1), (timed_out, 1), else_=0))
-                   .label("resolved"),
-                   func.max(case((and_(answered, confirmed == False), 1), else_=0)).label("rejected"),
-                   func.max(case((or_(answered, timed_out), 1), else_=0)).label("judged"))
-            .where(confirmation_event(), CaseEvent.case_id.in_(cohort))
-            .group_by(CaseEvent.case_id).subquery("confirmations"))
+def _answer_is(value: bool) -> Any:
+    """The confirmation's answer (its form's required boolean ``confirmed``) is ``value``. On
+    PostgreSQL the JSON boolean's text, as the partial indexes ``ix_case_events_confirmed`` and
+    ``ix_case_events_rejected`` spell it (a cast in an index predicate could fail an insert);
+    for a JSON boolean — all the form admits — the same as the cast SQLite keeps."""
+    answer = CaseEvent.data[("data", "confirmed")]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return answer.as_string() == ("true" if value else "false")
+    return answer.as_boolean() == value
+
+
+def _answered() -> Any:
+    return and_(CaseEvent.kind == "task_completed", _event_element() == CONFIRM_TASK)
+
+
+def _timed_out() -> Any:
+    return and_(CaseEvent.kind == "timer_fired", _event_element() == CONFIRM_TIMEOUT)
+
+
+def _has_event(condition: Any) -> Any:
+    """The case has an event meeting ``condition``: one pass over those events (a partial index
+    of them on PostgreSQL, read alone), not a probe of the history per case of the cohort."""
+    return Case.id.in_(select(CaseEvent.case_id).where(condition))
+
+
+def _confirmation_facts() -> tuple[Any, Any, Any]:
+    """Whether the customer confirmed a solution (or the confirmation timed out), rejected one,
+    or judged one at all — each a fact of the case's history."""
+    resolved = or_(and_(CaseEvent.kind == "task_completed", _event_element() == CONFIRM_TASK, _answer_is(True)),
+                   _timed_out())
+    rejected = and_(CaseEvent.kind == "task_completed", _event_element() == CONFIRM_TASK, _answer_is(False))
+    return _has_event(resolved), _has_event(rejected), _has_event(or_(_answered(), _timed_out()))
 
 
 def _tally_cohort(scope: _Scope, period: Period, now: datetime, tallies: dict) -> None:
     first, resolution = aliased(SlaTarget, name="first_target"), aliased(SlaTarget, name="resolution_target")
-    facts = _confirmations(scope, period)
-    resolved = func.coalesce(facts.c.resolved, 0) == 1
+    resolved, rejected, judged = _confirmation_facts()
     closed = Case.status == CaseStatus.CLOSED.value
     query = scope.select(
         func.count(Case.id),
@@ -177,14 +182,13 @@ def _tally_cohort(scope: _Scope, period: Period, now: datetime, tallies: dict) -
         _count_if(_decided(resolution, now)),
         _count_if(resolved),
         _count_if(or_(resolved, closed, _breached(resolution, now))),
-        _count_if(func.coalesce(facts.c.rejected, 0) == 1),
-        _count_if(func.coalesce(facts.c.judged, 0) == 1),
-        # one pass over the (few) self-service events, not a probe per case of the cohort
-        _count_if(Case.id.in_(select(CaseEvent.case_id).where(CaseEvent.kind == SELF_SERVICE_EVENT))),
+        _count_if(rejected),
+        _count_if(judged),
+        _count_if(_has_event(CaseEvent.kind == SELF_SERVICE_EVENT)),
     ).outerjoin(first, and_(first.case_id == Case.id, first.kind == "first_response", first.cycle == 1)) \
      .outerjoin(resolution, and_(resolution.case_id == Case.id, resolution.kind == "resolution",
                                  resolution.cycle == 1)) \
-     .outerjoin(facts, facts.c.case_id == Case.id).where(_opened_in(period))
+     .where(_opened_in(period))
     for key, *counts in db.session.execute(scope.grouped(query)):
         tally = tallies.setdefault(key, Tally())
         (tally.cases, tally.first_in_time, tally.first_decided, tally.resolution_in_time,

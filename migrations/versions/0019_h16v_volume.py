@@ -47,7 +47,6 @@ EVENTS_CONFIRMATION = ("(kind = 'task_completed' AND (data ->> 'element') = 'con
 EVENTS_SELF_SERVICE = "kind = 'self_service'"
 EVENTS_RATING = ("(kind = 'task_completed' AND (data ->> 'element') IN ('callback', 'follow_up_call_1', "
                  "'follow_up_call_3', 'follow_up_call_6', 'follow_up_call_12')) OR kind = 'survey_answered'")
-RUNNING_BREACHED = "state = 'running' AND breached_at IS NOT NULL"
 #: (table, name, columns, predicate)
 PARTIAL = (
     ("cases", "ix_cases_open", ["id"], "status = 'open'"),
@@ -55,7 +54,19 @@ PARTIAL = (
     ("case_events", "ix_case_events_confirmations", ["case_id"], EVENTS_CONFIRMATION),
     ("case_events", "ix_case_events_self_service", ["case_id"], EVENTS_SELF_SERVICE),
     ("case_events", "ix_case_events_ratings", ["at"], EVENTS_RATING),
-    ("sla_targets", "ix_sla_targets_running_breached", ["breached_at", "case_id"], RUNNING_BREACHED),
+    ("sla_targets", "ix_sla_targets_running_queue", ["warning_at", "due_at", "breached_at", "case_id"],
+     "state = 'running'"),
+)
+
+
+#: PostgreSQL only (SQLite has no ``#>>``; the models do not declare them): the confirmation's
+#: answers by outcome — the JSON boolean's text (cases/kpis/report.py ``_answer_is``)
+ANSWERED = "kind = 'task_completed' AND (data ->> 'element') = 'confirm'"
+POSTGRESQL_PARTIAL = (
+    ("case_events", "ix_case_events_confirmed", ["case_id"],
+     f"({ANSWERED} AND (data #>> '{{data,confirmed}}') = 'true') OR "
+     "(kind = 'timer_fired' AND (data ->> 'element') = 'confirm_timeout')"),
+    ("case_events", "ix_case_events_rejected", ["case_id"], f"{ANSWERED} AND (data #>> '{{data,confirmed}}') = 'false'"),
 )
 
 
@@ -68,10 +79,14 @@ def upgrade():
     if bind.dialect.name == "postgresql":
         schema = _trgm_schema(bind).replace('"', '""')
         op.execute(f'CREATE INDEX ix_cases_search_trgm ON cases USING gin (({SEARCH_TEXT}) "{schema}".gin_trgm_ops)')
+        for table, name, columns, where in POSTGRESQL_PARTIAL:
+            op.create_index(name, table, columns, unique=False, postgresql_where=sa.text(where))
 
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
+        for table, name, _columns, _where in reversed(POSTGRESQL_PARTIAL):
+            op.drop_index(name, table_name=table)
         op.execute("DROP INDEX ix_cases_search_trgm")
     for table, name, _columns, _where in reversed(PARTIAL):
         with op.batch_alter_table(table, schema=None) as batch_op:
