@@ -96,7 +96,8 @@ def search_text_expression() -> Any:
     """On PostgreSQL, the expression the trigram index ``ix_cases_search_trgm`` is built on
     (migrations/versions/0019_h16v): the searched columns joined by spaces. It must be spelled
     exactly as in the index (constants inline, not bound) for the planner to use it."""
-    blank, space = literal_column("''"), literal_column("' '")
+    blank: Any = literal_column("''")
+    space: Any = literal_column("' '")
     parts: list[Any] = []
     for name in SEARCH_COLUMNS:
         if parts:
