@@ -56,7 +56,13 @@ PARTIAL = (
     ("case_events", "ix_case_events_ratings", ["at"], EVENTS_RATING),
     ("sla_targets", "ix_sla_targets_running_queue", ["warning_at", "due_at", "breached_at", "case_id"],
      "state = 'running'"),
+    ("sla_targets", "ix_sla_targets_first_response", ["case_id", "state", "breached_at", "due_at", "elapsed_seconds"],
+     "kind = 'first_response' AND cycle = 1"),
+    ("sla_targets", "ix_sla_targets_first_resolution", ["case_id", "state", "breached_at", "due_at"],
+     "kind = 'resolution' AND cycle = 1"),
 )
+#: (table, name, columns): the KPIs' cohorts and backlog from the index alone
+PLAIN = (("cases", "ix_cases_cohort", ["created_at", "kind", "id", "customer_id", "owner_id", "status", "closed_at"]),)
 
 
 #: PostgreSQL only (SQLite has no ``#>>``; the models do not declare them): the confirmation's
@@ -72,6 +78,9 @@ POSTGRESQL_PARTIAL = (
 
 def upgrade():
     bind = op.get_bind()
+    for table, name, columns in PLAIN:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(name, columns, unique=False)
     for table, name, columns, where in PARTIAL:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_index(name, columns, unique=False, postgresql_where=sa.text(where),
@@ -89,5 +98,8 @@ def downgrade():
             op.drop_index(name, table_name=table)
         op.execute("DROP INDEX ix_cases_search_trgm")
     for table, name, _columns, _where in reversed(PARTIAL):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(name)
+    for table, name, _columns in PLAIN:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(name)

@@ -51,7 +51,8 @@ def test_0019_downgrades_and_upgrades_again(app, app_ctx):
                     for ix in inspector.get_indexes(table)}
 
     ours = {"ix_cases_open", "ix_tasks_open_pooled", "ix_case_events_confirmations", "ix_case_events_self_service",
-            "ix_case_events_ratings", "ix_sla_targets_running_queue"}
+            "ix_case_events_ratings", "ix_sla_targets_running_queue",
+            "ix_sla_targets_first_response", "ix_sla_targets_first_resolution", "ix_cases_cohort"}
     assert ours <= indexes()
     db.session.remove()
     try:
