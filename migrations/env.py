@@ -92,6 +92,11 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    if conf_args.get("include_object") is None:
+        # indexes only a migration creates (PostgreSQL's trigram index of the case search): not
+        # in the models, and an autogenerate must not propose to drop them
+        from cases.core.models import include_in_comparison
+        conf_args["include_object"] = include_in_comparison
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -43,10 +43,25 @@ def _database_url(env: dict[str, str]) -> str:
     return url
 
 
+#: PostgreSQL settings for every connection of the application (libpq ``options``; docs/operations.md
+#: "Database settings"): JIT compilation off — it cost the KPI queries ~300 ms each, more than they
+#: run. ``DATABASE_SESSION_OPTIONS=""`` keeps the server's own settings.
+DEFAULT_SESSION_OPTIONS = "-c jit=off"
+
+
+def _engine_options(env: dict[str, str]) -> dict[str, Any]:
+    """The engine's options: the session settings travel in ``connect_args`` under a key of ours,
+    which ``cases.core.db`` takes out before connecting and adds to a PostgreSQL connection's
+    ``options`` (merged with any the URL carries, such as a ``search_path``); SQLite ignores them."""
+    options = env.get("DATABASE_SESSION_OPTIONS", DEFAULT_SESSION_OPTIONS).strip()
+    return {"pool_pre_ping": True, "connect_args": {"caseflow_session_options": options}}
+
+
 def from_environment(env: dict[str, str] | None = None) -> dict[str, Any]:
     env = dict(os.environ if env is None else env)
     return {
         "SQLALCHEMY_DATABASE_URI": _database_url(env),
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(env),
         "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
         # a development run (make run, make test, the benchmarks): the checks above do not apply
         "DEVELOPMENT": env.get("CASEFLOW_ENV", "") == "development",

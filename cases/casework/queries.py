@@ -1,10 +1,11 @@
 """Read side: inboxes, case lists, a case with its tasks and history."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, bindparam, func, literal_column, or_, select
 
 from cases.core.access import restrict_cases, visible_case, visible_task
 from cases.core.db import db
@@ -87,15 +88,45 @@ def _like(text: str) -> str:
     return "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+#: the case columns the text search reads, in the order of the trigram index's expression
+SEARCH_COLUMNS = ("number", "title", "description", "environment", "contact_name", "contact_phone", "contact_email")
+
+
+def search_text_expression() -> Any:
+    """On PostgreSQL, the expression the trigram index ``ix_cases_search_trgm`` is built on
+    (migrations/versions/0019_h16v): the searched columns joined by spaces. It must be spelled
+    exactly as in the index (constants inline, not bound) for the planner to use it."""
+    blank: Any = literal_column("''")
+    space: Any = literal_column("' '")
+    parts: list[Any] = []
+    for name in SEARCH_COLUMNS:
+        if parts:
+            parts.append(space)
+        parts.append(func.coalesce(getattr(Case, name), blank))
+    return functools.reduce(lambda left, right: left.op("||")(right), parts)
+
+
 def case_text_matches(text: str) -> Any:
     """Cases whose number, title, description, environment, contact (name, phone, mail) or customer
-    (name or code: all of its cases) contain ``text``, case-insensitively."""
+    (name or code: all of its cases) contain ``text``, case-insensitively; ``%``, ``_`` and ``\\``
+    in ``text`` are taken literally.
+
+    On PostgreSQL the same conditions are first narrowed by the trigram index over the columns
+    joined (a column containing ``text`` makes the joined text contain it, so the narrowing drops
+    no case; the per-column conditions then decide exactly), and the matching customers are looked
+    up first, so that both halves of the OR are index scans instead of a scan of every case."""
     pattern = _like(text)
     customers = select(Customer.id).where(or_(Customer.name.ilike(pattern, escape="\\"),
                                               Customer.code.ilike(pattern, escape="\\")))
-    columns = (Case.number, Case.title, Case.description, Case.environment, Case.contact_name, Case.contact_phone,
-               Case.contact_email)
-    return or_(*(c.ilike(pattern, escape="\\") for c in columns), Case.customer_id.in_(customers))
+    columns = [getattr(Case, name) for name in SEARCH_COLUMNS]
+    in_columns = or_(*(c.ilike(pattern, escape="\\") for c in columns))
+    if db.session.get_bind().dialect.name != "postgresql":
+        return or_(in_columns, Case.customer_id.in_(customers))
+    customer_ids = list(db.session.scalars(customers))
+    narrowed = and_(search_text_expression().ilike(pattern, escape="\\"), in_columns)
+    return or_(narrowed, Case.customer_id == any_(bindparam("search_customer_ids", customer_ids,
+                                                            type_=ARRAY(Integer)))) \
+        if customer_ids else narrowed
 
 
 def case_product_matches(product: str) -> Any:

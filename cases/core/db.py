@@ -46,6 +46,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+#: the ``connect_args`` key server/config.py puts the PostgreSQL session settings under
+SESSION_OPTIONS_KEY = "caseflow_session_options"
+
+
+@event.listens_for(Engine, "do_connect")
+def _session_options(dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+    """A PostgreSQL connection starts with the configured settings (``-c jit=off`` by default),
+    added to the ``options`` the URL may already carry; other databases drop them."""
+    extra = cparams.pop(SESSION_OPTIONS_KEY, None)
+    if extra and dialect.name == "postgresql":
+        cparams["options"] = f"{cparams.get('options') or ''} {extra}".strip()
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":

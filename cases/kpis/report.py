@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, null, or_, select
+from sqlalchemy import and_, case, func, null, or_, select
 from sqlalchemy.orm import aliased
 
 from cases.core.access import require_role
@@ -125,27 +125,54 @@ def _support() -> Any:
     return Case.kind == CaseKind.SUPPORT.value
 
 
-def _confirmations(scope: _Scope, period: Period):
-    """Per case opened in the period: whether the customer confirmed a solution (or the
-    confirmation timed out), rejected one, or judged one at all — from the history."""
-    element = CaseEvent.data["element"].as_string()
-    confirmed = CaseEvent.data[("data", "confirmed")].as_boolean()
-    answered = and_(CaseEvent.kind == "task_completed", element == CONFIRM_TASK)
-    timed_out = and_(CaseEvent.kind == "timer_fired", element == CONFIRM_TIMEOUT)
-    cohort = scope.case_ids().where(_opened_in(period))
-    return (select(CaseEvent.case_id,
-                   func.max(case((and_(answered, confirmed == True), 1), (timed_out, 1), else_=0))
-                   .label("resolved"),
-                   func.max(case((and_(answered, confirmed == False), 1), else_=0)).label("rejected"),
-                   func.max(case((or_(answered, timed_out), 1), else_=0)).label("judged"))
-            .where(CaseEvent.kind.in_(("task_completed", "timer_fired")), CaseEvent.case_id.in_(cohort))
-            .group_by(CaseEvent.case_id).subquery("confirmations"))
+def _event_element() -> Any:
+    return CaseEvent.data["element"].as_string()
+
+
+def rating_event() -> Any:
+    """A satisfaction score's event: a rated task's completion or a survey's answer (on PostgreSQL
+    the partial index ``ix_case_events_ratings`` on their time holds exactly these)."""
+    return or_(and_(CaseEvent.kind == "task_completed", _event_element().in_(RATED_TASKS)),
+               CaseEvent.kind == SURVEY_EVENT)
+
+
+def _answer_is(value: bool) -> Any:
+    """The confirmation's answer (its form's required boolean ``confirmed``) is ``value``. On
+    PostgreSQL the JSON boolean's text, as the partial indexes ``ix_case_events_confirmed`` and
+    ``ix_case_events_rejected`` spell it (a cast in an index predicate could fail an insert);
+    for a JSON boolean — all the form admits — the same as the cast SQLite keeps."""
+    answer = CaseEvent.data[("data", "confirmed")]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return answer.as_string() == ("true" if value else "false")
+    return answer.as_boolean() == value
+
+
+def _answered() -> Any:
+    return and_(CaseEvent.kind == "task_completed", _event_element() == CONFIRM_TASK)
+
+
+def _timed_out() -> Any:
+    return and_(CaseEvent.kind == "timer_fired", _event_element() == CONFIRM_TIMEOUT)
+
+
+def _has_event(condition: Any) -> Any:
+    """The case has an event meeting ``condition``: one pass over those events (a partial index
+    of them on PostgreSQL, read alone), not a probe of the history per case of the cohort."""
+    return Case.id.in_(select(CaseEvent.case_id).where(condition))
+
+
+def _confirmation_facts() -> tuple[Any, Any, Any]:
+    """Whether the customer confirmed a solution (or the confirmation timed out), rejected one,
+    or judged one at all — each a fact of the case's history."""
+    resolved = or_(and_(CaseEvent.kind == "task_completed", _event_element() == CONFIRM_TASK, _answer_is(True)),
+                   _timed_out())
+    rejected = and_(CaseEvent.kind == "task_completed", _event_element() == CONFIRM_TASK, _answer_is(False))
+    return _has_event(resolved), _has_event(rejected), _has_event(or_(_answered(), _timed_out()))
 
 
 def _tally_cohort(scope: _Scope, period: Period, now: datetime, tallies: dict) -> None:
     first, resolution = aliased(SlaTarget, name="first_target"), aliased(SlaTarget, name="resolution_target")
-    facts = _confirmations(scope, period)
-    resolved = func.coalesce(facts.c.resolved, 0) == 1
+    resolved, rejected, judged = _confirmation_facts()
     closed = Case.status == CaseStatus.CLOSED.value
     query = scope.select(
         func.count(Case.id),
@@ -155,13 +182,13 @@ def _tally_cohort(scope: _Scope, period: Period, now: datetime, tallies: dict) -
         _count_if(_decided(resolution, now)),
         _count_if(resolved),
         _count_if(or_(resolved, closed, _breached(resolution, now))),
-        _count_if(func.coalesce(facts.c.rejected, 0) == 1),
-        _count_if(func.coalesce(facts.c.judged, 0) == 1),
-        _count_if(exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == SELF_SERVICE_EVENT)),
+        _count_if(rejected),
+        _count_if(judged),
+        _count_if(_has_event(CaseEvent.kind == SELF_SERVICE_EVENT)),
     ).outerjoin(first, and_(first.case_id == Case.id, first.kind == "first_response", first.cycle == 1)) \
      .outerjoin(resolution, and_(resolution.case_id == Case.id, resolution.kind == "resolution",
                                  resolution.cycle == 1)) \
-     .outerjoin(facts, facts.c.case_id == Case.id).where(_opened_in(period))
+     .where(_opened_in(period))
     for key, *counts in db.session.execute(scope.grouped(query)):
         tally = tallies.setdefault(key, Tally())
         (tally.cases, tally.first_in_time, tally.first_decided, tally.resolution_in_time,
@@ -198,12 +225,11 @@ def _tally_complaints(scope: _Scope, period: Period, now: datetime, tallies: dic
 def _tally_ratings(scope: _Scope, period: Period, tallies: dict) -> None:
     """Satisfaction scores given in the period, by the case's group: a callback's or a follow-up call's
     completion, or a survey's answer."""
-    rated_task = and_(CaseEvent.kind == "task_completed", CaseEvent.data["element"].as_string().in_(RATED_TASKS))
     score = case((CaseEvent.kind == SURVEY_EVENT, CaseEvent.data["score"].as_integer()),
                  else_=CaseEvent.data[("data", "satisfaction")].as_integer())
     query = scope.select(func.count(), _count_if(score >= SATISFIED_FROM), func.coalesce(func.sum(score), 0)) \
         .join(CaseEvent, CaseEvent.case_id == Case.id) \
-        .where(or_(rated_task, CaseEvent.kind == SURVEY_EVENT),
+        .where(rating_event(),
                score.is_not(None), CaseEvent.at >= period.start, CaseEvent.at < period.end)
     for key, ratings, satisfied, total in db.session.execute(scope.grouped(query)):
         if ratings:

@@ -63,6 +63,11 @@ class SlaPolicyVersion(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
+#: the first cycle's targets (migrations/versions/0019_h16v)
+FIRST_RESPONSE = "kind = 'first_response' AND cycle = 1"
+FIRST_RESOLUTION = "kind = 'resolution' AND cycle = 1"
+
+
 class SlaTarget(db.Model):
     """One promise on one case (first response, next update, resolution) and its clock.
 
@@ -99,6 +104,15 @@ class SlaTarget(db.Model):
               postgresql_where=text("state = 'running'"), sqlite_where=text("state = 'running'")),
         Index("ix_sla_targets_running_warning", "warning_at",
               postgresql_where=text("state = 'running'"), sqlite_where=text("state = 'running'")),
+        # ... and everything the queue's condition reads, with the case: its total is counted from
+        # this index alone (an index-only scan), without reading the targets themselves
+        Index("ix_sla_targets_running_queue", "warning_at", "due_at", "breached_at", "case_id",
+              postgresql_where=text("state = 'running'"), sqlite_where=text("state = 'running'")),
+        # the KPIs: a case's first promises (first response, resolution) with what the figures read
+        Index("ix_sla_targets_first_response", "case_id", "state", "breached_at", "due_at", "elapsed_seconds",
+              postgresql_where=text(FIRST_RESPONSE), sqlite_where=text(FIRST_RESPONSE)),
+        Index("ix_sla_targets_first_resolution", "case_id", "state", "breached_at", "due_at",
+              postgresql_where=text(FIRST_RESOLUTION), sqlite_where=text(FIRST_RESOLUTION)),
     )
 
 

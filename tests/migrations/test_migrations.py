@@ -1,11 +1,13 @@
 """The migrations are the schema: one head, and nothing in the models they miss."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from cases.core.db import db
+from cases.core.models import MIGRATION_ONLY_INDEXES, include_in_comparison
 
 
 def test_migrations_have_one_head(app, app_ctx):
@@ -15,6 +17,53 @@ def test_migrations_have_one_head(app, app_ctx):
 
 def test_models_match_the_migrated_database(app_ctx):
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"include_object": include_in_comparison}),
+                                db.metadata)
     assert diff == []
+
+
+def test_the_migration_only_indexes_are_postgresql_ones(app_ctx):
+    """What the comparison leaves out exists exactly on PostgreSQL (0019_h16v: the search's trigram index)."""
+    with db.engine.connect() as conn:
+        names = {ix["name"] for table in ("cases", "case_events") for ix in sa.inspect(conn).get_indexes(table)}
+        expected = MIGRATION_ONLY_INDEXES if conn.dialect.name == "postgresql" else set()
+    assert names & MIGRATION_ONLY_INDEXES == expected
+
+
+def test_0019_downgrades_and_upgrades_again(app, app_ctx):
+    """The volume indexes (0019_h16v) go and come back; the case search works at both revisions."""
+    from flask_migrate import downgrade, upgrade
+
+    from cases.core.models import Case, Customer
+
+    directory = app.extensions["migrate"].directory
+    customer = Customer(code="MIG", name="Migration Ltd", tier="standard")
+    db.session.add(customer)
+    db.session.flush()
+    db.session.add(Case(number="CF-2026-777001", customer_id=customer.id, channel="web", title="登录失败 100%",
+                        description="d"))
+    db.session.commit()
+
+    def indexes() -> set[str]:
+        with db.engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            return {ix["name"] for table in ("cases", "tasks", "case_events", "sla_targets")
+                    for ix in inspector.get_indexes(table)}
+
+    ours = {"ix_cases_open", "ix_tasks_open_pooled", "ix_case_events_confirmations", "ix_case_events_self_service",
+            "ix_case_events_ratings", "ix_sla_targets_running_queue",
+            "ix_sla_targets_first_response", "ix_sla_targets_first_resolution", "ix_cases_cohort"}
+    assert ours <= indexes()
+    db.session.remove()
+    try:
+        downgrade(directory=directory, revision="0018_h16")
+        assert not (ours | MIGRATION_ONLY_INDEXES) & indexes()
+        found = db.session.scalars(sa.select(Case.number).where(Case.title.ilike("%100\\%%", escape="\\"))).all()
+        assert found == ["CF-2026-777001"]
+        db.session.remove()
+    finally:
+        upgrade(directory=directory)
+    assert ours <= indexes()
+    with db.engine.connect() as conn:
+        assert (MIGRATION_ONLY_INDEXES <= indexes()) == (conn.dialect.name == "postgresql")
 
