@@ -2,7 +2,7 @@
 the escalation queue's count and the quarter's KPIs asked for (bench/volume-explain.md)
 
 Revision ID: 0019_h16v
-Revises: 0018_h16
+Revises: 0019_h18p
 Create Date: 2026-12-07 08:00:00
 
 The trigram index needs the ``pg_trgm`` extension: created here when it is missing (in the
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0019_h16v'
-down_revision = '0018_h16'
+down_revision = '0019_h18p'
 branch_labels = None
 depends_on = None
 

@@ -56,7 +56,7 @@ def test_0019_downgrades_and_upgrades_again(app, app_ctx):
     assert ours <= indexes()
     db.session.remove()
     try:
-        downgrade(directory=directory, revision="0018_h16")
+        downgrade(directory=directory, revision="0019_h18p")
         assert not (ours | MIGRATION_ONLY_INDEXES) & indexes()
         found = db.session.scalars(sa.select(Case.number).where(Case.title.ilike("%100\\%%", escape="\\"))).all()
         assert found == ["CF-2026-777001"]
