@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
@@ -150,8 +150,24 @@ def _bulk_statement(state: Any) -> None:
 
 @event.listens_for(Session, "after_transaction_end")
 def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None or transaction.nested:
+    # a released savepoint's reads stay true in the transaction that goes on (the timer batch fires
+    # each instance in one); a rolled back one's need not: see _rolled_back
+    if transaction.parent is None:
         _forget(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, _previous: SessionTransaction) -> None:
+    _forget(session)  # any rollback, a savepoint's too: what was read inside it may be undone
+
+
+def prime_transaction_rows(model: type, rows_by_key: Mapping[Any, Iterable[Any]]) -> None:
+    """Keep rows of ``model`` read for many keys in one statement (a batch about to step many cases)
+    as ``transaction_rows`` would have read them key by key: each list must be exactly what that
+    key's ``load()`` returns, in its order."""
+    cache = db.session().info.setdefault(_CACHE, {})
+    for key, rows in rows_by_key.items():
+        cache[(model, key)] = list(rows)
 
 
 

@@ -43,6 +43,7 @@ from cases.process.lease import Fenced
 from cases.process.locking import lock_instance
 from cases.process.models import InstanceStatus, ProcessInstance, Timer
 from cases.process.runs import load_run
+from cases.sla import clock as sla
 
 log = logging.getLogger("caseflow.timers")
 
@@ -178,6 +179,7 @@ def fire_batch(instance_ids: list[int], now: datetime, should_stop: Callable[[],
             return result
         cases = {c.id: c for c in db.session.scalars(
             select(Case).where(Case.id.in_({i.case_id for i in firing})).execution_options(populate_existing=True))}
+        sla.read_ahead(sorted(cases))  # every step reads its case's SLA rows: all of them in three statements
         for instance in firing:
             if should_stop and should_stop():
                 break
