@@ -7,7 +7,8 @@ another scheduler (or an earlier, crashed run) already fired is gone from the ta
 fires exactly once (on PostgreSQL a second locker waits for the first to commit, or skips it under
 ``shared()``; on SQLite ``BEGIN IMMEDIATE`` queues the writers). Each instance fires inside a
 SAVEPOINT of its own: one that fails rolls back alone, is marked ERROR (see incidents.py) in the
-same transaction, and the others of its batch go on. The batch commits once: a crash before that
+same transaction, and the others of its batch go on (the savepoints are only taken when a batch
+failed as a whole: see ``fire_batch``). The batch commits once: a crash before that
 commit leaves nothing of the batch committed, and every instance of it fires (once) in the next
 run.
 
@@ -157,12 +158,28 @@ def fire_step(instance: ProcessInstance, case: Case, now: datetime) -> list[str]
 def fire_batch(instance_ids: list[int], now: datetime, should_stop: Callable[[], bool] | None = None) -> BatchResult:
     """Fire what is due on ``instance_ids`` in **one transaction**: one statement locks them, one
     reads their due timers *after* the lock (what another scheduler fired meanwhile is gone), one
-    reads their cases; each instance then fires inside a SAVEPOINT of its own, so one that fails
-    rolls back alone (and is marked ERROR in this transaction) and a transient database error
-    leaves just that one for the next run. The fence is called once, just before the one commit:
-    a crash, or a fence that raises, before that commit leaves nothing of the batch committed and
+    their cases, three their SLA rows; the fence is called once, just before the one commit. A
+    crash, or a fence that raises, before that commit leaves nothing of the batch committed and
     every instance of it due again. ``should_stop`` is asked between instances: the batch then
-    commits what it has fired."""
+    commits what it has fired.
+
+    First every instance steps and the batch's writes go in one flush (grouped statements). If
+    anything of that fails — one instance's step, or a statement of the flush — the transaction
+    is rolled back and the batch fired again **with a SAVEPOINT per instance**: the one that fails
+    rolls back alone and is marked ERROR in the batch's transaction (a transient database error
+    leaves just it for the next run), the others fire and commit."""
+    try:
+        return _fire_batch(instance_ids, now, should_stop, careful=False)
+    except Fenced:
+        raise
+    except Exception as exc:
+        log.info("a batch of %d instance(s) failed as a whole (%s): firing it again, a savepoint per instance",
+                 len(instance_ids), exc)
+        return _fire_batch(instance_ids, now, should_stop, careful=True)
+
+
+def _fire_batch(instance_ids: list[int], now: datetime, should_stop: Callable[[], bool] | None,
+                careful: bool) -> BatchResult:
     result = BatchResult()
     with unit_of_work():
         instances = claim(instance_ids)
@@ -184,20 +201,24 @@ def fire_batch(instance_ids: list[int], now: datetime, should_stop: Callable[[],
             if should_stop and should_stop():
                 break
             instance_id = instance.id
-            try:
-                with db.session.begin_nested():  # SAVEPOINT: this instance's writes, released or rolled back alone
-                    fired = fire_step(instance, cases[instance.case_id], now)
-            except TRANSIENT as exc:
-                log.warning("timer on instance %s left for the next run: %s", instance_id, exc)
-                result.deferred.append(instance_id)
-                continue
-            except Exception as exc:
-                log.exception("timer on instance %s failed", instance_id)
-                incidents.record_failure(instance_id, exc)  # joins this transaction
-                result.failed.append(instance_id)
-                continue
+            if not careful:
+                fired = fire_step(instance, cases[instance.case_id], now)  # any failure: the batch again, carefully
+            else:
+                try:
+                    with db.session.begin_nested():  # SAVEPOINT: this instance's writes, released or rolled back alone
+                        fired = fire_step(instance, cases[instance.case_id], now)
+                except TRANSIENT as exc:
+                    log.warning("timer on instance %s left for the next run: %s", instance_id, exc)
+                    result.deferred.append(instance_id)
+                    continue
+                except Exception as exc:
+                    log.exception("timer on instance %s failed", instance_id)
+                    incidents.record_failure(instance_id, exc)  # joins this transaction
+                    result.failed.append(instance_id)
+                    continue
             if fired:
                 result.fired[instance_id] = fired
+        db.session.flush()  # the batch's writes, statements of a kind grouped
         fence = _fence.get()
         if fence is not None:
             fence()  # raises Fenced: the whole batch rolls back, nothing fired

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
 
 from cases.casework import intake
 from cases.core.db import db
@@ -136,10 +136,17 @@ def test_timers_missed_while_no_scheduler_ran_fire_once_on_restart(app, api, wor
 
 def test_a_burst_is_fired_in_batches_until_nothing_is_due(timer_process):
     ids = timer_cases(timer_process, 23)
+    commits: list[int] = []
+    count_commit = lambda _conn: commits.append(1)
+    event.listen(db.engine, "commit", count_commit)
     with freeze_time(latest_due() + timedelta(seconds=1)):
-        report = timers.fire_due(batch_size=5)
+        try:
+            report = timers.fire_due(batch_size=5)
+        finally:
+            event.remove(db.engine, "commit", count_commit)
         assert sorted(report) == sorted(ids) and set(map(tuple, report.values())) == {("wait",)}
         assert report.batches == 5 and report.failed == [] and report.deferred == []
+        assert len(commits) == 5  # one transaction per batch
         assert timers.fire_due(batch_size=5) == {}
     assert fired_per_instance() == Counter(dict.fromkeys(ids, 1))
     assert db.session.scalar(select(Timer.id)) is None
