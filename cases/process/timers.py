@@ -246,7 +246,7 @@ def fire_instance(instance_id: int, now: datetime) -> list[str]:
         return fired
 
 
-def fire_due(now: datetime | None = None, batch_size: int = 50,
+def fire_due(now: datetime | None = None, batch_size: int = 100,
              should_stop: Callable[[], bool] | None = None) -> FiringReport:
     """Fire every due timer, ``batch_size`` instances per transaction (``fire_batch``), until none
     is left.
