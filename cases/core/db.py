@@ -104,11 +104,10 @@ def transaction_rows(model: type, key: Any, load: Callable[[], Iterable[T]]) -> 
     session = db.session()
     if session.autoflush:
         session.flush()  # what the query it stands in for would do first (nothing when nothing changed)
-    cache = session.info.setdefault(_CACHE, {})
-    entry = (model, key)
-    if entry not in cache or any(isinstance(obj, model) for obj in session.deleted):
-        cache[entry] = list(load())
-    return list(cache[entry])
+    rows = session.info.setdefault(_CACHE, {}).setdefault(model, {})  # {model: {key: rows}}
+    if key not in rows or any(isinstance(obj, model) for obj in session.deleted):
+        rows[key] = list(load())
+    return list(rows[key])
 
 
 def _forget(session: Session, model: type | None = None) -> None:
@@ -118,8 +117,9 @@ def _forget(session: Session, model: type | None = None) -> None:
     if model is None:
         cache.clear()
         return
-    for entry in [e for e in cache if isinstance(model, type) and issubclass(model, e[0])]:
-        del cache[entry]
+    # by model, not by entry: a batch primes hundreds of keys, and every added row asks
+    for cached in [m for m in cache if isinstance(model, type) and issubclass(model, m)]:
+        del cache[cached]
 
 
 @event.listens_for(Session, "transient_to_pending")
@@ -144,8 +144,8 @@ def _bulk_statement(state: Any) -> None:
         _forget(state.session)
         return
     name = getattr(table, "name", None)  # an ORM statement names an annotated copy of the table
-    for entry in [e for e in cache if getattr(getattr(e[0], "__table__", None), "name", None) == name]:
-        del cache[entry]
+    for cached in [m for m in cache if getattr(getattr(m, "__table__", None), "name", None) == name]:
+        del cache[cached]
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -165,9 +165,9 @@ def prime_transaction_rows(model: type, rows_by_key: Mapping[Any, Iterable[Any]]
     """Keep rows of ``model`` read for many keys in one statement (a batch about to step many cases)
     as ``transaction_rows`` would have read them key by key: each list must be exactly what that
     key's ``load()`` returns, in its order."""
-    cache = db.session().info.setdefault(_CACHE, {})
+    cache = db.session().info.setdefault(_CACHE, {}).setdefault(model, {})
     for key, rows in rows_by_key.items():
-        cache[(model, key)] = list(rows)
+        cache[key] = list(rows)
 
 
 
