@@ -37,7 +37,8 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # after PYTHONPATH: ``PYTHONPATH=<other tree>`` benches that tree's code
 DEFAULT_PG_URL = os.environ.get("DATABASE_URL") or lc.DEFAULT_PG_URL
 #: the due time the burst's timers are created with, rewritten to the burst instant afterwards
 SENTINEL = "2100-01-01T00:00:00+00:00"
@@ -198,6 +199,19 @@ def scheduler_process(url: str, out_path: str, ready, stop, look_up_due: bool, w
         fired.append((instance_id, due.timestamp() if due else None, time.time(), len(result)))
         return result
 
+    def fire_batch(instance_ids, now, should_stop=None):  # batched firing: one commit for the batch
+        dues: dict[int, float] = {}
+        if look_up_due:
+            for instance_id, due in db.session.execute(
+                    select(Timer.instance_id, func.min(Timer.due_at)).where(Timer.instance_id.in_(instance_ids))
+                    .group_by(Timer.instance_id)):
+                dues[instance_id] = due.timestamp()
+            db.session.rollback()
+        result = real_fire_batch(instance_ids, now, should_stop)
+        committed = time.time()
+        fired.extend((i, dues.get(i), committed, len(result.fired.get(i, []))) for i in instance_ids)
+        return result
+
     def fire_due(**kwargs):
         started, cpu = time.time(), time.process_time()  # process CPU: what load does not inflate much
         report = real_fire_due(**kwargs)
@@ -206,7 +220,11 @@ def scheduler_process(url: str, out_path: str, ready, stop, look_up_due: bool, w
                      "cpu_seconds": round(time.process_time() - cpu, 3)})
         return report
 
-    timers.fire_instance, timers.fire_due = fire_instance, fire_due
+    real_fire_batch = getattr(timers, "fire_batch", None)
+    if real_fire_batch is not None:
+        timers.fire_batch, timers.fire_due = fire_batch, fire_due
+    else:  # the tree before batching: one transaction per instance
+        timers.fire_instance, timers.fire_due = fire_instance, fire_due
     if worker:
         firing = scheduling.FiringWorker(app)
         halt = threading.Event()
@@ -334,7 +352,9 @@ def burst(server_url: str, count: int, workers: int, fire_processes: int = 1) ->
         "seconds_until_all_committed": round(commits[-1] - d, 2) if commits else None,
         "first_commit_after_due_ms": lateness[0] if lateness else None,
         "lateness_ms": {**lc.percentiles(lateness), "max": lateness[-1] if lateness else None},
-        "timers_per_s": round(len(commits) / (commits[-1] - commits[0]), 1) if len(commits) > 1 else None,
+        # from the due instant to the last commit: a batch commits all its timers at once, so the
+        # first commit is no start line (one transaction per instance made it nearly the due instant)
+        "timers_per_s": round(len(commits) / (commits[-1] - d), 1) if commits and commits[-1] > d else None,
         "scheduler_cpu_ms_per_timer": round(1000 * sum(r.get("cpu_seconds", 0) for r in results.get("runs", []))
                                             / max(1, instances), 2),
         "announced_before_due_ms": ms(d - announced),
@@ -556,6 +576,81 @@ def _rows(app, sql: str) -> list:
         return rows
 
 
+# -- (p) the firing path in this process ------------------------------------------------------
+
+def profile_firing(server_url: str, count: int, workers: int, batch_size: int, top: int) -> dict[str, Any]:
+    """``count`` due timers fired by ``timers.fire_due`` in this process, one thread, no scheduler:
+    the statements it sends (SQLAlchemy's ``before_cursor_execute``, grouped by their first words)
+    and its CPU time (``time.process_time``), per fired timer; with ``top`` > 0 a cProfile of the
+    run (cumulative, the ``top`` first lines) goes to stderr."""
+    import cProfile
+    import io
+    import pstats
+    import re
+    from collections import Counter
+
+    from sqlalchemy import event, text
+
+    from cases.core.db import db, unit_of_work
+    from cases.core.models import utcnow
+    from cases.process import timers
+
+    with fresh_schema(server_url) as url:
+        app = make_app(url)
+        prepare(app, {"support_case.bpmn": BURST_BPMN}, {})
+        agent_id, customer_id = ids_of(app)
+        lc.log(f"(p) opening {count} cases ...")
+        open_cases_in_parallel(url, count, agent_id, customer_id, workers)
+        with app.app_context():
+            due = utcnow() - timedelta(seconds=1)
+            with unit_of_work():
+                db.session.execute(text(
+                    "UPDATE process_instances SET state = replace(state, :sentinel, :due_iso), next_timer_at = :due,"
+                    " lock_version = lock_version + 1 WHERE status = 'running'"),
+                    {"sentinel": SENTINEL, "due_iso": due.isoformat(), "due": due})
+                db.session.execute(text("UPDATE timers SET due_at = :due"), {"due": due})
+            statements: Counter[str] = Counter()
+
+            def count_statement(_conn, _cursor, statement, _params, _context, _many) -> None:
+                words = re.sub(r"\s+", " ", statement).strip().split(" ")
+                kind = words[0].upper()
+                if kind in ("SELECT", "DELETE") or kind == "INSERT":
+                    target = next((words[i + 1] for i, w in enumerate(words[:-1]) if w.upper() in ("FROM", "INTO")), "")
+                    kind = f"{kind} {target}"
+                elif kind == "UPDATE":
+                    kind = f"UPDATE {words[1]}"
+                statements[kind] += 1
+
+            def count_commit(_conn) -> None:
+                statements["COMMIT"] += 1  # not a cursor statement: counted from the engine's event
+
+            event.listen(db.engine, "before_cursor_execute", count_statement)
+            event.listen(db.engine, "commit", count_commit)
+            profiler = cProfile.Profile() if top else None
+            kwargs: dict[str, Any] = {"batch_size": batch_size}
+            started, cpu = time.perf_counter(), time.process_time()
+            if profiler:
+                profiler.enable()
+            report = timers.fire_due(**kwargs)
+            if profiler:
+                profiler.disable()
+            seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+            event.remove(db.engine, "before_cursor_execute", count_statement)
+            event.remove(db.engine, "commit", count_commit)
+            fired = len(report)
+            db.engine.dispose()
+        if profiler:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+            lc.log(out.getvalue())
+    per = max(1, fired)
+    return {"timers": count, "fired": fired, "batch_size": batch_size, "seconds": round(seconds, 2),
+            "timers_per_s": round(fired / seconds, 1) if seconds else None,
+            "cpu_ms_per_timer": round(1000 * cpu_seconds / per, 2),
+            "statements_per_timer": round(sum(statements.values()) / per, 2),
+            "statements": dict(statements.most_common())}
+
+
 # -- main ----------------------------------------------------------------------------------
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -570,6 +665,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pg-url", default=DEFAULT_PG_URL, help=f"PostgreSQL server (default {DEFAULT_PG_URL})")
     p.add_argument("--skip-burst", action="store_true")
     p.add_argument("--skip-stream", action="store_true")
+    p.add_argument("--profile", type=int, default=0, metavar="N",
+                   help="(p) only: fire N due timers in this process; statements and CPU per timer")
+    p.add_argument("--profile-top", type=int, default=0, metavar="K",
+                   help="(p) print the K first lines of a cProfile of the firing run to stderr")
+    p.add_argument("--batch-size", type=int, default=100, help="(p) fire_due's batch size (default 100)")
     return p.parse_args(argv)
 
 
@@ -580,6 +680,15 @@ def main(argv: list[str] | None = None) -> int:
                                          "fire_processes": args.fire_processes,
                                          "loadavg_1m_at_start": round(os.getloadavg()[0], 2)}}
     failed = False
+    if args.profile:
+        report["config"]["timers"] = args.profile
+        report["profile"] = p = profile_firing(args.pg_url, args.profile, args.workers, args.batch_size,
+                                               args.profile_top)
+        print(f"profile: {p['fired']}/{p['timers']} fired in {p['seconds']} s; {p['cpu_ms_per_timer']} ms CPU and "
+              f"{p['statements_per_timer']} statements per timer", flush=True)
+        report["config"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
+        print(json.dumps(report, ensure_ascii=False), flush=True)
+        return 0 if p["fired"] == p["timers"] else 1
     if not args.skip_burst:
         lc.log(f"bare engine: {args.timers} timers ...")
         report["bare_engine"] = bare = bare_engine(args.timers)

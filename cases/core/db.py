@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
@@ -117,11 +117,10 @@ def transaction_rows(model: type, key: Any, load: Callable[[], Iterable[T]]) -> 
     session = db.session()
     if session.autoflush:
         session.flush()  # what the query it stands in for would do first (nothing when nothing changed)
-    cache = session.info.setdefault(_CACHE, {})
-    entry = (model, key)
-    if entry not in cache or any(isinstance(obj, model) for obj in session.deleted):
-        cache[entry] = list(load())
-    return list(cache[entry])
+    rows = session.info.setdefault(_CACHE, {}).setdefault(model, {})  # {model: {key: rows}}
+    if key not in rows or any(isinstance(obj, model) for obj in session.deleted):
+        rows[key] = list(load())
+    return list(rows[key])
 
 
 def _forget(session: Session, model: type | None = None) -> None:
@@ -131,8 +130,9 @@ def _forget(session: Session, model: type | None = None) -> None:
     if model is None:
         cache.clear()
         return
-    for entry in [e for e in cache if isinstance(model, type) and issubclass(model, e[0])]:
-        del cache[entry]
+    # by model, not by entry: a batch primes hundreds of keys, and every added row asks
+    for cached in [m for m in cache if isinstance(model, type) and issubclass(model, m)]:
+        del cache[cached]
 
 
 @event.listens_for(Session, "transient_to_pending")
@@ -157,14 +157,30 @@ def _bulk_statement(state: Any) -> None:
         _forget(state.session)
         return
     name = getattr(table, "name", None)  # an ORM statement names an annotated copy of the table
-    for entry in [e for e in cache if getattr(getattr(e[0], "__table__", None), "name", None) == name]:
-        del cache[entry]
+    for cached in [m for m in cache if getattr(getattr(m, "__table__", None), "name", None) == name]:
+        del cache[cached]
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None or transaction.nested:
+    # a released savepoint's reads stay true in the transaction that goes on (the timer batch fires
+    # each instance in one); a rolled back one's need not: see _rolled_back
+    if transaction.parent is None:
         _forget(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, _previous: SessionTransaction) -> None:
+    _forget(session)  # any rollback, a savepoint's too: what was read inside it may be undone
+
+
+def prime_transaction_rows(model: type, rows_by_key: Mapping[Any, Iterable[Any]]) -> None:
+    """Keep rows of ``model`` read for many keys in one statement (a batch about to step many cases)
+    as ``transaction_rows`` would have read them key by key: each list must be exactly what that
+    key's ``load()`` returns, in its order."""
+    cache = db.session().info.setdefault(_CACHE, {}).setdefault(model, {})
+    for key, rows in rows_by_key.items():
+        cache[key] = list(rows)
 
 
 

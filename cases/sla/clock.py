@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cases.core import events
-from cases.core.db import db, transaction_rows
+from cases.core.db import db, prime_transaction_rows, transaction_rows
 from cases.core.errors import Conflict
 from cases.core.models import Case, Role, Task, TaskState, User, UserRole, utcnow
 from cases.core.services import ServiceContext, operation
@@ -63,6 +63,32 @@ def targets_of(case: Case) -> list[SlaTarget]:
 def pauses_of(case: Case) -> list[SlaPause]:
     return transaction_rows(SlaPause, case.id, lambda: db.session.scalars(
         select(SlaPause).where(SlaPause.case_id == case.id).order_by(SlaPause.started_at, SlaPause.id)))
+
+
+def read_ahead(case_ids: list[int]) -> None:
+    """The targets, pauses and escalations of many cases in three statements, kept for the rest of
+    the transaction as ``targets_of``, ``pauses_of`` and ``next_alarm`` would read them one case at
+    a time (the timer batch steps many cases in one transaction: cases/process/timers.py)."""
+    if not case_ids:
+        return
+    targets: dict[int, list[SlaTarget]] = {case_id: [] for case_id in case_ids}
+    for target in db.session.scalars(select(SlaTarget).where(SlaTarget.case_id.in_(case_ids))
+                                     .order_by(SlaTarget.id)):
+        targets[target.case_id].append(target)
+    pauses: dict[int, list[SlaPause]] = {case_id: [] for case_id in case_ids}
+    for pause in db.session.scalars(select(SlaPause).where(SlaPause.case_id.in_(case_ids))
+                                    .order_by(SlaPause.started_at, SlaPause.id)):
+        pauses[pause.case_id].append(pause)
+    of_target = {target.id: case_id for case_id, rows in targets.items() for target in rows}
+    done: dict[int, list[Any]] = {case_id: [] for case_id in case_ids}
+    if of_target:
+        for row in db.session.execute(select(Escalation.target_id, Escalation.level)
+                                      .where(Escalation.target_id.in_(of_target))).all():
+            done[of_target[row.target_id]].append(row)
+    prime_transaction_rows(SlaTarget, targets)
+    prime_transaction_rows(SlaPause, pauses)
+    prime_transaction_rows(Escalation, {frozenset(t.id for t in rows): done[case_id]
+                                        for case_id, rows in targets.items() if rows})
 
 
 def _calendar(target: SlaTarget) -> business_time.BusinessCalendar:

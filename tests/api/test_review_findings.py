@@ -95,14 +95,14 @@ def test_one_broken_instance_does_not_stop_the_others(api, world, monkeypatch):
     first, second = _at_confirm(api, world), _at_confirm(api, world)
     ids = [db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.case_id == c["id"]))
            for c in (first, second)]
-    real = timers.fire_instance
+    real = timers.fire_step
 
-    def breaks_on_the_first(instance_id, now):
-        if instance_id == ids[0]:
+    def breaks_on_the_first(instance, case, now):
+        if instance.id == ids[0]:
             raise TypeError("not an engine error")
-        return real(instance_id, now)
+        return real(instance, case, now)
 
-    monkeypatch.setattr(timers, "fire_instance", breaks_on_the_first)
+    monkeypatch.setattr(timers, "fire_step", breaks_on_the_first)
     latest = max(db.session.scalars(select(Timer.due_at)))
     with freeze_time(latest + timedelta(minutes=1)):
         fired = timers.fire_due()

@@ -174,11 +174,13 @@ def test_a_worker_fires_only_under_a_live_leader_and_is_fenced_when_the_term_end
 
 
 def test_workers_share_a_burst_with_the_leader_and_each_timer_fires_once(database_url, timer_process, freeze_time):  # noqa: F811
-    leader_process = Process(database_url, **SETTINGS)
+    # batches of 5: the burst of 60 is 12 transactions to share (one batch of 100 would take it whole)
+    settings = {**SETTINGS, "TIMER_BATCH_SIZE": "5"}
+    leader_process = Process(database_url, **settings)
     workers: list[Process] = []
     try:
         leader_process.wait_for("role: leader")
-        workers = [Process(database_url, "--worker", **SETTINGS) for _ in range(2)]
+        workers = [Process(database_url, "--worker", **settings) for _ in range(2)]
         for worker in workers:
             worker.wait_for("role: worker")
         burst = _due_in(timer_process, freeze_time, 4, 60)

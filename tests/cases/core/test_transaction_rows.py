@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import delete, event, select
 
-from cases.core.db import db, transaction_rows, unit_of_work
+from cases.core.db import db, prime_transaction_rows, transaction_rows, unit_of_work
 from cases.sla.models import SlaPause
 from tests.helpers import open_case
 
@@ -42,3 +42,34 @@ def test_a_second_read_sends_no_statement_and_a_new_or_deleted_row_is_seen(api, 
         assert len(_pauses(case_id)) == 1
         db.session.execute(delete(SlaPause).where(SlaPause.case_id == case_id))  # a bulk statement
         assert _pauses(case_id) == []
+
+
+def test_a_released_savepoint_keeps_the_reads_and_a_rolled_back_one_forgets_them(api, world):
+    case_id = open_case(api, customer_id=world.customers["ACME"].id)["id"]
+    seen = _counting()
+
+    def reads() -> int:
+        return len([s for s in seen if "FROM sla_pauses" in s])
+
+    with unit_of_work():
+        assert _pauses(case_id) == []
+        with db.session.begin_nested():  # a timer batch's instance: its savepoint is released
+            assert _pauses(case_id) == []
+        before = reads()
+        assert _pauses(case_id) == [] and reads() == before  # still read once
+        savepoint = db.session.begin_nested()
+        db.session.add(SlaPause(case_id=case_id, reason="waiting:customer_reply", started_at=AT))
+        assert len(_pauses(case_id)) == 1  # read inside the savepoint, with its row
+        savepoint.rollback()  # the row is undone: so is what was read inside
+        assert _pauses(case_id) == []
+
+
+def test_primed_rows_stand_in_for_the_reads(api, world):
+    case_id = open_case(api, customer_id=world.customers["ACME"].id)["id"]
+    seen = _counting()
+    with unit_of_work():
+        prime_transaction_rows(SlaPause, {case_id: []})
+        assert _pauses(case_id) == [] and not [s for s in seen if "FROM sla_pauses" in s]
+        pause = SlaPause(case_id=case_id, reason="x", started_at=AT)
+        db.session.add(pause)
+        assert _pauses(case_id) == [pause]  # a new row still drops the primed list

@@ -1,5 +1,6 @@
-"""Timers: written with the instance state, fired in batches until none is due, each exactly once
-— after a crash, with two schedulers at once, after downtime.
+"""Timers: written with the instance state, fired in batches (one transaction each, a savepoint per
+instance) until none is due, each exactly once — after a crash between or inside batches, with two
+schedulers at once, after downtime; an instance that fails rolls back alone.
 
 The engine reads the wall clock itself, so these tests move the clock with freezegun instead of
 sleeping. Many-instance tests use a one-timer process (``TIMER_BPMN``) deployed as the support
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import select, update
+from sqlalchemy import event, insert, select, update
 
 from cases.casework import intake
 from cases.core.db import db
@@ -135,10 +136,17 @@ def test_timers_missed_while_no_scheduler_ran_fire_once_on_restart(app, api, wor
 
 def test_a_burst_is_fired_in_batches_until_nothing_is_due(timer_process):
     ids = timer_cases(timer_process, 23)
+    commits: list[int] = []
+    count_commit = lambda _conn: commits.append(1)
+    event.listen(db.engine, "commit", count_commit)
     with freeze_time(latest_due() + timedelta(seconds=1)):
-        report = timers.fire_due(batch_size=5)
+        try:
+            report = timers.fire_due(batch_size=5)
+        finally:
+            event.remove(db.engine, "commit", count_commit)
         assert sorted(report) == sorted(ids) and set(map(tuple, report.values())) == {("wait",)}
         assert report.batches == 5 and report.failed == [] and report.deferred == []
+        assert len(commits) == 5  # one transaction per batch
         assert timers.fire_due(batch_size=5) == {}
     assert fired_per_instance() == Counter(dict.fromkeys(ids, 1))
     assert db.session.scalar(select(Timer.id)) is None
@@ -158,85 +166,142 @@ def test_timers_due_later_than_the_run_stay_and_next_due_says_when(timer_process
     assert timers.next_due() is None  # a failed instance waits for an operator, not the scheduler
 
 
-def test_a_crash_between_instances_leaves_the_rest_for_the_next_run(timer_process, monkeypatch):
+def test_a_crash_between_batches_keeps_the_committed_batches_and_fires_the_rest_once(timer_process, monkeypatch):
     ids = timer_cases(timer_process, 12)
-    real = timers.fire_instance
-    calls = []
+    real = timers.fire_batch
+    committed: list[int] = []
 
-    def crashes_after_five(instance_id, now):
-        # fault injection: the scheduler process dies after five instances were committed
-        if len(calls) == 5:
+    def crashes_before_the_third_batch(instance_ids, now, should_stop=None):
+        # fault injection: the scheduler process dies after two batches were committed
+        if len(committed) == 8:
             raise Crash()
-        calls.append(instance_id)
-        return real(instance_id, now)
+        result = real(instance_ids, now, should_stop)
+        committed.extend(result.fired)
+        return result
 
     with freeze_time(latest_due() + timedelta(seconds=1)):
-        monkeypatch.setattr(timers, "fire_instance", crashes_after_five)
+        monkeypatch.setattr(timers, "fire_batch", crashes_before_the_third_batch)
         with pytest.raises(Crash):
             timers.fire_due(batch_size=4)
-        assert fired_per_instance() == Counter(dict.fromkeys(calls, 1))
-        monkeypatch.setattr(timers, "fire_instance", real)  # the restarted scheduler
+        assert fired_per_instance() == Counter(dict.fromkeys(committed, 1))
+        monkeypatch.setattr(timers, "fire_batch", real)  # the restarted scheduler
         report = timers.fire_due(batch_size=4)
-    assert sorted(report) == sorted(set(ids) - set(calls))
+    assert sorted(report) == sorted(set(ids) - set(committed))
     assert fired_per_instance() == Counter(dict.fromkeys(ids, 1))
 
 
-def test_a_crash_inside_an_instance_rolls_that_instance_back(timer_process, monkeypatch):
-    ids = timer_cases(timer_process, 6)
-    real = timers.synchronise
-    synchronised = []
+@pytest.mark.parametrize("where", ["in the third instance's step", "after the last instance, before the commit"])
+def test_a_crash_mid_batch_commits_nothing_of_it_and_every_instance_fires_once_after_restart(
+        timer_process, monkeypatch, where):
+    ids = timer_cases(timer_process, 12)
+    real_synchronise = timers.synchronise
+    synchronised: list[int] = []
 
-    def crashes_on_the_third(case, instance, run, actor):
-        # fault injection: the process dies after the engine fired, before the commit
-        if len(synchronised) == 2:
+    def crashes_in_the_second_batch(case, instance, run, actor):
+        # fault injection: the process dies after the engine fired, before the batch's commit
+        if len(synchronised) == 4 + 2:
             raise Crash()
         synchronised.append(instance.id)
-        return real(case, instance, run, actor)
+        return real_synchronise(case, instance, run, actor)
+
+    def fence():
+        if len(synchronised) == 8:  # the second batch fired all its instances in their savepoints
+            raise Crash()
 
     with freeze_time(latest_due() + timedelta(seconds=1)):
-        monkeypatch.setattr(timers, "synchronise", crashes_on_the_third)
-        with pytest.raises(Crash):
-            timers.fire_due()
-        crashed = next(i for i in ids if i not in synchronised)
+        if where.startswith("in"):
+            monkeypatch.setattr(timers, "synchronise", crashes_in_the_second_batch)
+            with pytest.raises(Crash):
+                timers.fire_due(batch_size=4)
+        else:
+            monkeypatch.setattr(timers, "synchronise", lambda *a: synchronised.append(a[1].id) or real_synchronise(*a))
+            with timers.fenced_by(fence), pytest.raises(Crash):
+                timers.fire_due(batch_size=4)
+        first_batch, second_batch = synchronised[:4], synchronised[4:]
+        assert second_batch, "the crash came before the second batch fired anything"
         db.session.rollback()
-        assert db.session.scalar(select(Timer.instance_id).where(Timer.instance_id == crashed)) == crashed
-        assert fired_per_instance() == Counter(dict.fromkeys(synchronised, 1))
-        monkeypatch.setattr(timers, "synchronise", real)
-        assert crashed in timers.fire_due()
+        # the first batch committed; of the second one nothing: its timers are all still due
+        assert fired_per_instance() == Counter(dict.fromkeys(first_batch, 1))
+        still_due = set(db.session.scalars(select(Timer.instance_id)))
+        assert still_due == set(ids) - set(first_batch) and set(second_batch) <= still_due
+        monkeypatch.setattr(timers, "synchronise", real_synchronise)  # the restarted scheduler
+        report = timers.fire_due(batch_size=4)
+    assert sorted(report) == sorted(set(ids) - set(first_batch))
     assert fired_per_instance() == Counter(dict.fromkeys(ids, 1))
+    assert db.session.scalar(select(Timer.id)) is None
 
 
-def test_two_schedulers_at_once_fire_each_timer_exactly_once(app, timer_process, monkeypatch):
+@pytest.mark.parametrize("failure", ["the engine step raises", "a statement fails after the step wrote"])
+def test_a_failing_instance_in_a_batch_rolls_back_alone_and_the_others_fire(timer_process, monkeypatch, failure):
+    ids = timer_cases(timer_process, 6)
+    bad = ids[2]
+    real = timers.fire_step
+
+    def breaks_one(instance, case, now):
+        if instance.id != bad:
+            return real(instance, case, now)
+        if failure.startswith("the engine"):
+            raise TypeError("not an engine error")
+        fired = real(instance, case, now)  # its event, task and timer rows are written (flushed below) ...
+        db.session.flush()
+        db.session.execute(insert(Timer).values(instance_id=-1, case_id=-1, element_id="x",  # ... then a DB error
+                                                due_at=datetime.now(timezone.utc), alarm=False))
+        return fired
+
+    monkeypatch.setattr(timers, "fire_step", breaks_one)
+    with freeze_time(latest_due() + timedelta(seconds=1)):
+        report = timers.fire_due(batch_size=10)
+    assert report.batches == 1 and report.failed == [bad] and report.deferred == []
+    assert sorted(report) == sorted(set(ids) - {bad})
+    db.session.rollback()
+    assert fired_per_instance() == Counter(dict.fromkeys(set(ids) - {bad}, 1))
+    broken = db.session.get(ProcessInstance, bad)
+    assert broken.status == "error" and broken.error_message
+    assert db.session.scalar(select(Timer.instance_id).where(Timer.instance_id == bad)) == bad  # its step undone
+    kinds = list(db.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == broken.case_id)))
+    assert "process_failed" in kinds and "timer_fired" not in kinds
+    assert db.session.scalar(select(Timer.id).where(Timer.instance_id != bad)) is None
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["waiting", "skip-locked"])
+def test_two_schedulers_at_once_fire_each_timer_exactly_once(app, timer_process, monkeypatch, shared):
     ids = timer_cases(timer_process, 30)
-    real = timers.fire_instance
+    real = timers.fire_batch
     both_listed = threading.Barrier(2, timeout=30)
     tried: dict[str, list[int]] = {"a": [], "b": []}
     reports: dict[str, dict] = {}
     errors: list[BaseException] = []
 
-    def fire_instance(instance_id, now):
+    def fire_batch(instance_ids, now, should_stop=None):
         name = threading.current_thread().name
         if not tried[name]:
             both_listed.wait()  # both read the same due list before either fires: they collide
-        tried[name].append(instance_id)
-        return real(instance_id, now)
+        tried[name].extend(instance_ids)
+        return real(instance_ids, now, should_stop)
 
     def scheduler() -> None:
         try:
             with app.app_context():
-                reports[threading.current_thread().name] = timers.fire_due(batch_size=10)
+                if shared:
+                    with timers.shared():  # as firing workers run: skip what the other holds
+                        reports[threading.current_thread().name] = timers.fire_due(batch_size=10)
+                else:
+                    reports[threading.current_thread().name] = timers.fire_due(batch_size=10)
         except BaseException as exc:
             errors.append(exc)
 
-    monkeypatch.setattr(timers, "fire_instance", fire_instance)
+    monkeypatch.setattr(timers, "fire_batch", fire_batch)
     with freeze_time(latest_due() + timedelta(seconds=1)):
         threads = [threading.Thread(target=scheduler, name=name) for name in ("a", "b")]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(120)
-    assert errors == [] and not any(t.is_alive() for t in threads)
+        assert errors == [] and not any(t.is_alive() for t in threads)
+        monkeypatch.setattr(timers, "fire_batch", real)
+        leftover = timers.fire_due()  # what a skip-locked run passed by is the next run's
     assert set(tried["a"]) & set(tried["b"]), "the two runs never competed for an instance"
     assert not set(reports["a"]) & set(reports["b"])  # whoever lost a race fired nothing
-    assert sorted([*reports["a"], *reports["b"]]) == sorted(ids)
+    assert not (set(reports["a"]) | set(reports["b"])) & set(leftover)
+    assert sorted([*reports["a"], *reports["b"], *leftover]) == sorted(ids)
     assert fired_per_instance() == Counter(dict.fromkeys(ids, 1))
