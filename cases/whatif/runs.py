@@ -25,6 +25,7 @@ from cases.core.models import Role, User, utcnow
 from cases.kpis import report as kpis
 from cases.kpis.figures import Period, period_problems
 from cases.whatif import explain as explaining
+from cases.whatif import assignment as assignments
 from cases.whatif import history, routing
 from cases.whatif import proposal as proposals
 from cases.whatif.models import WhatifRun
@@ -47,9 +48,10 @@ def _limits(acc: Accumulator) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = [{"code": "process_not_rerun", "count": None,
               "message": "The process is not run again: every step happens as it did, at the same instant "
                          "(who did what, when the customer answered); only the promises and the business "
-                         "time counted against them change. A changed diagram's user-task outcomes, an "
-                         "assignment strategy or a roster are not replayed; a draft classification table is "
-                         "replayed on its own (routing), and the SLA figures keep the priorities staff set."},
+                         "time counted against them change. A changed diagram's user-task outcomes are not "
+                         "replayed; a draft classification table (routing) and an assignment proposal (who "
+                         "would have received each task) are replayed on their own, and the SLA figures keep "
+                         "the priorities staff set and the work as it was timed."},
              {"code": "rungs_reached", "count": None,
               "message": "Warnings and escalations are the rungs each clock reached; the escalations recorded "
                          "also depended on the diagram's alarms and on acknowledgements (a manager rung is "
@@ -129,6 +131,9 @@ def replay_period(actor: User, first: date, last: date, proposal_fields: Any, no
             if progress:
                 progress(done, total)
         tasks = history.task_load(conn, period.start, period.end)
+        assigned = None
+        if proposal.assignment is not None:
+            assigned = assignments.replay(assignments.read(conn, period.start, period.end), proposal.assignment)
     kpi_check = _kpi_check(actor, period, now, acc)
     return {
         "from": first.isoformat(), "to": last.isoformat(), "timezone": kpis.TIMEZONE,
@@ -140,8 +145,10 @@ def replay_period(actor: User, first: date, last: date, proposal_fields: Any, no
         "changed": {"cases": acc.changed_cases, "targets": acc.changed_targets, "listed": acc.changed},
         "load": load(tasks),
         "tier_sources": dict(acc.tier_sources),
-        "limits": _limits(acc) + (_routing_limits(routed) if routed is not None else []),
+        "limits": _limits(acc) + (_routing_limits(routed) if routed is not None else [])
+        + (assignments.limits(assigned) if assigned is not None else []),
         "routing": routed.result() if routed is not None else None,
+        "assignment": assigned,
     }
 
 
