@@ -295,6 +295,15 @@ def csv_rows(result: dict[str, Any]) -> list[tuple[Any, ...]]:
     for grouping in GROUPINGS:
         for group in result["groups"].get(grouping, []):
             emit(grouping, group["key"], group)
+    assigned = result.get("assignment")
+    if assigned:  # tasks received per person and per role (roles: given to a person, not left in the lane)
+        for grouping, items in (("assignee", assigned["people"]), ("role", assigned["roles"])):
+            for item in items:
+                rows.append((grouping, item["key"] if item["key"] is not None else "", "tasks_received",
+                             *[item[c] for c in COLUMNS]))
+        rows.append(("assignment", "", "moved_tasks", "", 0, assigned["moved"]["tasks"]))
+        rows.append(("assignment", "", "nobody_on_duty", "", assigned["nobody_on_duty"]["control"],
+                     assigned["nobody_on_duty"]["proposal"]))
     return rows
 
 
