@@ -170,12 +170,15 @@ def _contracts(conn: Connection, customer_ids: set[int]) -> dict[int, list[tuple
 
 def _attach(conn: Connection, cases: dict[int, CaseFacts]) -> None:
     ids = list(cases)
-    for row in conn.execute(select(SlaTarget).where(SlaTarget.case_id.in_(ids)).order_by(SlaTarget.id)).all():
-        t = row[0] if len(row) == 1 else row
-        cases[t.case_id].targets.append(TargetFacts(
-            t.id, t.kind, t.cycle, t.policy_version, t.calendar, t.target_minutes, t.extended_minutes,
-            t.warning_percent, t.manager_after_minutes, t.started_at, t.state, t.met_at, t.breached_at,
-            t.due_at, t.elapsed_seconds))
+    t = SlaTarget
+    for r in conn.execute(select(t.case_id, t.id, t.kind, t.cycle, t.policy_version, t.calendar, t.target_minutes,
+                                 t.extended_minutes, t.warning_percent, t.manager_after_minutes, t.started_at,
+                                 t.state, t.met_at, t.breached_at, t.due_at, t.elapsed_seconds)
+                          .where(t.case_id.in_(ids)).order_by(t.id)).all():
+        cases[r.case_id].targets.append(TargetFacts(
+            r.id, r.kind, r.cycle, r.policy_version, r.calendar, r.target_minutes, r.extended_minutes,
+            r.warning_percent, r.manager_after_minutes, r.started_at, r.state, r.met_at, r.breached_at, r.due_at,
+            r.elapsed_seconds))
     for p in conn.execute(select(SlaPause.case_id, SlaPause.reason, SlaPause.started_at, SlaPause.ended_at)
                           .where(SlaPause.case_id.in_(ids)).order_by(SlaPause.started_at, SlaPause.id)).all():
         cases[p.case_id].pauses.append(PauseFacts(p.reason, p.started_at, p.ended_at))

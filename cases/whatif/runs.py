@@ -130,6 +130,7 @@ def replay_period(actor: User, first: date, last: date, proposal_fields: Any, no
             done += len(batch)
             if progress:
                 progress(done, total)
+        acc.fold()
         tasks = history.task_load(conn, period.start, period.end)
         assigned = None
         if proposal.assignment is not None:
