@@ -235,21 +235,21 @@ def _staffing(conn: Connection) -> Staffing:
 
 
 def _task_rows(conn: Connection, *where: Any) -> Iterator[Any]:
-    """Tasks with their case's facts, in bounded batches (a keyset on the creation instant and id)."""
-    after: tuple[datetime, str] | None = None
+    """Tasks with their case's facts, in bounded batches (a keyset on the task id: the primary key's
+    index, so each batch reads on from the last; the caller puts them in time order)."""
+    after = ""
     while True:
-        query = (select(Task.id, Task.name, Task.element_id, Task.lane, Task.created_at, Task.completed_at,
-                        Task.assignee_id, ProcessInstance.version_id, Case.number, Case.kind, Case.priority,
-                        Case.category, Case.category_hint, Case.customer_id, Case.tier_at_open, Customer.tier)
-                 .join(Case, Case.id == Task.case_id).join(Customer, Customer.id == Case.customer_id)
-                 .outerjoin(ProcessInstance, ProcessInstance.id == Task.instance_id).where(*where))
-        if after is not None:
-            query = query.where(or_(Task.created_at > after[0], (Task.created_at == after[0]) & (Task.id > after[1])))
-        rows = conn.execute(query.order_by(Task.created_at, Task.id).limit(BATCH)).all()
+        rows = conn.execute(
+            select(Task.id, Task.name, Task.element_id, Task.lane, Task.created_at, Task.completed_at,
+                   Task.assignee_id, ProcessInstance.version_id, Case.number, Case.kind, Case.priority,
+                   Case.category, Case.category_hint, Case.customer_id, Case.tier_at_open, Customer.tier)
+            .join(Case, Case.id == Task.case_id).join(Customer, Customer.id == Case.customer_id)
+            .outerjoin(ProcessInstance, ProcessInstance.id == Task.instance_id)
+            .where(*where, Task.id > after).order_by(Task.id).limit(BATCH)).all()
         if not rows:
             return
         yield from rows
-        after = (rows[-1].created_at, rows[-1].id)
+        after = rows[-1].id
 
 
 def _facts(row: Any, rules: Rules) -> TaskFacts:
