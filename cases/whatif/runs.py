@@ -24,8 +24,8 @@ from cases.core.errors import NotFound, ValidationFailed
 from cases.core.models import Role, User, utcnow
 from cases.kpis import report as kpis
 from cases.kpis.figures import Period, period_problems
-from cases.whatif import explain as explaining
 from cases.whatif import assignment as assignments
+from cases.whatif import explain as explaining
 from cases.whatif import history, routing
 from cases.whatif import proposal as proposals
 from cases.whatif.models import WhatifRun
