@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -191,11 +192,17 @@ def fill(n: int, days: int, now: datetime) -> None:
     log(f"  inserted in {time.perf_counter() - t:.1f} s")
 
 
+CPU: dict[str, float] = {}
+
+
 def timed(label: str, fn) -> tuple[float, Any]:
-    t = time.perf_counter()
+    """Wall seconds (and, in CPU, this process's CPU seconds: on a shared machine the wall time also
+    counts the time other processes had the cores)."""
+    t, c = time.perf_counter(), time.process_time()
     out = fn()
-    seconds = time.perf_counter() - t
-    log(f"  {label}: {seconds:.2f} s")
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c
+    CPU[label] = round(cpu, 2)
+    log(f"  {label}: {seconds:.2f} s (CPU {cpu:.2f} s; load {os.getloadavg()[0]:.2f})")
     return seconds, out
 
 
@@ -234,7 +241,8 @@ def run_backend(name: str, url: str, n: int, days: int) -> dict[str, Any]:
             "control_cases_per_second": round(n / control_s), "holiday_cases_per_second": round(n / holiday_s),
             "holiday_changed_cases": result["changed"]["cases"],
             "assignment_seconds": round(assignment_s, 2), "assignment_tasks": assigned["assignment"]["tasks"],
-            "assignment_moved_tasks": moved,
+            "assignment_moved_tasks": moved, "cpu_seconds": dict(CPU),
+            "load_average_1min": round(os.getloadavg()[0], 2),
             "extrapolated_100k_holiday_seconds": round(holiday_s * 100_000 / n, 1)}
 
 

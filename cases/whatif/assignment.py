@@ -169,7 +169,7 @@ def check(value: Any, problems: list[dict[str, Any]]) -> tuple[AssignmentProposa
 
 
 # -- the history --------------------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class TaskFacts:
     id: str
     case_number: str
@@ -272,29 +272,28 @@ def read(conn: Connection, start: datetime, end: datetime) -> History:
     order: dict[str, int] = {}
     last = 0
     while True:  # the creation and hand events of the period, in bounded batches by id
-        events = conn.execute(select(CaseEvent.id, CaseEvent.at, CaseEvent.kind, CaseEvent.actor_id, CaseEvent.data)
+        events = conn.execute(select(CaseEvent.id, CaseEvent.at, CaseEvent.kind, CaseEvent.actor_id,
+                                     CaseEvent.data["task_id"].as_string().label("task_id"),
+                                     CaseEvent.data["assignee"].as_string().label("assignee"))
                               .where(CaseEvent.at >= start, CaseEvent.kind.in_(("task_created", *HAND_EVENTS)),
                                      CaseEvent.id > last).order_by(CaseEvent.id).limit(BATCH)).all()
         if not events:
             break
         last = events[-1].id
         for e in events:
-            data = e.data or {}
-            task = by_id.get(data.get("task_id", ""))
+            task = by_id.get(e.task_id or "")
             if task is None:
                 continue
             if e.kind == "task_created":
                 order.setdefault(task.id, e.id)
-                task.first_known, task.first = True, None
-                task.hand = []
-                if data.get("assignee"):
-                    task.first = user_ids.get(data["assignee"])
+                task.first_known, task.hand = True, []
+                task.first = user_ids.get(e.assignee) if e.assignee else None
             elif e.kind == "task_claimed":
                 task.hand.append((e.at, e.actor_id))
             elif e.kind == "task_released":
                 task.hand.append((e.at, None))
             else:
-                task.hand.append((e.at, user_ids.get(data.get("assignee") or "")))
+                task.hand.append((e.at, user_ids.get(e.assignee or "")))
     tasks.sort(key=lambda t: (t.created_at, order.get(t.id, 0), t.id))
     lanes: dict[str, list[int]] = defaultdict(list)
     names: dict[int, str] = {}
@@ -451,7 +450,8 @@ def _walk(history: History, walks: list[Walk], sample: Any) -> None:
 # -- the result --------------------------------------------------------------------------------------
 REASONS = {
     "round_robin": "round robin: the turns before the period are read from each user's last round-robin task "
-                   "(90 days back); turns taken outside tasks (the owner's assignment step) are not in the history",
+                   "(90 days back, its holder today standing for the one it was given to); an older turn, a "
+                   "task reassigned since, or a user new to the lane changes whose turn it was",
     "least_loaded": "least loaded: the loads count today's priorities and tasks as recorded; a priority changed "
                     "since, or a task moved outside the history, changes who was lightest",
     "skills": "skills: today's skills and installed products decide; skills changed since the task",
