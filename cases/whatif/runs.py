@@ -266,6 +266,11 @@ def compare(actor: User, first_id: int, second_id: int) -> dict[str, Any]:
         va, vb = ra["totals"]["proposal"][figure], rb["totals"]["proposal"][figure]
         rows.append({"figure": figure, "first": va, "second": vb,
                      "difference": None if va is None or vb is None else round(vb - va, 1)})
+    if ra.get("assignment") and rb.get("assignment"):  # two assignment proposals: what each moves
+        for figure, path in (("assignment_moved_tasks", ("moved", "tasks")),
+                             ("assignment_nobody_on_duty", ("nobody_on_duty", "proposal"))):
+            va, vb = ra["assignment"][path[0]][path[1]], rb["assignment"][path[0]][path[1]]
+            rows.append({"figure": figure, "first": va, "second": vb, "difference": vb - va})
     same_period = (a.first, a.last) == (b.first, b.last)
     return {"first": {"id": a.id, "name": a.name, "from": a.first.isoformat(), "to": a.last.isoformat(),
                       "proposal": a.proposal, "control_equal": ra["control"]["equal"]},

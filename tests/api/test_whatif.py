@@ -111,3 +111,14 @@ def test_a_bad_assignment_proposal_names_every_field(api, dataset):  # noqa: F81
     assert r.status_code == 422 and r.json["errors"][0]["field"] == "proposal.assignment"
     assert api.post(f"{URL}/replays", "agent1", json={**WEEK, "proposal": ASSIGNMENT}).status_code == 403
     assert whole_database() == before
+
+
+def test_two_assignment_proposals_compared(api, dataset):  # noqa: F811
+    ids = []
+    for name, proposal in (("turns", ASSIGNMENT), ("recorded", {"assignment": {}})):
+        r = api.post(f"{URL}/runs", "owner", json={**WEEK, "name": name, "proposal": proposal})
+        assert r.status_code == 201, r.json
+        ids.append(r.json["id"])
+    r = api.get(f"{URL}/comparison", "owner", query_string={"first": ids[0], "second": ids[1]})
+    moved = next(f for f in r.json["figures"] if f["figure"] == "assignment_moved_tasks")
+    assert moved["first"] > 0 and moved["second"] == 0 and moved["difference"] == -moved["first"]

@@ -123,3 +123,12 @@ def test_a_bad_assignment_proposal_beside_its_field(pages, world, dataset):  # n
     r = owner.post("/whatif", {**WEEK, "assignment": "[1]"})
     assert r.status_code == 422 and 'id="err-assignment"' in owner.text(r)
     assert runs.list_runs(world.user("owner")) == []
+
+
+def test_two_assignment_proposals_compared_on_the_page(pages, world, dataset):  # noqa: F811
+    owner = pages("owner")
+    for name, strategy in (("turns", "round_robin"), ("lightest", "least_loaded")):
+        assert owner.post("/whatif", {**WEEK, "name": name, "lane": "agent", "strategy": strategy}).status_code == 303
+    second, first = runs.list_runs(world.user("owner"))
+    html = owner.text(owner.get(f"/whatif/compare?first={first.id}&second={second.id}"))
+    assert 'data-figure="assignment_moved_tasks"' in html and "Tasks that would have gone to another person" in html
