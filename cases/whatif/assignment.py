@@ -235,21 +235,17 @@ def _staffing(conn: Connection) -> Staffing:
 
 
 def _task_rows(conn: Connection, *where: Any) -> Iterator[Any]:
-    """Tasks with their case's facts, in bounded batches (a keyset on the task id: the primary key's
-    index, so each batch reads on from the last; the caller puts them in time order)."""
-    after = ""
-    while True:
-        rows = conn.execute(
+    """Tasks with their case's facts, in bounded batches: the matching task ids first (one read), then
+    each batch by its ids (primary-key lookups, a plan that does not depend on statistics)."""
+    ids = list(conn.scalars(select(Task.id).where(*where)))
+    for first in range(0, len(ids), BATCH):
+        yield from conn.execute(
             select(Task.id, Task.name, Task.element_id, Task.lane, Task.created_at, Task.completed_at,
                    Task.assignee_id, ProcessInstance.version_id, Case.number, Case.kind, Case.priority,
                    Case.category, Case.category_hint, Case.customer_id, Case.tier_at_open, Customer.tier)
             .join(Case, Case.id == Task.case_id).join(Customer, Customer.id == Case.customer_id)
             .outerjoin(ProcessInstance, ProcessInstance.id == Task.instance_id)
-            .where(*where, Task.id > after).order_by(Task.id).limit(BATCH)).all()
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1].id
+            .where(Task.id.in_(ids[first:first + BATCH]))).all()
 
 
 def _facts(row: Any, rules: Rules) -> TaskFacts:
@@ -270,16 +266,15 @@ def read(conn: Connection, start: datetime, end: datetime) -> History:
     by_id = {t.id: t for t in tasks}
     user_ids = {r.username: r.id for r in conn.execute(select(User.id, User.username))}
     order: dict[str, int] = {}
-    last = 0
-    while True:  # the creation and hand events of the period, in bounded batches by id
+    event_ids = list(conn.scalars(select(CaseEvent.id).where(
+        CaseEvent.at >= start, CaseEvent.at < end, CaseEvent.kind.in_(("task_created", *HAND_EVENTS)))
+        .order_by(CaseEvent.id)))
+    for first in range(0, len(event_ids), BATCH):  # the creation and hand events of the period, in batches
         events = conn.execute(select(CaseEvent.id, CaseEvent.at, CaseEvent.kind, CaseEvent.actor_id,
                                      CaseEvent.data["task_id"].as_string().label("task_id"),
                                      CaseEvent.data["assignee"].as_string().label("assignee"))
-                              .where(CaseEvent.at >= start, CaseEvent.kind.in_(("task_created", *HAND_EVENTS)),
-                                     CaseEvent.id > last).order_by(CaseEvent.id).limit(BATCH)).all()
-        if not events:
-            break
-        last = events[-1].id
+                              .where(CaseEvent.id.in_(event_ids[first:first + BATCH]))
+                              .order_by(CaseEvent.id)).all()
         for e in events:
             task = by_id.get(e.task_id or "")
             if task is None:
