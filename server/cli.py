@@ -363,6 +363,15 @@ def whatif_command(first: datetime, last: datetime, username: str, proposal_file
     for figure in ("breaches",):
         click.echo(f"{figure:28}" + "".join(f"{totals[c][figure]:>22}" for c in ("actual", "control", "proposal")))
     click.echo(f"changed: {result['changed']['cases']} cases, {result['changed']['targets']} targets")
+    if assigned := result.get("assignment"):
+        ctl = assigned["control"]
+        click.echo(f"assignment: {assigned['tasks']} tasks; control "
+                   f"{'gives back every recorded first holder' if ctl['equal'] else 'DIFFERS: ' + str(ctl['mismatched']) + ' of ' + str(ctl['checked']) + ' tasks'}"
+                   f" ({ctl['checked']} assigned by a strategy); moved: {assigned['moved']['tasks']} tasks in "
+                   f"{assigned['moved']['cases']} cases; nobody on duty: {assigned['nobody_on_duty']['proposal']}")
+        click.echo(f"{'tasks received':28}{'actual':>22}{'control':>22}{'proposal':>22}")
+        for person in assigned["people"]:
+            click.echo(f"{person['key'] or '(the lane)':28}" + "".join(f"{person[c]:>22}" for c in ("actual", "control", "proposal")))
     for limit in result["limits"]:
         count = "" if limit["count"] is None else f" ({limit['count']})"
         click.echo(f"limit{count}: {limit['message']}")

@@ -15,6 +15,8 @@ from flask import Response, redirect, request, url_for
 from flask_babel import gettext as _
 
 from cases.core.errors import ValidationFailed
+from cases.core.models import STAFF_ROLES
+from cases.process.taskrules import STRATEGIES
 from cases.sla import calendars
 from cases.whatif import routing, runs
 from cases.whatif.results import COLUMNS, GROUPINGS
@@ -41,13 +43,15 @@ def _form_defaults() -> dict[str, Any]:
         proposal["policy"] = {"version": int(policy)}
     return {"from": (today - timedelta(days=90)).isoformat(), "to": today.isoformat(), "name": "",
             "calendar": calendar if calendars.exists(calendar) else "", "holidays": "",
-            "proposal": json.dumps(proposal, ensure_ascii=False, indent=1) if proposal else "", "classification": ""}
+            "proposal": json.dumps(proposal, ensure_ascii=False, indent=1) if proposal else "", "classification": "",
+            "lane": "", "strategy": "", "assignment": ""}
 
 
 def _index(form: dict[str, Any], errors: dict[str, str], status: int = 200) -> Any:
     user = current_user()
     return render("whatif/index.html", status, form=form, errors=errors, saved=runs.list_runs(user),
-                  calendar_names=[c.name for c in calendars.list_calendars(user)])
+                  calendar_names=[c.name for c in calendars.list_calendars(user)], lanes=sorted(STAFF_ROLES),
+                  strategies=STRATEGIES)
 
 
 @blp.get("")
@@ -86,14 +90,40 @@ def _proposal(form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
             drafts[form["calendar"]] = base
     if form["classification"]:
         proposal["classification"] = {"dmn": form["classification"]}
+    _assignment(form, errors, proposal)
     return proposal
+
+
+def _assignment(form: dict[str, Any], errors: dict[str, str], proposal: dict[str, Any]) -> None:
+    """The assignment proposal from the form: its JSON field, plus a strategy chosen for one lane."""
+    assignment: Any = None
+    text = form["assignment"]
+    if text:
+        try:
+            assignment = json.loads(text) if len(text) <= MAX_PROPOSAL_CHARS else None
+        except ValueError:
+            pass
+        if not isinstance(assignment, dict):
+            errors["assignment"] = _("A JSON object, e.g. {\"strategies\": {\"agent\": \"least_loaded\"}}.")
+            return
+    if form["lane"] or form["strategy"]:
+        if not (form["lane"] and form["strategy"]):
+            errors["assignment"] = _("Choose both a lane and a strategy.")
+            return
+        assignment = assignment or {}
+        strategies = assignment.setdefault("strategies", {})
+        if isinstance(strategies, dict):
+            strategies[form["lane"]] = form["strategy"]
+    if assignment is not None:
+        proposal["assignment"] = assignment
 
 
 @blp.post("")
 def replay() -> Any:
     """Replay the period under the proposal and keep it (the result page explains each case)."""
     form = {k: request.form.get(k, "").strip()
-            for k in ("from", "to", "name", "calendar", "holidays", "proposal", "classification")}
+            for k in ("from", "to", "name", "calendar", "holidays", "proposal", "classification", "lane", "strategy",
+                      "assignment")}
     errors: dict[str, str] = {}
     days = {}
     for name in ("from", "to"):
@@ -113,6 +143,9 @@ def replay() -> Any:
             if field.startswith("proposal.classification"):  # said again in the page's language
                 _draft, found = routing.read_draft(form["classification"], default_sandbox(), "zh" if is_chinese() else "en")
                 errors["classification"] = " ".join(p["message"] for p in found) or e["message"]
+                continue
+            if field.startswith("proposal.assignment") and "assignment" not in proposal_fields_in_json(form):
+                errors["assignment"] = (errors.get("assignment", "") + f" {field}: {e['message']}").strip()
                 continue
             errors[field if field in ("from", "to", "name") else "proposal"] = \
                 (errors.get("proposal", "") + f" {field}: {e['message']}").strip() \
@@ -137,16 +170,38 @@ def _charts(result: dict[str, Any]) -> dict[str, Any]:
     load = {"title": _("Tasks received per hour of the day, by role"), "unit": "count",
             "labels": [f"{h:02d}:00" for h in range(24)],
             "series": [{"label": role, "values": counts} for role, counts in hours.items()]}
-    return {"shares": shares, "breaches": by_priority, "load": load,
+    found = {"shares": shares, "breaches": by_priority, "load": load}
+    assigned = result.get("assignment")
+    if assigned:
+        people = [p for p in assigned["people"] if p["key"] is not None]
+        found["received"] = {"title": _("Tasks received per person"), "unit": "count",
+                             "labels": [p["key"] for p in people],
+                             "series": [{"label": labels[c], "values": [p[c] for p in people]} for c in COLUMNS]}
+        found["open_hours"] = {"title": _("Open tasks held per hour of the day, under the proposal"), "unit": "count",
+                               "labels": [f"{h:02d}:00" for h in range(24)],
+                               "series": [{"label": name or _("the lane (nobody)"), "values": values}
+                                          for name, values in assigned["open_by_hour"]["proposal"].items()]}
+    return {**found,
             "texts": {"targetLabel": _("target"), "tableLabel": _("The figures")}}
+
+
+def proposal_fields_in_json(form: dict[str, Any]) -> set[str]:
+    """The proposal's top-level fields typed into the JSON field (their problems are said beside it)."""
+    try:
+        parsed = json.loads(form["proposal"]) if form["proposal"] else {}
+    except ValueError:
+        return set()
+    return set(parsed) if isinstance(parsed, dict) else set()
 
 
 @blp.get("/runs/<int(max=2147483647):run_id>")
 def run(run_id: int) -> Any:
     found = runs.read_run(current_user(), run_id)
     result = found.result or {}
+    charts = _charts(result)
     return render("whatif/run.html", run=found, result=result, groupings=GROUPINGS, columns=COLUMNS,
-                  charts=_charts(result))
+                  charts=charts, chart_ids=[c for c in ("shares", "breaches", "load", "received", "open_hours")
+                                            if c in charts])
 
 
 @blp.get("/runs/<int(max=2147483647):run_id>/cases/<number>")

@@ -18,7 +18,10 @@ blp = Blueprint("whatif", __name__, url_prefix="/api/v1/whatif",
                 description="What if: the service's own history replayed under a proposal, beside what happened")
 
 _PROPOSAL = {"description": "{\"policy\": draft SLA policy | {\"version\": n} | null, \"calendars\": "
-                            "{name: draft calendar}}; {} is the control (docs/what-if.md)"}
+                            "{name: draft calendar}, \"classification\": {\"dmn\": text}, \"assignment\": "
+                            "{\"strategies\": {step or lane: strategy}, \"rosters\": {username: roster | null}, "
+                            "\"skills\": {username: skills}, \"dedicated_consultants\": {customer: username | "
+                            "null}}}; {} is the control (docs/what-if.md)"}
 
 
 class WhatifPeriodSchema(Schema):
@@ -75,6 +78,11 @@ class WhatifResultSchema(Schema):
                        "cases, unclassified, control {equal, differs, examples}, changed {cases, category, priority, "
                        "branch}, agreement with staff's decisions, category_moves, priority_moves, rules, examples, "
                        "failed (docs/what-if.md)"})
+    assignment = fields.Dict(allow_none=True, metadata={
+        "description": "an assignment proposal replayed over the period's tasks (null without one): tasks, "
+                       "replayed, by_hand, control {equal, checked, mismatched, reasons, mismatches}, moved {tasks, "
+                       "cases, tasks_from_actual, examples}, nobody_on_duty {control, proposal}, people and roles "
+                       "[{key, actual, control, proposal}], by_day, by_hour, open_by_hour (docs/what-if.md)"})
     limits = fields.List(fields.Dict(), metadata={"description": "what was not replayed, and why: {code, count, "
                                                                 "message}"})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 
@@ -65,11 +66,9 @@ def read_skills(actor: User, username: str) -> Skills:
     return Skills(user.username, list(row.categories) if row else [], list(row.products) if row else [])
 
 
-@use_case
-def set_skills(actor: User, username: str, categories: list, products: list) -> Skills:
-    require_role(actor, *SETTERS)
-    user = _staff(username)
-    problems = []
+def check_skills(categories: Any, products: Any) -> list[dict[str, str]]:
+    """What is wrong with a set of skills (fields ``categories.<i>``, ``products.<i>``), all at once."""
+    problems: list[dict[str, str]] = []
     if not isinstance(categories, list) or len(categories) > MAX_ITEMS:
         problems.append({"field": "categories", "message": f"a list of at most {MAX_ITEMS} categories"})
     else:
@@ -80,7 +79,14 @@ def set_skills(actor: User, username: str, categories: list, products: list) -> 
     else:
         problems += [{"field": f"products.{i}", "message": "a product name of 1 to 100 characters"}
                      for i, p in enumerate(products) if not isinstance(p, str) or not 0 < len(p.strip()) <= 100]
-    if problems:
+    return problems
+
+
+@use_case
+def set_skills(actor: User, username: str, categories: list, products: list) -> Skills:
+    require_role(actor, *SETTERS)
+    user = _staff(username)
+    if problems := check_skills(categories, products):
         raise ValidationFailed("the skills are not valid", problems)
     row = db.session.get(UserSkill, user.id) or UserSkill(user_id=user.id)
     row.categories = sorted(set(categories))
@@ -112,18 +118,16 @@ def read_roster(actor: User, username: str) -> Roster:
                   [Shift(r.weekday, _text(r.start_minute), _text(r.end_minute)) for r in rows])
 
 
-@use_case
-def set_roster(actor: User, username: str, zone: str, shifts: list) -> Roster:
-    """Replace the user's weekly roster (an empty list: no roster, never on duty for ``on_duty``)."""
-    require_role(actor, *SETTERS)
-    user = _staff(username)
-    problems = []
+def check_roster(zone: Any, shifts: Any) -> tuple[list[tuple[int, int, int, int]], list[dict[str, str]]]:
+    """A roster's shifts as (weekday, start minute, end minute, index), and what is wrong with it
+    (fields ``timezone``, ``shifts.<i>.<part>``), all at once."""
+    problems: list[dict[str, str]] = []
     if not isinstance(zone, str) or zone not in time_zones():
         problems.append({"field": "timezone", "message": f"{zone!r} is not a time zone such as Asia/Shanghai"})
     if not isinstance(shifts, list) or len(shifts) > MAX_SHIFTS:
         problems.append({"field": "shifts", "message": f"a list of at most {MAX_SHIFTS} shifts"})
         shifts = []
-    good = []
+    good: list[tuple[int, int, int, int]] = []
     for i, shift in enumerate(shifts):
         where = f"shifts.{i}"
         if not isinstance(shift, dict):
@@ -138,11 +142,20 @@ def set_roster(actor: User, username: str, zone: str, shifts: list) -> Roster:
             problems.append({"field": f"{where}.end", "message": "a time HH:MM, or 24:00"})
         elif start is not None and end <= start:
             problems.append({"field": where, "message": "ends before it starts (an overnight shift is two shifts)"})
-        else:
+        elif type(day) is int and start is not None:
             good.append((day, start, end, i))
     for (d1, _s1, e1, _), (d2, s2, _e2, i) in zip(sorted(good), sorted(good)[1:], strict=False):
         if d1 == d2 and s2 < e1:
             problems.append({"field": f"shifts.{i}", "message": "overlaps another shift of the same day"})
+    return sorted(good), problems
+
+
+@use_case
+def set_roster(actor: User, username: str, zone: str, shifts: list) -> Roster:
+    """Replace the user's weekly roster (an empty list: no roster, never on duty for ``on_duty``)."""
+    require_role(actor, *SETTERS)
+    user = _staff(username)
+    good, problems = check_roster(zone, shifts)
     if problems:
         raise ValidationFailed("the roster is not valid", problems)
     db.session.execute(delete(DutyShift).where(DutyShift.user_id == user.id))

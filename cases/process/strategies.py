@@ -15,6 +15,8 @@ that consultant holds the task's lane and is on duty (on a shift now, or without
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -35,6 +37,88 @@ WEIGHTS = {"urgent": 4, "high": 3, "medium": 2, "low": 1}
 UNCLASSIFIED_WEIGHT = 2
 
 
+def weight(priority: str | None) -> int:
+    """What one open task weighs in a user's load: its case's priority."""
+    return WEIGHTS.get(priority or "", UNCLASSIFIED_WEIGHT)
+
+
+@dataclass(frozen=True)
+class ShiftHours:
+    """One shift of a roster as plain values: a weekday (0 Monday) and local minutes [start, end)."""
+
+    weekday: int
+    start_minute: int
+    end_minute: int
+    timezone: str
+
+
+def shift_covers(shifts: Sequence[ShiftHours], now: datetime, strict: bool) -> bool:
+    """On a shift of these at ``now``; no shifts (no roster): ``not strict`` (regular hours)."""
+    if not shifts:
+        return not strict
+    for shift in shifts:
+        local = now.astimezone(ZoneInfo(shift.timezone))
+        minute = local.hour * 60 + local.minute
+        if local.weekday() == shift.weekday and shift.start_minute <= minute < shift.end_minute:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Who a strategy gives a new task (None: the lane's pool), and why (a code: ``dedicated``,
+    ``round_robin``, ``least_loaded``, ``skills``, ``skills_none_matched``, ``on_duty``,
+    ``nobody_on_duty``, ``nobody_in_lane``)."""
+
+    user_id: int | None
+    why: str
+
+
+@dataclass(frozen=True)
+class Situation:
+    """Everything a strategy looks at, as plain values or callables over user ids, so the live service
+    (reading the database) and the what-if replay (reading history and a proposal) decide alike."""
+
+    strategy: str
+    people: Sequence[int]  # the lane's active users, by id
+    now: datetime
+    dedicated: int | None = None  # the VIP customer's dedicated consultant, if they hold the lane
+    on_duty: Callable[[int, bool], bool] = lambda _user, strict: not strict
+    matches: Callable[[int], bool] = lambda _user: False
+    loads: Callable[[list[int]], Mapping[int, int]] = lambda ids: dict.fromkeys(ids, 0)
+    next_in_turn: Callable[[], int | None] = lambda: None
+
+
+def decide(s: Situation) -> Choice:
+    """The one implementation of the strategies (live and replayed): the dedicated consultant of a VIP
+    customer when on duty (or without a roster), else the strategy over the lane's users."""
+    if s.dedicated is not None and s.on_duty(s.dedicated, False):
+        return Choice(s.dedicated, "dedicated")
+    if s.strategy == "round_robin":
+        return Choice(s.next_in_turn(), "round_robin")
+    people = list(s.people)
+    why = s.strategy if s.strategy in STRATEGIES else "least_loaded"
+    if s.strategy == "on_duty":
+        people = [u for u in people if s.on_duty(u, True)]
+        if not people:
+            return Choice(None, "nobody_on_duty")
+    elif s.strategy == "skills":
+        matching = [u for u in people if s.matches(u)]
+        people, why = (matching, why) if matching else (people, "skills_none_matched")
+    if not people:
+        return Choice(None, "nobody_in_lane")
+    load = s.loads(people)
+    return Choice(min(people, key=lambda u: (load[u], u)), why)
+
+
+def oldest_turn(turns: Mapping[int, datetime | None]) -> int | None:
+    """Round robin's pick among candidates' turns: the oldest turn (never given one: first), then the
+    lower id — the order of ``assignment.next_user``'s query, for a replay that keeps turns in memory."""
+    if not turns:
+        return None
+    return min(turns, key=lambda u: (turns[u] is not None, turns[u] or datetime.min, u))
+
+
 def initial_assignee(user_task: UserTask, case: Case) -> User | None:
     """Who gets a new task first, by its ``assignment`` property (taskrules.ASSIGNMENT_RULES)."""
     rule = user_task.prop("assignment", "pool")
@@ -48,20 +132,28 @@ def initial_assignee(user_task: UserTask, case: Case) -> User | None:
 def choose(strategy: str, lane: str, case: Case, now: datetime | None = None) -> User | None:
     """The user the strategy gives a new task of ``lane`` on ``case`` (None: the lane's pool)."""
     now = now or utcnow()
-    dedicated = _dedicated_on_duty(case, lane, now)
-    if dedicated is not None:
-        return dedicated
-    if strategy == "round_robin":
-        return assignment.next_user(lane)
-    people = lane_users(lane)
-    if strategy == "on_duty":
-        people = [u for u in people if on_duty(u.id, now, strict=True)]
-        if not people:
-            _nobody_on_duty(case, lane, now)
+    people = {u.id: u for u in lane_users(lane)}
+    dedicated = _dedicated(case, lane)
+    picked: dict[int, User] = {}
+
+    def next_in_turn() -> int | None:
+        user = assignment.next_user(lane)
+        if user is None:
             return None
-    elif strategy == "skills":
-        people = [u for u in people if matches(u.id, case)] or people
-    return least_loaded(people)
+        picked[user.id] = user
+        return user.id
+
+    choice = decide(Situation(strategy, list(people), now, dedicated.id if dedicated else None,
+                              on_duty=lambda user_id, strict: on_duty(user_id, now, strict),
+                              matches=lambda user_id: matches(user_id, case),
+                              loads=loads, next_in_turn=next_in_turn))
+    if choice.why == "nobody_on_duty":
+        _nobody_on_duty(case, lane, now)
+    if choice.user_id is None:
+        return None
+    if dedicated is not None and choice.user_id == dedicated.id:
+        return dedicated
+    return people.get(choice.user_id) or picked.get(choice.user_id)
 
 
 def lane_users(lane: str) -> list[User]:
@@ -81,13 +173,6 @@ def loads(user_ids: list[int]) -> dict[int, int]:
     return {user_id: found.get(user_id, 0) for user_id in user_ids}
 
 
-def least_loaded(people: list[User]) -> User | None:
-    if not people:
-        return None
-    load = loads([u.id for u in people])
-    return min(people, key=lambda u: (load[u.id], u.id))
-
-
 def matches(user_id: int, case: Case) -> bool:
     skill = db.session.get(UserSkill, user_id)
     if skill is None:
@@ -100,24 +185,22 @@ def matches(user_id: int, case: Case) -> bool:
     return bool(products & set(skill.products or []))
 
 
+def shifts_of(user_id: int) -> list[ShiftHours]:
+    return [ShiftHours(r.weekday, r.start_minute, r.end_minute, r.timezone)
+            for r in db.session.scalars(select(DutyShift).where(DutyShift.user_id == user_id))]
+
+
 def on_duty(user_id: int, now: datetime, strict: bool) -> bool:
     """On a shift of their roster at ``now``; without a roster: ``not strict`` (regular hours)."""
-    shifts = list(db.session.scalars(select(DutyShift).where(DutyShift.user_id == user_id)))
-    if not shifts:
-        return not strict
-    for shift in shifts:
-        local = now.astimezone(ZoneInfo(shift.timezone))
-        minute = local.hour * 60 + local.minute
-        if local.weekday() == shift.weekday and shift.start_minute <= minute < shift.end_minute:
-            return True
-    return False
+    return shift_covers(shifts_of(user_id), now, strict)
 
 
-def _dedicated_on_duty(case: Case, lane: str, now: datetime) -> User | None:
+def _dedicated(case: Case, lane: str) -> User | None:
+    """The VIP customer's dedicated consultant when they hold the lane (on duty or not: decide asks)."""
     if case.customer is None or case.customer.tier != "vip":
         return None
     user = assignment.dedicated_consultant(case.customer_id)
-    if user is None or not user.has_role(lane) or not on_duty(user.id, now, strict=False):
+    if user is None or not user.has_role(lane):
         return None
     return user
 

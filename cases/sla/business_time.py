@@ -227,13 +227,29 @@ def add(calendar: BusinessCalendar, start: datetime, duration: timedelta) -> dat
 
 
 def between(calendar: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
-    """Business time in ``[start, end)``; zero when ``end <= start``."""
+    """Business time in ``[start, end)``; zero when ``end <= start``.
+
+    The walk of ``calendar.intervals(start, until=end)`` written out over the remembered days (the
+    clock and a what-if replay of 100,000 cases call it most): each day's intervals clipped to begin
+    after the previous one ended, up to the last day whose local midnight is before ``end``."""
     start, end = _utc(start), _utc(end)
     total = timedelta(0)
     if end <= start:
         return total
-    for s, e in calendar.intervals(start, until=end):
-        if s >= end:
-            break
-        total += min(e, end) - s
+    tz = calendar.tz
+    day = start.astimezone(tz).date() - timedelta(days=1)
+    last_day = end.astimezone(tz).date()
+    if datetime.combine(last_day, MIDNIGHT, tz) >= end:
+        last_day -= timedelta(days=1)
+    last_end = start
+    while day <= last_day:
+        for s, e in _day_intervals(calendar, day):
+            if last_end > s:
+                s = last_end
+            if e > s:
+                last_end = e
+                if s >= end:
+                    return total
+                total += (e if e < end else end) - s
+        day += timedelta(days=1)
     return total

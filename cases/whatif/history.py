@@ -4,7 +4,7 @@
 it is configured, else to the service's database — in a read-only transaction (PostgreSQL:
 ``SET TRANSACTION READ ONLY``; SQLite: ``PRAGMA query_only``), so a replay can neither change
 live data nor hold a write lock. ``batches`` walks the support cases opened in the period by id
-(a keyset cursor, ``batch_size`` cases per query) and hands out plain facts: the case's fields,
+(the period's ids first, then ``batch_size`` cases per query by their ids) and hands out plain facts: the case's fields,
 its owner and team, the tier at opening, its SLA targets, pauses and the escalations recorded.
 """
 from __future__ import annotations
@@ -128,18 +128,22 @@ def _cohort(start: datetime, end: datetime) -> tuple[Any, ...]:
 
 def batches(conn: Connection, start: datetime, end: datetime,
             batch_size: int = BATCH_SIZE) -> Iterator[list[CaseFacts]]:
-    """The support cases opened in ``[start, end)`` with their SLA facts, ``batch_size`` at a time."""
+    """The support cases opened in ``[start, end)`` with their SLA facts, ``batch_size`` at a time.
+
+    The period's case ids are read first (one range read on ``cases.created_at``), then each batch by
+    its ids (primary-key lookups): a plan that does not depend on the statistics. A keyset query
+    (``id > last ORDER BY id LIMIT n`` beside the period's range) let a planner with statistics
+    (SQLite after ANALYZE) or without them (PostgreSQL after a bulk load) read the whole period again
+    for every batch."""
     owner = aliased(User, name="owner")
-    after = 0
-    while True:
+    ids = list(conn.scalars(select(Case.id).where(*_cohort(start, end)).order_by(Case.id)))
+    for first in range(0, len(ids), batch_size):
+        chunk = ids[first:first + batch_size]
         rows = conn.execute(
             select(Case.id, Case.number, Case.kind, Case.created_at, Case.status, Case.priority, Case.category,
                    Case.channel, Case.tier_at_open, Case.customer_id, Customer.tier, owner.username, owner.team)
             .join(Customer, Customer.id == Case.customer_id).outerjoin(owner, owner.id == Case.owner_id)
-            .where(*_cohort(start, end), Case.id > after).order_by(Case.id).limit(batch_size)).all()
-        if not rows:
-            return
-        after = rows[-1].id
+            .where(Case.id.in_(chunk)).order_by(Case.id)).all()
         contracts = _contracts(conn, {r.customer_id for r in rows if r.tier_at_open is None})
         cases = {r.id: _case(r, contracts.get(r.customer_id, [])) for r in rows}
         _attach(conn, cases)
@@ -170,12 +174,15 @@ def _contracts(conn: Connection, customer_ids: set[int]) -> dict[int, list[tuple
 
 def _attach(conn: Connection, cases: dict[int, CaseFacts]) -> None:
     ids = list(cases)
-    for row in conn.execute(select(SlaTarget).where(SlaTarget.case_id.in_(ids)).order_by(SlaTarget.id)).all():
-        t = row[0] if len(row) == 1 else row
-        cases[t.case_id].targets.append(TargetFacts(
-            t.id, t.kind, t.cycle, t.policy_version, t.calendar, t.target_minutes, t.extended_minutes,
-            t.warning_percent, t.manager_after_minutes, t.started_at, t.state, t.met_at, t.breached_at,
-            t.due_at, t.elapsed_seconds))
+    t = SlaTarget
+    for r in conn.execute(select(t.case_id, t.id, t.kind, t.cycle, t.policy_version, t.calendar, t.target_minutes,
+                                 t.extended_minutes, t.warning_percent, t.manager_after_minutes, t.started_at,
+                                 t.state, t.met_at, t.breached_at, t.due_at, t.elapsed_seconds)
+                          .where(t.case_id.in_(ids)).order_by(t.id)).all():
+        cases[r.case_id].targets.append(TargetFacts(
+            r.id, r.kind, r.cycle, r.policy_version, r.calendar, r.target_minutes, r.extended_minutes,
+            r.warning_percent, r.manager_after_minutes, r.started_at, r.state, r.met_at, r.breached_at, r.due_at,
+            r.elapsed_seconds))
     for p in conn.execute(select(SlaPause.case_id, SlaPause.reason, SlaPause.started_at, SlaPause.ended_at)
                           .where(SlaPause.case_id.in_(ids)).order_by(SlaPause.started_at, SlaPause.id)).all():
         cases[p.case_id].pauses.append(PauseFacts(p.reason, p.started_at, p.ended_at))

@@ -10,6 +10,8 @@
   calendar that exists (built-in or stored); create a new calendar first.
 * ``classification`` — a draft of the classification decision table (``classify_case``) as DMN text,
   checked like an upload: replayed over the cases' stored texts (cases/whatif/routing.py).
+* ``assignment`` — strategies per step or lane, rosters, skills, dedicated consultants: who would have
+  received each task of the period (cases/whatif/assignment.py); ``{}`` gives its control alone.
 
 An empty proposal (``{}``) is the control itself.
 """
@@ -24,12 +26,13 @@ from cases.sla import policies as sla_policies
 from cases.sla import policy_input as sla_policy_input
 from cases.sla.business_time import BusinessCalendar
 from cases.sla.models import Calendar
+from cases.whatif import assignment as assignments
 from cases.whatif import routing
 from cases.whatif.replay import World
 from engine.decisions import Decision
 from engine.isolation.sandbox import default_sandbox
 
-FIELDS = ("policy", "calendars", "classification")
+FIELDS = ("policy", "calendars", "classification", "assignment")
 MAX_CALENDARS = 20
 
 
@@ -39,6 +42,7 @@ class Proposal:
     policy: sla_policies.Policy | None
     calendars: dict[str, BusinessCalendar]
     classification: Decision | None = None
+    assignment: assignments.AssignmentProposal | None = None
 
     @property
     def empty(self) -> bool:
@@ -116,13 +120,16 @@ def check(fields: Any) -> Proposal:
         if calendar is not None:
             found[str(name)], raw_calendars[str(name)] = calendar, raw
     classification, classification_raw = routing.check(fields.get("classification"), problems, default_sandbox())
+    assignment, assignment_raw = assignments.check(fields.get("assignment"), problems)
     if problems:
         raise ValidationFailed("the proposal is not valid", problems)
     raw_out: dict[str, Any] = {}
+    if assignment_raw is not None:
+        raw_out["assignment"] = assignment_raw
     if classification_raw is not None:
         raw_out["classification"] = classification_raw
     if policy_raw is not None:
         raw_out["policy"] = policy_raw
     if raw_calendars:
         raw_out["calendars"] = raw_calendars
-    return Proposal(raw_out, policy, found, classification)
+    return Proposal(raw_out, policy, found, classification, assignment)

@@ -57,9 +57,7 @@ class Tally:
     values: list[int] = field(default_factory=lambda: [0] * len(FIELDS))
 
     def add(self, numbers: list[int]) -> None:
-        values = self.values
-        for i, n in enumerate(numbers):
-            values[i] += n
+        self.values = [a + b for a, b in zip(self.values, numbers, strict=True)]
 
     @property
     def cases(self) -> int:
@@ -104,18 +102,30 @@ class Accumulator:
     mismatched_cases: int = 0
     limits: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     tier_sources: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # the sums per combination of group keys (tier, priority, category, team, agent): a case is added
+    # once per column; the totals and the groups are folded from these when the replay is done
+    by_keys: dict[tuple[str | None, ...], dict[str, Tally]] = field(default_factory=dict)
+
+    def fold(self) -> None:
+        """The totals and the groups from the sums per combination of keys (once, at the end)."""
+        for keys, tallies in self.by_keys.items():
+            for column, tally in tallies.items():
+                self.totals[column].add(tally.values)
+                for grouping, key in zip(GROUPINGS, keys, strict=True):
+                    self.groups[grouping][key][column].add(tally.values)
+        self.by_keys = {}
 
     def add(self, case: CaseFacts, actual: list[Outcome], control: list[Outcome], proposal: list[Outcome]) -> None:
         columns = {"actual": actual, "control": control, "proposal": proposal}
-        keys = {"tier": case.tier, "priority": case.priority, "category": case.category, "team": case.team,
-                "agent": case.owner}
+        keys = (case.tier, case.priority, case.category, case.team, case.owner)
+        by_keys = self.by_keys.get(keys)
+        if by_keys is None:
+            by_keys = self.by_keys[keys] = {c: Tally() for c in COLUMNS}
         numbers: list[int] = []
         for column, outcomes in columns.items():
             if column != "proposal" or proposal is not control:  # an unchanged proposal: the control's
                 numbers = counts(outcomes)
-            self.totals[column].add(numbers)
-            for grouping, key in keys.items():
-                self.groups[grouping][key][column].add(numbers)
+            by_keys[column].add(numbers)
         self.tier_sources[case.tier_source] += 1
         if not case.targets:
             self.limits["no_targets"] += 1

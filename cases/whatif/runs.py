@@ -24,6 +24,7 @@ from cases.core.errors import NotFound, ValidationFailed
 from cases.core.models import Role, User, utcnow
 from cases.kpis import report as kpis
 from cases.kpis.figures import Period, period_problems
+from cases.whatif import assignment as assignments
 from cases.whatif import explain as explaining
 from cases.whatif import history, routing
 from cases.whatif import proposal as proposals
@@ -47,9 +48,10 @@ def _limits(acc: Accumulator) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = [{"code": "process_not_rerun", "count": None,
               "message": "The process is not run again: every step happens as it did, at the same instant "
                          "(who did what, when the customer answered); only the promises and the business "
-                         "time counted against them change. A changed diagram's user-task outcomes, an "
-                         "assignment strategy or a roster are not replayed; a draft classification table is "
-                         "replayed on its own (routing), and the SLA figures keep the priorities staff set."},
+                         "time counted against them change. A changed diagram's user-task outcomes are not "
+                         "replayed; a draft classification table (routing) and an assignment proposal (who "
+                         "would have received each task) are replayed on their own, and the SLA figures keep "
+                         "the priorities staff set and the work as it was timed."},
              {"code": "rungs_reached", "count": None,
               "message": "Warnings and escalations are the rungs each clock reached; the escalations recorded "
                          "also depended on the diagram's alarms and on acknowledgements (a manager rung is "
@@ -128,7 +130,11 @@ def replay_period(actor: User, first: date, last: date, proposal_fields: Any, no
             done += len(batch)
             if progress:
                 progress(done, total)
+        acc.fold()
         tasks = history.task_load(conn, period.start, period.end)
+        assigned = None
+        if proposal.assignment is not None:
+            assigned = assignments.replay(assignments.read(conn, period.start, period.end), proposal.assignment)
     kpi_check = _kpi_check(actor, period, now, acc)
     return {
         "from": first.isoformat(), "to": last.isoformat(), "timezone": kpis.TIMEZONE,
@@ -140,8 +146,10 @@ def replay_period(actor: User, first: date, last: date, proposal_fields: Any, no
         "changed": {"cases": acc.changed_cases, "targets": acc.changed_targets, "listed": acc.changed},
         "load": load(tasks),
         "tier_sources": dict(acc.tier_sources),
-        "limits": _limits(acc) + (_routing_limits(routed) if routed is not None else []),
+        "limits": _limits(acc) + (_routing_limits(routed) if routed is not None else [])
+        + (assignments.limits(assigned) if assigned is not None else []),
         "routing": routed.result() if routed is not None else None,
+        "assignment": assigned,
     }
 
 
@@ -258,6 +266,11 @@ def compare(actor: User, first_id: int, second_id: int) -> dict[str, Any]:
         va, vb = ra["totals"]["proposal"][figure], rb["totals"]["proposal"][figure]
         rows.append({"figure": figure, "first": va, "second": vb,
                      "difference": None if va is None or vb is None else round(vb - va, 1)})
+    if ra.get("assignment") and rb.get("assignment"):  # two assignment proposals: what each moves
+        for figure, path in (("assignment_moved_tasks", ("moved", "tasks")),
+                             ("assignment_nobody_on_duty", ("nobody_on_duty", "proposal"))):
+            va, vb = ra["assignment"][path[0]][path[1]], rb["assignment"][path[0]][path[1]]
+            rows.append({"figure": figure, "first": va, "second": vb, "difference": vb - va})
     same_period = (a.first, a.last) == (b.first, b.last)
     return {"first": {"id": a.id, "name": a.name, "from": a.first.isoformat(), "to": a.last.isoformat(),
                       "proposal": a.proposal, "control_equal": ra["control"]["equal"]},
@@ -288,6 +301,15 @@ def csv_rows(result: dict[str, Any]) -> list[tuple[Any, ...]]:
     for grouping in GROUPINGS:
         for group in result["groups"].get(grouping, []):
             emit(grouping, group["key"], group)
+    assigned = result.get("assignment")
+    if assigned:  # tasks received per person and per role (roles: given to a person, not left in the lane)
+        for grouping, items in (("assignee", assigned["people"]), ("role", assigned["roles"])):
+            for item in items:
+                rows.append((grouping, item["key"] if item["key"] is not None else "", "tasks_received",
+                             *[item[c] for c in COLUMNS]))
+        rows.append(("assignment", "", "moved_tasks", "", 0, assigned["moved"]["tasks"]))
+        rows.append(("assignment", "", "nobody_on_duty", "", assigned["nobody_on_duty"]["control"],
+                     assigned["nobody_on_duty"]["proposal"]))
     return rows
 
 

@@ -70,3 +70,55 @@ def test_only_managers_process_owners_and_admins(api, dataset):  # noqa: F811
         assert api.get(f"{URL}/runs", user).status_code == 403
     assert api.post(f"{URL}/replays", "admin", json=WEEK).status_code == 200
     assert api.post(f"{URL}/replays", "owner", json=WEEK).status_code == 200
+
+
+ASSIGNMENT = {"assignment": {"strategies": {"agent": "round_robin"}}}
+
+
+def test_an_assignment_proposal_replayed_saved_and_exported(api, dataset):  # noqa: F811
+    api.token("owner")
+    before = whole_database()
+    r = api.post(f"{URL}/replays", "owner", json={**WEEK, "proposal": ASSIGNMENT})
+    assert r.status_code == 200, r.json
+    assigned = r.json["assignment"]
+    assert assigned["control"]["equal"] and assigned["control"]["checked"] > 0
+    assert assigned["replayed"] > assigned["control"]["checked"]  # the lane's pool steps are dealt out too
+    assert r.json["proposal"] == ASSIGNMENT
+    assert whole_database() == before
+    assert api.post(f"{URL}/replays", "owner", json=WEEK).json["assignment"] is None  # none asked for
+    r = api.post(f"{URL}/runs", "owner", json={**WEEK, "name": "round robin", "proposal": ASSIGNMENT})
+    assert r.status_code == 201, r.json
+    rows = list(csv.reader(io.StringIO(api.get(f"{URL}/runs/{r.json['id']}/csv", "owner").data.decode("utf-8-sig"))))
+    received = {row[1]: row[3:] for row in rows if row[0] == "assignee"}
+    people = {p["key"] or "": p for p in assigned["people"]}
+    assert received["agent1"] == [str(people["agent1"][c]) for c in ("actual", "control", "proposal")]
+    assert ["assignment", "", "moved_tasks", "", "0", str(assigned["moved"]["tasks"])] in rows
+
+
+def test_a_bad_assignment_proposal_names_every_field(api, dataset):  # noqa: F811
+    api.token("owner"), api.token("agent1")
+    before = whole_database()
+    r = api.post(f"{URL}/replays", "owner", json={**WEEK, "proposal": {"assignment": {
+        "strategies": {"agent": "fastest", "nowhere": "skills"}, "rosters": {"agent1": {"timezone": "UTC",
+                                                                                      "shifts": [{"weekday": 1}]}},
+        "dedicated_consultants": {"VIPCO": "agent2"}}}})
+    assert r.status_code == 422 and r.json["code"] == "validation_failed"
+    assert {e["field"] for e in r.json["errors"]} == {
+        "proposal.assignment.strategies.agent", "proposal.assignment.strategies.nowhere",
+        "proposal.assignment.rosters.agent1.shifts.0.start", "proposal.assignment.rosters.agent1.shifts.0.end",
+        "proposal.assignment.dedicated_consultants.VIPCO"}
+    r = api.post(f"{URL}/runs", "owner", json={**WEEK, "name": "x", "proposal": {"assignment": []}})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "proposal.assignment"
+    assert api.post(f"{URL}/replays", "agent1", json={**WEEK, "proposal": ASSIGNMENT}).status_code == 403
+    assert whole_database() == before
+
+
+def test_two_assignment_proposals_compared(api, dataset):  # noqa: F811
+    ids = []
+    for name, proposal in (("turns", ASSIGNMENT), ("recorded", {"assignment": {}})):
+        r = api.post(f"{URL}/runs", "owner", json={**WEEK, "name": name, "proposal": proposal})
+        assert r.status_code == 201, r.json
+        ids.append(r.json["id"])
+    r = api.get(f"{URL}/comparison", "owner", query_string={"first": ids[0], "second": ids[1]})
+    moved = next(f for f in r.json["figures"] if f["figure"] == "assignment_moved_tasks")
+    assert moved["first"] > 0 and moved["second"] == 0 and moved["difference"] == -moved["first"]

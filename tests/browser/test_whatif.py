@@ -63,6 +63,22 @@ def test_replay_side_by_side_with_charts(app, new_page, screenshot):
     page.get_by_role("button", name="Compare the two chosen").click()
     expect(page.locator("#whatif-comparison tbody tr")).to_have_count(4)
 
+    # an assignment proposal: the agents' tasks in turn, side by side per person, with its charts
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="What if").click()
+    page.locator("#w-from").fill(first.isoformat())
+    page.locator("#w-to").fill(today.isoformat())
+    page.locator("#w-name").fill("agents in turn")
+    page.locator("#w-lane").select_option("agent")
+    page.locator("#w-strategy").select_option("round_robin")
+    page.get_by_role("button", name="Replay").click()
+    expect(page.locator("#whatif-assignment-control")).to_be_visible()
+    expect(page.locator("#whatif-assignment-people thead th")).to_have_text(
+        ["Person", "What happened", "Control (no change)", "The proposal"])
+    expect(page.locator('#whatif-assignment-people tr[data-person="agent1"]')).to_be_visible()
+    for chart in ("chart-received", "chart-open_hours"):
+        expect(page.locator(f"#{chart}")).to_have_attribute("data-chart-state", "drawn")
+    screenshot(page, "whatif-assignment")
+
     zh = new_page("zh-CN")
     log_in(zh, "manager")
     zh.goto("/whatif")

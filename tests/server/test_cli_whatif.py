@@ -42,3 +42,12 @@ def test_whatif_refuses_bad_input_and_other_roles(app, world, dataset, tmp_path)
     result = app.test_cli_runner().invoke(main, args=["whatif", *WEEK, "--as", "supervisor"])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert runs.list_runs(world.user("owner")) == []
+
+
+def test_whatif_replays_an_assignment_proposal(app, world, dataset, tmp_path):  # noqa: F811
+    proposal = tmp_path / "turns.json"
+    proposal.write_text(json.dumps({"assignment": {"strategies": {"agent": "round_robin"}}}))
+    result = app.test_cli_runner().invoke(main, args=["whatif", *WEEK, "--as", "owner", "--proposal", str(proposal)])
+    assert result.exit_code == 0, result.output
+    assert "assignment: " in result.output and "control gives back every recorded first holder" in result.output
+    assert "tasks received" in result.output and "agent1" in result.output

@@ -84,3 +84,51 @@ def test_a_bad_draft_table_is_shown_beside_its_field_in_the_pages_language(pages
     error = html.split('id="err-classification">')[1].split("</p>")[0]
     assert "line 1" in error and "XML" in error and "The file" not in error  # the problem in Chinese
     assert runs.list_runs(world.user("owner")) == []
+
+
+def test_an_assignment_proposal_from_the_page_side_by_side(pages, world, dataset):  # noqa: F811
+    owner = pages("owner")
+    form = owner.text(owner.get("/whatif"))
+    assert 'id="w-lane"' in form and 'option value="round_robin"' in form and 'id="w-assignment"' in form
+    r = owner.post("/whatif", {**WEEK, "name": "agents in turn", "lane": "agent", "strategy": "round_robin"})
+    assert r.status_code == 303, owner.text(r)
+    html = owner.text(owner.get(r.headers["Location"]))
+    [saved] = runs.list_runs(world.user("owner"))
+    assigned = runs.read_run(world.user("owner"), saved.id).result["assignment"]
+    assert saved.proposal == {"assignment": {"strategies": {"agent": "round_robin"}}}
+    assert 'id="whatif-assignment-control" data-equal="true"' in html
+    table = html.split('id="whatif-assignment-people"')[1].split("</table>")[0]
+    assert "<th scope=\"col\">What happened</th><th scope=\"col\">Control (no change)</th>" \
+           "<th scope=\"col\">The proposal</th>" in table
+    agent1 = next(p for p in assigned["people"] if p["key"] == "agent1")
+    assert f'<tr data-person="agent1"><th scope="row">agent1</th><td>{agent1["actual"]}</td>' \
+           f'<td>{agent1["control"]}</td><td>{agent1["proposal"]}</td></tr>' in table
+    moved = html.split('id="whatif-assignment-moved"')[1].split("</table>")[0]
+    assert moved.count("<tr><td>") == len(assigned["moved"]["examples"]) == assigned["moved"]["tasks"] > 0
+    assert 'id="chart-received"' in html and 'id="chart-open_hours"' in html
+    assert 'data-code="assignment_today_staff"' in html
+
+    owner.post("/language", {"lang": "zh_CN"})
+    zh = owner.text(owner.get(r.headers["Location"]))
+    assert 'id="whatif-assignment-people"' in zh and "Tasks received per person" not in zh
+
+
+def test_a_bad_assignment_proposal_beside_its_field(pages, world, dataset):  # noqa: F811
+    owner = pages("owner")
+    r = owner.post("/whatif", {**WEEK, "assignment": '{"rosters": {"ghost": null}}'})
+    html = owner.text(r)
+    assert r.status_code == 422 and 'id="err-assignment"' in html and "proposal.assignment.rosters.ghost" in html
+    r = owner.post("/whatif", {**WEEK, "lane": "agent"})
+    assert r.status_code == 422 and 'id="err-assignment"' in owner.text(r)
+    r = owner.post("/whatif", {**WEEK, "assignment": "[1]"})
+    assert r.status_code == 422 and 'id="err-assignment"' in owner.text(r)
+    assert runs.list_runs(world.user("owner")) == []
+
+
+def test_two_assignment_proposals_compared_on_the_page(pages, world, dataset):  # noqa: F811
+    owner = pages("owner")
+    for name, strategy in (("turns", "round_robin"), ("lightest", "least_loaded")):
+        assert owner.post("/whatif", {**WEEK, "name": name, "lane": "agent", "strategy": strategy}).status_code == 303
+    second, first = runs.list_runs(world.user("owner"))
+    html = owner.text(owner.get(f"/whatif/compare?first={first.id}&second={second.id}"))
+    assert 'data-figure="assignment_moved_tasks"' in html and "Tasks that would have gone to another person" in html

@@ -50,3 +50,22 @@ def test_the_demo_history_replays_exactly_and_a_holiday_moves_only_what_it_cover
                 assert started <= holiday
     assert moved > 0
     assert whole_database() == before
+
+
+def test_the_assignment_control_on_the_demo_history(app_ctx):
+    """Every task least loaded, by skills or on duty gives back its recorded first holder. Round robin does
+    not always: the demo drives each case's whole life before the next, setting the frozen clock back, and
+    a round-robin turn never goes back in time, so its turns follow the order the demo generated the steps
+    in, not the instants the replay walks — counted and listed with that reason, never forced."""
+    demo.load(PASSWORD, FAST_HASH)
+    manager = db.session.scalar(select(User).where(User.username == "manager"))
+    now = utcnow()
+    today = now.astimezone(ZoneInfo(TIMEZONE)).date()
+    before = whole_database()
+    result = runs.replay_period(manager, today - timedelta(days=70), today, {"assignment": {}}, now=now)
+    control = result["assignment"]["control"]
+    assert control["checked"] > control["mismatched"]
+    assert set(control["reasons"]) <= {"round_robin"}
+    assert all(m["rule"] == "round_robin" and m["reason"] for m in control["mismatches"])
+    assert result["assignment"]["moved"]["tasks"] == 0  # no change proposed: the proposal is the control
+    assert whole_database() == before
