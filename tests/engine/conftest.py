@@ -85,7 +85,11 @@ def process_handlers(**overrides: Any) -> dict[str, Any]:
             "open_complaint": Recorder(lambda origin, reason: {"case_id": 2, "number": "CF-2030-000002"}),
             "send_complaint_response": Recorder({"mailed_to": "li@example.com"}),
             "report_complaint_outcome": Recorder({"reported_to": "CF-2030-000001"}),
-            "enrol_for_training": Recorder(lambda wanted: {"enrolled": wanted}), **overrides}
+            "enrol_for_training": Recorder(lambda wanted: {"enrolled": wanted}),
+            "risk_review_due": Recorder({"open": True, "level": "high"}),
+            "apply_risk_review": Recorder(lambda outcome, **_: {"closed": outcome == "close", "level": "high",
+                                                                  "review_due": "2030-02-01T01:00:00+00:00"}),
+            **overrides}
 
 
 class CaseDriver:

@@ -114,7 +114,8 @@ def test_real_processes_build_cleanly(engine: Engine):
     built = engine.build(PROCESS_FILES)
     assert isinstance(built, BuiltVersion)
     assert built.valid and built.problems == ()
-    assert built.process_ids == ("complaint_handling", "customer_follow_up", "requirement_evaluation", "support_case")
+    assert built.process_ids == ("complaint_handling", "customer_follow_up", "requirement_evaluation", "risk_review",
+                                 "support_case")
     lanes = {t.element_id: (t.process_id, t.lane) for t in built.user_tasks}
     assert lanes == {
         "classify": ("support_case", "agent"),
@@ -138,8 +139,9 @@ def test_real_processes_build_cleanly(engine: Engine):
         "supervisor_response": ("complaint_handling", "supervisor"),
         "review_dissatisfaction": ("complaint_handling", "supervisor"),
         **{f"follow_up_call_{m}": ("customer_follow_up", "agent") for m in (1, 3, 6, 12)},
+        "review_risk": ("risk_review", "supervisor"),
     }
-    assert len(built.user_tasks) == 24  # each once, though support_case calls requirement_evaluation
+    assert len(built.user_tasks) == 25  # each once, though support_case calls requirement_evaluation
     by_id = {t.element_id: t for t in built.user_tasks}
     assert by_id["resolve"].properties["formJsonSchemaFilename"] == "resolve.schema.json"
     assert by_id["classify"].name == "Classify"
@@ -158,6 +160,7 @@ def test_real_processes_need_their_handlers():
             ("report_bug_to_hq", "report_to_hq"), ("suggest_owner", "round_robin_user"),
             ("to_dedicated_consultant", "dedicated_consultant"), ("enrol_in_training", "enrol_for_training"),
             ("schedule_callback", "business_deadline"), ("callback_late", "deadline_missed"),
+            ("review_due", "risk_review_due"), ("apply_review", "apply_risk_review"),
             ("send_callback_survey", "send_survey"), ("callback_complaint", "open_complaint"),
             ("start_complaint_process", "open_complaint"), ("send_response", "send_complaint_response"),
             ("send_satisfaction_survey", "send_survey"), ("report_outcome", "report_complaint_outcome"),
