@@ -68,14 +68,81 @@ def verb(statement: str) -> str:
     return head
 
 
+class StateCost:
+    """The engine state's share of a request: this thread's CPU in ``StateSerializer.load`` and
+    ``dump`` (of which JSON text <-> dict in ``json.loads`` / ``json.dumps``), and the size of the
+    text each dump writes."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.load_ms = self.dump_ms = self.parse_ms = self.encode_ms = 0.0
+        self.sizes: list[int] = []
+
+    def attach(self) -> None:
+        from engine import serialization
+
+        cls, cost = serialization.StateSerializer, self
+
+        def timed(name, field, after=None):
+            inner = getattr(cls, name)
+
+            def wrapper(*args, **kwargs):
+                if not cost.active:
+                    return inner(*args, **kwargs)
+                started = time.thread_time()
+                result = inner(*args, **kwargs)
+                setattr(cost, field, getattr(cost, field) + (time.thread_time() - started) * 1000)
+                if after is not None:
+                    after(result)
+                return result
+
+            setattr(cls, name, wrapper)
+
+        timed("load", "load_ms")
+        timed("dump", "dump_ms", lambda text: cost.sizes.append(len(text)))
+        json_module = serialization.json
+        real_loads, real_dumps = json_module.loads, json_module.dumps
+
+        def loads(text, *args, **kwargs):
+            started = time.thread_time()
+            try:
+                return real_loads(text, *args, **kwargs)
+            finally:
+                if cost.active:
+                    cost.parse_ms += (time.thread_time() - started) * 1000
+
+        def dumps(value, *args, **kwargs):
+            started = time.thread_time()
+            try:
+                return real_dumps(value, *args, **kwargs)
+            finally:
+                if cost.active:
+                    cost.encode_ms += (time.thread_time() - started) * 1000
+
+        # the serializer's module and SpiffWorkflow's (serialize_json) read json.* at call time
+        json_module.loads, json_module.dumps = loads, dumps
+
+    def start(self) -> None:
+        self.active = True
+        self.load_ms = self.dump_ms = self.parse_ms = self.encode_ms = 0.0
+        self.sizes = []
+
+    def stop(self) -> dict[str, float]:
+        self.active = False
+        return {"load_ms": self.load_ms, "dump_ms": self.dump_ms, "json_loads_ms": self.parse_ms,
+                "json_dumps_ms": self.encode_ms, "state_kb": max(self.sizes, default=0) / 1024}
+
+
 def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: str | None,
-        cpu_profile: bool = False) -> dict[str, Any]:
+        cpu_profile: bool = False, long_lived: bool = False) -> dict[str, Any]:
     os.environ.update(lc.server_env(url))
     lc.prepare_database(url)
     from server import create_app  # after the environment is set: the app reads it when created
 
     app = create_app()
     counter = StatementCounter()
+    state_cost = StateCost()
+    state_cost.attach()
     with app.app_context():
         from cases.core.db import db
 
@@ -100,9 +167,10 @@ def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: s
     printed_sql: list[str] = []
 
     def call(kind: str, method: str, path: str, user: str, body: dict | None, expect: int,
-             measured: bool) -> dict:
+             measured: bool, step: str | None = None) -> dict:
         profiling = measured and profiler is not None and kind == profile_kind
         counter.start()
+        state_cost.start()
         if profiling:
             profiler.start()
         cpu = time.thread_time()
@@ -111,13 +179,19 @@ def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: s
         if profiling:
             profiler.stop()
         statements = counter.stop()
+        state = state_cost.stop()
         if answer.status_code != expect:
             raise RuntimeError(f"{method} {path} -> {answer.status_code}: {answer.get_data(as_text=True)[:500]}")
         if measured:
             kinds_seen[kind] += 1
-            entry = costs.setdefault(kind, {"statements": [], "cpu_ms": []})
-            entry["statements"].append(len(statements))
-            entry["cpu_ms"].append(cpu)
+            for key in (kind, f"{kind}:{step}" if step else None):
+                if key is None:
+                    continue
+                entry = costs.setdefault(key, {"statements": [], "cpu_ms": []})
+                entry["statements"].append(len(statements))
+                entry["cpu_ms"].append(cpu)
+                for name, value in state.items():
+                    entry.setdefault(name, []).append(value)
             if sql_kind == kind and not printed_sql:
                 printed_sql.extend(statements)
         return answer.get_json()
@@ -136,7 +210,7 @@ def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: s
             element = task["element_id"]
             done = call("complete", "POST", f"/api/v1/tasks/{task['id']}/complete",
                         task["assignee"] or lc.WORKER[element],
-                        {"version": task["version"], "data": lc.STEP_DATA[element]}, 200, measured)
+                        {"version": task["version"], "data": lc.STEP_DATA[element]}, 200, measured, element)
             tasks = done["next_tasks"]
         raise RuntimeError(f"case {case['id']} did not close")
 
@@ -163,7 +237,7 @@ def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: s
 
         db.engine.dispose()
     return {"cases": cases, "cpu_ms_per_case": round(cpu_per_case, 1),
-            "per_request": {kind: {"statements": summary(v["statements"]), "cpu_ms": summary(v["cpu_ms"])}
+            "per_request": {kind: {name: summary(values) for name, values in v.items()}
                             for kind, v in costs.items()}}
 
 
@@ -189,8 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     report = {"backend": args.backend, "loadavg_1m_at_start": round(load, 2),
               "loadavg_1m_at_end": round(os.getloadavg()[0], 2), **figures}
     for kind, entry in figures["per_request"].items():
-        print(f"{kind:9s} statements {entry['statements']['median']:5.0f}   cpu ms median "
-              f"{entry['cpu_ms']['median']:7.1f} (mean {entry['cpu_ms']['mean']})", flush=True)
+        print(f"{kind:18s} statements {entry['statements']['median']:5.0f}   cpu ms median "
+              f"{entry['cpu_ms']['median']:7.1f} (mean {entry['cpu_ms']['mean']:6.1f})   state: "
+              f"{entry['state_kb']['median']:6.1f} KB, load {entry['load_ms']['median']:5.2f} ms "
+              f"(json {entry['json_loads_ms']['median']:5.2f}), dump {entry['dump_ms']['median']:5.2f} ms "
+              f"(json {entry['json_dumps_ms']['median']:5.2f})", flush=True)
     print(json.dumps(report), flush=True)
     return 0
 
