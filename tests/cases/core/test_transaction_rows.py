@@ -42,3 +42,25 @@ def test_a_second_read_sends_no_statement_and_a_new_or_deleted_row_is_seen(api, 
         assert len(_pauses(case_id)) == 1
         db.session.execute(delete(SlaPause).where(SlaPause.case_id == case_id))  # a bulk statement
         assert _pauses(case_id) == []
+
+
+
+def test_a_read_flushes_only_for_its_own_table_also_without_autoflush(api, world):
+    """A step reads without autoflush and writes once at the end: a change to another table does
+    not make a read flush; a row of the read's own table added in the step does (so it is found)."""
+    from cases.core.models import Case
+
+    case_id = open_case(api, customer_id=world.customers["ACME"].id)["id"]
+    seen = _counting()
+    with unit_of_work():
+        case = db.session.get(Case, case_id)
+        case.title = "changed in the step"
+        assert _pauses(case_id) == []  # autoflush on: still no reason to write the case first
+        assert not [s for s in seen if s.startswith("UPDATE cases")]
+        with db.session.no_autoflush:
+            pause = SlaPause(case_id=case_id, reason="waiting:customer_reply", started_at=AT)
+            db.session.add(pause)
+            assert _pauses(case_id) == [pause]  # its own table's new row: flushed, then read
+            assert [s for s in seen if s.startswith("INSERT INTO sla_pauses")]
+        assert _pauses(case_id) == [pause]
+    assert [s for s in seen if s.startswith("UPDATE cases")]
