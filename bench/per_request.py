@@ -168,7 +168,7 @@ def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: s
 
     def call(kind: str, method: str, path: str, user: str, body: dict | None, expect: int,
              measured: bool, step: str | None = None) -> dict:
-        profiling = measured and profiler is not None and kind == profile_kind
+        profiling = measured and profiler is not None and profile_kind in (kind, f"{kind}:{step}")
         counter.start()
         state_cost.start()
         if profiling:
@@ -192,7 +192,7 @@ def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: s
                 entry["cpu_ms"].append(cpu)
                 for name, value in state.items():
                     entry.setdefault(name, []).append(value)
-            if sql_kind == kind and not printed_sql:
+            if sql_kind in (kind, f"{kind}:{step}") and not printed_sql:
                 printed_sql.extend(statements)
         return answer.get_json()
 
@@ -220,6 +220,9 @@ def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: s
     for number in range(cases):
         one_case(warmup + number, measured=True)
     cpu_per_case = (time.thread_time() - started) * 1000 / cases
+    long_lived_figures = None
+    if long_lived:
+        long_lived_figures = long_lived_cases(app, client, tokens, call, costs, url)
     if printed_sql:
         print(f"--- the {len(printed_sql)} statements of one '{sql_kind}' request:", file=sys.stderr)
         for statement in printed_sql:
@@ -237,8 +240,119 @@ def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: s
 
         db.engine.dispose()
     return {"cases": cases, "cpu_ms_per_case": round(cpu_per_case, 1),
+            **({"long_lived": long_lived_figures} if long_lived_figures else {}),
             "per_request": {kind: {name: summary(values) for name, values in v.items()}
                             for kind, v in costs.items()}}
+
+
+#: The reopen loop of support_case.bpmn is capped at max_turns (30) turns; the long-lived run deploys
+#: the same files with a higher cap as the active version, so a case can be rejected REOPENS times.
+REOPEN_CAP = "max_turns = 30"
+LONG_USERS = ("supervisor",)
+REJECT = {"confirmed": False, "confirmation_comment": "still fails"}
+CONTINUE = {"decision": "continue", "review_note": "another round"}
+
+
+def _deploy_with_higher_cap(url: str, reopens: int) -> None:
+    import shutil
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="cf_bench_long_") as tmp:
+        target = Path(tmp) / "processes"
+        shutil.copytree(ROOT / "processes", target)
+        bpmn = target / "support_case.bpmn"
+        text = bpmn.read_text(encoding="utf-8")
+        if REOPEN_CAP not in text:
+            raise RuntimeError(f"support_case.bpmn no longer says '{REOPEN_CAP}'")
+        bpmn.write_text(text.replace(REOPEN_CAP, f"max_turns = {reopens + 10}"), encoding="utf-8")
+        done = subprocess.run([str(lc.BIN / "caseflow"), "deploy", "--processes", str(target), "--activate"],
+                              cwd=ROOT, env=lc.server_env(url), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"caseflow deploy failed:\n{done.stdout}{done.stderr}")
+
+
+def long_lived_cases(app, client, tokens: dict[str, str], call, costs: dict, url: str,
+                     reopens: int = 50, history: int = 1000) -> dict[str, Any]:
+    """Issue 16's long-lived cases beside fresh ones, on the same (re-deployed) version: a case
+    rejected by its customer ``reopens`` times (each time back through resolve, and after the
+    third through a supervisor's review), and a case with ``history`` more events in its history
+    (claims and releases, inserted in bulk through the model). Measured on each, like on a fresh
+    case: a completion (of resolve, the step a reopened case comes back to; of assign for the
+    long history), GET /api/v1/cases/{id} and the staff case page (/cases/{id})."""
+    from sqlalchemy import insert
+
+    for user in LONG_USERS:
+        answer = client.post("/api/v1/auth/token", json={"username": user, "password": lc.PASSWORD})
+        tokens[user] = answer.get_json()["token"]
+    _deploy_with_higher_cap(url, reopens)
+
+    def open_case(label: str) -> dict:
+        return call("open", "POST", "/api/v1/cases", "agent1", {**lc.CASE_BODY, "title": f"{label}"}, 201, False)
+
+    def step(task: dict, data: dict, measured_as: str | None = None) -> list[dict]:
+        worker = task["assignee"] or {"supervisor_review": "supervisor"}.get(task["element_id"]) \
+            or lc.WORKER[task["element_id"]]
+        done = call(measured_as or "setup", "POST", f"/api/v1/tasks/{task['id']}/complete", worker,
+                    {"version": task["version"], "data": data}, 200, measured_as is not None)
+        return done["next_tasks"] or call("setup", "GET", f"/api/v1/cases/{done['case']['id']}", lc.READER,
+                                          None, 200, False)["tasks"]
+
+    def until(tasks: list[dict], element: str, reject: bool = False) -> list[dict]:
+        for _ in range(12):
+            [task] = tasks
+            if task["element_id"] == element:
+                return tasks
+            data = (REJECT if reject and task["element_id"] == "confirm" else
+                    CONTINUE if task["element_id"] == "supervisor_review" else lc.STEP_DATA[task["element_id"]])
+            tasks = step(task, data)
+        raise RuntimeError(f"never reached {element}")
+
+    def read(kind: str, case_id: int) -> None:
+        call(f"get:{kind}", "GET", f"/api/v1/cases/{case_id}", lc.READER, None, 200, True)
+        call(f"page:{kind}", "GET", f"/cases/{case_id}", lc.READER, None, 200, True)
+
+    def measure(kind: str, case: dict, element: str, tasks: list[dict]) -> None:
+        read(kind, case["id"])
+        [task] = tasks
+        step(task, lc.STEP_DATA[element], f"complete:{element}:{kind}")
+
+    # fresh cases on the same version: the reference
+    for number in range(3):
+        case = open_case(f"fresh #{number}")
+        tasks = until(case["tasks"], "assign")
+        measure("fresh", case, "assign", tasks)
+        tasks = until(call("setup", "GET", f"/api/v1/cases/{case['id']}", lc.READER, None, 200, False)["tasks"],
+                      "resolve")
+        step(tasks[0], lc.STEP_DATA["resolve"], "complete:resolve:fresh")
+    # rejected ``reopens`` times
+    case = open_case("reopened")
+    tasks = until(case["tasks"], "resolve")
+    for _ in range(reopens):
+        tasks = step(tasks[0], lc.STEP_DATA["resolve"])
+        tasks = until(tasks, "resolve", reject=True)
+    measure("reopened", case, "resolve", tasks)
+    # a long history
+    with app.app_context():
+        from cases.core.db import db
+        from cases.core.models import CaseEvent, User, utcnow
+
+        case = open_case("long history")
+        tasks = until(case["tasks"], "assign")
+        agent = db.session.scalar(db.select(User.id).where(User.username == "agent2"))
+        now, task_id = utcnow(), tasks[0]["id"]
+        db.session.execute(insert(CaseEvent), [
+            {"case_id": case["id"], "at": now, "actor_id": agent, "public": False,
+             "kind": "task_claimed" if i % 2 == 0 else "task_released",
+             "data": {"task_id": task_id, "element": "assign", "previous": None}} for i in range(history)])
+        db.session.commit()
+    measure("history", case, "assign", tasks)
+    figures: dict[str, Any] = {"reopens": reopens, "extra_history_events": history}
+    for kind, entry in costs.items():
+        if kind.endswith((":fresh", ":reopened", ":history")):
+            figures[kind] = {"statements": statistics.median(entry["statements"]),
+                             "cpu_ms": round(statistics.median(entry["cpu_ms"]), 1),
+                             "state_kb": round(statistics.median(entry["state_kb"]), 1)}
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,8 +362,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--backend", default="postgresql", choices=("postgresql", "sqlite"))
     p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", lc.DEFAULT_PG_URL))
-    p.add_argument("--profile", choices=("open", "complete", "get"))
-    p.add_argument("--sql", choices=("open", "complete", "get"))
+    p.add_argument("--profile", help="a request kind: open, complete, get, complete:<element>, or with "
+                                      "--long-lived e.g. complete:resolve:reopened, page:history")
+    p.add_argument("--sql", help="a request kind, as --profile")
+    p.add_argument("--long-lived", action="store_true",
+                   help="also a case reopened 50 times and one with 1,000 more history events, beside fresh ones")
     p.add_argument("--cpu-profile", action="store_true",
                    help="with --profile: cProfile on this thread's CPU time instead of pyinstrument's wall time")
     args = p.parse_args(argv)
@@ -259,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
         if backend.skipped:
             print(json.dumps({"skipped": backend.skipped}))
             return 1
-        figures = run(backend.url, args.cases, args.warmup, args.profile, args.sql, args.cpu_profile)
+        figures = run(backend.url, args.cases, args.warmup, args.profile, args.sql, args.cpu_profile,
+                      args.long_lived)
     report = {"backend": args.backend, "loadavg_1m_at_start": round(load, 2),
               "loadavg_1m_at_end": round(os.getloadavg()[0], 2), **figures}
     for kind, entry in figures["per_request"].items():
