@@ -146,12 +146,20 @@ def step_name(task: Task) -> str:
     return names.element_name(_version_of(task.instance_id), task.element_id, task.name, is_chinese())
 
 
+def _version_of_case(case_id: int) -> int | None:
+    """The process version of the case's instance, read once per request (a timeline of a thousand
+    events names a step in most of them; the instance row carries the whole engine state)."""
+    versions: dict[int, int | None] = g.setdefault("case_process_versions", {})
+    if case_id not in versions:
+        versions[case_id] = db.session.scalar(
+            select(ProcessInstance.version_id).where(ProcessInstance.case_id == case_id))
+    return versions[case_id]
+
+
 def event_step_name(case_id: int, data: dict[str, Any]) -> str:
     """The step a history event names (``element`` / ``name`` of its data) in the page's language."""
     fallback = data.get("name") or data.get("element") or ""
-    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case_id))
-    version_id = instance.version_id if instance is not None else None
-    return names.element_name(version_id, data.get("element"), fallback, is_chinese())
+    return names.element_name(_version_of_case(case_id), data.get("element"), fallback, is_chinese())
 
 
 def case_step_names(case_id: int, element_ids: list[str]) -> list[str]:
