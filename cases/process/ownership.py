@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cases.core import events
-from cases.core.db import db
 from cases.core.models import Case, Task, User, utcnow
 from cases.process.taskrules import CUSTOMER_LANE
 from cases.sla import clock as sla
