@@ -8,8 +8,10 @@ counts are exact, CPU is this thread's CPU time (not wall time).
 
 ``--profile KIND`` prints a pyinstrument profile (wall time) of every request of that kind
 (pyinstrument must be installed: ``.venv/bin/pip install pyinstrument``), with ``--cpu-profile``
-a cProfile of this thread's CPU time instead; ``--sql KIND`` prints the statements of one
-such request. The last stdout line is one JSON object.
+a cProfile of this thread's CPU time instead (``PER_REQUEST_PROFILE_OUT=file`` also writes it for
+pstats); ``--sql KIND`` prints the statements of one such request. ``--long-lived`` adds a case
+reopened 50 times and one with 1,000 more history events (see ``long_lived_cases``). The last
+stdout line is one JSON object.
 """
 from __future__ import annotations
 
@@ -231,6 +233,8 @@ def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: s
     if profiler is not None and cpu_profile:
         import pstats
 
+        if os.environ.get("PER_REQUEST_PROFILE_OUT"):  # for pstats / snakeviz
+            profiler.dump_stats(os.environ["PER_REQUEST_PROFILE_OUT"])
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(60)
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
     elif profiler is not None:
