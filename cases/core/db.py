@@ -117,6 +117,15 @@ def transaction_rows(model: type, key: Any, load: Callable[[], Iterable[T]]) -> 
     return list(cache[entry])
 
 
+def flush_for(*models: type) -> None:
+    """Before a read whose result depends on the tables of ``models`` (a count, an order, a row
+    re-read with ``populate_existing``): flush when the session holds added, changed or deleted
+    rows of them — also without autoflush, as a step's bookkeeping runs."""
+    session = db.session()
+    if any(isinstance(obj, models) for objects in (session.new, session.dirty, session.deleted) for obj in objects):
+        session.flush()
+
+
 def _touches(session: Session, model: type) -> bool:
     """Whether the session holds added or deleted rows of ``model`` (with autoflush: changed ones too)."""
     pending = [session.new, session.deleted, session.dirty] if session.autoflush else [session.new, session.deleted]
