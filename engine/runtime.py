@@ -111,12 +111,16 @@ class ProcessRun:
         self._serializer = serializer
         #: the waiting tasks when the run was loaded or started: what waits beyond them is new
         self._waiting_at_load = {str(t.id) for t in workflow.event_manager.tasks.values()}
+        #: whether the workflow is completed, known since the last step (SpiffWorkflow walks the
+        #: tree up to the first unfinished task to tell: a long-lived case's tree has hundreds)
+        self._completed: bool | None = None
 
     # -- reading ---------------------------------------------------------------------------
     @property
     def completed(self) -> bool:
-        done: bool = self._wf.is_completed()
-        return done
+        if self._completed is None:
+            self._completed = bool(self._wf.is_completed())
+        return self._completed
 
     @property
     def data(self) -> dict[str, Any]:
@@ -186,6 +190,7 @@ class ProcessRun:
 
     def send_message(self, name: str, payload: Any) -> None:
         event = BpmnEvent(MessageEventDefinition(name), payload, {})
+        self._completed = None
         try:
             self._wf.send_event(event)
         except WorkflowException as exc:
@@ -255,14 +260,17 @@ class ProcessRun:
             properties=dict(spec.extensions.get("properties", {})), data=dict(task.data),
         )
 
-    @staticmethod
-    def _guard(step: Callable[[], Any]) -> None:
+    def _guard(self, step: Callable[[], Any]) -> None:
+        """Run a step of the engine (every change of the workflow's tasks goes through here)."""
+        self._completed = None
         try:
             step()
         except EngineError:
             raise
         except Exception as exc:  # anything a diagram's step raises fails that step, named
             raise _process_error(exc) from exc
+        finally:
+            self._completed = None
 
 
 class Engine:

@@ -3,13 +3,15 @@ in the page's language."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from babel import dates as babel_dates
 from babel.dates import get_timezone_gmt, get_timezone_name
-from flask import Flask, current_app, g
-from flask_babel import format_date, format_datetime, get_locale, ngettext
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import format_date, get_babel, get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -22,6 +24,8 @@ from cases.process.models import ProcessInstance
 from cases.process.taskrules import can_work_on
 from cases.sla import clock as sla
 from web.i18n import is_chinese, localized
+
+T = TypeVar("T")
 
 #: the domain's code words (statuses, priorities, categories, SLA targets, channels, roles)
 WORDS = {
@@ -80,11 +84,26 @@ def word(code: Any) -> str:
 
 
 def when(moment: datetime | None) -> str:
-    """A moment in the pages' time zone (the page then names the zone: ``zone_note``)."""
+    """A moment in the pages' time zone (the page then names the zone: ``zone_note``): Flask-Babel's
+    ``format_datetime(moment, "short")``, with the locale, the zone and the format looked up once per
+    request (a timeline of a thousand events shows a thousand moments)."""
     if not moment:
         return "—"
     g.shows_times = True
-    return str(format_datetime(moment, "short"))
+    pattern, zone, locale = _per_request("caseflow.short_datetime", lambda: (
+        get_babel().instance.date_formats["datetime.short"] or "short", get_timezone(), get_locale()))
+    return str(babel_dates.format_datetime(moment, pattern, tzinfo=zone, locale=locale))
+
+
+def _per_request(key: str, make: Callable[[], T]) -> T:
+    """``make()``, once per request (kept in the request's environ: ``g`` may outlive a request
+    when an application context is pushed around several, as tests do)."""
+    if not has_request_context():
+        return make()
+    if key not in request.environ:
+        request.environ[key] = make()
+    value: T = request.environ[key]
+    return value
 
 
 def page_zone() -> ZoneInfo:
@@ -147,12 +166,20 @@ def step_name(task: Task) -> str:
     return names.element_name(_version_of(task.instance_id), task.element_id, task.name, is_chinese())
 
 
+def _version_of_case(case_id: int) -> int | None:
+    """The process version of the case's instance, read once per request (a timeline of a thousand
+    events names a step in most of them; the instance row carries the whole engine state)."""
+    versions: dict[int, int | None] = _per_request("caseflow.case_process_versions", dict)
+    if case_id not in versions:
+        versions[case_id] = db.session.scalar(
+            select(ProcessInstance.version_id).where(ProcessInstance.case_id == case_id))
+    return versions[case_id]
+
+
 def event_step_name(case_id: int, data: dict[str, Any]) -> str:
     """The step a history event names (``element`` / ``name`` of its data) in the page's language."""
     fallback = data.get("name") or data.get("element") or ""
-    instance = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case_id))
-    version_id = instance.version_id if instance is not None else None
-    return names.element_name(version_id, data.get("element"), fallback, is_chinese())
+    return names.element_name(_version_of_case(case_id), data.get("element"), fallback, is_chinese())
 
 
 def case_step_names(case_id: int, element_ids: list[str]) -> list[str]:

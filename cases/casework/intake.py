@@ -81,11 +81,12 @@ def start_case(customer: Customer, actor: User | None, fields: dict[str, Any],
     instance = ProcessInstance(case_id=case.id, version_id=version.id, version=version,
                                process_id=process_id, state="", serializer_version=SERIALIZER_VERSION)
     db.session.add(instance)
-    db.session.flush()
     # the clock starts now, with the priority the intake proposes (the classifier may change it);
     # a follow-up programme promises nothing by itself (its surveys and calls have their own dates)
-    case.priority = fields.get("priority_hint") or run.data.get("proposed_priority")
-    if not case.is_follow_up and not case.is_internal:
-        sla.start(case, utcnow())
+    with db.session.no_autoflush:
+        case.priority = fields.get("priority_hint") or run.data.get("proposed_priority")
+        if not case.is_follow_up and not case.is_internal:
+            sla.start(case, utcnow())
+    db.session.flush()  # the instance's id for its rows, with the case's number and priority and its targets
     synchronise(case, instance, run, actor)
     return case

@@ -126,17 +126,20 @@ def _run_completion(instance: ProcessInstance, task: Task, user: User | None, da
         completion = run.complete(task.id, data)
     except EngineError as exc:
         raise engine_errors(exc, instance.id) from exc
-    now = utcnow()
-    task.state, task.completed_at = TaskState.COMPLETED.value, now
-    task.completed_by_id = user.id if user is not None else None
-    if task.assignee_id is None and user is not None:
-        task.assignee, task.assignee_id = user, user.id
-    events.record(case, "task_completed", user, public=task.lane == CUSTOMER_LANE, task_id=task.id,
-                  element=task.element_id, name=task.name, data=data, **noted)
-    if user is not None and user.is_staff and task.lane != CUSTOMER_LANE:
-        sla.responded(case, user, now)
-    apply_completion(case, completion, user)
-    return synchronise(case, instance, run, user)
+    # What the step changes is written by one flush at the commit: the reads below need no
+    # earlier one (the SLA rows they read are flushed first when added, cases/core/db.py).
+    with db.session.no_autoflush:
+        now = utcnow()
+        task.state, task.completed_at = TaskState.COMPLETED.value, now
+        task.completed_by_id = user.id if user is not None else None
+        if task.assignee_id is None and user is not None:
+            task.assignee, task.assignee_id = user, user.id
+        events.record(case, "task_completed", user, public=task.lane == CUSTOMER_LANE, task_id=task.id,
+                      element=task.element_id, name=task.name, data=data, **noted)
+        if user is not None and user.is_staff and task.lane != CUSTOMER_LANE:
+            sla.responded(case, user, now)
+        apply_completion(case, completion, user)
+        return synchronise(case, instance, run, user)
 
 
 def complete_in_unit(user: User, task_id: str, data: Any, **noted: Any) -> list[Task]:

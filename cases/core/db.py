@@ -113,14 +113,35 @@ _CACHE = "caseflow_rows"
 
 
 def transaction_rows(model: type, key: Any, load: Callable[[], Iterable[T]]) -> list[T]:
-    """``load()``'s rows of ``model`` for ``key``, read once per transaction (a new list each call)."""
+    """``load()``'s rows of ``model`` for ``key``, read once per transaction (a new list each call).
+
+    ``load`` reads ``model``'s table alone. Before it reads, the rows of ``model`` that the session
+    added or deleted are flushed — also without autoflush (a step that started a target reads it) —
+    and, with autoflush, its changed ones; pending changes to other tables wait for the step's one
+    flush: they cannot change which rows of this table the read finds."""
     session = db.session()
-    if session.autoflush:
-        session.flush()  # what the query it stands in for would do first (nothing when nothing changed)
     rows = session.info.setdefault(_CACHE, {}).setdefault(model, {})  # {model: {key: rows}}
     if key not in rows or any(isinstance(obj, model) for obj in session.deleted):
-        rows[key] = list(load())
+        if _touches(session, model):
+            session.flush()
+        with session.no_autoflush:
+            rows[key] = list(load())
     return list(rows[key])
+
+
+def flush_for(*models: type) -> None:
+    """Before a read whose result depends on the tables of ``models`` (a count, an order, a row
+    re-read with ``populate_existing``): flush when the session holds added, changed or deleted
+    rows of them — also without autoflush, as a step's bookkeeping runs."""
+    session = db.session()
+    if any(isinstance(obj, models) for objects in (session.new, session.dirty, session.deleted) for obj in objects):
+        session.flush()
+
+
+def _touches(session: Session, model: type) -> bool:
+    """Whether the session holds added or deleted rows of ``model`` (with autoflush: changed ones too)."""
+    pending = [session.new, session.deleted, session.dirty] if session.autoflush else [session.new, session.deleted]
+    return any(isinstance(obj, model) for objects in pending for obj in objects)
 
 
 def _forget(session: Session, model: type | None = None) -> None:

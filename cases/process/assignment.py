@@ -24,6 +24,8 @@ def next_user(role: str) -> User | None:
     of queueing on one cursor row until the first commits; only when every user's row is taken
     does a step wait, for the oldest. A step that rolls back gives its user's turn back. On SQLite
     the write transaction holds the database lock anyway."""
+    if any(isinstance(row, RoundRobinTurn) and row.role == role for row in db.session.dirty):
+        db.session.flush()  # a turn of this role this step already took (populate_existing below would undo it)
     rows = db.session.execute(
         select(User, RoundRobinTurn.user_id).join(UserRole)
         .outerjoin(RoundRobinTurn, (RoundRobinTurn.role == role) & (RoundRobinTurn.user_id == User.id))

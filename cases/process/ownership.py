@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cases.core import events
-from cases.core.db import db
 from cases.core.models import Case, Task, User, utcnow
 from cases.process.taskrules import CUSTOMER_LANE
 from cases.sla import clock as sla
@@ -50,7 +49,7 @@ def _set_owner(case: Case, user: User, actor: User | None, rule: str) -> None:
 
 
 def _deadline(case: Case, actor: User | None) -> None:
-    db.session.flush()  # the targets the case's first step just started (the step reads without autoflush)
+    # targets_of flushes the targets the case's first step just started (the step reads without autoflush)
     target = next((t for t in sla.targets_of(case) if t.kind == "resolution" and t.state in (sla.RUNNING, sla.PAUSED)),
                   None)
     if target is None:

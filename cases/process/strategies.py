@@ -24,7 +24,7 @@ from sqlalchemy import case as when
 from sqlalchemy import func, select
 
 from cases.core import events
-from cases.core.db import db
+from cases.core.db import db, flush_for
 from cases.core.models import Case, Role, Task, TaskState, User, UserRole, utcnow
 from cases.customers.models import InstalledProduct
 from cases.outbox import notifications
@@ -166,6 +166,7 @@ def loads(user_ids: list[int]) -> dict[int, int]:
     if not user_ids:
         return {}
     weight = when(*((Case.priority == p, w) for p, w in WEIGHTS.items()), else_=UNCLASSIFIED_WEIGHT)
+    flush_for(Task, Case)  # the step's own changes count (a task it completed, a priority it set)
     rows = db.session.execute(select(Task.assignee_id, func.sum(weight)).join(Case, Case.id == Task.case_id)
                               .where(Task.state == TaskState.OPEN.value, Task.assignee_id.in_(user_ids))
                               .group_by(Task.assignee_id)).all()

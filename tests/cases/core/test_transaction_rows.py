@@ -73,3 +73,24 @@ def test_primed_rows_stand_in_for_the_reads(api, world):
         pause = SlaPause(case_id=case_id, reason="x", started_at=AT)
         db.session.add(pause)
         assert _pauses(case_id) == [pause]  # a new row still drops the primed list
+
+
+def test_a_read_flushes_only_for_its_own_table_also_without_autoflush(api, world):
+    """A step reads without autoflush and writes once at the end: a change to another table does
+    not make a read flush; a row of the read's own table added in the step does (so it is found)."""
+    from cases.core.models import Case
+
+    case_id = open_case(api, customer_id=world.customers["ACME"].id)["id"]
+    seen = _counting()
+    with unit_of_work():
+        case = db.session.get(Case, case_id)
+        case.title = "changed in the step"
+        assert _pauses(case_id) == []  # autoflush on: still no reason to write the case first
+        assert not [s for s in seen if s.startswith("UPDATE cases")]
+        with db.session.no_autoflush:
+            pause = SlaPause(case_id=case_id, reason="waiting:customer_reply", started_at=AT)
+            db.session.add(pause)
+            assert _pauses(case_id) == [pause]  # its own table's new row: flushed, then read
+            assert [s for s in seen if s.startswith("INSERT INTO sla_pauses")]
+        assert _pauses(case_id) == [pause]
+    assert [s for s in seen if s.startswith("UPDATE cases")]

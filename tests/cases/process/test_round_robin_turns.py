@@ -40,6 +40,14 @@ def test_a_step_that_rolls_back_gives_the_turn_back(world):
     assert _names(1) == ["agent2"]
 
 
+def test_one_step_taking_two_turns_of_a_role_without_autoflush_takes_two_users(world):
+    """A step's bookkeeping runs without autoflush (one flush at the commit): its second turn of the
+    same role still sees the first (not undone by the re-read of the turn rows)."""
+    with unit_of_work(), db.session.no_autoflush:
+        assert [next_user("agent").username, next_user("agent").username] == ["agent1", "agent2"]
+    assert _names(2) == ["agent1", "agent2"]
+
+
 def test_two_steps_at_once_take_different_users(app, world):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite serialises write transactions: two steps are never at once there")
