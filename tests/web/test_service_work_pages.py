@@ -21,14 +21,19 @@ def _local(days: int, hour: int) -> str:
     return f"{day.isoformat()}T{hour:02d}:00"
 
 
+def _catalogue_entry(code: str, name_zh: str, name_en: str, price_cents: int, unit: str) -> None:
+    """An active entry of the service catalogue (a visit out of warranty is charged as one)."""
+    db.session.add(CatalogueItem(code=code, name_zh=name_zh, name_en=name_en, price_cents=price_cents, unit=unit,
+                                 active=True))
+    db.session.commit()
+
+
 def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_book_confirm_and_counter_propose_on_the_pages(api, pages, world):
-    db.session.add(CatalogueItem(code="ONSITE", name_zh="上门维修", name_en="On-site repair", price_cents=80000,
-                                 unit="visit", active=True))
-    db.session.commit()
+    _catalogue_entry("ONSITE", "上门维修", "On-site repair", 80000, "visit")
     case = open_case(api, "acme_user", title="打印机卡纸")
     consultant = pages("consultant1")
     url = f"/cases/{case['id']}/service"
@@ -105,9 +110,7 @@ def test_business_managers_keep_the_catalogue_page(pages, world):
 
 
 def test_the_negotiation_form_offers_the_catalogue(api, pages, world):
-    db.session.add(CatalogueItem(code="DM", name_zh="数据迁移", name_en="Data migration", price_cents=450000,
-                                 unit="day", active=True))
-    db.session.commit()
+    _catalogue_entry("DM", "数据迁移", "Data migration", 450000, "day")
     case = open_case(api, customer_id=world.customers["ACME"].id)
     step(api, case["id"], "classify", {"category": "special_service", "priority": "medium"})
     task = only_task(api, case["id"])
@@ -117,9 +120,7 @@ def test_the_negotiation_form_offers_the_catalogue(api, pages, world):
 
 
 def test_the_timeline_shows_the_visit_to_the_customer_and_internal_tasks_to_staff_only(api, pages, world):
-    db.session.add(CatalogueItem(code="ONSITE", name_zh="上门维修", name_en="On-site repair", price_cents=80000,
-                                 unit="visit", active=True))
-    db.session.commit()
+    _catalogue_entry("ONSITE", "上门维修", "On-site repair", 80000, "visit")
     case = open_case(api, "acme_user", title="打印机卡纸")
     consultant = pages("consultant1")
     consultant.post(f"/cases/{case['id']}/service/visits", {"kind": "visit", "purpose": "检查", "catalogue_code":
@@ -134,9 +135,7 @@ def test_the_timeline_shows_the_visit_to_the_customer_and_internal_tasks_to_staf
 
 
 def test_a_visit_is_cancelled_on_the_page_with_the_reason_the_customer_reads(api, pages, world):
-    db.session.add(CatalogueItem(code="VISIT", name_zh="上门检查", name_en="On-site check", price_cents=50000,
-                                 unit="visit", active=True))
-    db.session.commit()
+    _catalogue_entry("VISIT", "上门检查", "On-site check", 50000, "visit")
     case = open_case(api, "acme_user", title="服务器风扇异响")
     consultant = pages("consultant1")
     url = f"/cases/{case['id']}/service"
