@@ -47,7 +47,7 @@ run: install assets
 	@echo "caseflow on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
 	@echo "the scheduler (timers, SLA escalations, mail) runs beside it as its own process"
 	$(BIN)/caseflow scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind 127.0.0.1:$(PORT) 'server:create_app()'
+	$(BIN)/gunicorn --workers $(WORKERS) --threads 8 --bind 127.0.0.1:$(PORT) 'server:create_app()'
 
 # the browser tests drive Debian's Chromium (never a browser build downloaded by Playwright),
 # with CJK fonts for the Chinese pages; CI runs as root
