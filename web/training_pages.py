@@ -77,7 +77,7 @@ def plan() -> Any:
 def _session(session_id: int, status: int = 200, errors: dict[str, Any] | None = None, values: dict[str, Any] | None = None) -> Any:
     row = training.session(current_user(), session_id)
     return render("training/session.html", status, s=row, later=training.later_sessions(row), kinds=training.KINDS,
-                  errors=errors or {}, values=values or {}, now=utcnow())
+                  errors=errors or {}, values=values or {}, now=utcnow(), task=training.open_task(row))
 
 
 @blp.get("/<int(max=2147483647):session_id>")
@@ -141,6 +141,26 @@ def move(session_id: int, participant_id: int) -> Any:
     except ValidationFailed as exc:
         return _session(session_id, 422, {f"move-{participant_id}": refusals(exc).get("to_session_id")})
     flash(_("Invited to the later session."), "success")
+    return back_to("training_pages.session", session_id=session_id)
+
+
+@blp.post("/<int(max=2147483647):session_id>/participants/<int(max=2147483647):participant_id>/excuse")
+def follow_up(session_id: int, participant_id: int) -> Any:
+    """The follow-up's other decision: excuse one who missed the session, saying why."""
+    reason = request.form.get("reason", "").strip()
+    try:
+        if not reason:
+            raise ValidationFailed("why", [{"field": "reason", "message": _("Say why they are excused.")}])
+        if len(reason) > 2000:
+            raise ValidationFailed("long", [{"field": "reason", "message": _("At most %(n)d characters.", n=2000)}])
+        training.follow_up(current_user(), session_id, [{"participant_id": participant_id, "decision": training.EXCUSE,
+                                                         "reason": reason}])
+    except ValidationFailed as exc:
+        found = refusals(exc)
+        message = found.get("reason") or next(iter(found.values()), None) or _("Not possible now.")
+        return _session(session_id, 422, {f"excuse-{participant_id}": message},
+                        {f"reason-{participant_id}": reason})
+    flash(_("Excused."), "success")
     return back_to("training_pages.session", session_id=session_id)
 
 
