@@ -187,5 +187,10 @@ def case_trainings(case: Any) -> list[Any]:
 
 
 
+def training_session_of(case: Any) -> Any:
+    """The training session a case of kind ``training`` runs (the task page sends its tasks there)."""
+    return training.session_of_case(case.id) if case.kind == "training" else None
+
+
 def register(app: Flask) -> None:
-    app.jinja_env.globals.update(case_trainings=case_trainings)
+    app.jinja_env.globals.update(case_trainings=case_trainings, training_session_of=training_session_of)

@@ -781,21 +781,22 @@ def apply_follow_up_step(ctx: ServiceContext, session_id: Any, decisions: Any) -
     return _apply_decisions(ctx.actor, row, decisions, now)
 
 
-def _session_of_case(case_id: int) -> TrainingSession | None:
+def session_of_case(case_id: int) -> TrainingSession | None:
+    """The session a case of kind ``training`` runs (the task page links it)."""
     found: TrainingSession | None = db.session.scalar(select(TrainingSession).where(
         TrainingSession.process_case_id == case_id))
     return found
 
 
 def _attendance_check(case_id: int, data: Any) -> list[dict[str, str]]:
-    row = _session_of_case(case_id)
+    row = session_of_case(case_id)
     if row is None:
         return [{"field": "entries", "message": "this case runs no training session"}]
     return [{**p, "field": p["field"]} for p in _attendance_problems(row, data.get("entries") or [], "entries")]
 
 
 def _follow_up_check(case_id: int, data: Any) -> list[dict[str, str]]:
-    row = _session_of_case(case_id)
+    row = session_of_case(case_id)
     if row is None:
         return [{"field": "decisions", "message": "this case runs no training session"}]
     return follow_up_problems(row, data.get("decisions") or [], utcnow(), "decisions")
