@@ -75,8 +75,9 @@ def plan() -> Any:
 
 
 def _session(session_id: int, status: int = 200, errors: dict[str, Any] | None = None, values: dict[str, Any] | None = None) -> Any:
-    row = training.session(current_user(), session_id)
-    return render("training/session.html", status, s=row, later=training.later_sessions(row), kinds=training.KINDS,
+    user = current_user()
+    row = training.session(user, session_id)
+    return render("training/session.html", status, s=row, may_run=training.may_run(user, row), later=training.later_sessions(row), kinds=training.KINDS,
                   errors=errors or {}, values=values or {}, now=utcnow(), task=training.open_task(row))
 
 

@@ -285,9 +285,14 @@ def _check_version(row: TrainingSession, seen: int | None) -> None:
                        code="stale_version", current_version=row.version)
 
 
+def may_run(actor: User, row: TrainingSession) -> bool:
+    """Who records a session's attendance and follows up its absentees: the planners, and the
+    session's trainer whatever their role."""
+    return actor.has_role(*PLANNERS) or (row.trainer_id is not None and actor.id == row.trainer_id)
+
+
 def _may_run(actor: User, row: TrainingSession) -> None:
-    """The planners, and the session's trainer whatever their role."""
-    if not (actor.has_role(*PLANNERS) or (row.trainer_id is not None and actor.id == row.trainer_id)):
+    if not may_run(actor, row):
         require_role(actor, *PLANNERS)
 
 
