@@ -244,3 +244,13 @@ def test_sessions_planned_before_the_process_was_deployed_get_one_from_the_servi
         assert row.process_case.kind == "training"
         assert timer_dues(row.process_case_id) == [START - timedelta(hours=24)]
         assert db.session.scalar(select(Notification.id).where(Notification.kind == "training_invitation")) is None
+
+
+def test_a_session_planned_inside_its_reminder_lead_is_reminded_at_once_and_only_once(api, world):
+    staff_with_mail("ann", "bob")
+    with freeze_time(START - timedelta(hours=10)):
+        plan(api)
+        reminded = sorted(db.session.scalars(select(Notification.recipient).where(Notification.kind == "training_reminder")))
+        assert reminded == ["ann@example.com", "bob@example.com"]
+        assert fired("reminder_moment") == 0 and due.run().trainings_started == []
+        assert len(db.session.scalars(select(Notification.id).where(Notification.kind == "training_reminder")).all()) == 2
