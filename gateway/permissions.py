@@ -45,6 +45,9 @@ WHATIF_USERS = frozenset({R.MANAGER.value, R.PROCESS_OWNER.value, R.ADMIN.value}
 #: training (cases/service/training.py): planners plan and record attendance; the front line also enrols
 TRAINING_PLANNERS = frozenset({R.SUPERVISOR.value, R.MANAGER.value, R.TECHNICAL_LEAD.value, R.ADMIN.value})
 TRAINING_ENROLLERS = TRAINING_PLANNERS | {R.AGENT.value, R.SERVICE_CONSULTANT.value}
+#: who records attendance and follows up absentees: the planners and the session's trainer, whatever
+#: their role (the use case checks which session; cases/service/training.py)
+TRAINING_RUNNERS = STAFF
 #: the risk register: every member of staff raises risks and links evidence; owners and these review
 RISK_MANAGERS = TRAINING_PLANNERS
 #: quality audits: the quality monitor's work (supervisors, the customer service manager, admins)
@@ -285,8 +288,11 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("training.SessionCollection", "GET"): (STAFF, "training sessions"),
     ("training.SessionCollection", "POST"): (TRAINING_PLANNERS, "plan a training session and invite"),
     ("training.SessionItem", "GET"): (STAFF, "a training session with its participants"),
+    ("training.SessionItem", "PATCH"): (TRAINING_PLANNERS, "reschedule a training session (its timers move)"),
+    ("training.Cancel", "POST"): (TRAINING_PLANNERS, "cancel a training session (its process ends)"),
+    ("training.FollowUp", "POST"): (TRAINING_RUNNERS, "follow up on those who missed a session: move or excuse"),
     ("training.Participants", "POST"): (TRAINING_ENROLLERS, "enrol someone in a training session (also from a case)"),
-    ("training.Attendance", "POST"): (TRAINING_PLANNERS, "record a session's attendance and assessment scores"),
+    ("training.Attendance", "POST"): (TRAINING_RUNNERS, "record a session's attendance and scores (planners, its trainer)"),
     ("training.Move", "POST"): (TRAINING_PLANNERS, "move one who missed a session to a later one"),
     ("training.Kpis", "GET"): (STAFF, "training KPIs of a period: participation, coverage, assessments"),
     ("risks.RiskCollection", "GET"): (STAFF, "the risk register"),
@@ -304,7 +310,9 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("training_pages.plan", "POST"): (TRAINING_PLANNERS, "page: plan a training session"),
     ("training_pages.session", "GET"): (STAFF, "page: a training session"),
     ("training_pages.enrol", "POST"): (TRAINING_ENROLLERS, "page: enrol someone in a training session"),
-    ("training_pages.attendance", "POST"): (TRAINING_PLANNERS, "page: record attendance and scores"),
+    ("training_pages.attendance", "POST"): (TRAINING_RUNNERS, "page: record attendance and scores"),
+    ("training_pages.follow_up", "POST"): (TRAINING_RUNNERS, "page: follow up on absentees (move or excuse)"),
+
     ("training_pages.move", "POST"): (TRAINING_PLANNERS, "page: move one who missed to a later session"),
     ("training_pages.from_case", "POST"): (TRAINING_ENROLLERS, "page: enrol a case's user in a training"),
     ("risk_pages.index", "GET"): (STAFF, "page: the risk register"),

@@ -57,7 +57,7 @@ def complete(task_id: str):
     view = queries.task_view(user, task_id)
     data = taskforms.data_from(view.form, request.form)
     submitted = {**data, **{k: v for k, v in request.form.items() if k in view.form.get("properties", {})}}
-    problems = forms.problems(view.version_id, view.task.form, data)
+    problems = forms.problems(view.version_id, view.task.form, data, case_id=view.case.id)
     if problems:
         return _page(view, submitted, problems, 422)
     try:

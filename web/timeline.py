@@ -49,7 +49,9 @@ LABELS = {
     "major_incident_escalated": _l("Major incident escalated"),
     # training, risks and quality audits (cases/service/training.py, risks.py, quality.py)
     "training_enrolled": _l("Enrolled in a training"), "training_attended": _l("Attended a training"),
-    "training_missed": _l("Missed a training"), "risk_linked": _l("Linked to a risk"),
+    "training_missed": _l("Missed a training"), "training_excused": _l("Excused from a training"),
+    "training_rescheduled": _l("Training rescheduled"), "training_cancelled": _l("Training cancelled"),
+    "risk_linked": _l("Linked to a risk"),
     "risk_reviewed": _l("Risk reviewed"), "quality_audited": _l("Quality audit"),
     "risk_review_moved": _l("Review date moved"), "risk_closed": _l("Risk closed"),
 }
@@ -181,7 +183,8 @@ def _details(event: CaseEvent, viewer: User) -> str:
         return word(data.get("new"))
     if kind.startswith("major_incident_"):
         return _major_incident_details(kind, data)
-    if kind in ("training_enrolled", "training_attended", "training_missed", "risk_linked", "risk_reviewed"):
+    if kind in ("training_enrolled", "training_attended", "training_missed", "training_excused", "risk_linked",
+                "risk_reviewed"):
         return " · ".join(str(v) for v in (data.get("title"), data.get("participant"), data.get("score")) if v)
     if kind == "quality_audited":
         return f"{data.get('score')} / 100"
@@ -210,7 +213,7 @@ CUSTOMER_KINDS = frozenset({
     "customer_notified", "complaint_opened", "complaint_closed", "survey_sent", "survey_answered", "self_service",
     "follow_up_of", "task_completed", "update_announced", "fixed_version_received",
     "major_incident_linked", "major_incident_update", "major_incident_resolved",
-    "training_enrolled", "training_attended", "training_missed",
+    "training_enrolled", "training_attended", "training_missed", "training_excused",
     "visit_proposed", "visit_counter_proposed", "visit_confirmed", "visit_reminder", "visit_done", "visit_cancelled",
     "remote_session",
 })

@@ -75,9 +75,10 @@ def plan() -> Any:
 
 
 def _session(session_id: int, status: int = 200, errors: dict[str, Any] | None = None, values: dict[str, Any] | None = None) -> Any:
-    row = training.session(current_user(), session_id)
-    return render("training/session.html", status, s=row, later=training.later_sessions(row), kinds=training.KINDS,
-                  errors=errors or {}, values=values or {}, now=utcnow())
+    user = current_user()
+    row = training.session(user, session_id)
+    return render("training/session.html", status, s=row, may_run=training.may_run(user, row), later=training.later_sessions(row), kinds=training.KINDS,
+                  errors=errors or {}, values=values or {}, now=utcnow(), task=training.open_task(row))
 
 
 @blp.get("/<int(max=2147483647):session_id>")
@@ -144,6 +145,26 @@ def move(session_id: int, participant_id: int) -> Any:
     return back_to("training_pages.session", session_id=session_id)
 
 
+@blp.post("/<int(max=2147483647):session_id>/participants/<int(max=2147483647):participant_id>/excuse")
+def follow_up(session_id: int, participant_id: int) -> Any:
+    """The follow-up's other decision: excuse one who missed the session, saying why."""
+    reason = request.form.get("reason", "").strip()
+    try:
+        if not reason:
+            raise ValidationFailed("why", [{"field": "reason", "message": _("Say why they are excused.")}])
+        if len(reason) > 2000:
+            raise ValidationFailed("long", [{"field": "reason", "message": _("At most %(n)d characters.", n=2000)}])
+        training.follow_up(current_user(), session_id, [{"participant_id": participant_id, "decision": training.EXCUSE,
+                                                         "reason": reason}])
+    except ValidationFailed as exc:
+        found = refusals(exc)
+        message = found.get("reason") or next(iter(found.values()), None) or _("Not possible now.")
+        return _session(session_id, 422, {f"excuse-{participant_id}": message},
+                        {f"reason-{participant_id}": reason})
+    flash(_("Excused."), "success")
+    return back_to("training_pages.session", session_id=session_id)
+
+
 @blp.post("/from-case/<int(max=2147483647):case_id>")
 def from_case(case_id: int) -> Any:
     """The case page's "enrol in a training": the case's user joins a planned customer user training."""
@@ -167,5 +188,10 @@ def case_trainings(case: Any) -> list[Any]:
 
 
 
+def training_session_of(case: Any) -> Any:
+    """The training session a case of kind ``training`` runs (the task page sends its tasks there)."""
+    return training.session_of_case(case.id) if case.kind == "training" else None
+
+
 def register(app: Flask) -> None:
-    app.jinja_env.globals.update(case_trainings=case_trainings)
+    app.jinja_env.globals.update(case_trainings=case_trainings, training_session_of=training_session_of)

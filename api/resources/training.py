@@ -10,7 +10,7 @@ from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.parsing import Blueprint
-from api.responses import dumped
+from api.responses import dumped, if_match_version
 from api.schemas import username_of
 from cases.kpis.figures import Period, period_problems
 from cases.service import training
@@ -62,6 +62,8 @@ class TrainingParticipantSchema(Schema):
     score = fields.Integer(allow_none=True)
     followed_up_at = fields.DateTime(allow_none=True)
     moved_to_id = id_field(allow_none=True)
+    excused_at = fields.DateTime(allow_none=True, metadata={"description": "the follow-up excused them"})
+    follow_up_note = fields.String(allow_none=True, metadata={"description": "why (the follow-up decision)"})
 
 
 class TrainingSessionSchema(Schema):
@@ -82,6 +84,50 @@ class TrainingSessionSchema(Schema):
     held_at = fields.DateTime(allow_none=True)
     version = fields.Integer()
     participants = fields.List(fields.Nested(TrainingParticipantSchema))
+    process_case_id = id_field(allow_none=True, metadata={
+        "description": "the internal case (kind training) running the session (processes/training_session.bpmn)"})
+    process_case_number = fields.String(attribute="process_case.number", allow_none=True)
+    task_id = fields.Method("_task", allow_none=True, metadata={
+        "type": "string", "description": "the open task 'Record attendance' or 'Follow up on absentees', if any"})
+    task_element = fields.Method("_task_element", allow_none=True, metadata={
+        "type": "string", "description": "record_attendance | follow_up_absentees | null"})
+
+    def _task(self, row: Any) -> str | None:
+        task = training.open_task(row)
+        return task.id if task is not None else None
+
+    def _task_element(self, row: Any) -> str | None:
+        task = training.open_task(row)
+        return task.element_id if task is not None else None
+
+
+class TrainingReschedulePatchSchema(Schema):
+    starts_at = fields.AwareDateTime(load_default=None, metadata={"description": "the new start, in the future"})
+    ends_at = fields.AwareDateTime(load_default=None, metadata={
+        "description": "the new end (default: the start moved keeps the session's length)"})
+    reminder_hours = fields.Integer(load_default=None, validate=validate.Range(0, training.MAX_REMINDER_HOURS))
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not any(data.get(k) is not None for k in ("starts_at", "ends_at", "reminder_hours")):
+            raise ValidationError("a new start, end or reminder lead", "starts_at")
+
+
+class TrainingCancelSchema(Schema):
+    version = fields.Integer(required=True, metadata={"description": "the session's version you saw"})
+    reason = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class TrainingDecisionSchema(Schema):
+    participant_id = id_field(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf((training.MOVE, training.EXCUSE)))
+    to_session_id = id_field(metadata={"description": "move: the later planned session"})
+    reason = fields.String(validate=validate.Length(max=2000), metadata={"description": "excuse: required"})
+
+
+class TrainingFollowUpSchema(Schema):
+    decisions = fields.List(fields.Nested(TrainingDecisionSchema), required=True,
+                            validate=validate.Length(max=500))
 
 
 class TrainingSessionListArgs(Schema):
@@ -173,6 +219,33 @@ class SessionItem(MethodView):
         """A session with its participants, attendance and scores; ETag: its version."""
         return _session(training.session(current_user(), session_id))
 
+    @blp.arguments(TrainingReschedulePatchSchema)  # type: ignore[untyped-decorator]
+    @blp.response(200, TrainingSessionSchema)  # type: ignore[untyped-decorator]
+    def patch(self, body: dict[str, Any], session_id: int) -> Any:
+        """Reschedule a planned session that has not started (its process's waiting timer moves; the
+        participants are mailed the new time); If-Match: "<version>"."""
+        fields_ = {k: v for k, v in body.items() if v is not None}
+        return _session(training.reschedule(current_user(), session_id, fields_, if_match_version("training session")))
+
+
+@blp.route(f"/sessions/<{ID}:session_id>/cancel")
+class Cancel(MethodView):
+    @blp.arguments(TrainingCancelSchema)  # type: ignore[untyped-decorator]
+    @blp.response(200, TrainingSessionSchema)  # type: ignore[untyped-decorator]
+    def post(self, body: dict[str, Any], session_id: int) -> Any:
+        """Cancel a planned session that has not started: the participants are mailed, its process ends."""
+        return _session(training.cancel(current_user(), session_id, body["version"], body["reason"]))
+
+
+@blp.route(f"/sessions/<{ID}:session_id>/follow-up")
+class FollowUp(MethodView):
+    @blp.arguments(TrainingFollowUpSchema)  # type: ignore[untyped-decorator]
+    @blp.response(200, TrainingSessionSchema)  # type: ignore[untyped-decorator]
+    def post(self, body: dict[str, Any], session_id: int) -> Any:
+        """Follow up on those who missed the session: per absentee, move to a later session or excuse
+        (with a reason); completes the session's task "Follow up on absentees"."""
+        return _session(training.follow_up(current_user(), session_id, body["decisions"]))
+
 
 @blp.route(f"/sessions/<{ID}:session_id>/participants")
 class Participants(MethodView):
@@ -188,7 +261,8 @@ class Attendance(MethodView):
     @blp.arguments(TrainingAttendanceSchema)  # type: ignore[untyped-decorator]
     @blp.response(200, TrainingSessionSchema)  # type: ignore[untyped-decorator]
     def post(self, body: dict[str, Any], session_id: int) -> Any:
-        """Record who attended and their assessment scores; those who missed are mailed a follow-up."""
+        """Record who attended and their assessment scores; those who missed are mailed a follow-up.
+        Completes the session's task "Record attendance" (the planners, or the session's trainer)."""
         return _session(training.record_attendance(current_user(), session_id, body["version"], body["attendance"]))
 
 

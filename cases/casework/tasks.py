@@ -119,7 +119,7 @@ def _run_completion(instance: ProcessInstance, task: Task, user: User | None, da
                     **noted: Any) -> list[Task]:
     """Complete ``task`` with ``data`` (validated against its form) in the caller's unit of work;
     the instance is locked. ``user`` None: a channel integration answered for the customer."""
-    forms.validate(instance.version_id, task.form, data)
+    forms.validate(instance.version_id, task.form, data, case_id=task.case_id)
     case = task.case
     try:
         run = load_run(instance, case, user)

@@ -39,6 +39,18 @@ def reference(name: str, check: Callable[[Any], str | None], choices: Callable[[
     REFERENCES[name] = Reference(check, choices)
 
 
+#: ``x-caseflow-check: <name>`` at a form's top: a check a room above registers that reads the case
+#: the task belongs to (e.g. that the participants named are the training session's own). It gets the
+#: case id and the data (already valid against the schema) and returns problems as ``{"field": path
+#: below ``data`` (e.g. ``entries.0.participant_id``), "message": ...}``.
+CaseCheck = Callable[[int, Any], list[dict[str, str]]]
+CHECKS: dict[str, CaseCheck] = {}
+
+
+def case_check(name: str, check: CaseCheck) -> None:
+    CHECKS[name] = check
+
+
 @functools.lru_cache(maxsize=256)
 def _validator(version_id: int, form: str) -> Draft202012Validator:
     forms = db.session.scalar(select(ProcessVersion.forms).where(ProcessVersion.id == version_id))
@@ -85,20 +97,26 @@ def _path(error, prefix: str = "data") -> str:
     return ".".join([prefix, *[p for p in parts if p]])
 
 
-def problems(version_id: int, form: str, data: Any, prefix: str = "data") -> list[dict]:
+def problems(version_id: int, form: str, data: Any, prefix: str = "data", case_id: int | None = None) -> list[dict]:
     """One entry per field at fault: ``field`` (``<prefix>.<name>``), ``message`` and the schema
-    keyword it breaks as ``rule`` with its value as ``limit`` (for messages in other languages)."""
+    keyword it breaks as ``rule`` with its value as ``limit`` (for messages in other languages).
+    ``case_id``: the task's case, for the form's ``x-caseflow-check``."""
     validator = _validator(version_id, form)
     errors = [{"field": _path(e, prefix), "message": e.message, "rule": e.validator, "limit": e.validator_value}
-              for e in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))]
+              for e in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])]
     if not errors and isinstance(data, dict):
         errors = _check_user_references(validator.schema, data)
+    check = CHECKS.get(validator.schema.get("x-caseflow-check", ""))
+    if not errors and check is not None and case_id is not None:
+        errors = [{"field": f"{prefix}.{e['field']}", "message": e["message"], "rule": "x-caseflow-check",
+                   "limit": validator.schema["x-caseflow-check"]} for e in check(case_id, data)]
     return errors
 
 
-def validate(version_id: int, form: str, data: Any, prefix: str = "data") -> None:
+def validate(version_id: int, form: str, data: Any, prefix: str = "data", case_id: int | None = None) -> None:
     """Raise ValidationFailed with one entry per field at fault."""
-    errors = [{"field": e["field"], "message": e["message"]} for e in problems(version_id, form, data, prefix)]
+    errors = [{"field": e["field"], "message": e["message"]}
+              for e in problems(version_id, form, data, prefix, case_id)]
     if errors:
         raise ValidationFailed(f"the {'task data' if prefix == 'data' else prefix} does not match its form", errors)
 

@@ -1,13 +1,14 @@
 """The service's dated work that is not (yet) a process, run by the scheduler's ``service-due`` job
-(workers/scheduler.py) and by ``caseflow scheduler --once``: training reminders before a session
-(cases/service/training.py), the reminders the day before confirmed visits and the internal tasks
-maintenance schedules open on their dates (cases/service/visits_due.py). Each is sent or opened once:
-its row is marked with the moment it was done (a visit's ``reminder_sent_at``, a schedule's
-``next_due``), so a run that is late or repeated loses and doubles nothing.
+(workers/scheduler.py) and by ``caseflow scheduler --once``: the reminders the day before confirmed
+visits and the internal tasks maintenance schedules open on their dates (cases/service/visits_due.py).
+Each is sent or opened once: its row is marked with the moment it was done (a visit's
+``reminder_sent_at``, a schedule's ``next_due``), so a run that is late or repeated loses and doubles
+nothing.
 
-Risk reviews are a process (processes/risk_review.bpmn, whose date timers the scheduler fires like any
-other): this job only starts the review process of open risks that have none yet (raised before the
-process was deployed), ``risks.start_missing_reviews``."""
+Risk reviews and training sessions are processes (processes/risk_review.bpmn,
+processes/training_session.bpmn, whose date timers the scheduler fires like any other): this job only
+starts the process of open risks and of planned future sessions that have none yet (entered before
+the process was deployed), ``risks.start_missing_reviews`` and ``training.start_missing_processes``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from cases.service import risks, training, visits_due
 
 @dataclass(frozen=True)
 class DueReport:
-    reminded_sessions: list[int]
+    #: the training sessions whose process this run started
+    trainings_started: list[int]
     #: the risks whose review process this run started
     reviews_started: list[int]
     visit_reminders: int
@@ -29,5 +31,5 @@ class DueReport:
 def run(now: datetime | None = None) -> DueReport:
     now = now or utcnow()
     visits = visits_due.run(now)
-    return DueReport(training.send_due_reminders(now), risks.start_missing_reviews(), visits.reminders,
+    return DueReport(training.start_missing_processes(now), risks.start_missing_reviews(), visits.reminders,
                      visits.maintenance_tasks)

@@ -18,7 +18,9 @@ from cases.core.models import Case, Customer, User, UTCDateTime, utcnow
 # -- training ------------------------------------------------------------------------------------
 class TrainingSession(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQLAlchemy's dynamic base
     """A planned training: customer user training, new-staff induction or quarterly staff technical
-    training. Its reminder goes out ``reminder_hours`` before it starts (``reminder_due_at``), once."""
+    training. It runs as a process (``process_case``: a case of kind ``training``, processes/
+    training_session.bpmn): its reminder goes out ``reminder_hours`` before it starts
+    (``reminder_due_at``), once (``reminded_at``)."""
 
     __tablename__ = "training_sessions"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,8 +42,11 @@ class TrainingSession(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQL
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: the case of kind ``training`` running the session's process; None until started
+    process_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
     customer: Mapped[Customer | None] = relationship(lazy="joined")
+    process_case: Mapped[Case | None] = relationship(foreign_keys=[process_case_id], lazy="select")
     trainer: Mapped[User | None] = relationship(foreign_keys=[trainer_id], lazy="joined")
     participants: Mapped[list[TrainingParticipant]] = relationship(
         back_populates="session", lazy="selectin", order_by="TrainingParticipant.id",
@@ -69,6 +74,9 @@ class TrainingParticipant(db.Model):  # type: ignore[name-defined,misc]  # Flask
     score: Mapped[int | None] = mapped_column(Integer)
     followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     moved_to_id: Mapped[int | None] = mapped_column(ForeignKey("training_sessions.id"))
+    #: the organiser's follow-up decision for one who missed it: excused (or moved: ``moved_to_id``), why
+    excused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_up_note: Mapped[str | None] = mapped_column(Text)
 
     session: Mapped[TrainingSession] = relationship(back_populates="participants", foreign_keys=[session_id])
     user: Mapped[User | None] = relationship(lazy="joined")

@@ -15,6 +15,7 @@ from cases.core.db import db
 from cases.core.models import CaseEvent
 from cases.kpis.figures import Period
 from cases.outbox.models import Notification
+from cases.process import timers
 from cases.service import due, training
 from cases.service.oversight_models import TrainingParticipant, TrainingSession
 from tests.conftest import FAST_HASH, PASSWORD
@@ -22,6 +23,11 @@ from tests.helpers import only_task, open_case, step
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 4, 14, 9, tzinfo=SHANGHAI)
+
+
+def reminders_fired() -> int:
+    """The scheduler's timer run: how many sessions' reminder timers fired."""
+    return sum(elements.count("reminder_moment") for elements in timers.fire_due().values())
 
 
 def mails(kind: str) -> list[str]:
@@ -49,11 +55,11 @@ def test_a_session_invites_reminds_once_and_follows_up_who_missed(api, world):
         assert datetime.fromisoformat(session["ends_at"]) == START + timedelta(hours=2)
         assert mails("training_invitation") == ["ann@example.com", "bob@example.com"]
 
-        clock.move_to(START - timedelta(hours=48, seconds=1))
-        assert due.run().reminded_sessions == []  # not yet
-        clock.move_to(START - timedelta(hours=47))
-        assert due.run().reminded_sessions == [session["id"]]
-        assert due.run().reminded_sessions == []  # once
+        clock.move_to(START - timedelta(hours=48, minutes=1))
+        assert reminders_fired() == 0 and mails("training_reminder") == []  # a minute before: not yet
+        clock.move_to(START - timedelta(hours=48) + timedelta(seconds=30))  # at its minute
+        assert reminders_fired() == 1
+        assert reminders_fired() == 0 and due.run().trainings_started == []  # once
         assert mails("training_reminder") == ["ann@example.com", "bob@example.com"]
 
         api.forget_tokens()  # the tokens of April 1st have expired
@@ -74,10 +80,12 @@ def test_a_session_invites_reminds_once_and_follows_up_who_missed(api, world):
         assert r.json["status"] == "held"
         assert [(p["attendance"], p["score"]) for p in r.json["participants"]] == [("attended", 85), ("missed", None)]
         assert mails("training_follow_up") == ["bob@example.com"]
+        assert r.json["task_element"] == "follow_up_absentees"  # bob waits for a decision
 
         r = api.post(f"/api/v1/training/sessions/{session['id']}/participants/{bob['id']}/move", "supervisor",
                      json={"to_session_id": later})
         assert r.status_code == 201, r.json
+        assert api.get(f"/api/v1/training/sessions/{session['id']}", "agent1").json["task_id"] is None  # decided
         again = api.get(f"/api/v1/training/sessions/{later}", "agent1").json
         assert [p["user"] for p in again["participants"]] == ["bob"]
         r = api.post(f"/api/v1/training/sessions/{session['id']}/participants/{bob['id']}/move", "supervisor",

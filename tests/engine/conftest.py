@@ -89,6 +89,13 @@ def process_handlers(**overrides: Any) -> dict[str, Any]:
             "risk_review_due": Recorder({"open": True, "level": "high"}),
             "apply_risk_review": Recorder(lambda outcome, **_: {"closed": outcome == "close", "level": "high",
                                                                   "review_due": "2030-02-01T01:00:00+00:00"}),
+            "training_invitations": Recorder({"invited": 2}),
+            "training_reminder": Recorder({"cancelled": False, "reminded": 2,
+                                           "session_end": "2030-02-01T03:00:00+00:00"}),
+            "training_attendance_due": Recorder({"cancelled": False}),
+            "apply_training_attendance": Recorder(lambda session_id, entries: {
+                "absentees": sum(1 for e in entries if not e["attended"]), "attended": 0}),
+            "apply_training_follow_up": Recorder({"moved": 1, "excused": 0}),
             **overrides}
 
 

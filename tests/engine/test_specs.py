@@ -115,7 +115,7 @@ def test_real_processes_build_cleanly(engine: Engine):
     assert isinstance(built, BuiltVersion)
     assert built.valid and built.problems == ()
     assert built.process_ids == ("complaint_handling", "customer_follow_up", "requirement_evaluation", "risk_review",
-                                 "support_case")
+                                 "support_case", "training_session")
     lanes = {t.element_id: (t.process_id, t.lane) for t in built.user_tasks}
     assert lanes == {
         "classify": ("support_case", "agent"),
@@ -140,8 +140,10 @@ def test_real_processes_build_cleanly(engine: Engine):
         "review_dissatisfaction": ("complaint_handling", "supervisor"),
         **{f"follow_up_call_{m}": ("customer_follow_up", "agent") for m in (1, 3, 6, 12)},
         "review_risk": ("risk_review", "supervisor"),
+        "record_attendance": ("training_session", "supervisor"),
+        "follow_up_absentees": ("training_session", "supervisor"),
     }
-    assert len(built.user_tasks) == 25  # each once, though support_case calls requirement_evaluation
+    assert len(built.user_tasks) == 27  # each once, though support_case calls requirement_evaluation
     by_id = {t.element_id: t for t in built.user_tasks}
     assert by_id["resolve"].properties["formJsonSchemaFilename"] == "resolve.schema.json"
     assert by_id["classify"].name == "Classify"
@@ -161,6 +163,9 @@ def test_real_processes_need_their_handlers():
             ("to_dedicated_consultant", "dedicated_consultant"), ("enrol_in_training", "enrol_for_training"),
             ("schedule_callback", "business_deadline"), ("callback_late", "deadline_missed"),
             ("review_due", "risk_review_due"), ("apply_review", "apply_risk_review"),
+            ("send_invitations", "training_invitations"), ("send_reminder", "training_reminder"),
+            ("attendance_due", "training_attendance_due"), ("apply_attendance", "apply_training_attendance"),
+            ("apply_follow_up", "apply_training_follow_up"),
             ("send_callback_survey", "send_survey"), ("callback_complaint", "open_complaint"),
             ("start_complaint_process", "open_complaint"), ("send_response", "send_complaint_response"),
             ("send_satisfaction_survey", "send_survey"), ("report_outcome", "report_complaint_outcome"),

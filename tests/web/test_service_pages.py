@@ -166,3 +166,33 @@ def test_the_risk_page_shows_its_review_process_and_the_task_form_asks_for_a_dat
         assert "Acme Ltd" in customers_page and "Own service organisation" not in customers_page
         customer = pages("acme_user")
         assert customer.get(f"/cases/{risk['review_case_id']}").status_code == 404
+
+
+def test_an_absentee_is_excused_from_the_session_page_and_the_task_page_points_there(pages, api, world):
+    from tests.api.test_training import staff_with_mail
+    staff_with_mail("ann")
+    session = api.post("/api/v1/training/sessions", "supervisor", json={
+        "kind": "staff_technical", "title": "备份与恢复", "trainer": "techlead", "invitees": ["ann"],
+        "starts_at": (datetime.now(SHANGHAI) + timedelta(days=2)).isoformat()}).json
+    row = db.session.get(TrainingSession, session["id"])
+    row.starts_at, row.ends_at = datetime.now(SHANGHAI) - timedelta(hours=3), datetime.now(SHANGHAI) - timedelta(hours=1)
+    db.session.commit()
+    ann = session["participants"][0]["id"]
+    r = api.post(f"/api/v1/training/sessions/{session['id']}/attendance", "supervisor", json={
+        "version": row.version, "attendance": [{"participant_id": ann, "attended": False}]})
+    assert r.status_code == 200 and r.json["task_element"] == "follow_up_absentees", r.json
+    lead = pages("techlead")
+    task_page = lead.text(lead.get(f"/tasks/{r.json['task_id']}"))
+    assert 'id="task-elsewhere"' in task_page and 'id="task-form"' not in task_page
+    page = lead.text(lead.get(f"/service/training/{session['id']}"))
+    assert 'id="session-task"' in page and f'id="reason-{ann}"' in page
+    r = lead.post(f"/service/training/{session['id']}/participants/{ann}/excuse", {"reason": "  "})
+    assert r.status_code == 422 and f'id="e-excuse-{ann}"' in lead.text(r)
+    db.session.expire_all()
+    assert db.session.get(TrainingParticipant, ann).excused_at is None
+    r = lead.post(f"/service/training/{session['id']}/participants/{ann}/excuse", {"reason": "Parental leave"})
+    assert r.status_code == 303, lead.text(r)
+    db.session.expire_all()
+    person = db.session.get(TrainingParticipant, ann)
+    assert (person.excused_at is not None, person.follow_up_note) == (True, "Parental leave")
+    assert db.session.get(Case, session["process_case_id"]).status == "closed"  # the follow-up completed it
