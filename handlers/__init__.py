@@ -51,6 +51,10 @@ class Services(Protocol):
     def apply_risk_review(self, risk_id: int, outcome: str, level: Any, note: Any,
                           next_review_on: Any) -> dict[str, Any]: ...
 
+    def major_incident_escalate(self, incident_id: int, target: str, rung: str) -> dict[str, Any]: ...
+
+    def resolve_major_incident(self, incident_id: int, solution: str, cause: str | None) -> dict[str, Any]: ...
+
 
 def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,4 +66,4 @@ def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
-from handlers import assignment, feedback, hq, risks, sla, training  # noqa: F401  (register their operations)
+from handlers import assignment, feedback, hq, major_incidents, risks, sla, training  # noqa: F401  (register their operations)

@@ -7,14 +7,16 @@ its row is marked with the moment it was done (a visit's ``reminder_sent_at``, a
 
 Risk reviews are a process (processes/risk_review.bpmn, whose date timers the scheduler fires like any
 other): this job only starts the review process of open risks that have none yet (raised before the
-process was deployed), ``risks.start_missing_reviews``."""
+process was deployed), ``risks.start_missing_reviews``. Major incidents are a process too
+(processes/major_incident.bpmn: its ladder is the process's timers); this job starts the process of
+open incidents declared before it was deployed, ``major_incidents.start_missing_processes``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from cases.core.models import utcnow
-from cases.service import risks, training, visits_due
+from cases.service import major_incidents, risks, training, visits_due
 
 
 @dataclass(frozen=True)
@@ -24,10 +26,12 @@ class DueReport:
     reviews_started: list[int]
     visit_reminders: int
     maintenance_tasks: int
+    #: the major incidents whose process this run started
+    incident_processes_started: list[int]
 
 
 def run(now: datetime | None = None) -> DueReport:
     now = now or utcnow()
     visits = visits_due.run(now)
     return DueReport(training.send_due_reminders(now), risks.start_missing_reviews(), visits.reminders,
-                     visits.maintenance_tasks)
+                     visits.maintenance_tasks, major_incidents.start_missing_processes())

@@ -89,6 +89,8 @@ def process_handlers(**overrides: Any) -> dict[str, Any]:
             "risk_review_due": Recorder({"open": True, "level": "high"}),
             "apply_risk_review": Recorder(lambda outcome, **_: {"closed": outcome == "close", "level": "high",
                                                                   "review_due": "2030-02-01T01:00:00+00:00"}),
+            "major_incident_escalate": Recorder(lambda incident_id, target, rung: {"escalated": True}),
+            "resolve_major_incident": Recorder(lambda incident_id, solution, cause: {"resolved": 1}),
             **overrides}
 
 
