@@ -543,6 +543,16 @@ def work_task(incident: MajorIncident) -> Task | None:
     return _open_work_task(incident)
 
 
+def resolve_form(incident: MajorIncident) -> dict[str, Any] | None:
+    """The JSON schema of the open task's form (the version it runs on): the incident page draws the
+    fields a process owner added beside the solution and the cause. None: no open task."""
+    task = _open_work_task(incident)
+    if task is None or not task.form:
+        return None
+    version_id = db.session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
+    return forms.schema(version_id, task.form) if version_id is not None else None
+
+
 def _incident_of(ctx: ServiceContext, incident_id: int) -> MajorIncident:
     incident: MajorIncident | None = db.session.scalar(
         select(MajorIncident).where(MajorIncident.id == incident_id).with_for_update(of=MajorIncident))
