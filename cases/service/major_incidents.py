@@ -385,6 +385,7 @@ def resolve(actor: User, incident_id: int, fields: dict[str, Any], version: int 
         if task is None:  # no process (not deployed yet): resolved here, as its step would
             solution = _text(fields, "solution", TEXT_LIMIT)
             cause = _text(fields, "cause", TEXT_LIMIT, required=False)
+            assert solution is not None  # required: _text refused it otherwise
             _join_team(actor, incident)
             return Resolution(incident, _resolve_open(actor, incident, solution, cause))
         data = {k: v for k, v in fields.items() if k != "version" and v is not None}
