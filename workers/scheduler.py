@@ -69,7 +69,8 @@ NOTIFY_JOB = "deliver-notifications"
 HQ_JOB = "deliver-hq-reports"
 CHAT_JOB = "deliver-chat-posts"
 PURGE_JOB = "purge-idempotency-keys"
-#: training reminders, risk reviews, visit reminders and maintenance dates whose moment has come
+#: training reminders, visit reminders and maintenance dates whose moment has come, and the missing risk
+#: review and major incident processes
 #: (cases/service/due.py), looked at every minute
 SERVICE_JOB = "service-due"
 SERVICE_DUE_MINUTES = 1
