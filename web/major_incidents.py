@@ -211,7 +211,13 @@ def resolve(incident_id: int) -> Any:
     if schema is not None:  # the fields a process owner added to the form, typed as it says
         extra = {k: v for k, v in taskforms.data_from(schema, request.form).items() if k not in OWN_FIELDS}
         fields.update(extra)
-        values.update({k: request.form.get(k, "") for k in extra})
+        values.update({k: request.form.get(k, "") for k in schema.get("properties", {}) if k not in OWN_FIELDS})
+        problems = major_incidents.resolve_problems(incident, fields)
+        if problems:  # beside each field, in the page's language
+            errors = {}
+            for problem in problems:
+                errors.setdefault(problem["field"].removeprefix("data.").split(".")[0], taskforms.error_text(problem))
+            return _page(incident_id, 422, values, errors)
     try:
         done = major_incidents.resolve(current_user(), incident_id, fields, _version(incident_id))
     except (Conflict, ValidationFailed) as exc:

@@ -544,6 +544,16 @@ def work_task(incident: MajorIncident) -> Task | None:
     return _open_work_task(incident)
 
 
+def resolve_problems(incident: MajorIncident, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """What is wrong with ``data`` for the open task's form (``cases.process.forms.problems``: the
+    field as ``data.<name>``, the rule it breaks and its limit, for a page in either language)."""
+    task = _open_work_task(incident)
+    if task is None or not task.form:
+        return []
+    version_id = db.session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
+    return forms.problems(version_id, task.form, data) if version_id is not None else []
+
+
 def resolve_form(incident: MajorIncident) -> dict[str, Any] | None:
     """The JSON schema of the open task's form (the version it runs on): the incident page draws the
     fields a process owner added beside the solution and the cause. None: no open task."""
