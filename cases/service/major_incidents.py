@@ -375,6 +375,7 @@ def resolve(actor: User, incident_id: int, fields: dict[str, Any], version: int 
     changed), and the process's step resolves each linked case. Calling it again on a resolved
     incident retries the cases that were not resolved."""
     with unit_of_work():
+        _lock_process(incident_id)
         incident = get(incident_id, lock=True)
         _require_lead_or_member(actor, incident)
         _check_version(incident, version, required=True)
@@ -394,6 +395,15 @@ def resolve(actor: User, incident_id: int, fields: dict[str, Any], version: int 
         work.complete_in_unit(actor, task.id, data, major_incident=incident.number)
         results: list[CaseResult] = db.session.info.get(_RESULTS, {}).pop(incident.id, [])
         return Resolution(incident, results)
+
+
+def _lock_process(incident_id: int) -> None:
+    """Lock the incident's process instance before the incident, in the order a firing rung takes
+    them (the timer run locks the instance, its step the incident): two at once wait, never deadlock."""
+    case_id = db.session.scalar(select(MajorIncident.process_case_id).where(MajorIncident.id == incident_id))
+    if case_id is not None:
+        db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.case_id == case_id)
+                          .with_for_update(of=ProcessInstance))
 
 
 def _check_form(task: Task, data: dict[str, Any]) -> None:
