@@ -60,6 +60,9 @@ class Services(Protocol):
     def apply_training_attendance(self, session_id: int, entries: list[Any]) -> dict[str, Any]: ...
 
     def apply_training_follow_up(self, session_id: int, decisions: list[Any]) -> dict[str, Any]: ...
+    def major_incident_escalate(self, incident_id: int, target: str, rung: str) -> dict[str, Any]: ...
+
+    def resolve_major_incident(self, incident_id: int, solution: str, cause: str | None) -> dict[str, Any]: ...
 
 
 def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -72,4 +75,4 @@ def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
-from handlers import assignment, feedback, hq, risks, sla, training  # noqa: F401  (register their operations)
+from handlers import assignment, feedback, hq, major_incidents, risks, sla, training  # noqa: F401  (register their operations)

@@ -16,6 +16,7 @@ from cases.core.errors import Conflict, ValidationFailed
 from cases.core.models import PRIORITIES, Case, utcnow
 from cases.service import major_incidents
 from cases.service.models import MajorIncident
+from web import taskforms
 from web.display import word
 from web.pages import back_to, current_user, page_blueprint, render
 
@@ -23,6 +24,19 @@ blp = page_blueprint("major_incident_pages", url_prefix="/major-incidents")
 
 ITEM = "/<int(max=2147483647):incident_id>"
 LIMITS = {"title": 200, "description": 10000, "text": 5000, "cause": 10000, "solution": 10000}
+#: the resolve form's fields the page draws itself; any other field of the process's form
+#: (forms/resolve_major_incident.schema.json, as a process owner changed it) is drawn from the schema
+OWN_FIELDS = ("solution", "cause")
+
+
+def _extra_fields(schema: dict[str, Any] | None, values: dict[str, Any],
+                  errors: dict[str, str]) -> list[taskforms.Field]:
+    if schema is None:
+        return []
+    extra = [f for f in taskforms.fields(schema, values) if f.name not in OWN_FIELDS]
+    for item in extra:
+        item.error = errors.get(item.name)
+    return extra
 
 
 def _number(raw: str) -> int:
@@ -103,10 +117,13 @@ def _page(incident_id: int, status: int = 200, values: dict[str, Any] | None = N
     sla = [{**t, "status": major_incidents.sla_status(t, now), "due_at": _instant(t["due_at"]),
             "met_at": _instant(t["met_at"])} for t in view.incident.sla or []]
     escalations = [{**e, "at": _instant(e["at"])} for e in view.incident.escalations or []]
+    values = values or {"public": True}
+    extra = _extra_fields(major_incidents.resolve_form(view.incident) if view.may_work else None, values,
+                          errors or {})
     return render("major_incidents/incident.html", status, view=view, incident=view.incident, sla=sla,
-                  escalations=escalations,
+                  escalations=escalations, extra_fields=extra,
                   staff=major_incidents.staff_users() if view.may_lead else [],
-                  values=values or {"public": True}, errors=errors or {})
+                  values=values, errors=errors or {})
 
 
 @blp.get(ITEM)
@@ -190,6 +207,17 @@ def resolve(incident_id: int) -> Any:
     if errors:
         return _page(incident_id, 422, values, errors)
     fields = {k: v for k, v in values.items() if v}
+    schema = major_incidents.resolve_form(incident) if incident.is_open else None
+    if schema is not None:  # the fields a process owner added to the form, typed as it says
+        extra = {k: v for k, v in taskforms.data_from(schema, request.form).items() if k not in OWN_FIELDS}
+        fields.update(extra)
+        values.update({k: request.form.get(k, "") for k in schema.get("properties", {}) if k not in OWN_FIELDS})
+        problems = major_incidents.resolve_problems(incident, fields)
+        if problems:  # beside each field, in the page's language
+            errors = {}
+            for problem in problems:
+                errors.setdefault(problem["field"].removeprefix("data.").split(".")[0], taskforms.error_text(problem))
+            return _page(incident_id, 422, values, errors)
     try:
         done = major_incidents.resolve(current_user(), incident_id, fields, _version(incident_id))
     except (Conflict, ValidationFailed) as exc:

@@ -47,6 +47,7 @@ LABELS = {
     "major_incident_team": _l("Major incident team named"), "major_incident_update": _l("Major incident update"),
     "major_incident_resolved": _l("Resolved with a major incident"),
     "major_incident_escalated": _l("Major incident escalated"),
+    "major_incident_process": _l("Major incident process started"),
     # training, risks and quality audits (cases/service/training.py, risks.py, quality.py)
     "training_enrolled": _l("Enrolled in a training"), "training_attended": _l("Attended a training"),
     "training_missed": _l("Missed a training"), "training_excused": _l("Excused from a training"),
@@ -201,7 +202,8 @@ def _details(event: CaseEvent, viewer: User) -> str:
 def _major_incident_details(kind: str, data: dict[str, Any]) -> str:
     said = {"major_incident_update": data.get("text"), "major_incident_resolved": data.get("solution"),
             "major_incident_team": ", ".join(data.get("team") or []),
-            "major_incident_escalated": " · ".join(filter(None, [word(data.get("target")), data.get("rung")]))}
+            "major_incident_escalated": " · ".join(filter(None, [word(data.get("target")), data.get("rung")])),
+            "major_incident_process": data.get("case_number")}
     return " · ".join(filter(None, [data.get("number"), data.get("title") if kind in (
         "major_incident_declared", "major_incident_linked") else said.get(kind)]))
 

@@ -14,12 +14,12 @@ declarative job list of stable ids:
   ``cases.notifications.deliver_pending`` exists; ``deliver-hq-reports`` posts pending bug
   reports to HQ's webhook (cases/outbox/hq.py) at the same rhythm, and ``deliver-chat-posts`` the replies
   and notices for chat platforms (cases/outbox/chat_posts.py).
-- ``escalate-major-incidents`` records and mails, every minute, the rungs of open major incidents'
-  escalation ladders that came due (cases/service/major_incidents.py).
 - ``purge-idempotency-keys`` deletes, hourly, the answers kept for retries past their 24 hours
   (cases/core/idempotency.py).
 - ``service-due`` sends, every few minutes, the reminders the day before confirmed visits and opens the
-  internal tasks of maintenance schedules on their dates (cases/service/due.py).
+  internal tasks of maintenance schedules on their dates, and starts the risk review and major incident
+  processes that are missing (cases/service/due.py). A major incident's escalation ladder is its process's
+  timers (processes/major_incident.bpmn), fired by the timer jobs above.
 - ``check-leadership`` steps down if the lease is gone (then this process stands by again).
 
 On PostgreSQL, ``caseflow scheduler --worker`` processes (``FiringWorker``) fire beside the
@@ -60,7 +60,6 @@ from cases.outbox import hq
 from cases.process import lease as leader
 from cases.process import timers, wakeup
 from cases.service import due as service_due
-from cases.service import major_incidents
 
 log = logging.getLogger("caseflow.scheduler")
 
@@ -70,8 +69,8 @@ NOTIFY_JOB = "deliver-notifications"
 HQ_JOB = "deliver-hq-reports"
 CHAT_JOB = "deliver-chat-posts"
 PURGE_JOB = "purge-idempotency-keys"
-INCIDENT_JOB = "escalate-major-incidents"
-#: training reminders, risk reviews, visit reminders and maintenance dates whose moment has come
+#: training reminders, visit reminders and maintenance dates whose moment has come, and the missing risk
+#: review and major incident processes
 #: (cases/service/due.py), looked at every minute
 SERVICE_JOB = "service-due"
 SERVICE_DUE_MINUTES = 1
@@ -312,10 +311,8 @@ class Scheduler:
         # answers kept for retries (api/idempotency.py) go after a day
         found.append({"id": PURGE_JOB, "func": _in_app(self.app, idempotency.purge, PURGE_JOB, self.leadership),
                       "trigger": "interval", "hours": 1})
-        # the escalation ladders of open major incidents (cases/service/major_incidents.py)
-        found.append({"id": INCIDENT_JOB, "func": _in_app(self.app, major_incidents.escalate_due, INCIDENT_JOB,
-                                                           self.leadership), "trigger": "interval", "minutes": 1})
-        # training reminders, visit reminders, maintenance tasks, missing risk review processes (cases/service/due.py)
+        # training reminders, visit reminders, maintenance tasks, missing risk review and major incident
+        # processes (cases/service/due.py)
         found.append({"id": SERVICE_JOB, "func": _in_app(self.app, service_due.run, SERVICE_JOB, self.leadership),
                       "trigger": "interval", "minutes": SERVICE_DUE_MINUTES})
         if self.leadership is not None:

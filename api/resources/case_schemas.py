@@ -49,8 +49,9 @@ class CustomerCaseSchema(Schema):
     status = fields.String()
     kind = fields.String(metadata={"description": "support, complaint (complaint_handling), follow_up "
                                                   "(a customer's follow-ups after a deployment), risk_review "
-                                                  "(a risk's reviews) or training (a training session's process; "
-                                                  "both internal, of the service's own organisation)"})
+                                                  "(a risk's reviews), training (a training session's process) "
+                                                  "or major_incident (a major incident's lifecycle and ladder): "
+                                                  "the last three internal, of the service's own organisation"})
     parent_case_id = fields.Integer(allow_none=True, metadata={
         "description": "the case this one is about (a complaint's original case)"})
     created_at = fields.DateTime()
@@ -130,7 +131,8 @@ class CaseListArgs(PageArgs):
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     customer_id = id_field(strict=False)
     kind = fields.String(validate=validate.OneOf([k.value for k in CaseKind]), metadata={
-        "description": "support, complaint, follow_up, risk_review or training (staff: the service's internal cases)"})
+        "description": "support, complaint, follow_up, risk_review, training or major_incident (staff: the "
+                       "service's internal cases)"})
     parent_case_id = id_field(strict=False, metadata={"description": "the cases about this case (its complaints)"})
     owner = fields.String(metadata={"description": "user name of the owner"})
     q = fields.String(validate=validate.Length(min=1, max=200), metadata={

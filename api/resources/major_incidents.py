@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from api.pagination import PageArgs, page_schema
 from api.parsing import Blueprint
@@ -63,6 +63,12 @@ class MIUpdateBodySchema(Schema):
 
 
 class MIResolveSchema(Schema):
+    """The fields of the process's resolve form (forms/resolve_major_incident.schema.json): the
+    solution and cause, and any field a process owner added to the form (checked against it)."""
+
+    class Meta:
+        unknown = INCLUDE
+
     solution = fields.String(required=True, validate=validate.Length(min=1, max=10000))
     cause = fields.String(validate=validate.Length(min=1, max=10000))
     version = fields.Integer(metadata={"description": "the incident version seen (or If-Match)"})
@@ -129,6 +135,10 @@ class MIIncidentSchema(MIIncidentSummarySchema):
         "description": "its own targets: [{kind, minutes, calendar, due_at, ladder, met_at, breached}]"})
     escalations = fields.List(fields.Dict(), metadata={"description": "rungs reached: [{target, rung, kind, at, notified}]"})
     version = fields.Integer()
+    process_case_id = fields.Integer(allow_none=True, metadata={
+        "description": "the internal case (kind major_incident) running its process (processes/major_incident.bpmn)"})
+    work_task_id = fields.String(allow_none=True, metadata={
+        "description": "its open task \"Work the incident\" (resolving the incident completes it)"})
     team = fields.List(fields.String())
     cases = fields.List(fields.Nested(MILinkedCaseSchema))
     updates = fields.List(fields.Nested(MIStaffUpdateSchema))
@@ -149,7 +159,7 @@ class MIResolutionSchema(Schema):
 
 def _flat(view: major_incidents.IncidentView) -> Overlay:
     return Overlay(view.incident, incident=view.incident, team=[u.username for u in view.team], cases=view.cases,
-                   updates=view.updates)
+                   updates=view.updates, work_task_id=view.work_task.id if view.work_task is not None else None)
 
 
 def _answer(view: major_incidents.IncidentView, status: int = 200) -> Response:

@@ -80,18 +80,20 @@ TIERS = ("standard", "vip")
 class CaseKind(str, enum.Enum):
     """Which process a case runs: a support case, a complaint (complaint_handling, linked to the
     case it is about), a customer's follow-up programme after a deployment, or the review of a risk
-    of the register (risk_review, a case of the service's own organisation: ``Customer.internal``) or a
-    training session (training, the same organisation's)."""
+    of the register (risk_review, a case of the service's own organisation: ``Customer.internal``), a
+    training session (training) or a major incident's own lifecycle and ladder (major_incident), both
+    also of the own organisation."""
 
     SUPPORT = "support"
     COMPLAINT = "complaint"
     FOLLOW_UP = "follow_up"
     RISK_REVIEW = "risk_review"
     TRAINING = "training"
+    MAJOR_INCIDENT = "major_incident"
 
 
 #: kinds whose cases the service runs for itself: no customer, no SLA targets, not in the case KPIs
-INTERNAL_KINDS = frozenset({CaseKind.RISK_REVIEW.value, CaseKind.TRAINING.value})
+INTERNAL_KINDS = frozenset({CaseKind.RISK_REVIEW.value, CaseKind.TRAINING.value, CaseKind.MAJOR_INCIDENT.value})
 
 
 class CaseStatus(str, enum.Enum):

@@ -10,11 +10,24 @@ error of one instance).
   their linked open cases (cases/outbox/replies.py), and is noted on every linked case;
 - **resolve** with the incident's solution: each linked case's process moves on as if its
   resolve step were completed with that solution — the real completion path
-  (cases/casework/tasks.py), one transaction per case, each result reported; a case not at a
-  resolvable step is reported, not forced;
+  (cases/casework/tasks.py), each case in a savepoint of its own, each result reported; a case not
+  at a resolvable step is reported, not forced;
 - **its own SLA**: the active SLA policy's targets for the case kind ``major_incident``
   (first response: the first public update; resolution) and the policy's escalation ladder
-  (cases/sla/ladder.py), escalated by the scheduler (:func:`escalate_due`).
+  (cases/sla/ladder.py).
+
+**A process the process owners can change** (processes/major_incident.bpmn): each incident runs as a
+case of the internal kind ``major_incident`` of the service's own organisation
+(``records.own_organisation``; ``MajorIncident.process_case``), owned by its lead (the declarer), its
+team collaborating on it. Declared → the task "Work the incident" (form
+``resolve_major_incident.schema.json``) with a non-interrupting boundary timer per rung of the ladder,
+each waiting for the rung's moment ``<target>_<rung>_at`` computed here on the target's business
+calendar and leading to the step ``major_incident_escalate`` (:func:`escalate_step`: records and mails
+the rung once, unless the target was met) → Resolve on the incident's page or API completes the task →
+the step ``resolve_major_incident`` (:func:`resolve_step`) resolves the incident and its linked cases →
+end, which cancels the rungs still waiting. Incidents declared before the process was deployed get it
+from the scheduler's service job (:func:`start_missing_processes`); rungs reached before are not
+reached again.
 """
 from __future__ import annotations
 
@@ -25,6 +38,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm.attributes import flag_modified
 
+from cases.casework import intake
 from cases.casework import tasks as work
 from cases.core import events
 from cases.core.access import require_role, visible_case
@@ -32,22 +46,35 @@ from cases.core.db import db, unit_of_work, use_case
 from cases.core.errors import Conflict, DomainError, Forbidden, NotFound, PreconditionRequired, ValidationFailed
 from cases.core.models import PRIORITIES, STAFF_ROLES, Case, Role, Task, TaskState, User, UserRole, utcnow
 from cases.core.paging import Page, paginate
+from cases.core.services import ServiceContext, operation
 from cases.core.texts import N_
+from cases.customers import records
 from cases.kpis.figures import Period
 from cases.outbox import notifications, replies
-from cases.process.models import CaseCollaborator
+from cases.process import forms
+from cases.process.deploy import current_version
+from cases.process.models import CaseCollaborator, ProcessInstance
 from cases.service import review
 from cases.service.models import MajorIncident, MajorIncidentCase, MajorIncidentMember, MajorIncidentUpdate
 from cases.sla import business_time, calendars
 from cases.sla import ladder as sla_ladder
 from cases.sla import policies as sla_policies
+from engine.errors import HandlerError
 
 #: who declares a major incident and leads it (besides its team members)
 LEADS = (Role.SUPERVISOR.value, Role.MANAGER.value, Role.TECHNICAL_LEAD.value, Role.ADMIN.value)
 OPEN, RESOLVED = "open", "resolved"
 #: the forms of the steps an incident's resolution completes (the support case's "Analyse and resolve")
 RESOLVE_FORMS = ("resolve.schema.json",)
-CASE_KIND = "major_incident"  # the SLA policy's case kind for an incident's own targets
+CASE_KIND = "major_incident"  # the SLA policy's case kind for its own targets, and its process case's kind
+#: the process (processes/major_incident.bpmn) and its lead's task
+PROCESS = "major_incident"
+WORK_TASK = "work_incident"
+#: the targets and rungs the shipped diagram waits for (one boundary timer each, ``<target>_<rung>_at``)
+TARGETS = ("first_response", "resolution")
+DIAGRAM_RUNGS = (sla_ladder.WARNING, sla_ladder.BREACH, sla_ladder.AFTER)
+#: where the resolve step leaves its per-case results for the caller, in the transaction's session
+_RESULTS = "major_incident_results"
 MAX_LINKS = 500
 MAX_TEAM = 50
 TEXT_LIMIT = 10000
@@ -205,6 +232,7 @@ def declare(actor: User, case_id: int, fields: dict[str, Any]) -> MajorIncident:
                   number=incident.number, title=title, priority=priority)
     _add_members(incident, [actor, *members], now)
     _link(actor, incident, [origin, *others], now)
+    _start_process(actor, incident, now)
     return incident
 
 
@@ -271,9 +299,9 @@ def set_team(actor: User, incident_id: int, usernames: Any, version: int | None)
     db.session.execute(delete(CaseCollaborator).where(CaseCollaborator.source == _source(incident)))
     db.session.flush()
     _add_members(incident, users, now)
-    for row in linked(incident):
+    for case_id in _worked_cases(incident):
         for user in users:
-            _collaborate(incident, row.case_id, user.id, now)
+            _collaborate(incident, case_id, user.id, now)
     names = [u.username for u in users]
     for row in linked(incident):
         events.record(row.case, "major_incident_team", actor, incident=incident.id, number=incident.number,
@@ -342,59 +370,262 @@ def resolve_data(incident: MajorIncident) -> dict[str, Any]:
 
 
 def resolve(actor: User, incident_id: int, fields: dict[str, Any], version: int | None) -> Resolution:
-    """Resolve the incident with its solution, then each linked case in a transaction of its own.
-    Calling it again on a resolved incident retries the cases that were not resolved."""
+    """Resolve the incident with its solution: the open task "Work the incident" of its process is
+    completed with ``fields`` (checked against the task's form: a 422 naming the field, nothing
+    changed), and the process's step resolves each linked case. Calling it again on a resolved
+    incident retries the cases that were not resolved."""
     with unit_of_work():
+        _lock_process(incident_id)
         incident = get(incident_id, lock=True)
         _require_lead_or_member(actor, incident)
         _check_version(incident, version, required=True)
-        if not is_member(actor, incident):  # a lead who resolves joins the team: they work the cases
-            now = utcnow()
-            _add_members(incident, [actor], now)
-            for row in linked(incident):
-                _collaborate(incident, row.case_id, actor.id, now)
-        if incident.is_open:
+        if not incident.is_open:
+            _join_team(actor, incident)
+            return Resolution(incident, _resolve_cases(actor, incident))
+        task = _open_work_task(incident)
+        if task is None:  # no process (not deployed yet): resolved here, as its step would
             solution = _text(fields, "solution", TEXT_LIMIT)
             cause = _text(fields, "cause", TEXT_LIMIT, required=False)
-            now = utcnow()
-            incident.status, incident.solution, incident.cause = RESOLVED, solution, cause
-            incident.resolved_at, incident.resolved_by_id = now, actor.id
-            _touch(incident, now)
-            _meet(incident, "resolution", now)
-            _meet(incident, "first_response", now)
-        case_ids = [row.case_id for row in linked(incident) if row.outcome != "resolved"]
-        incident_id = incident.id
-    results = [_resolve_case(actor, incident_id, case_id) for case_id in case_ids]
-    with unit_of_work():
-        incident = get(incident_id)
-        done = {r.case_id: r for r in results}
-        for row in linked(incident):
-            if row.case_id in done:
-                row.outcome, row.outcome_detail = done[row.case_id].outcome, (done[row.case_id].detail or "")[:500]
-    return Resolution(get(incident_id), results)
+            assert solution is not None  # required: _text refused it otherwise
+            _join_team(actor, incident)
+            return Resolution(incident, _resolve_open(actor, incident, solution, cause))
+        data = {k: v for k, v in fields.items() if k != "version" and v is not None}
+        _check_form(task, data)
+        _join_team(actor, incident)
+        work.complete_in_unit(actor, task.id, data, major_incident=incident.number)
+        results: list[CaseResult] = db.session.info.get(_RESULTS, {}).pop(incident.id, [])
+        return Resolution(incident, results)
 
 
-def _resolve_case(actor: User, incident_id: int, case_id: int) -> CaseResult:
+def _lock_process(incident_id: int) -> None:
+    """Lock the incident's process instance before the incident, in the order a firing rung takes
+    them (the timer run locks the instance, its step the incident): two at once wait, never deadlock."""
+    case_id = db.session.scalar(select(MajorIncident.process_case_id).where(MajorIncident.id == incident_id))
+    if case_id is not None:
+        db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.case_id == case_id)
+                          .with_for_update(of=ProcessInstance))
+
+
+def _check_form(task: Task, data: dict[str, Any]) -> None:
+    """``data`` against the task's form, the fields named as the API names them (``solution``)."""
+    version_id = db.session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
+    problems = forms.problems(version_id, task.form, data) if task.form and version_id is not None else []
+    if problems:
+        raise ValidationFailed("the resolution does not match its form", [
+            {"field": p["field"].removeprefix("data."), "message": p["message"]} for p in problems])
+
+
+def _join_team(actor: User, incident: MajorIncident) -> None:
+    """A lead who resolves joins the team: they work the linked cases."""
+    if is_member(actor, incident):
+        return
+    now = utcnow()
+    _add_members(incident, [actor], now)
+    for case_id in _worked_cases(incident):
+        _collaborate(incident, case_id, actor.id, now)
+
+
+def _resolve_open(actor: User, incident: MajorIncident, solution: str, cause: str | None) -> list[CaseResult]:
+    now = utcnow()
+    incident.status, incident.solution, incident.cause = RESOLVED, solution.strip(), (cause or "").strip() or None
+    incident.resolved_at, incident.resolved_by_id = now, actor.id
+    _touch(incident, now)
+    _meet(incident, "resolution", now)
+    _meet(incident, "first_response", now)
+    db.session.flush()
+    return _resolve_cases(actor, incident)
+
+
+def _resolve_cases(actor: User, incident: MajorIncident) -> list[CaseResult]:
+    """Each linked case not resolved yet, in a savepoint of its own: its result is kept on its link."""
+    results = []
+    for row in linked(incident):
+        if row.outcome == "resolved":
+            continue
+        result = _resolve_case(actor, incident, row.case_id)
+        row.outcome, row.outcome_detail = result.outcome, (result.detail or "")[:500]
+        results.append(result)
+    db.session.flush()
+    return results
+
+
+def _resolve_case(actor: User, incident: MajorIncident, case_id: int) -> CaseResult:
+    case = db.session.get(Case, case_id)
+    assert case is not None  # linked cases are never deleted
+    if not case.is_open:
+        return CaseResult(case.id, case.number, "already_resolved", "the case is closed", case.stage)
+    task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.state == TaskState.OPEN.value,
+                                                Task.form.in_(RESOLVE_FORMS)).order_by(Task.created_at).limit(1))
+    if task is None:
+        return CaseResult(case.id, case.number, "not_resolvable",
+                          f"the case is at '{case.stage}', not at a resolve step", case.stage)
+    number = case.number
     try:
-        with unit_of_work():
-            incident = get(incident_id)
-            case = db.session.get(Case, case_id)
-            assert case is not None  # linked cases are never deleted
-            if not case.is_open:
-                return CaseResult(case.id, case.number, "already_resolved", "the case is closed", case.stage)
-            task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.state == TaskState.OPEN.value,
-                                                        Task.form.in_(RESOLVE_FORMS)).order_by(Task.created_at)
-                                     .limit(1))
-            if task is None:
-                return CaseResult(case.id, case.number, "not_resolvable",
-                                  f"the case is at '{case.stage}', not at a resolve step", case.stage)
+        with db.session.begin_nested():
             work.complete_in_unit(actor, task.id, resolve_data(incident), major_incident=incident.number)
             events.record(case, "major_incident_resolved", actor, public=True, incident=incident.id,
                           number=incident.number, solution=incident.solution)
-            return CaseResult(case.id, case.number, "resolved", None, case.stage)
     except DomainError as exc:
-        number = db.session.scalar(select(Case.number).where(Case.id == case_id))
         return CaseResult(case_id, number, "failed", exc.message)
+    return CaseResult(case.id, number, "resolved", None, case.stage)
+
+
+# -- the process (processes/major_incident.bpmn) -------------------------------------------------
+
+def _worked_cases(incident: MajorIncident) -> list[int]:
+    """The cases the team works: the linked ones and the incident's own process case."""
+    ids = [row.case_id for row in linked(incident)]
+    return [*ids, incident.process_case_id] if incident.process_case_id is not None else ids
+
+
+def _rung_variables(incident: MajorIncident) -> dict[str, str]:
+    """The moment of every rung of the incident's ladder, as the diagram's timers read them:
+    ``<target>_<rung>_at`` (ISO, on the target's business calendar, fixed at the declaration). A
+    rung the shipped diagram waits for that the policy has not (a target it sets no promise for, a
+    ladder of its own) comes at the target's due moment, or the declaration; its step reaches nothing."""
+    values = {f"{target}_{rung}_at": incident.declared_at.isoformat() for target in TARGETS for rung in DIAGRAM_RUNGS}
+    for target in incident.sla or []:
+        for rung in DIAGRAM_RUNGS:
+            values[f"{target['kind']}_{rung}_at"] = target["due_at"]
+        for rung in target["ladder"]:
+            values[f"{target['kind']}_{rung['name']}_at"] = rung["at"]
+    return values
+
+
+def _start_process(actor: User | None, incident: MajorIncident, now: datetime) -> Case | None:
+    """Start the incident's process as a case of the own organisation led by its declarer. None when
+    no deployed version has the process yet: the service job starts it once one has."""
+    if current_version(PROCESS) is None:
+        return None
+    origin = incident.origin_case
+    fields = {"channel": "internal", "title": incident.title[:200], "priority_hint": incident.priority,
+              "description": f"Major incident {incident.number}, declared from case {origin.number}: "
+                             f"{incident.description}"[:TEXT_LIMIT]}
+    data = {"incident_id": incident.id, "incident_number": incident.number, **_rung_variables(incident),
+            "solution": None, "cause": None}
+    case = intake.start_case(records.own_organisation(), actor, fields, kind=CASE_KIND, data=data)
+    incident.process_case, incident.process_case_id = case, case.id
+    lead = incident.declared_by if incident.declared_by is not None and incident.declared_by.active else None
+    if lead is not None:
+        case.owner, case.owner_id = lead, lead.id
+    for user in team(incident):
+        _collaborate(incident, case.id, user.id, now)
+    task = _open_work_task(incident)
+    if task is not None and lead is not None and task.assignee_id is None:
+        task.assignee, task.assignee_id = lead, lead.id
+    events.record(origin, "major_incident_process", actor, incident=incident.id, number=incident.number,
+                  case_number=case.number)
+    db.session.flush()
+    return case
+
+
+def start_missing_processes() -> list[int]:
+    """Open incidents without a process get one (declared before the process was deployed); the
+    incidents started. Run by the scheduler's service job (cases/service/due.py). Rungs whose moment
+    has passed come due on the next timer run; those reached already are not reached again."""
+    if current_version(PROCESS) is None:
+        return []
+    candidates = list(db.session.scalars(select(MajorIncident.id).where(
+        MajorIncident.status == OPEN, MajorIncident.process_case_id.is_(None)).order_by(MajorIncident.id)))
+    db.session.rollback()
+    started = []
+    for incident_id in candidates:
+        with unit_of_work():
+            incident = db.session.scalar(select(MajorIncident).where(MajorIncident.id == incident_id)
+                                         .with_for_update(skip_locked=True, of=MajorIncident))
+            if incident is None or not incident.is_open or incident.process_case_id is not None:
+                continue
+            _start_process(None, incident, utcnow())
+            started.append(incident.id)
+    return started
+
+
+def _open_work_task(incident: MajorIncident) -> Task | None:
+    if incident.process_case_id is None:
+        return None
+    found: Task | None = db.session.scalar(select(Task).where(
+        Task.case_id == incident.process_case_id, Task.state == TaskState.OPEN.value,
+        Task.element_id == WORK_TASK).order_by(Task.created_at).limit(1))
+    return found
+
+
+def work_task(incident: MajorIncident) -> Task | None:
+    """The open "Work the incident" task (the incident page links it)."""
+    return _open_work_task(incident)
+
+
+def resolve_problems(incident: MajorIncident, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """What is wrong with ``data`` for the open task's form (``cases.process.forms.problems``: the
+    field as ``data.<name>``, the rule it breaks and its limit, for a page in either language)."""
+    task = _open_work_task(incident)
+    if task is None or not task.form:
+        return []
+    version_id = db.session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
+    return forms.problems(version_id, task.form, data) if version_id is not None else []
+
+
+def resolve_form(incident: MajorIncident) -> dict[str, Any] | None:
+    """The JSON schema of the open task's form (the version it runs on): the incident page draws the
+    fields a process owner added beside the solution and the cause. None: no open task."""
+    task = _open_work_task(incident)
+    if task is None or not task.form:
+        return None
+    version_id = db.session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id))
+    return forms.schema(version_id, task.form) if version_id is not None else None
+
+
+def _incident_of(ctx: ServiceContext, incident_id: int) -> MajorIncident:
+    incident: MajorIncident | None = db.session.scalar(
+        select(MajorIncident).where(MajorIncident.id == incident_id).with_for_update(of=MajorIncident))
+    # (None: its process is starting: a rung already due runs in its first run)
+    if incident is None or incident.process_case_id not in (None, ctx.case_id):
+        raise HandlerError("bad_parameter", f"major incident {incident_id} is not run by this case")
+    return incident
+
+
+@operation("major_incident_escalate")
+def escalate_step(ctx: ServiceContext, incident_id: int, target: str, rung: str) -> dict[str, Any]:
+    """The process's step when a rung's timer fires: the rung is recorded and its people are told,
+    once; not when the incident is resolved, the target met or the policy's ladder has no such rung."""
+    incident = _incident_of(ctx, incident_id)
+    return {"escalated": _escalate(incident, target, rung, utcnow())}
+
+
+def _escalate(incident: MajorIncident, target_kind: str, rung_name: str, now: datetime) -> bool:
+    if not incident.is_open:
+        return False
+    target = next((t for t in incident.sla or [] if t["kind"] == target_kind), None)
+    if target is None or target["met_at"] is not None:
+        return False
+    rung = next((r for r in target["ladder"] if r["name"] == rung_name), None)
+    if rung is None or any((e["target"], e["rung"]) == (target_kind, rung_name) for e in incident.escalations or []):
+        return False
+    kind = sla_ladder.kind_of(rung)
+    people = _recipients(incident, rung.get("notify") or DEFAULT_NOTIFY[kind])
+    notified = notifications.notify_escalation(
+        kind, incident.origin_case, target["kind"], datetime.fromisoformat(target["due_at"]),
+        calendars.get(target["calendar"]).timezone, people)
+    incident.escalations = [*(incident.escalations or []), {"target": target_kind, "rung": rung_name, "kind": kind,
+                                                            "at": now.isoformat(), "notified": notified}]
+    events.record(incident.origin_case, "major_incident_escalated", None, incident=incident.id,
+                  number=incident.number, target=target_kind, rung=rung_name, level=kind, notified=notified)
+    return True
+
+
+@operation("resolve_major_incident")
+def resolve_step(ctx: ServiceContext, incident_id: int, solution: str, cause: str | None) -> dict[str, Any]:
+    """The process's step after "Work the incident": the incident is resolved with the form's
+    solution and every linked case at its resolve step with it, each reported."""
+    incident, actor = _incident_of(ctx, incident_id), ctx.actor
+    if actor is None or not (actor.has_role(*LEADS) or is_member(actor, incident)):
+        raise HandlerError("not_allowed", "only the incident's team or a lead resolves it")
+    if not incident.is_open:
+        return {"resolved": 0, "results": []}
+    _join_team(actor, incident)
+    results = _resolve_open(actor, incident, solution, cause)
+    db.session.info.setdefault(_RESULTS, {})[incident.id] = results
+    return {"resolved": sum(1 for r in results if r.outcome == "resolved"),
+            "results": [{"case_id": r.case_id, "number": r.number, "outcome": r.outcome} for r in results]}
 
 
 # -- its own SLA -----------------------------------------------------------------------------------
@@ -458,38 +689,6 @@ def _recipients(incident: MajorIncident, who: str | None) -> list[User]:
 DEFAULT_NOTIFY = {"warning": "case_owner", "breach": "supervisor", "manager": "manager"}
 
 
-def escalate_due(now: datetime | None = None) -> int:
-    """Record and mail every rung of an open incident's ladder that came due (once each); a
-    scheduler job. Returns how many rungs were reached."""
-    now = now or utcnow()
-    reached = 0
-    with unit_of_work():
-        for incident in db.session.scalars(select(MajorIncident).where(MajorIncident.status == OPEN)
-                                           .order_by(MajorIncident.id).with_for_update(of=MajorIncident)):
-            done = {(e["target"], e["rung"]) for e in incident.escalations or []}
-            new = list(incident.escalations or [])
-            for target in incident.sla or []:
-                if target["met_at"] is not None:
-                    continue
-                for rung in target["ladder"]:
-                    if (target["kind"], rung["name"]) in done or datetime.fromisoformat(rung["at"]) > now:
-                        continue
-                    kind = sla_ladder.kind_of(rung)
-                    people = _recipients(incident, rung.get("notify") or DEFAULT_NOTIFY[kind])
-                    notified = notifications.notify_escalation(
-                        kind, incident.origin_case, target["kind"], datetime.fromisoformat(target["due_at"]),
-                        calendars.get(target["calendar"]).timezone, people)
-                    new.append({"target": target["kind"], "rung": rung["name"], "kind": kind, "at": now.isoformat(),
-                                "notified": notified})
-                    events.record(incident.origin_case, "major_incident_escalated", None, incident=incident.id,
-                                  number=incident.number, target=target["kind"], rung=rung["name"], level=kind,
-                                  notified=notified)
-                    reached += 1
-            if len(new) != len(incident.escalations or []):
-                incident.escalations = new
-    return reached
-
-
 # -- reading -------------------------------------------------------------------------------------
 
 def list_incidents(user: User, status: str | None, page: int, per_page: int) -> Page:
@@ -517,6 +716,8 @@ class IncidentView:
     internal: bool
     may_lead: bool
     may_work: bool
+    #: the open task "Work the incident" of its process (staff only; None: resolved, or no process)
+    work_task: Task | None = None
 
 
 def view(user: User, incident_id: int) -> IncidentView:
@@ -526,7 +727,7 @@ def view(user: User, incident_id: int) -> IncidentView:
     if user.is_staff:
         member = is_member(user, incident)
         return IncidentView(incident, linked(incident), team(incident), updates(incident), True,
-                            user.has_role(*LEADS), user.has_role(*LEADS) or member)
+                            user.has_role(*LEADS), user.has_role(*LEADS) or member, _open_work_task(incident))
     mine = [row for row in linked(incident) if user.is_customer and row.case.customer_id == user.customer_id]
     if not mine:
         raise NotFound(f"major incident {incident_id} not found", resource="major_incident", id=incident_id)

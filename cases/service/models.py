@@ -23,6 +23,9 @@ class MajorIncident(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQLAl
     priority: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | resolved
     origin_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: the internal case of kind ``major_incident`` running its process (processes/major_incident.bpmn):
+    #: its lead's task, its ladder, its resolution; None until started (cases/service/major_incidents.py)
+    process_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     cause: Mapped[str | None] = mapped_column(Text)
@@ -38,7 +41,8 @@ class MajorIncident(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQLAl
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
 
-    origin_case: Mapped[Case] = relationship(lazy="joined")
+    origin_case: Mapped[Case] = relationship(foreign_keys=[origin_case_id], lazy="joined")
+    process_case: Mapped[Case | None] = relationship(foreign_keys=[process_case_id], lazy="select")
     declared_by: Mapped[User | None] = relationship(foreign_keys=[declared_by_id], lazy="joined")
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id], lazy="joined")
 

@@ -1,7 +1,8 @@
 """Major incidents through the API: declared from a case, cases linked as they come in, a team that
 works the linked cases, one public update reaching each affected customer once, one resolution
 moving every linked case at its resolve step on (each through the real completion path, each
-reported), its own SLA and ladder; customers see only their cases and the public updates."""
+reported), its own SLA and ladder (its process's timers: tests/api/test_major_incident_process.py);
+customers see only their cases and the public updates."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from cases.core.db import db
 from cases.core.models import CaseEvent
 from cases.outbox.models import Notification
-from cases.service import major_incidents
+from cases.process import timers
 from cases.service.models import MajorIncident
 from tests.api.dbstate import db_snapshot
 from tests.helpers import get_case, only_task, open_case, step
@@ -194,6 +195,14 @@ def test_bad_input_names_the_field_and_saves_nothing(api, outage, clock):
     assert api.get(f"{URL}/999999", "supervisor").status_code == 404
 
 
+def reached(incident: dict) -> int:
+    """Fire the due timers (the scheduler's run); how many rungs of the incident's ladder that reached."""
+    before = len(db.session.get(MajorIncident, incident["id"]).escalations)
+    timers.fire_due()
+    db.session.expire_all()
+    return len(db.session.get(MajorIncident, incident["id"]).escalations) - before
+
+
 def test_its_own_sla_escalates_on_the_policys_ladder(api, outage, clock):
     clock.move_to(T0)
     incident = declare(api, outage["a1"]["id"], team=["consultant2"])
@@ -203,14 +212,14 @@ def test_its_own_sla_escalates_on_the_policys_ladder(api, outage, clock):
     assert datetime.fromisoformat(targets["resolution"]["due_at"]) == T0 + timedelta(hours=8)
     assert [r["name"] for r in targets["resolution"]["ladder"]] == ["warning", "breach", "manager"]
     clock.move_to(T0 + timedelta(minutes=10))
-    assert major_incidents.escalate_due() == 0
+    assert reached(incident) == 0  # the ladder is the incident process's timers (processes/major_incident.bpmn)
     clock.move_to(T0 + timedelta(minutes=31))  # no update yet: the first response is breached
-    assert major_incidents.escalate_due() == 2  # its warning (75 %) and its breach
-    assert major_incidents.escalate_due() == 0  # once each
+    assert reached(incident) == 2  # its warning (75 %) and its breach
+    assert reached(incident) == 0  # once each
     r = api.post(f"{URL}/{incident['id']}/updates", "consultant2", json={"text": "On it."})
     assert r.status_code == 201
     clock.move_to(T0 + timedelta(hours=6, minutes=1))  # 75 % of the resolution target
-    assert major_incidents.escalate_due() == 1
+    assert reached(incident) == 1
     got = api.get(f"{URL}/{incident['id']}", "supervisor").json
     assert [(e["target"], e["rung"]) for e in got["escalations"]] == [
         ("first_response", "warning"), ("first_response", "breach"), ("resolution", "warning")]

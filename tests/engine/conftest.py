@@ -96,6 +96,8 @@ def process_handlers(**overrides: Any) -> dict[str, Any]:
             "apply_training_attendance": Recorder(lambda session_id, entries: {
                 "absentees": sum(1 for e in entries if not e["attended"]), "attended": 0}),
             "apply_training_follow_up": Recorder({"moved": 1, "excused": 0}),
+            "major_incident_escalate": Recorder(lambda incident_id, target, rung: {"escalated": True}),
+            "resolve_major_incident": Recorder(lambda incident_id, solution, cause: {"resolved": 1}),
             **overrides}
 
 

@@ -57,3 +57,38 @@ def test_declare_from_the_case_page_work_it_and_resolve(pages, api, world):
     timeline = customer.text(customer.get(f"/cases/{case['id']}"))  # the case's timeline tells the customer too
     assert "Part of a major incident" in timeline and "Rolling back." in timeline
     assert "Resolved with a major incident" in timeline and "Major incident team named" not in timeline
+
+
+def test_the_page_draws_a_field_a_process_owner_added_and_keeps_what_was_typed(pages, api, world, tmp_path,
+                                                                                restore_active_version):
+    from cases.process.deploy import deploy, read_directory
+    from tests.helpers import process_files
+
+    processes, forms = process_files(tmp_path)
+    form = forms / "resolve_major_incident.schema.json"
+    form.write_text(form.read_text().replace('"required": [\n    "solution"', '"required": [\n    "impact",\n    "solution"')
+                    .replace('"properties": {\n', '"properties": {\n    "impact": {"title": "Impact on the customers", '
+                             '"x-title-zh": "对客户的影响", "type": "string", "minLength": 1},\n', 1))
+    deploy(*read_directory(processes, forms))
+    case = at_resolve(api, world.customers["ACME"].id, "li@acme.example", "Posting fails")
+    r = api.post("/api/v1/major-incidents", "supervisor", json={"case_id": case["id"], "title": "Posting down",
+                                                                "description": "All postings fail"})
+    assert r.status_code == 201, r.json
+    url, version = f"/major-incidents/{r.json['id']}", r.json["version"]
+    supervisor = pages("supervisor")
+    page = supervisor.text(supervisor.get(url))
+    assert "Impact on the customers" in page and 'name="impact"' in page and 'id="incident-process"' in page
+    r = supervisor.post(f"{url}/resolve", {"solution": "Rolled back", "impact": "", "version": version})
+    assert r.status_code == 422
+    text = supervisor.text(r)
+    assert "Rolled back" in text and 'aria-invalid="true"' in text  # the field marked, the solution kept
+    assert "This field is required." in text
+    assert db.session.get(MajorIncident, r_id(url)).status == "open"
+    r = supervisor.post(f"{url}/resolve", {"solution": "Rolled back", "impact": "All warehouses", "version": version})
+    assert r.status_code == 303, supervisor.text(r)
+    db.session.expire_all()
+    assert db.session.get(MajorIncident, r_id(url)).status == "resolved"
+
+
+def r_id(url: str) -> int:
+    return int(url.rsplit("/", 1)[1])
