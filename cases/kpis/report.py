@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, null, or_, select, tuple_
+from sqlalchemy import and_, case, func, literal_column, null, or_, select, text, tuple_
 from sqlalchemy.orm import aliased
 
 from cases.core.access import require_role
@@ -218,7 +218,7 @@ def _tally_cohort(scope: _Scope, period: Period, now: datetime, tallies: dict) -
     elif scope.key is not None:  # the groups and the total in the same pass
         query = query.group_by(func.grouping_sets(tuple_(scope.key), tuple_()))
     total_p90 = None
-    for key, *counts in db.session.execute(query):
+    for key, *counts in _merging_by_case(query):
         if in_sql:
             if scope.key is not None and counts.pop():  # the total's row: only its percentile is new
                 total_p90 = counts[-1]
@@ -245,6 +245,23 @@ def _tally_cohort(scope: _Scope, period: Period, now: datetime, tallies: dict) -
         tally.first_response_count += 1
         tally.first_response_sum += int(seconds)
     return None
+
+
+def _merging_by_case(query: Any) -> list[Any]:
+    """The rows of the cohort's query. On PostgreSQL the planner, left alone, hashes the cohort and
+    probes it with every entry of the two first-target indexes (all cases' targets: 200,000 at the
+    volume benchmark's 100k + 100k); sorting the cohort by case and merging it with those indexes,
+    which are in case order, took half the time there (bench/volume-explain.md, 2026-12-07 h16q).
+    Hash joins are therefore off for this one statement (``SET LOCAL``, restored right after: the
+    rest of the transaction plans as usual); a plan never changes a result."""
+    if not _percentile_in_sql():
+        return list(db.session.execute(query))
+    before = db.session.scalar(text("SELECT current_setting('enable_hashjoin')"))
+    db.session.execute(text("SELECT set_config('enable_hashjoin', 'off', true)"))
+    try:
+        return list(db.session.execute(query))
+    finally:
+        db.session.execute(text("SELECT set_config('enable_hashjoin', :before, true)"), {"before": before})
 
 
 def _tally_complaints(scope: _Scope, period: Period, now: datetime, tallies: dict) -> None:
