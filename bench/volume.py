@@ -28,6 +28,12 @@ wall-clock p50/p99 each read reports its CPU time (this thread) and statement co
 
     .venv/bin/python bench/volume.py --sizes 1000                 # quick (under a minute)
     .venv/bin/python bench/volume.py --sizes 1000,100000 --explain bench/volume-explain.txt
+    .venv/bin/python bench/volume.py --sizes 100000 --database cf_volume   # keep the load for the next run
+
+``--database NAME`` keeps the cases in that database on ``--pg-url``'s server instead of a throwaway
+one: the first run creates and loads it, a later run only migrates it (``caseflow db upgrade`` of the
+tree this file is in) and loads what is missing, so a before/after pair reads the same rows (copy it
+with ``CREATE DATABASE b TEMPLATE a`` to give each tree its own).
 
 The last stdout line is one JSON object.
 """
@@ -39,6 +45,7 @@ import os
 import random
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -90,7 +97,7 @@ class Loader:
 
     def __init__(self, db, seed: int = 16):
         from cases.core.models import Customer, Role, User, UserRole
-        from cases.process.models import ProcessVersion
+        from cases.process.models import ProcessInstance, ProcessVersion
 
         self.db, self.rng = db, random.Random(seed)
         session = db.session
@@ -103,7 +110,10 @@ class Loader:
         self.consultants = sorted(by_role.get(Role.SERVICE_CONSULTANT.value, []))
         version = session.scalars(db.select(ProcessVersion).order_by(ProcessVersion.activated_at.desc())).first()
         self.version_id = version.id
-        self.loaded = 0
+        # pairs already there (a kept database): bulk instances are marked by their serializer
+        bulk = session.scalar(db.select(db.func.count()).select_from(ProcessInstance)
+                              .where(ProcessInstance.serializer_version == "bulk"))
+        self.loaded = (bulk or 0) // 2
 
     def _next_ids(self) -> dict[str, int]:
         from sqlalchemy import func
@@ -326,9 +336,15 @@ def explain(db, statements: dict[str, list[tuple[str, Any]]]) -> tuple[str, dict
     return "\n".join(out), figures
 
 
-def run(url: str, sizes: list[int], repeat: int, explain_path: str | None) -> dict[str, Any]:
+def run(url: str, sizes: list[int], repeat: int, explain_path: str | None, fresh: bool = True) -> dict[str, Any]:
     os.environ.update(lc.server_env(url))
-    lc.prepare_database(url)
+    if fresh:
+        lc.prepare_database(url)
+    else:  # a kept database: only this tree's migrations
+        done = subprocess.run([str(lc.BIN / "caseflow"), "db", "upgrade"], cwd=lc.ROOT, env=lc.server_env(url),
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"caseflow db upgrade failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     from server import create_app
 
     app = create_app()
@@ -349,7 +365,9 @@ def run(url: str, sizes: list[int], repeat: int, explain_path: str | None) -> di
         now = datetime.now(timezone.utc)
         statements: dict[str, list] = {}
         for size in sizes:
-            seconds = loader.load(size - loader.loaded, now)
+            if size < loader.loaded:
+                raise RuntimeError(f"the database already holds {loader.loaded} pairs, more than {size}")
+            seconds = loader.load(size - loader.loaded, now) if size > loader.loaded else 0.0
             db.session.remove()
             from cases.core.models import Case
 
@@ -381,6 +399,25 @@ def run(url: str, sizes: list[int], repeat: int, explain_path: str | None) -> di
     return results
 
 
+def kept_database(pg_url: str, name: str) -> tuple[str, bool]:
+    """The URL of database ``name`` on ``pg_url``'s server, created if missing; and whether it was."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise SystemExit(f"--database {name!r}: lower-case letters, digits and _ only")
+    url = make_url(pg_url).set(drivername="postgresql+psycopg")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            fresh = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None
+            if fresh:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return url.set(database=name, drivername="postgresql").render_as_string(hide_password=False), fresh
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("CASEFLOW_ENV", "development")
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -388,17 +425,24 @@ def main(argv: list[str] | None = None) -> int:
                                                    "growing (default 1000; the issue's full run: 1000,100000)")
     p.add_argument("--repeat", type=int, default=30, help="timed requests per read (default 30)")
     p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", lc.DEFAULT_PG_URL))
+    p.add_argument("--database", help="keep the cases in this database on --pg-url's server (created and loaded "
+                                      "the first time; later runs migrate it and load only what is missing)")
     p.add_argument("--explain", help="write EXPLAIN (ANALYZE, BUFFERS) of each read's SELECTs at the last size here")
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     report: dict[str, Any] = {"config": {"sizes": sizes, "repeat": args.repeat, "cpus": os.cpu_count(),
                                          "loadavg_1m_at_start": round(os.getloadavg()[0], 2)}}
-    with tempfile.TemporaryDirectory(prefix="cf_bench_volume_") as tmp, \
-            lc.database_for("postgresql", Path(tmp), args.pg_url) as backend:
-        if backend.skipped:
-            print(json.dumps({**report, "skipped": backend.skipped}))
-            return 1
-        report.update(run(backend.url, sizes, args.repeat, args.explain))
+    if args.database:
+        url, fresh = kept_database(args.pg_url, args.database)
+        report["config"]["database"] = args.database
+        report.update(run(url, sizes, args.repeat, args.explain, fresh))
+    else:
+        with tempfile.TemporaryDirectory(prefix="cf_bench_volume_") as tmp, \
+                lc.database_for("postgresql", Path(tmp), args.pg_url) as backend:
+            if backend.skipped:
+                print(json.dumps({**report, "skipped": backend.skipped}))
+                return 1
+            report.update(run(backend.url, sizes, args.repeat, args.explain))
     report["config"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(report), flush=True)
     return 0

@@ -18,6 +18,12 @@ class Page:
 
 
 def paginate(query: Select, page: int, per_page: int) -> Page:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return Page(list(items), total or 0, page, per_page)
+    """The page and its total in one statement: the total is a scalar subquery of the page's query
+    (computed once, beside each row), so a list costs one round trip to the database, not two.
+    A page past the end has no row to carry it: the total is then counted on its own."""
+    count = select(func.count()).select_from(query.order_by(None).subquery())
+    rows = db.session.execute(query.add_columns(count.scalar_subquery().label("page_total"))
+                              .limit(per_page).offset((page - 1) * per_page)).unique().all()
+    if rows:
+        return Page([row[0] for row in rows], int(rows[0][-1]), page, per_page)
+    return Page([], db.session.scalar(count) or 0, page, per_page)

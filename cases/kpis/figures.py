@@ -1,9 +1,11 @@
 """The figures of a KPI report and how each is derived from raw counts (cases/kpis/report.py counts).
 
-A report's numbers are first gathered as a :class:`Tally` per group — counts, sums and the list of
-first-response times, all additive, so the totals are exactly the sum of the groups — and then
-turned into :class:`Kpis`: shares with the domain's targets, averages, the nearest-rank 90th
-percentile, the feedback volume against its monthly target, the backlog by age.
+A report's numbers are first gathered as a :class:`Tally` per group — counts and sums, all
+additive, so the totals are exactly the sum of the groups — and then turned into :class:`Kpis`:
+shares with the domain's targets, averages, the nearest-rank 90th percentile, the feedback volume
+against its monthly target, the backlog by age. The percentile is not additive: on PostgreSQL it
+is taken in SQL per group and for the total (``percentile_disc``, the same nearest rank); on
+SQLite, which has none, from the first-response times each tally keeps.
 """
 from __future__ import annotations
 
@@ -140,7 +142,12 @@ class Tally:
     """The additive raw numbers of one group (or of all): groups merge into the totals exactly."""
 
     cases: int = 0
-    first_responses: list[int] = field(default_factory=list)  # business seconds, met targets
+    first_response_count: int = 0  # met first-response targets (business seconds used: their sum)
+    first_response_sum: int = 0
+    #: the values themselves, where the percentile is taken here (SQLite); PostgreSQL takes it in SQL
+    first_responses: list[int] = field(default_factory=list)
+    #: the nearest-rank 90th percentile taken in SQL (PostgreSQL), None where taken from ``first_responses``
+    first_response_p90: int | None = None
     first_in_time: int = 0
     first_decided: int = 0
     resolution_in_time: int = 0
@@ -161,12 +168,13 @@ class Tally:
     backlog: dict[str, int] = field(default_factory=lambda: {name: 0 for name, _ in BUCKETS})
 
     def add(self, other: Tally) -> None:
-        for name in ("cases", "first_in_time", "first_decided", "resolution_in_time", "resolution_decided",
+        for name in ("cases", "first_response_count", "first_response_sum", "first_in_time", "first_decided", "resolution_in_time", "resolution_decided",
                      "resolved", "outcome_decided", "reopened", "judged", "self_served", "ratings", "satisfied",
                      "score_sum", "complaints", "complaint_ack_in_time", "complaint_ack_decided",
                      "complaint_resolved_in_time", "complaint_resolved_decided"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.first_responses.extend(other.first_responses)
+        self.first_responses.extend(other.first_responses)  # a percentile is not additive: the
+        # caller sets ``first_response_p90`` of a total taken in SQL
         for name, count in other.backlog.items():
             self.backlog[name] += count
 
@@ -191,13 +199,15 @@ class Kpis:
 
     @classmethod
     def of(cls, tally: Tally, feedback_target: Fraction | None) -> Kpis:
-        values = sorted(tally.first_responses)
-        average = round(sum(values) / len(values), 1) if values else None
+        count = tally.first_response_count
+        average = round(tally.first_response_sum / count, 1) if count else None
+        p90 = tally.first_response_p90 if tally.first_response_p90 is not None else \
+            nearest_rank(sorted(tally.first_responses), 90)
         score = round(tally.score_sum / tally.ratings, 4) if tally.ratings else None
         return cls(
             cases=Volume(tally.cases),
-            first_response_average_seconds=Statistic(average, len(values)),
-            first_response_p90_seconds=Statistic(nearest_rank(values, 90), len(values)),
+            first_response_average_seconds=Statistic(average, count),
+            first_response_p90_seconds=Statistic(p90, count),
             first_response_within_sla=Ratio(tally.first_in_time, tally.first_decided, FIRST_RESPONSE_TARGET),
             resolution_within_sla=Ratio(tally.resolution_in_time, tally.resolution_decided, RESOLUTION_SLA_TARGET),
             resolution_rate=Ratio(tally.resolved, tally.outcome_decided, RESOLUTION_RATE_TARGET),
