@@ -14,11 +14,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import messages
+from engine import history, messages
 from engine.errors import EngineError
 from engine.model import ProcessSpecs, SpecPair
 
@@ -118,7 +118,7 @@ def check(registry: Any, workflow: Any, target: SpecPair | None,
     if target is None:
         return MigrationCheck(False, (Reason("move_no_process", {"process": workflow.spec.name}),))
     top, subprocesses = _diffs(registry, workflow, target, mapping)
-    reasons = _removed(workflow, top)
+    reasons = _removed(workflow, top, _pruned_removed(registry, workflow, target[0], mapping or {}))
     for sp_id, diff in subprocesses.items():
         sub = workflow.subprocesses[sp_id]
         if diff is None:
@@ -128,13 +128,32 @@ def check(registry: Any, workflow: Any, target: SpecPair | None,
     return MigrationCheck(not reasons, tuple(dict.fromkeys(reasons)))
 
 
-def _removed(workflow: Any, diff: Any) -> list[Reason]:
+def _pruned_removed(registry: Any, workflow: Any, new_spec: Any, mapping: Mapping[str, str]) -> list[Reason]:
+    """The steps of the finished history cut from the stored state (``engine.history``) that the
+    target lacks: passed steps, counted as when their tasks were still in the tree."""
+    names = history.pruned_specs(workflow)
+    if not names:
+        return []
+    removed = {spec.name for spec in SpecDiff(registry, workflow.spec, new_spec).removed}
+    reasons = []
+    for name in names:
+        base, dot, rest = name.partition(".")
+        new_name = mapping.get(name) or (mapping[base] + dot + rest if base in mapping else None)
+        if name not in removed or (new_name and new_name in new_spec.task_specs):
+            continue
+        spec = workflow.spec.task_specs.get(name)
+        reasons.append(Reason("move_history_removed", {"step": getattr(spec, "bpmn_id", None) or base}))
+    return reasons
+
+
+def _removed(workflow: Any, diff: Any, pruned: list[Reason] | None = None) -> list[Reason]:
     """The steps a case is at that the target lacks, then the steps it has passed that the target
-    lacks (the moved state would name a step the target cannot read). What follows a step the case
-    is at is predicted again after the move, so it does not count."""
+    lacks (the moved state would name a step the target cannot read; ``pruned``: those of the
+    history cut from the stored state, passed before any still in the tree). What follows a step
+    the case is at is predicted again after the move, so it does not count."""
     active = set(workflow.get_tasks(state=ACTIVE, skip_subprocesses=True))
     at = [removed_step(task) for task in diff.removed if task in active]
-    passed = []
+    passed = list(pruned or [])
     for task in diff.removed:
         if task in active or task.has_state(TaskState.PREDICTED_MASK):
             continue

@@ -22,7 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine import dataflow, migration
+from engine import dataflow, history, migration
 from engine import specs as spec_module
 from engine.errors import EngineError, HandlerError, NotWaiting, ProcessError, TaskNotReady
 from engine.isolation.sandbox import default_sandbox
@@ -158,7 +158,8 @@ class ProcessRun:
     def progress(self) -> Progress:
         """The completed and the current elements of each process (each element once, in the
         order first met), for showing the instance on its diagrams."""
-        completed: dict[str, dict[str, None]] = {}
+        completed: dict[str, dict[str, None]] = {  # first met in the history cut from the state
+            process: dict.fromkeys(ids) for process, ids in history.pruned_elements(self._wf).items()}
         current: dict[str, dict[str, None]] = {}
         for task in self._wf.get_tasks():
             element = getattr(task.task_spec, "bpmn_id", None)
@@ -172,6 +173,9 @@ class ProcessRun:
         return Progress({p: list(ids) for p, ids in completed.items()}, {p: list(ids) for p, ids in current.items()})
 
     def dump(self) -> str:
+        """The state to store; a long-lived instance's far finished history is cut first
+        (``engine.history``)."""
+        history.prune(self._wf)
         return self._serializer.dump(self._wf)
 
     # -- changing --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import lazyload
 
 from cases.core import events
 from cases.core.db import db
@@ -97,9 +98,11 @@ def _task_rows(step: _Step) -> tuple[list[Task], list[Task], list[tuple[UserTask
     with their engine tasks)."""
     case, actor, now = step.case, step.actor, step.now
     ready_ids = {t.id for t in step.ready}
-    # the open rows, and any row of a ready task (a repaired instance may have closed it)
+    # the open rows, and any row of a ready task (a repaired instance may have closed it); their
+    # case is the step's, in the session already: not joined again (~50 columns a row)
     rows = db.session.scalars(select(Task).where(
-        Task.instance_id == step.instance.id, or_(Task.state == TaskState.OPEN.value, Task.id.in_(ready_ids))))
+        Task.instance_id == step.instance.id, or_(Task.state == TaskState.OPEN.value, Task.id.in_(ready_ids)))
+        .options(lazyload(Task.case)))
     known = {t.id: t for t in rows}
     for task_id, row in known.items():
         if row.is_open and task_id not in ready_ids:  # gone without being completed here: cancelled by the process

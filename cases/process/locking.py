@@ -8,10 +8,11 @@ makes a lost update impossible even if a path forgets to lock.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from cases.core.db import db
 from cases.core.errors import Conflict, NotFound, ProcessFailure
-from cases.core.models import Task
+from cases.core.models import Task, User
 from cases.process.models import ProcessInstance
 from engine.errors import NotWaiting, ProcessError, TaskNotReady
 
@@ -40,11 +41,15 @@ def lock_instance_of_task(task_id: str) -> ProcessInstance | None:
 
 
 def load_task(task_id: str, lock: bool = False) -> Task | None:
-    """The task as committed now, optionally row-locked."""
-    query = select(Task).where(Task.id == task_id)
+    """The task as committed now, optionally row-locked.
+
+    Re-reading the task re-reads its assignee, which resets that user's roles; the assignee is
+    mostly the user of the request, whose roles the permission checks read next: they come in the
+    same statement instead of a lazy load of their own."""
+    query = select(Task).where(Task.id == task_id).options(joinedload(Task.assignee).joinedload(User.role_rows))
     if lock:
         query = query.with_for_update(of=Task)
-    return db.session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    return db.session.scalars(query.execution_options(populate_existing=True)).unique().one_or_none()
 
 
 def engine_errors(exc: Exception, instance_id: int | None = None) -> Exception:
