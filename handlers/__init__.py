@@ -51,6 +51,17 @@ class Services(Protocol):
     def apply_risk_review(self, risk_id: int, outcome: str, level: Any, note: Any,
                           next_review_on: Any) -> dict[str, Any]: ...
 
+    def visit_state(self, visit_id: int) -> dict[str, Any]: ...
+
+    def visit_reminder(self, visit_id: int) -> dict[str, Any]: ...
+
+    def write_repair_log(self, visit_id: int, arrived_at: Any, minutes: Any, parts: Any, result: Any,
+                        notes: Any) -> dict[str, Any]: ...
+
+    def maintenance_state(self, schedule_id: int) -> dict[str, Any]: ...
+
+    def open_maintenance_task(self, schedule_id: int) -> dict[str, Any]: ...
+
 
 def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,4 +73,4 @@ def operation(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
-from handlers import assignment, feedback, hq, risks, sla, training  # noqa: F401  (register their operations)
+from handlers import assignment, feedback, hq, risks, sla, training, visits  # noqa: F401  (register their operations)

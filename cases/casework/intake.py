@@ -21,7 +21,8 @@ from engine.serialization import SERIALIZER_VERSION
 CASE_PROCESS = "support_case"
 #: the process each kind of case runs
 PROCESSES = {CaseKind.SUPPORT.value: CASE_PROCESS, CaseKind.COMPLAINT.value: "complaint_handling",
-             CaseKind.FOLLOW_UP.value: "customer_follow_up", CaseKind.RISK_REVIEW.value: "risk_review"}
+             CaseKind.FOLLOW_UP.value: "customer_follow_up", CaseKind.RISK_REVIEW.value: "risk_review",
+             CaseKind.VISIT.value: "service_visit", CaseKind.MAINTENANCE.value: "maintenance_schedule"}
 INTAKE_FIELDS = ("channel", "title", "description", "environment", "steps_to_reproduce",
                  "category_hint", "priority_hint", "contact_name", "contact_phone", "contact_email")
 
