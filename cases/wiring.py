@@ -19,8 +19,18 @@ from cases.outbox import hq
 from cases.outbox import models as outbox_models
 from cases.process import assignment, lease
 from cases.process import models as process_models
-from cases.service import (case_figures, maintenance, major_incidents, problems, quality, risks, training, visits,
-                           visits_due, visits_review)
+from cases.service import (
+    case_figures,
+    maintenance,
+    major_incidents,
+    problems,
+    quality,
+    risks,
+    training,
+    visits,
+    visits_due,
+    visits_review,
+)
 from cases.service import catalogue as service_catalogue
 from cases.service import models as service_models
 from cases.service import oversight_models as service_oversight_models

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from cases.casework import intake
 from cases.casework.tasks import deliver_message
-from cases.core.models import Case, Task, TaskState, User
 from cases.core.db import db
+from cases.core.models import Case, Task, TaskState, User
 from cases.customers import records
 from cases.process.deploy import current_version
 

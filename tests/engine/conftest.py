@@ -89,6 +89,12 @@ def process_handlers(**overrides: Any) -> dict[str, Any]:
             "risk_review_due": Recorder({"open": True, "level": "high"}),
             "apply_risk_review": Recorder(lambda outcome, **_: {"closed": outcome == "close", "level": "high",
                                                                   "review_due": "2030-02-01T01:00:00+00:00"}),
+            "visit_state": Recorder({"status": "proposed", "remind": False, "reminder_at": "2030-02-01T02:00:00+00:00",
+                                     "window_end": "2030-02-02T08:00:00+00:00"}),
+            "visit_reminder": Recorder({"sent": True}),
+            "write_repair_log": Recorder({"log_id": 1}),
+            "maintenance_state": Recorder({"active": True, "due_at": "2030-02-01T00:00:00+08:00"}),
+            "open_maintenance_task": Recorder({"opened": 1, "next_due": "2030-03-01"}),
             **overrides}
 
 

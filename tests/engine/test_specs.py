@@ -114,8 +114,8 @@ def test_real_processes_build_cleanly(engine: Engine):
     built = engine.build(PROCESS_FILES)
     assert isinstance(built, BuiltVersion)
     assert built.valid and built.problems == ()
-    assert built.process_ids == ("complaint_handling", "customer_follow_up", "requirement_evaluation", "risk_review",
-                                 "support_case")
+    assert built.process_ids == ("complaint_handling", "customer_follow_up", "maintenance_schedule",
+                                 "requirement_evaluation", "risk_review", "service_visit", "support_case")
     lanes = {t.element_id: (t.process_id, t.lane) for t in built.user_tasks}
     assert lanes == {
         "classify": ("support_case", "agent"),
@@ -140,8 +140,9 @@ def test_real_processes_build_cleanly(engine: Engine):
         "review_dissatisfaction": ("complaint_handling", "supervisor"),
         **{f"follow_up_call_{m}": ("customer_follow_up", "agent") for m in (1, 3, 6, 12)},
         "review_risk": ("risk_review", "supervisor"),
+        "record_repair": ("service_visit", "service_consultant"),
     }
-    assert len(built.user_tasks) == 25  # each once, though support_case calls requirement_evaluation
+    assert len(built.user_tasks) == 26  # each once, though support_case calls requirement_evaluation
     by_id = {t.element_id: t for t in built.user_tasks}
     assert by_id["resolve"].properties["formJsonSchemaFilename"] == "resolve.schema.json"
     assert by_id["classify"].name == "Classify"
@@ -161,6 +162,8 @@ def test_real_processes_need_their_handlers():
             ("to_dedicated_consultant", "dedicated_consultant"), ("enrol_in_training", "enrol_for_training"),
             ("schedule_callback", "business_deadline"), ("callback_late", "deadline_missed"),
             ("review_due", "risk_review_due"), ("apply_review", "apply_risk_review"),
+            ("read_visit", "visit_state"), ("send_reminder", "visit_reminder"), ("apply_repair", "write_repair_log"),
+            ("read_schedule", "maintenance_state"), ("open_task", "open_maintenance_task"),
             ("send_callback_survey", "send_survey"), ("callback_complaint", "open_complaint"),
             ("start_complaint_process", "open_complaint"), ("send_response", "send_complaint_response"),
             ("send_satisfaction_survey", "send_survey"), ("report_outcome", "report_complaint_outcome"),
