@@ -18,8 +18,9 @@ declarative job list of stable ids:
   escalation ladders that came due (cases/service/major_incidents.py).
 - ``purge-idempotency-keys`` deletes, hourly, the answers kept for retries past their 24 hours
   (cases/core/idempotency.py).
-- ``service-due`` sends, every few minutes, the reminders the day before confirmed visits and opens the
-  internal tasks of maintenance schedules on their dates (cases/service/due.py).
+- ``service-due`` sends, every minute, the training reminders and starts the processes of risks, visits
+  and maintenance schedules saved before those processes were deployed (cases/service/due.py); the
+  visits' reminders and the maintenance dates are timers of their processes, fired like any other.
 - ``check-leadership`` steps down if the lease is gone (then this process stands by again).
 
 On PostgreSQL, ``caseflow scheduler --worker`` processes (``FiringWorker``) fire beside the
@@ -71,7 +72,7 @@ HQ_JOB = "deliver-hq-reports"
 CHAT_JOB = "deliver-chat-posts"
 PURGE_JOB = "purge-idempotency-keys"
 INCIDENT_JOB = "escalate-major-incidents"
-#: training reminders, risk reviews, visit reminders and maintenance dates whose moment has come
+#: training reminders whose moment has come and the missing processes of risks, visits and schedules
 #: (cases/service/due.py), looked at every minute
 SERVICE_JOB = "service-due"
 SERVICE_DUE_MINUTES = 1
@@ -315,7 +316,7 @@ class Scheduler:
         # the escalation ladders of open major incidents (cases/service/major_incidents.py)
         found.append({"id": INCIDENT_JOB, "func": _in_app(self.app, major_incidents.escalate_due, INCIDENT_JOB,
                                                            self.leadership), "trigger": "interval", "minutes": 1})
-        # training reminders, visit reminders, maintenance tasks, missing risk review processes (cases/service/due.py)
+        # training reminders, missing risk review, visit and maintenance processes (cases/service/due.py)
         found.append({"id": SERVICE_JOB, "func": _in_app(self.app, service_due.run, SERVICE_JOB, self.leadership),
                       "trigger": "interval", "minutes": SERVICE_DUE_MINUTES})
         if self.leadership is not None:
