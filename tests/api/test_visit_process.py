@@ -327,3 +327,19 @@ def test_rows_saved_before_the_processes_were_deployed_get_theirs_from_the_servi
         assert db.session.get(Visit, past.id).process_case_id is None  # a visit gone by starts nothing
         assert timers_of(db.session.get(MaintenanceSchedule, plan.id).process_case) == [
             ("schedule_date", datetime(2026, 3, 9, tzinfo=SHANGHAI))]
+
+
+def test_cancelling_while_the_repair_record_is_open_cancels_the_task_and_ends_the_process(api, service):
+    with freeze_time(NOW) as clock:
+        visit = booked(api)
+        case = process_case(visit)
+        clock.move_to(START + timedelta(hours=2, minutes=1))
+        timers.fire_due()
+        [task] = record_tasks(api, "consultant2")
+        current = api.get(f"/api/v1/visits/{visit['id']}", "consultant1").json
+        r = api.post(f"/api/v1/visits/{visit['id']}/cancel", "consultant1",
+                     json={"version": current["version"], "reason": "部件未到，另约时间"})
+        assert r.status_code == 200, r.json
+    db.session.expire_all()
+    assert db.session.get(Task, task["id"]).state == "cancelled"
+    assert db.session.get(Case, case.id).status == "closed" and timers_of(case) == []
