@@ -19,7 +19,18 @@ from cases.outbox import hq
 from cases.outbox import models as outbox_models
 from cases.process import assignment, lease
 from cases.process import models as process_models
-from cases.service import case_figures, major_incidents, problems, quality, risks, training, visits_review
+from cases.service import (
+    case_figures,
+    maintenance,
+    major_incidents,
+    problems,
+    quality,
+    risks,
+    training,
+    visits,
+    visits_due,
+    visits_review,
+)
 from cases.service import catalogue as service_catalogue
 from cases.service import models as service_models
 from cases.service import oversight_models as service_oversight_models
@@ -34,7 +45,8 @@ MODELS = (core_models, process_models, sla_models, outbox_models, customer_model
           # tables defined beside the code that owns them: kept answers, the scheduler's lease, blobs
           idempotency, lease, storage, whatif_models, service_models, service_oversight_models, service_visit_models)
 #: the modules that register service operations
-OPERATION_MODULES = (events, assignment, clock, hq, surveys, complaints, training)
+OPERATION_MODULES = (events, assignment, clock, hq, surveys, complaints, training, risks, visits, visits_due,
+                     maintenance)
 #: the modules that register sections of the quarterly review (cases/service/review.py) and form
 #: references (the negotiation form's catalogue entries, cases/service/catalogue.py)
 REVIEW_SECTION_MODULES = (case_figures, major_incidents, problems, training, risks, quality, visits_review,

@@ -44,6 +44,7 @@ WORDS = {
     # the kinds of case (cases.models.CaseKind)
     "support": _l("Support case"), "follow_up": _l("Follow-up programme"), "risk_review": _l("Risk review"),
     "major_incident": _l("Major incident"),
+    "visit": _l("On-site visit"), "maintenance": _l("Maintenance schedule"),
     "internal": _l("internal"),
     "web": _l("web"), "phone": _l("phone"), "email": _l("e-mail"), "chat": _l("chat"), "api": _l("API"),
     "agent": _l("Service desk"), "service_consultant": _l("Service consultant"), "supervisor": _l("Supervisor"),

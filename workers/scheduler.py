@@ -16,10 +16,10 @@ declarative job list of stable ids:
   and notices for chat platforms (cases/outbox/chat_posts.py).
 - ``purge-idempotency-keys`` deletes, hourly, the answers kept for retries past their 24 hours
   (cases/core/idempotency.py).
-- ``service-due`` sends, every few minutes, the reminders the day before confirmed visits and opens the
-  internal tasks of maintenance schedules on their dates, and starts the risk review and major incident
-  processes that are missing (cases/service/due.py). A major incident's escalation ladder is its process's
-  timers (processes/major_incident.bpmn), fired by the timer jobs above.
+- ``service-due`` starts, every minute, the processes of risks, planned training sessions, major
+  incidents, visits and maintenance schedules saved before those processes were deployed
+  (cases/service/due.py); their reminders, review dates, escalation ladders and maintenance dates are
+  timers of their processes, fired by the timer jobs above.
 - ``check-leadership`` steps down if the lease is gone (then this process stands by again).
 
 On PostgreSQL, ``caseflow scheduler --worker`` processes (``FiringWorker``) fire beside the
@@ -69,8 +69,7 @@ NOTIFY_JOB = "deliver-notifications"
 HQ_JOB = "deliver-hq-reports"
 CHAT_JOB = "deliver-chat-posts"
 PURGE_JOB = "purge-idempotency-keys"
-#: training reminders, visit reminders and maintenance dates whose moment has come, and the missing risk
-#: review and major incident processes
+#: the missing processes of risks, training sessions, major incidents, visits and schedules
 #: (cases/service/due.py), looked at every minute
 SERVICE_JOB = "service-due"
 SERVICE_DUE_MINUTES = 1
@@ -311,8 +310,8 @@ class Scheduler:
         # answers kept for retries (api/idempotency.py) go after a day
         found.append({"id": PURGE_JOB, "func": _in_app(self.app, idempotency.purge, PURGE_JOB, self.leadership),
                       "trigger": "interval", "hours": 1})
-        # training reminders, visit reminders, maintenance tasks, missing risk review and major incident
-        # processes (cases/service/due.py)
+        # the missing processes of risks, training sessions, major incidents, visits and schedules
+        # (cases/service/due.py)
         found.append({"id": SERVICE_JOB, "func": _in_app(self.app, service_due.run, SERVICE_JOB, self.leadership),
                       "trigger": "interval", "minutes": SERVICE_DUE_MINUTES})
         if self.leadership is not None:

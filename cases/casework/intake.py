@@ -23,7 +23,8 @@ CASE_PROCESS = "support_case"
 PROCESSES = {CaseKind.SUPPORT.value: CASE_PROCESS, CaseKind.COMPLAINT.value: "complaint_handling",
              CaseKind.FOLLOW_UP.value: "customer_follow_up", CaseKind.RISK_REVIEW.value: "risk_review",
              CaseKind.TRAINING.value: "training_session",
-             CaseKind.MAJOR_INCIDENT.value: "major_incident"}
+             CaseKind.MAJOR_INCIDENT.value: "major_incident",
+             CaseKind.VISIT.value: "service_visit", CaseKind.MAINTENANCE.value: "maintenance_schedule"}
 INTAKE_FIELDS = ("channel", "title", "description", "environment", "steps_to_reproduce",
                  "category_hint", "priority_hint", "contact_name", "contact_phone", "contact_email")
 

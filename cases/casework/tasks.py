@@ -174,8 +174,9 @@ def answer_for_customer(case: Case, user: User | None, form: str, data: Any, cha
 #: Messages only staff may deliver: a customer must not announce HQ's release themselves.
 STAFF_MESSAGES = frozenset({"fixed_version"})
 #: Messages only caseflow itself delivers: a survey's answer (cases/casework/surveys.py, through the survey
-#: link or /surveys/{id}/answer) and the end of a linked complaint (cases/casework/complaints.py).
-INTERNAL_MESSAGES = frozenset({"survey_answered", "complaint_closed"})
+#: link or /surveys/{id}/answer), the end of a linked complaint (cases/casework/complaints.py), and the
+#: changes of a visit or a maintenance schedule their processes hear of (cases/service/visit_process.py).
+INTERNAL_MESSAGES = frozenset({"survey_answered", "complaint_closed", "visit_changed", "schedule_changed"})
 
 
 def _check_may_send(user: User, case: Case, name: str) -> None:

@@ -81,8 +81,9 @@ class CaseKind(str, enum.Enum):
     """Which process a case runs: a support case, a complaint (complaint_handling, linked to the
     case it is about), a customer's follow-up programme after a deployment, or the review of a risk
     of the register (risk_review, a case of the service's own organisation: ``Customer.internal``), a
-    training session (training) or a major incident's own lifecycle and ladder (major_incident), both
-    also of the own organisation."""
+    training session (training), a major incident's own lifecycle and ladder (major_incident), an on-site
+    visit's appointment and repair record (visit) or a maintenance schedule's dates (maintenance), all of
+    the own organisation as well."""
 
     SUPPORT = "support"
     COMPLAINT = "complaint"
@@ -90,10 +91,15 @@ class CaseKind(str, enum.Enum):
     RISK_REVIEW = "risk_review"
     TRAINING = "training"
     MAJOR_INCIDENT = "major_incident"
+    #: an on-site repair or visit's process (service_visit), beside the case it serves
+    VISIT = "visit"
+    #: a maintenance schedule's process (maintenance_schedule)
+    MAINTENANCE = "maintenance"
 
 
 #: kinds whose cases the service runs for itself: no customer, no SLA targets, not in the case KPIs
-INTERNAL_KINDS = frozenset({CaseKind.RISK_REVIEW.value, CaseKind.TRAINING.value, CaseKind.MAJOR_INCIDENT.value})
+INTERNAL_KINDS = frozenset({CaseKind.RISK_REVIEW.value, CaseKind.TRAINING.value, CaseKind.MAJOR_INCIDENT.value,
+                            CaseKind.VISIT.value, CaseKind.MAINTENANCE.value})
 
 
 class CaseStatus(str, enum.Enum):

@@ -59,10 +59,14 @@ class Visit(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQLAlchemy's 
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the case of kind ``visit`` running the visit's process (processes/service_visit.bpmn); None
+    #: until started (a visit booked before the process was deployed, or long done)
+    process_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
 
-    case: Mapped[Case] = relationship(lazy="joined")
+    case: Mapped[Case] = relationship(foreign_keys=[case_id], lazy="joined")
+    process_case: Mapped[Case | None] = relationship(foreign_keys=[process_case_id], lazy="select")
     technician: Mapped[User | None] = relationship(foreign_keys=[technician_id], lazy="joined")
     contract: Mapped[Contract | None] = relationship(lazy="joined")
     catalogue_item: Mapped[CatalogueItem | None] = relationship(lazy="joined")
@@ -102,11 +106,15 @@ class MaintenanceSchedule(db.Model):  # type: ignore[name-defined,misc]  # Flask
     notes: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the case of kind ``maintenance`` running the schedule's process
+    #: (processes/maintenance_schedule.bpmn); None until started
+    process_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
 
     installation: Mapped[InstalledProduct] = relationship(lazy="joined")
     assignee: Mapped[User | None] = relationship(lazy="joined")
+    process_case: Mapped[Case | None] = relationship(lazy="select")
 
 
 class RemoteSession(db.Model):  # type: ignore[name-defined,misc]  # Flask-SQLAlchemy's dynamic base

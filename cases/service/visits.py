@@ -5,10 +5,21 @@ answers with another window, which staff confirm or answer in turn (``proposed``
 ``counter_proposed`` → ``confirmed``). A front-line staff member may confirm for the customer (the
 customer said yes on the phone). When a window is set the warranty is checked on its day: a contract
 of the customer in warranty then (``contracts.warranty_until``) means no charge, otherwise the visit
-is charged at the price of the special service chosen from the catalogue (required then). The day
-before a confirmed visit the customer is reminded (``due.py``, run by the scheduler). The
+is charged at the price of the special service chosen from the catalogue (required then). The
 technician's repair log (arrival, time on site, parts, result) closes the visit as ``done``. Every
 step is a public event on the case's timeline.
+
+The dated work is a process the process owners can change (processes/service_visit.bpmn): booking a
+visit starts it as a case of the internal kind ``visit`` (``service_process.py``; the visit names it,
+``process_case_id``). It reads the appointment (``visit_state``) and waits: for the other side's
+answer while the window is only proposed; for 10:00 the day before a confirmed window, when the step
+``visit_reminder`` (visits_due.py) reminds the customer once; then for the window's end, when the task
+"Record the repair" (form ``record_repair``) is the technician's. Every change here — a confirmation,
+another window, a cancellation, a log recorded through the API — is told to the waiting process
+(message ``visit_changed``), which reads the appointment again: a new window moves its timers, a
+cancellation or a done visit ends it. The repair-log API completes the open "Record the repair" task
+(its step ``write_repair_log`` writes the log with this module's rules); before the window's end it
+records the log itself and the process ends.
 """
 from __future__ import annotations
 
@@ -17,21 +28,32 @@ from typing import Any
 
 from sqlalchemy import select
 
+from cases.casework import tasks
 from cases.core import events
 from cases.core.access import visible_case
-from cases.core.db import db, use_case
+from cases.core.db import db, unit_of_work, use_case
 from cases.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from cases.core.models import Case, User, UserRole, utcnow
+from cases.core.models import Case, CaseKind, User, UserRole, utcnow
+from cases.core.services import ServiceContext, operation
 from cases.customers.models import Contract
-from cases.service import catalogue
-from cases.service.common import FIELD_STAFF, check_seen, local_day, require_field_staff
+from cases.process import forms
+from cases.service import catalogue, service_process
+from cases.service.common import FIELD_STAFF, check_seen, local_day, require_field_staff, zone
 from cases.service.visit_models import RepairLog, Visit
+from cases.service.visits_due import reminder_due
+from engine.errors import HandlerError
 
 KINDS = ("repair", "visit")
 RESULTS = ("repaired", "replaced", "not_repairable", "advised")
 STATUSES = ("proposed", "counter_proposed", "confirmed", "done", "cancelled")
 OPEN_STATUSES = ("proposed", "counter_proposed", "confirmed")
 MAX_MINUTES = 24 * 60
+#: the visit's process, its message, and its task the repair log completes
+PROCESS = "service_visit"
+MESSAGE = "visit_changed"
+RECORD_TASK = "record_repair"
+#: the "Record the repair" form's fields (process variables, empty until the form is sent)
+LOG_FIELDS = ("arrived_at", "minutes", "parts", "result", "notes")
 
 
 def warranty_on(customer_id: int, moment: datetime) -> Contract | None:
@@ -126,6 +148,8 @@ def book(user: User, case_id: int, fields: dict[str, Any]) -> Visit:
     db.session.add(visit)
     db.session.flush()
     events.record(case, "visit_proposed", user, public=True, by="staff", purpose=visit.purpose, **_public(visit))
+    _start_process(user, visit)
+    db.session.flush()  # the answer carries the visit's version after its process case is named
     return visit
 
 
@@ -155,6 +179,7 @@ def confirm(user: User, visit_id: int, seen: int | None) -> Visit:
         raise Conflict("the window is your own proposal: staff confirm it", code="own_proposal")
     visit.status, visit.confirmed_at = "confirmed", utcnow()
     events.record(visit.case, "visit_confirmed", user, public=True, by=side, **_public(visit))
+    _follow(user, visit)
     return visit
 
 
@@ -178,6 +203,7 @@ def propose(user: User, visit_id: int, fields: dict[str, Any], seen: int | None)
         raise ValidationFailed("the window cannot be proposed", errors)
     events.record(visit.case, "visit_counter_proposed" if side == "customer" else "visit_proposed", user,
                   public=True, by=side, note=fields.get("note"), **_public(visit))
+    _follow(user, visit)
     return visit
 
 
@@ -189,17 +215,39 @@ def cancel(user: User, visit_id: int, reason: str, seen: int | None) -> Visit:
     _open(visit)
     visit.status = "cancelled"
     events.record(visit.case, "visit_cancelled", user, public=True, reason=reason, **_public(visit))
+    _follow(user, visit)
     return visit
 
 
 @use_case
 def record_log(user: User, visit_id: int, fields: dict[str, Any]) -> RepairLog:
-    """The technician's repair log: arrival, time on site, parts, result; the visit is done."""
+    """The technician's repair log: arrival, time on site, parts, result; the visit is done. When the
+    visit's process has its task "Record the repair" open, the log is that task's completion."""
     require_field_staff(user)
     visit = get(user, visit_id)
     if visit.status not in ("confirmed", "done"):
         raise Conflict(f"visit {visit.id} is {visit.status}: only a confirmed visit is logged",
                        code="visit_not_confirmed", visit_status=visit.status)
+    errors = _log_errors(fields)
+    if errors:
+        raise ValidationFailed("the repair log cannot be recorded", errors)
+    task = service_process.open_task(visit.process_case_id, RECORD_TASK)
+    if task is not None:
+        data = {"arrived_at": fields["arrived_at"].isoformat(), "minutes": fields["minutes"],
+                "parts": list(fields.get("parts") or []), "result": fields["result"], "notes": fields["notes"]}
+        tasks.complete_in_unit(user, task.id, data)
+        found: RepairLog | None = db.session.scalar(select(RepairLog).where(RepairLog.visit_id == visit.id)
+                                                   .order_by(RepairLog.id.desc()).limit(1))
+        assert found is not None  # the process's step wrote it
+        return found
+    was = visit.status
+    log = _write_log(user, visit, fields)
+    if was != "done":
+        service_process.tell(visit.process_case, MESSAGE, {"status": visit.status}, user)
+    return log
+
+
+def _log_errors(fields: dict[str, Any]) -> list[dict[str, Any]]:
     errors = []
     if fields["result"] not in RESULTS:
         errors.append({"field": "result", "message": f"one of {', '.join(RESULTS)}"})
@@ -207,18 +255,130 @@ def record_log(user: User, visit_id: int, fields: dict[str, Any]) -> RepairLog:
         errors.append({"field": "minutes", "message": f"from 1 to {MAX_MINUTES}"})
     if fields["arrived_at"] > utcnow():
         errors.append({"field": "arrived_at", "message": "cannot be in the future"})
-    if errors:
-        raise ValidationFailed("the repair log cannot be recorded", errors)
+    return errors
+
+
+def _write_log(user: User | None, visit: Visit, fields: dict[str, Any]) -> RepairLog:
     now = utcnow()
     log = RepairLog(visit=visit, visit_id=visit.id, arrived_at=fields["arrived_at"], minutes=fields["minutes"],
                     parts=list(fields.get("parts") or []), result=fields["result"], notes=fields["notes"],
-                    recorded_by_id=user.id, recorded_at=now)
+                    recorded_by_id=user.id if user else None, recorded_at=now)
     db.session.add(log)
     db.session.flush()  # the answer carries the log's id: the request's unit commits after the response is built
     visit.status, visit.done_at = "done", visit.done_at or now
     events.record(visit.case, "visit_done", user, public=True, result=log.result, minutes=log.minutes,
                   parts=log.parts, **_public(visit))
+    db.session.flush()
     return log
+
+
+# -- the visit's process (processes/service_visit.bpmn) -------------------------------------------
+def _start_process(actor: User | None, visit: Visit) -> Case | None:
+    """Start the visit's process, owned by its technician (or whoever booked it)."""
+    owner = visit.technician or (actor if actor is not None and actor.is_staff else None)
+    serving = visit.case
+    case = service_process.start(
+        PROCESS, CaseKind.VISIT.value, owner, actor,
+        f"{serving.number} · {visit.kind}: {visit.purpose}",
+        f"The {visit.kind} of visit {visit.id} for case {serving.number} ({serving.customer.name}).",
+        {"visit_id": visit.id, **dict.fromkeys(LOG_FIELDS)})
+    if case is not None:
+        visit.process_case, visit.process_case_id = case, case.id
+    return case
+
+
+def _follow(actor: User, visit: Visit) -> None:
+    """The appointment changed: its process hears of it (and an open visit booked before the process
+    was deployed gets one)."""
+    db.session.flush()
+    if service_process.tell(visit.process_case, MESSAGE, {"status": visit.status}, actor):
+        return
+    if visit.process_case_id is None and visit.status in OPEN_STATUSES and visit.window_start > utcnow():
+        _start_process(actor, visit)
+        db.session.flush()
+
+
+def start_missing_processes() -> list[int]:
+    """Open future visits without a process get one (booked before the process was deployed); the
+    visits started. Run by the scheduler's service job (cases/service/due.py)."""
+    if not service_process.deployed(PROCESS):
+        return []
+    candidates = list(db.session.scalars(select(Visit.id).where(
+        Visit.status.in_(OPEN_STATUSES), Visit.process_case_id.is_(None), Visit.window_start > utcnow())
+        .order_by(Visit.id)))
+    db.session.rollback()
+    started = []
+    for visit_id in candidates:
+        with unit_of_work():
+            visit = db.session.scalar(select(Visit).where(Visit.id == visit_id)
+                                      .with_for_update(skip_locked=True, of=Visit))
+            if visit is None or visit.process_case_id is not None or visit.status not in OPEN_STATUSES:
+                continue
+            if _start_process(None, visit) is not None:
+                started.append(visit.id)
+    return started
+
+
+def visit_of_step(ctx: ServiceContext, visit_id: int) -> Visit:
+    """The visit a step of ``ctx``'s process works on (locked)."""
+    visit: Visit | None = db.session.scalar(select(Visit).where(Visit.id == visit_id).with_for_update(of=Visit))
+    # (None: the process is starting as the visit is booked)
+    if visit is None or visit.process_case_id not in (None, ctx.case_id):
+        raise HandlerError("bad_parameter", f"visit {visit_id} is not run by this case")
+    return visit
+
+
+@operation("visit_state")
+def state_step(ctx: ServiceContext, visit_id: int) -> dict[str, Any]:
+    """Where the appointment stands now (the process waits for what comes next)."""
+    visit = visit_of_step(ctx, visit_id)
+    remind = visit.status == "confirmed" and visit.reminder_sent_at is None and visit.window_start > utcnow()
+    return {"status": visit.status, "remind": remind, "reminder_at": reminder_due(visit).isoformat(),
+            "window_end": visit.window_end.isoformat()}
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone())
+    return moment
+
+
+@operation("write_repair_log")
+def record_step(ctx: ServiceContext, visit_id: int, arrived_at: Any, minutes: Any, parts: Any, result: Any,
+                notes: Any) -> dict[str, Any]:
+    """The step after "Record the repair": the form written into the repair log with the API's rules."""
+    visit = visit_of_step(ctx, visit_id)
+    if visit.status not in ("confirmed", "done"):
+        raise HandlerError("bad_parameter", f"write_repair_log: visit {visit.id} is {visit.status}")
+    moment = _moment(arrived_at)
+    if moment is None or not isinstance(minutes, int) or isinstance(minutes, bool) or not isinstance(notes, str):
+        raise HandlerError("bad_parameter", "write_repair_log: 'arrived_at' (a date-time), 'minutes' (a number) and "
+                                            "'notes' are required")
+    fields = {"arrived_at": moment, "minutes": minutes, "parts": [str(p) for p in parts or []], "result": result,
+              "notes": notes}
+    errors = _log_errors(fields)
+    if errors:
+        raise HandlerError("bad_parameter", f"write_repair_log: {errors[0]['field']}: {errors[0]['message']}")
+    log = _write_log(ctx.actor, visit, fields)
+    return {"log_id": log.id}
+
+
+def arrival_problem(value: Any) -> str | None:
+    """What is wrong with a repair's arrival time (None: fine): a date-time, not in the future."""
+    moment = _moment(value)
+    if moment is None:
+        return "a date and time"
+    if moment > utcnow():
+        return "cannot be in the future"
+    return None
+
+
+#: the repair form's arrival is checked when the form is sent (422 naming the field, nothing run)
+forms.reference("repair_arrival", arrival_problem, list)
 
 
 def within_window(visit: Visit) -> bool | None:

@@ -1,6 +1,7 @@
 """The service catalogue, internal tasks and maintenance schedules through the API: business managers
 keep the catalogue and the negotiation step picks from it; internal tasks are staff work a customer
-never sees; a maintenance schedule opens its task on its date (the clock frozen and moved)."""
+never sees; a maintenance schedule opens its task on its date (the clock frozen and moved; the
+schedule's process fires it, tests/api/test_visit_process.py has more)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -13,7 +14,8 @@ from sqlalchemy import select
 from cases.core.db import db
 from cases.core.models import CaseEvent
 from cases.customers.models import InstalledProduct
-from cases.service import due
+from cases.process import timers
+from cases.service.visit_models import InternalTask
 from tests.api.dbstate import db_snapshot
 from tests.helpers import only_task, open_case, step
 
@@ -102,25 +104,32 @@ def installation(world):
     return row
 
 
+def maintenance_opened() -> int:
+    """Fire the due timers (as the scheduler does); the maintenance tasks opened so far."""
+    timers.fire_due()
+    return len(db.session.scalars(select(InternalTask).where(InternalTask.schedule_id.is_not(None))).all())
+
+
 def test_a_maintenance_schedule_opens_its_task_on_its_date(api, installation):
     body = {"installed_product_id": installation.id, "kind": "backup_check", "interval_days": 7,
             "next_due": "2026-03-05", "assignee": "consultant1", "notes": "检查夜间备份"}
-    assert api.post("/api/v1/maintenance-schedules", "agent1", json=body).status_code == 403
-    bad = api.post("/api/v1/maintenance-schedules", "supervisor", json={**body, "interval_days": 0})
-    assert bad.status_code == 422 and [e["field"] for e in bad.json["errors"]] == ["interval_days"]
-    r = api.post("/api/v1/maintenance-schedules", "supervisor", json=body)
-    assert r.status_code == 201, r.json
-    with freeze_time(datetime(2026, 3, 4, 23, 59, tzinfo=SHANGHAI)) as clock:
-        assert due.run().maintenance_tasks == 0
+    with freeze_time(datetime(2026, 3, 1, 9, tzinfo=SHANGHAI)) as clock:
+        assert api.post("/api/v1/maintenance-schedules", "agent1", json=body).status_code == 403
+        bad = api.post("/api/v1/maintenance-schedules", "supervisor", json={**body, "interval_days": 0})
+        assert bad.status_code == 422 and [e["field"] for e in bad.json["errors"]] == ["interval_days"]
+        r = api.post("/api/v1/maintenance-schedules", "supervisor", json=body)
+        assert r.status_code == 201, r.json
+        clock.move_to(datetime(2026, 3, 4, 23, 59, tzinfo=SHANGHAI))
+        assert maintenance_opened() == 0
         clock.move_to(datetime(2026, 3, 5, 0, 1, tzinfo=SHANGHAI))
-        assert due.run().maintenance_tasks == 1
-        assert due.run().maintenance_tasks == 0
+        assert maintenance_opened() == 1
+        assert maintenance_opened() == 1
         clock.move_to(datetime(2026, 3, 20, 8, tzinfo=SHANGHAI))  # two dates passed while nothing ran
-        assert due.run().maintenance_tasks == 2
+        assert maintenance_opened() == 3
         api.forget_tokens()
         tasks = api.get("/api/v1/internal-tasks?maintenance=true", "consultant1").json["items"]
+        api.forget_tokens()
+        schedule = api.get("/api/v1/maintenance-schedules", "consultant1").json[0]
     assert [(t["due_on"], t["assignee"], t["case_id"]) for t in tasks] == [
         ("2026-03-05", "consultant1", None), ("2026-03-12", "consultant1", None), ("2026-03-19", "consultant1", None)]
-    api.forget_tokens()
-    schedule = api.get("/api/v1/maintenance-schedules", "consultant1").json[0]
     assert schedule["next_due"] == "2026-03-26"

@@ -38,9 +38,9 @@ def test_uploading_the_active_files_reactivates_and_a_change_deploys(api, world)
         r = _upload(api, "/api/v1/process-versions?merge=true",
                     [(io.BytesIO(diagram.encode()), "support_case.bpmn")])
         assert r.status_code == 201, r.json
-        assert r.json["process_ids"] == ["complaint_handling", "customer_follow_up", "major_incident",
-                                         "requirement_evaluation", "risk_review", "support_case",
-                                         "training_session"]
+        assert r.json["process_ids"] == ["complaint_handling", "customer_follow_up", "maintenance_schedule",
+                                         "major_incident", "requirement_evaluation", "risk_review",
+                                         "service_visit", "support_case", "training_session"]
         assert "classify.schema.json" in r.json["forms"]
         assert _versions() == before + 1 and current_version("support_case").id == r.json["id"]
         case = open_case(api, customer_id=world.customers["ACME"].id)  # runs on the new version

@@ -1,6 +1,7 @@
 """Repairs and visits through the API: the warranty decides the charge when booking, the customer
-confirms or answers with another window, the reminder goes the day before (the clock frozen and
-moved, never slept on), the repair log closes the visit; bad input names the field and saves nothing."""
+confirms or answers with another window, the reminder goes the day before (the visit's process fires
+it: the clock frozen and moved, never slept on), the repair log closes the visit; bad input names the
+field and saves nothing. The process itself: tests/api/test_visit_process.py."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -14,7 +15,7 @@ from cases.core.db import db
 from cases.core.models import CaseEvent
 from cases.customers.models import Contract
 from cases.outbox.models import Notification
-from cases.service import due
+from cases.process import timers
 from cases.service.visit_models import CatalogueItem
 from tests.api.dbstate import db_snapshot
 from tests.helpers import open_case
@@ -34,6 +35,12 @@ def service(world):
     world.user("acme_user").email = "li.lei@acme.example"
     db.session.commit()
     return world
+
+
+def reminders_sent() -> int:
+    """Fire the due timers (as the scheduler does); the reminders sent so far."""
+    timers.fire_due()
+    return len(db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "visit_reminder")).all())
 
 
 def window(start: datetime = START, hours: int = 2) -> dict:
@@ -97,10 +104,10 @@ def test_the_customer_confirms_and_is_reminded_the_day_before_once(api, service)
         assert r.json["status"] == "confirmed"
 
         clock.move_to(datetime(2026, 3, 4, 9, 59, tzinfo=SHANGHAI))  # the day before, before 10:00
-        assert due.run().visit_reminders == 0
+        assert reminders_sent() == 0
         clock.move_to(datetime(2026, 3, 4, 10, 1, tzinfo=SHANGHAI))
-        assert due.run().visit_reminders == 1
-        assert due.run().visit_reminders == 0  # once
+        assert reminders_sent() == 1
+        assert reminders_sent() == 1  # once
         mails = db.session.scalars(select(Notification).where(Notification.kind == "visit_reminder")).all()
         assert sorted(m.recipient for m in mails) == ["li.lei@acme.example"]  # consultant1 has no address
         assert "2026-03-05 14:00" in mails[0].body
@@ -115,7 +122,7 @@ def test_a_visit_only_proposed_is_not_reminded(api, service):
     with freeze_time(NOW) as clock:
         book(api, acme_case(api, service)["id"])
         clock.move_to(datetime(2026, 3, 4, 12, tzinfo=SHANGHAI))
-        assert due.run().visit_reminders == 0
+        assert reminders_sent() == 0
 
 
 def test_the_customer_proposes_another_window_staff_confirm_it(api, service):

@@ -98,6 +98,12 @@ def process_handlers(**overrides: Any) -> dict[str, Any]:
             "apply_training_follow_up": Recorder({"moved": 1, "excused": 0}),
             "major_incident_escalate": Recorder(lambda incident_id, target, rung: {"escalated": True}),
             "resolve_major_incident": Recorder(lambda incident_id, solution, cause: {"resolved": 1}),
+            "visit_state": Recorder({"status": "proposed", "remind": False, "reminder_at": "2030-02-01T02:00:00+00:00",
+                                     "window_end": "2030-02-02T08:00:00+00:00"}),
+            "visit_reminder": Recorder({"sent": True}),
+            "write_repair_log": Recorder({"log_id": 1}),
+            "maintenance_state": Recorder({"active": True, "due_at": "2030-02-01T00:00:00+08:00"}),
+            "open_maintenance_task": Recorder({"opened": 1, "next_due": "2030-03-01"}),
             **overrides}
 
 

@@ -114,8 +114,9 @@ def test_real_processes_build_cleanly(engine: Engine):
     built = engine.build(PROCESS_FILES)
     assert isinstance(built, BuiltVersion)
     assert built.valid and built.problems == ()
-    assert built.process_ids == ("complaint_handling", "customer_follow_up", "major_incident",
-                                 "requirement_evaluation", "risk_review", "support_case", "training_session")
+    assert built.process_ids == ("complaint_handling", "customer_follow_up", "maintenance_schedule", "major_incident",
+                                 "requirement_evaluation", "risk_review", "service_visit", "support_case",
+                                 "training_session")
     lanes = {t.element_id: (t.process_id, t.lane) for t in built.user_tasks}
     assert lanes == {
         "classify": ("support_case", "agent"),
@@ -143,8 +144,9 @@ def test_real_processes_build_cleanly(engine: Engine):
         "record_attendance": ("training_session", "supervisor"),
         "follow_up_absentees": ("training_session", "supervisor"),
         "work_incident": ("major_incident", "supervisor"),
+        "record_repair": ("service_visit", "service_consultant"),
     }
-    assert len(built.user_tasks) == 28  # each once, though support_case calls requirement_evaluation
+    assert len(built.user_tasks) == 29  # each once, though support_case calls requirement_evaluation
     by_id = {t.element_id: t for t in built.user_tasks}
     assert by_id["resolve"].properties["formJsonSchemaFilename"] == "resolve.schema.json"
     assert by_id["classify"].name == "Classify"
@@ -170,6 +172,8 @@ def test_real_processes_need_their_handlers():
             ("resolve_incident", "resolve_major_incident"),
             *[(f"escalate_{target}_{rung}", "major_incident_escalate") for target in ("first_response", "resolution")
               for rung in ("warning", "breach", "manager")],
+            ("read_visit", "visit_state"), ("send_reminder", "visit_reminder"), ("apply_repair", "write_repair_log"),
+            ("read_schedule", "maintenance_state"), ("open_task", "open_maintenance_task"),
             ("send_callback_survey", "send_survey"), ("callback_complaint", "open_complaint"),
             ("start_complaint_process", "open_complaint"), ("send_response", "send_complaint_response"),
             ("send_satisfaction_survey", "send_survey"), ("report_outcome", "report_complaint_outcome"),

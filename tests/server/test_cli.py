@@ -37,7 +37,8 @@ def test_demo_data_loads_cases_at_different_steps_once(app, app_ctx):
     assert db.session.scalar(select(Task).where(Task.state == "open", Task.element_id == "classify"))
     # complaints (a linked case of their own), surveys answered, and follow-ups after a deployment
     kinds = set(db.session.scalars(select(Case.kind)))
-    assert kinds == {"support", "complaint", "follow_up", "risk_review", "training", "major_incident"}
+    assert kinds == {"support", "complaint", "follow_up", "risk_review", "training", "major_incident", "visit",
+                     "maintenance"}
     assert db.session.scalar(select(Case).where(Case.kind == "complaint", Case.parent_case_id.is_not(None)))
     assert db.session.scalar(select(Survey).where(Survey.answered_at.is_not(None)))
     assert db.session.scalar(select(Task).where(Task.state == "open", Task.element_id.like("follow_up_call_%")))

@@ -65,6 +65,11 @@ def test_book_confirm_and_counter_propose_on_the_pages(api, pages, world):
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).status == "confirmed"
     assert "Confirmed" in customer.text(customer.get(f"/cases/{case['id']}"))
+    # staff reach the visit's process case from the page; the customer never reads of it
+    number = db.session.get(Visit, visit.id).process_case.number
+    assert "Its process:" in consultant.text(consultant.get(url)) and number in consultant.text(consultant.get(url))
+    page = customer.text(customer.get(url))
+    assert number not in page and "Its process:" not in page
 
 
 def test_internal_tasks_show_on_the_staff_case_page_only(api, pages, world):
