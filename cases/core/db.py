@@ -144,28 +144,35 @@ def _touches(session: Session, model: type) -> bool:
     return any(isinstance(obj, model) for objects in pending for obj in objects)
 
 
-def _forget(session: Session, model: type | None = None) -> None:
+def _forget(session: Session) -> None:
+    """Everything the transaction kept: its cached reads and its primed rows."""
+    session.info.pop(_PRIMED, None)
     cache = session.info.get(_CACHE)
-    if not cache:
-        return
-    if model is None:
+    if cache:
         cache.clear()
-        return
-    # by model, not by entry: a batch primes hundreds of keys, and every added row asks
-    for cached in [m for m in cache if isinstance(model, type) and issubclass(model, m)]:
-        del cache[cached]
 
 
 @event.listens_for(Session, "transient_to_pending")
 def _row_added(session: Session, instance: Any) -> None:
-    _forget(session, type(instance))
+    _forget_cached(session, type(instance))
+    _forget_primed_row(session, instance)
 
 
 @event.listens_for(Session, "after_flush")
 def _rows_written(session: Session, _context: Any) -> None:
     # pending rows a read without autoflush did not see are in the table now; deleted ones are not
     for instance in (*session.new, *session.deleted):
-        _forget(session, type(instance))
+        _forget_cached(session, type(instance))
+        _forget_primed_row(session, instance)
+
+
+def _forget_cached(session: Session, model: type) -> None:
+    cache = session.info.get(_CACHE)
+    if not cache:
+        return
+    # by model, not by entry: a batch primes hundreds of keys, and every added row asks
+    for cached in [m for m in cache if issubclass(model, m)]:
+        del cache[cached]
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -173,13 +180,16 @@ def _bulk_statement(state: Any) -> None:
     if state.is_select:
         return
     table = getattr(state.statement, "table", None)  # INSERT / UPDATE / DELETE name theirs
-    cache = state.session.info.get(_CACHE)
-    if table is None or not cache:
+    if table is None:
         _forget(state.session)
         return
+    cache = state.session.info.get(_CACHE) or {}
     name = getattr(table, "name", None)  # an ORM statement names an annotated copy of the table
     for cached in [m for m in cache if getattr(getattr(m, "__table__", None), "name", None) == name]:
         del cache[cached]
+    primed = state.session.info.get(_PRIMED)
+    for model in [m for m in primed or () if getattr(getattr(m, "__table__", None), "name", None) == name]:
+        del primed[model]
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -202,6 +212,51 @@ def prime_transaction_rows(model: type, rows_by_key: Mapping[Any, Iterable[Any]]
     cache = db.session().info.setdefault(_CACHE, {}).setdefault(model, {})
     for key, rows in rows_by_key.items():
         cache[key] = list(rows)
+
+
+# -- rows a batch read ahead for one later read each -------------------------------------------
+# A timer batch steps a hundred instances; each step reads its instance's task and timer rows, and
+# writes some (adds a task, deletes a fired timer). The transaction cache above forgets a whole
+# model whenever a row of it is added, so it cannot hold them across the batch. These are kept
+# instead per key, with the function that gives a row's key: adding, deleting or flushing a row
+# forgets that row's key only; a bulk statement on the table, a rollback (a savepoint's too) and
+# the end of the transaction forget them all. Each is taken once (``take_primed``): the step that
+# reads them is the first reader, the way it would have read them itself, and any later read of
+# the same key goes to the database as before.
+_PRIMED = "caseflow_primed"
+
+
+def prime_rows(model: type, key_of: Callable[[Any], Any], rows_by_key: Mapping[Any, Iterable[Any]]) -> None:
+    """Keep the rows of ``model`` one statement read for many keys (``key_of(row)`` is a row's key;
+    every key read must be present, with an empty list when it has no row) until ``take_primed``."""
+    primed = db.session().info.setdefault(_PRIMED, {})
+    entries = primed.setdefault(model, (key_of, {}))[1]
+    for key, rows in rows_by_key.items():
+        entries[key] = list(rows)
+
+
+def take_primed(model: type, key: Any) -> list[Any] | None:
+    """The rows of ``model`` primed for ``key`` (once; None: not primed, or forgotten since: read them)."""
+    session = db.session()
+    primed = session.info.get(_PRIMED)
+    if not primed or model not in primed:
+        return None
+    key_of, entries = primed[model]
+    if key not in entries:
+        return None
+    rows = entries.pop(key)
+    if any(isinstance(obj, model) and key_of(obj) == key for obj in session.deleted):
+        return None  # a row of it is being deleted: the read decides what it still finds
+    return rows
+
+
+def _forget_primed_row(session: Session, instance: Any) -> None:
+    primed = session.info.get(_PRIMED)
+    if not primed:
+        return
+    for model in [m for m in primed if isinstance(instance, m)]:
+        key_of, entries = primed[model]
+        entries.pop(key_of(instance), None)
 
 
 

@@ -39,7 +39,7 @@ from cases.core import events
 from cases.core.db import db, unit_of_work
 from cases.core.models import Case, utcnow
 from cases.process import incidents
-from cases.process.after_step import synchronise
+from cases.process.after_step import prime_open_tasks, prime_timers, synchronise
 from cases.process.lease import Fenced
 from cases.process.locking import lock_instance
 from cases.process.models import InstanceStatus, ProcessInstance, Timer
@@ -157,8 +157,9 @@ def fire_step(instance: ProcessInstance, case: Case, now: datetime) -> list[str]
 
 def fire_batch(instance_ids: list[int], now: datetime, should_stop: Callable[[], bool] | None = None) -> BatchResult:
     """Fire what is due on ``instance_ids`` in **one transaction**: one statement locks them, one
-    reads their due timers *after* the lock (what another scheduler fired meanwhile is gone), one
-    their cases, three their SLA rows; the fence is called once, just before the one commit. A
+    reads their timers *after* the lock (what another scheduler fired meanwhile is gone), one
+    their cases, one their open tasks, three their SLA rows (what each step reads of them, primed
+    for it: cases/core/db.py ``prime_rows``); the fence is called once, just before the one commit. A
     crash, or a fence that raises, before that commit leaves nothing of the batch committed and
     every instance of it due again. ``should_stop`` is asked between instances: the batch then
     commits what it has fired.
@@ -186,17 +187,20 @@ def _fire_batch(instance_ids: list[int], now: datetime, should_stop: Callable[[]
         if not instances:
             return result  # fired by another, failed meanwhile, or held elsewhere
         locked = [i.id for i in instances]
-        due: dict[int, set[tuple[str, datetime]]] = {}
-        for instance_id, element_id, due_at in db.session.execute(
-                select(Timer.instance_id, Timer.element_id, Timer.due_at)
-                .where(Timer.instance_id.in_(locked), Timer.due_at < now)):
-            due.setdefault(instance_id, set()).add((element_id, due_at))
-        firing = [i for i in instances if i.id in due]
+        timer_rows: dict[int, list[Timer]] = {instance_id: [] for instance_id in locked}
+        for row in db.session.scalars(select(Timer).where(Timer.instance_id.in_(locked))
+                                      .execution_options(populate_existing=True)):
+            timer_rows[row.instance_id].append(row)
+        firing = [i for i in instances if any(row.due_at < now for row in timer_rows[i.id])]
         if not firing:
             return result
         cases = {c.id: c for c in db.session.scalars(
             select(Case).where(Case.id.in_({i.case_id for i in firing})).execution_options(populate_existing=True))}
-        sla.read_ahead(sorted(cases))  # every step reads its case's SLA rows: all of them in three statements
+        # every step reads its instance's timer and open task rows and its case's SLA rows: all of
+        # them read here, for the whole batch (the timers with the due check above)
+        prime_timers({i.id: timer_rows[i.id] for i in firing})
+        prime_open_tasks([i.id for i in firing])
+        sla.read_ahead(sorted(cases))
         for instance in firing:
             if should_stop and should_stop():
                 break
