@@ -36,8 +36,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from cases.core import events
-from cases.core.db import db, unit_of_work
-from cases.core.models import Case, utcnow
+from cases.core.db import db, unit_of_work, write_changed_rows
+from cases.core.models import Case, Task, utcnow
 from cases.process import incidents
 from cases.process.after_step import prime_open_tasks, prime_timers, synchronise
 from cases.process.lease import Fenced
@@ -45,12 +45,18 @@ from cases.process.locking import lock_instance
 from cases.process.models import InstanceStatus, ProcessInstance, Timer
 from cases.process.runs import load_run
 from cases.sla import clock as sla
+from cases.sla.models import SlaTarget
 
 log = logging.getLogger("caseflow.timers")
 
 #: Errors that say nothing about the instance (a lock wait gave up, a deadlock, the connection
 #: dropped, a writer that forgot to lock): the instance is left for the next run, not marked.
 TRANSIENT = (OperationalError, StaleDataError)
+
+#: what a batch's steps change row by row: written before its flush, a statement per set of changed
+#: columns (``write_changed_rows``: the flush would send one UPDATE per instance and per task, the
+#: version checked, and group SLA targets only when neighbours changed the same columns)
+BATCH_WRITTEN = (ProcessInstance, Case, Task, SlaTarget)
 
 _fence: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("timer_fence", default=None)
 
@@ -222,7 +228,9 @@ def _fire_batch(instance_ids: list[int], now: datetime, should_stop: Callable[[]
                     continue
             if fired:
                 result.fired[instance_id] = fired
-        db.session.flush()  # the batch's writes, statements of a kind grouped
+        if not careful:  # the rows every step changes, one executemany per set of changed columns
+            write_changed_rows([o for o in db.session.dirty if isinstance(o, BATCH_WRITTEN)])
+        db.session.flush()  # the rest of the batch's writes, statements of a kind grouped
         fence = _fence.get()
         if fence is not None:
             fence()  # raises Fenced: the whole batch rolls back, nothing fired
