@@ -113,7 +113,8 @@ class TimerWake:
     — applied earlier, a wake-up due at once would be skipped as "already running". Hints that
     arrive during a run are kept and merged into the plan: a timer committed after the run read
     the table is not lost. A hint at or after the earliest due time the last run saw changes
-    nothing (the plan covers it). A run that fails, or finds due timers it cannot fire, backs off
+    nothing (the plan covers it) — except during a run: the run under way may already have read the
+    earliest due time, so a hint then is kept and weighed against what the run saw when it ends. A run that fails, or finds due timers it cannot fire, backs off
     (from ``min_backoff``, doubling up to ``max_idle``) instead of spinning.
 
     Locks: ``_cond`` guards the state and is never held while calling into APScheduler; pushes
@@ -181,10 +182,10 @@ class TimerWake:
         """A timer is due at ``due`` (None: look at the table now); only ever moves the wake earlier."""
         target = due + WAKE_AFTER_DUE if due is not None else self._clock()
         with self._cond:
-            if due is not None and self._covered(target):
-                return
-            if self._running:
+            if self._running:  # kept whatever it is: the run may have read the table before it committed
                 self._during = target if self._during is None else min(self._during, target)
+                return
+            if due is not None and self._covered(target):
                 return
             if self._desired is not None and target >= self._desired:
                 return
