@@ -23,7 +23,7 @@ declarative job list of stable ids:
 - ``check-leadership`` steps down if the lease is gone (then this process stands by again).
 
 On PostgreSQL, ``caseflow scheduler --worker`` processes (``FiringWorker``) fire beside the
-leader: each run of the leader wakes them, and they share the due instances with it (``FOR
+leader: a run of the leader whose batch comes back full (a backlog) wakes them, and they share the due instances with it (``FOR
 UPDATE SKIP LOCKED``), so adding a process adds firing throughput.
 
 Every job first checks that the lease is still held (``Lease.holds``: a local clock check, no
@@ -332,15 +332,10 @@ class Scheduler:
             return
         fence = getattr(self.leadership, "fence", None)
         with self.app.app_context():
-            if self.listener is not None:  # PostgreSQL: the firing workers, if any, join this run
-                try:
-                    wakeup.call_workers()
-                except Exception as exc:
-                    db.session.rollback()
-                    log.warning("could not wake the firing workers: %s", exc)
             try:
                 with timers.fenced_by(fence), timers.shared():
-                    report = timers.fire_due(batch_size=self.settings.batch_size, should_stop=self.stopping.is_set)
+                    report = timers.fire_due(batch_size=self.settings.batch_size, should_stop=self.stopping.is_set,
+                                             on_backlog=self._call_workers if self.listener is not None else None)
             except leader.Fenced as exc:
                 log.error("firing stopped, nothing more committed: %s", exc)
                 self.lost.set()
@@ -351,6 +346,17 @@ class Scheduler:
                          report.timers_fired, len(report), report.batches, report.failed, report.deferred)
             due = timers.next_due()
         self.wake.finish(due, progressed=bool(report))
+
+    @staticmethod
+    def _call_workers() -> None:
+        """PostgreSQL: the firing workers, if any, join this run — only once a batch came back full:
+        a run that one batch drains (a steady stream) fires alone, without a NOTIFY transaction
+        (and its commit) of its own at every wake-up."""
+        try:
+            wakeup.call_workers()
+        except Exception as exc:
+            db.session.rollback()
+            log.warning("could not wake the firing workers: %s", exc)
 
     def watch_timers(self) -> None:
         with self.app.app_context():

@@ -259,7 +259,8 @@ def fire_instance(instance_id: int, now: datetime) -> list[str]:
 
 
 def fire_due(now: datetime | None = None, batch_size: int = 100,
-             should_stop: Callable[[], bool] | None = None) -> FiringReport:
+             should_stop: Callable[[], bool] | None = None,
+             on_backlog: Callable[[], None] | None = None) -> FiringReport:
     """Fire every due timer, ``batch_size`` instances per transaction (``fire_batch``), until none
     is left.
 
@@ -271,8 +272,10 @@ def fire_due(now: datetime | None = None, batch_size: int = 100,
     (or, outside its savepoint — the lock, the commit —, its whole batch) for the next run.
     ``should_stop`` is asked between instances (a scheduler shutting down commits the batch at
     hand so far and stops; what is left stays due). A fence that fails raises ``Fenced`` out of
-    the run, its batch rolled back."""
+    the run, its batch rolled back. ``on_backlog`` is called once, the first time a batch comes back
+    full (more may be due than one batch: the leader then wakes its firing workers)."""
     report = FiringReport()
+    backlog_told = on_backlog is None
     cursor: tuple[datetime, int] | None = None
     while not (should_stop and should_stop()):
         batch = due_instances(now or utcnow(), batch_size, cursor)
@@ -280,6 +283,10 @@ def fire_due(now: datetime | None = None, batch_size: int = 100,
             break
         report.batches += 1
         cursor = (batch[-1][1], batch[-1][0])
+        if not backlog_told and len(batch) >= batch_size:
+            backlog_told = True
+            assert on_backlog is not None
+            on_backlog()
         ids = [instance_id for instance_id, _due in batch]
         try:
             result = fire_batch(ids, now or utcnow(), should_stop)
