@@ -5,10 +5,10 @@ import contextvars
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 
@@ -244,7 +244,7 @@ def take_primed(model: type, key: Any) -> list[Any] | None:
     key_of, entries = primed[model]
     if key not in entries:
         return None
-    rows = entries.pop(key)
+    rows: list[Any] = entries.pop(key)
     if any(isinstance(obj, model) and key_of(obj) == key for obj in session.deleted):
         return None  # a row of it is being deleted: the read decides what it still finds
     return rows
@@ -323,7 +323,7 @@ def write_changed_rows(rows: Iterable[Any]) -> None:
     flush would. The rows are then as the flush leaves them (values committed, the new version);
     the flush that follows has nothing left to write for them."""
     from sqlalchemy import bindparam, inspect
-    from sqlalchemy.orm import ColumnProperty
+    from sqlalchemy.orm import ColumnProperty, Mapper
     from sqlalchemy.orm.attributes import set_committed_value
     from sqlalchemy.orm.exc import StaleDataError
 
@@ -343,8 +343,8 @@ def write_changed_rows(rows: Iterable[Any]) -> None:
         return
     connection = db.session.connection()
     for (model, keys), members in groups.items():
-        mapper = inspect(model)
-        table = mapper.local_table
+        mapper: Mapper[Any] = inspect(model)
+        table = cast(Table, mapper.local_table)
         [pk] = mapper.primary_key
         version = mapper.version_id_col
         prop_of = {key: mapper.get_property(key) for key in keys}
