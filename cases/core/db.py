@@ -370,7 +370,7 @@ def write_changed_rows(rows: Iterable[Any]) -> None:
         result = connection.execute(stmt.values(values), params)
         if connection.dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
             raise StaleDataError(f"UPDATE of {table.name} expected {len(params)} row(s), matched {result.rowcount}")
-        for (row, changed), item in zip(members, params):
+        for (row, changed), item in zip(members, params, strict=True):
             for key, value in changed.items():
                 set_committed_value(row, key, value)
             if version_key is not None:
