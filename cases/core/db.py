@@ -350,10 +350,13 @@ def write_changed_rows(rows: Iterable[Any]) -> None:
         prop_of = {key: mapper.get_property(key) for key in keys}
         if any(not isinstance(p, ColumnProperty) or len(p.columns) != 1 for p in prop_of.values()):
             continue  # not a plain column: left to the flush
+        if any(c.onupdate is not None or c.server_onupdate is not None for c in table.columns):
+            continue  # the flush adds what an UPDATE sets by itself: left to it
         column_of = {key: prop_of[key].columns[0] for key in keys}
         version_key = mapper.get_property_by_column(version).key if version is not None else None
-        if version_key in keys:
-            continue  # a version set by hand: left to the flush
+        generate = mapper.version_id_generator
+        if version_key in keys or (version is not None and not callable(generate)):
+            continue  # a version set by hand, or by the database: left to the flush
         stmt = table.update().where(table.c[pk.name] == bindparam("w_pk"))
         values = {column_of[key].name: bindparam(f"w_{key}", type_=column_of[key].type) for key in keys}
         if version is not None:
@@ -363,9 +366,9 @@ def write_changed_rows(rows: Iterable[Any]) -> None:
         for row, changed in members:
             item = {"w_pk": getattr(row, mapper.get_property_by_column(pk).key),
                     **{f"w_{key}": value for key, value in changed.items()}}
-            if version_key is not None:
+            if version_key is not None and callable(generate):  # (always callable here: see above)
                 item["w_version"] = getattr(row, version_key)
-                item["w_next_version"] = item["w_version"] + 1
+                item["w_next_version"] = generate(item["w_version"])
             params.append(item)
         result = connection.execute(stmt.values(values), params)
         if connection.dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
