@@ -23,7 +23,7 @@ declarative job list of stable ids:
 - ``check-leadership`` steps down if the lease is gone (then this process stands by again).
 
 On PostgreSQL, ``caseflow scheduler --worker`` processes (``FiringWorker``) fire beside the
-leader: each run of the leader wakes them, and they share the due instances with it (``FOR
+leader: a run of the leader whose batch comes back full (a backlog) wakes them, and they share the due instances with it (``FOR
 UPDATE SKIP LOCKED``), so adding a process adds firing throughput.
 
 Every job first checks that the lease is still held (``Lease.holds``: a local clock check, no
@@ -111,7 +111,8 @@ class TimerWake:
     — applied earlier, a wake-up due at once would be skipped as "already running". Hints that
     arrive during a run are kept and merged into the plan: a timer committed after the run read
     the table is not lost. A hint at or after the earliest due time the last run saw changes
-    nothing (the plan covers it). A run that fails, or finds due timers it cannot fire, backs off
+    nothing (the plan covers it) — except during a run: the run under way may already have read the
+    earliest due time, so a hint then is kept and weighed against what the run saw when it ends. A run that fails, or finds due timers it cannot fire, backs off
     (from ``min_backoff``, doubling up to ``max_idle``) instead of spinning.
 
     Locks: ``_cond`` guards the state and is never held while calling into APScheduler; pushes
@@ -179,10 +180,10 @@ class TimerWake:
         """A timer is due at ``due`` (None: look at the table now); only ever moves the wake earlier."""
         target = due + WAKE_AFTER_DUE if due is not None else self._clock()
         with self._cond:
-            if due is not None and self._covered(target):
-                return
-            if self._running:
+            if self._running:  # kept whatever it is: the run may have read the table before it committed
                 self._during = target if self._during is None else min(self._during, target)
+                return
+            if due is not None and self._covered(target):
                 return
             if self._desired is not None and target >= self._desired:
                 return
@@ -327,15 +328,10 @@ class Scheduler:
             return
         fence = getattr(self.leadership, "fence", None)
         with self.app.app_context():
-            if self.listener is not None:  # PostgreSQL: the firing workers, if any, join this run
-                try:
-                    wakeup.call_workers()
-                except Exception as exc:
-                    db.session.rollback()
-                    log.warning("could not wake the firing workers: %s", exc)
             try:
                 with timers.fenced_by(fence), timers.shared():
-                    report = timers.fire_due(batch_size=self.settings.batch_size, should_stop=self.stopping.is_set)
+                    report = timers.fire_due(batch_size=self.settings.batch_size, should_stop=self.stopping.is_set,
+                                             on_backlog=self._call_workers if self.listener is not None else None)
             except leader.Fenced as exc:
                 log.error("firing stopped, nothing more committed: %s", exc)
                 self.lost.set()
@@ -346,6 +342,17 @@ class Scheduler:
                          report.timers_fired, len(report), report.batches, report.failed, report.deferred)
             due = timers.next_due()
         self.wake.finish(due, progressed=bool(report))
+
+    @staticmethod
+    def _call_workers() -> None:
+        """PostgreSQL: the firing workers, if any, join this run — only once a batch came back full:
+        a run that one batch drains (a steady stream) fires alone, without a NOTIFY transaction
+        (and its commit) of its own at every wake-up."""
+        try:
+            wakeup.call_workers()
+        except Exception as exc:
+            db.session.rollback()
+            log.warning("could not wake the firing workers: %s", exc)
 
     def watch_timers(self) -> None:
         with self.app.app_context():

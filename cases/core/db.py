@@ -5,10 +5,10 @@ import contextvars
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 
@@ -144,28 +144,35 @@ def _touches(session: Session, model: type) -> bool:
     return any(isinstance(obj, model) for objects in pending for obj in objects)
 
 
-def _forget(session: Session, model: type | None = None) -> None:
+def _forget(session: Session) -> None:
+    """Everything the transaction kept: its cached reads and its primed rows."""
+    session.info.pop(_PRIMED, None)
     cache = session.info.get(_CACHE)
-    if not cache:
-        return
-    if model is None:
+    if cache:
         cache.clear()
-        return
-    # by model, not by entry: a batch primes hundreds of keys, and every added row asks
-    for cached in [m for m in cache if isinstance(model, type) and issubclass(model, m)]:
-        del cache[cached]
 
 
 @event.listens_for(Session, "transient_to_pending")
 def _row_added(session: Session, instance: Any) -> None:
-    _forget(session, type(instance))
+    _forget_cached(session, type(instance))
+    _forget_primed_row(session, instance)
 
 
 @event.listens_for(Session, "after_flush")
 def _rows_written(session: Session, _context: Any) -> None:
     # pending rows a read without autoflush did not see are in the table now; deleted ones are not
     for instance in (*session.new, *session.deleted):
-        _forget(session, type(instance))
+        _forget_cached(session, type(instance))
+        _forget_primed_row(session, instance)
+
+
+def _forget_cached(session: Session, model: type) -> None:
+    cache = session.info.get(_CACHE)
+    if not cache:
+        return
+    # by model, not by entry: a batch primes hundreds of keys, and every added row asks
+    for cached in [m for m in cache if issubclass(model, m)]:
+        del cache[cached]
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -173,13 +180,16 @@ def _bulk_statement(state: Any) -> None:
     if state.is_select:
         return
     table = getattr(state.statement, "table", None)  # INSERT / UPDATE / DELETE name theirs
-    cache = state.session.info.get(_CACHE)
-    if table is None or not cache:
+    if table is None:
         _forget(state.session)
         return
+    cache = state.session.info.get(_CACHE) or {}
     name = getattr(table, "name", None)  # an ORM statement names an annotated copy of the table
     for cached in [m for m in cache if getattr(getattr(m, "__table__", None), "name", None) == name]:
         del cache[cached]
+    primed = state.session.info.get(_PRIMED)
+    for model in [m for m in primed or () if getattr(getattr(m, "__table__", None), "name", None) == name]:
+        del primed[model]
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -202,6 +212,51 @@ def prime_transaction_rows(model: type, rows_by_key: Mapping[Any, Iterable[Any]]
     cache = db.session().info.setdefault(_CACHE, {}).setdefault(model, {})
     for key, rows in rows_by_key.items():
         cache[key] = list(rows)
+
+
+# -- rows a batch read ahead for one later read each -------------------------------------------
+# A timer batch steps a hundred instances; each step reads its instance's task and timer rows, and
+# writes some (adds a task, deletes a fired timer). The transaction cache above forgets a whole
+# model whenever a row of it is added, so it cannot hold them across the batch. These are kept
+# instead per key, with the function that gives a row's key: adding, deleting or flushing a row
+# forgets that row's key only; a bulk statement on the table, a rollback (a savepoint's too) and
+# the end of the transaction forget them all. Each is taken once (``take_primed``): the step that
+# reads them is the first reader, the way it would have read them itself, and any later read of
+# the same key goes to the database as before.
+_PRIMED = "caseflow_primed"
+
+
+def prime_rows(model: type, key_of: Callable[[Any], Any], rows_by_key: Mapping[Any, Iterable[Any]]) -> None:
+    """Keep the rows of ``model`` one statement read for many keys (``key_of(row)`` is a row's key;
+    every key read must be present, with an empty list when it has no row) until ``take_primed``."""
+    primed = db.session().info.setdefault(_PRIMED, {})
+    entries = primed.setdefault(model, (key_of, {}))[1]
+    for key, rows in rows_by_key.items():
+        entries[key] = list(rows)
+
+
+def take_primed(model: type, key: Any) -> list[Any] | None:
+    """The rows of ``model`` primed for ``key`` (once; None: not primed, or forgotten since: read them)."""
+    session = db.session()
+    primed = session.info.get(_PRIMED)
+    if not primed or model not in primed:
+        return None
+    key_of, entries = primed[model]
+    if key not in entries:
+        return None
+    rows: list[Any] = entries.pop(key)
+    if any(isinstance(obj, model) and key_of(obj) == key for obj in session.deleted):
+        return None  # a row of it is being deleted: the read decides what it still finds
+    return rows
+
+
+def _forget_primed_row(session: Session, instance: Any) -> None:
+    primed = session.info.get(_PRIMED)
+    if not primed:
+        return
+    for model in [m for m in primed if isinstance(instance, m)]:
+        key_of, entries = primed[model]
+        entries.pop(key_of(instance), None)
 
 
 
@@ -256,3 +311,70 @@ def use_case(fn: Callable[..., T]) -> Callable[..., T]:
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+def write_changed_rows(rows: Iterable[Any]) -> None:
+    """UPDATE the changed columns of persistent ``rows`` (of one model) with one ``executemany`` per
+    set of changed columns, before the session's flush would write them one statement per row: the
+    flush groups only neighbouring rows with the same changed columns (a batch's SLA targets
+    alternate kinds) and never groups a model with a version column (an instance's ``lock_version``).
+    The version check stays: each row's UPDATE is ``WHERE id = … AND <version> = <its version>``
+    and sets the next version, and a row count short of the rows raises ``StaleDataError`` as the
+    flush would. The rows are then as the flush leaves them (values committed, the new version);
+    the flush that follows has nothing left to write for them."""
+    from sqlalchemy import bindparam, inspect
+    from sqlalchemy.orm import ColumnProperty, Mapper
+    from sqlalchemy.orm.attributes import set_committed_value
+    from sqlalchemy.orm.exc import StaleDataError
+
+    groups: dict[tuple[type, tuple[str, ...]], list[tuple[Any, dict[str, Any]]]] = {}
+    for row in rows:
+        state = inspect(row)
+        if not state.persistent or state.deleted:
+            continue
+        changed: dict[str, Any] = {}
+        for prop in state.mapper.column_attrs:
+            history = state.attrs[prop.key].history
+            if history.added and list(history.added) != list(history.deleted):
+                changed[prop.key] = history.added[0]
+        if changed:
+            groups.setdefault((type(row), tuple(sorted(changed))), []).append((row, changed))
+    if not groups:
+        return
+    connection = db.session.connection()
+    for (model, keys), members in groups.items():
+        mapper: Mapper[Any] = inspect(model)
+        table = cast(Table, mapper.local_table)
+        [pk] = mapper.primary_key
+        version = mapper.version_id_col
+        prop_of = {key: mapper.get_property(key) for key in keys}
+        if any(not isinstance(p, ColumnProperty) or len(p.columns) != 1 for p in prop_of.values()):
+            continue  # not a plain column: left to the flush
+        if any(c.onupdate is not None or c.server_onupdate is not None for c in table.columns):
+            continue  # the flush adds what an UPDATE sets by itself: left to it
+        column_of = {key: prop_of[key].columns[0] for key in keys}
+        version_key = mapper.get_property_by_column(version).key if version is not None else None
+        generate = mapper.version_id_generator
+        if version_key in keys or (version is not None and not callable(generate)):
+            continue  # a version set by hand, or by the database: left to the flush
+        stmt = table.update().where(table.c[pk.name] == bindparam("w_pk"))
+        values = {column_of[key].name: bindparam(f"w_{key}", type_=column_of[key].type) for key in keys}
+        if version is not None:
+            stmt = stmt.where(table.c[version.name] == bindparam("w_version"))
+            values[version.name] = bindparam("w_next_version")
+        params = []
+        for row, changed in members:
+            item = {"w_pk": getattr(row, mapper.get_property_by_column(pk).key),
+                    **{f"w_{key}": value for key, value in changed.items()}}
+            if version_key is not None and callable(generate):  # (always callable here: see above)
+                item["w_version"] = getattr(row, version_key)
+                item["w_next_version"] = generate(item["w_version"])
+            params.append(item)
+        result = connection.execute(stmt.values(values), params)
+        if connection.dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
+            raise StaleDataError(f"UPDATE of {table.name} expected {len(params)} row(s), matched {result.rowcount}")
+        for (row, changed), item in zip(members, params, strict=True):
+            for key, value in changed.items():
+                set_committed_value(row, key, value)
+            if version_key is not None:
+                set_committed_value(row, version_key, item["w_next_version"])

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import lazyload
 
 from cases.core import events
-from cases.core.db import db
+from cases.core.db import db, prime_rows, take_primed
 from cases.core.models import Case, CaseStatus, Task, TaskState, User, utcnow
 from cases.outbox import replies
 from cases.process import ownership, projection, wakeup
@@ -98,12 +98,7 @@ def _task_rows(step: _Step) -> tuple[list[Task], list[Task], list[tuple[UserTask
     with their engine tasks)."""
     case, actor, now = step.case, step.actor, step.now
     ready_ids = {t.id for t in step.ready}
-    # the open rows, and any row of a ready task (a repaired instance may have closed it); their
-    # case is the step's, in the session already: not joined again (~50 columns a row)
-    rows = db.session.scalars(select(Task).where(
-        Task.instance_id == step.instance.id, or_(Task.state == TaskState.OPEN.value, Task.id.in_(ready_ids)))
-        .options(lazyload(Task.case)))
-    known = {t.id: t for t in rows}
+    known = {t.id: t for t in _open_and_ready_rows(step.instance.id, ready_ids)}
     for task_id, row in known.items():
         if row.is_open and task_id not in ready_ids:  # gone without being completed here: cancelled by the process
             row.state = TaskState.CANCELLED.value
@@ -136,6 +131,43 @@ def _task_rows(step: _Step) -> tuple[list[Task], list[Task], list[tuple[UserTask
                       task_id=row.id, element=row.element_id, name=row.name, lane=row.lane,
                       assignee=assignee.username if assignee else None)
     return still_open, opened, opened_pairs
+
+
+def _open_and_ready_rows(instance_id: int, ready_ids: set[str]) -> list[Task]:
+    """The instance's open task rows, and any row of a ready task (a repaired instance may have
+    closed it). A timer batch reads every instance's open rows at once (``prime_open_tasks``): then
+    only a ready task that has no open row is looked for here, and only when there is one. Their case
+    is the step's, in the session already: not joined again (~50 columns a row)."""
+    primed = take_primed(Task, instance_id)
+    if primed is None:
+        return list(db.session.scalars(select(Task).where(
+            Task.instance_id == instance_id, or_(Task.state == TaskState.OPEN.value, Task.id.in_(ready_ids)))
+            .options(lazyload(Task.case))))
+    missing = ready_ids - {t.id for t in primed}
+    if missing:
+        primed += db.session.scalars(select(Task).where(Task.instance_id == instance_id, Task.id.in_(missing))
+                                     .options(lazyload(Task.case)))
+    return primed
+
+
+def prime_open_tasks(instance_ids: list[int]) -> None:
+    """Read the open task rows of many instances in one statement, for their steps' ``_task_rows``."""
+    rows: dict[int, list[Task]] = {instance_id: [] for instance_id in instance_ids}
+    for row in db.session.scalars(select(Task).where(Task.instance_id.in_(instance_ids),
+                                                     Task.state == TaskState.OPEN.value)
+                                  .options(lazyload(Task.case))):
+        rows[row.instance_id].append(row)
+    prime_rows(Task, _instance_of, rows)
+
+
+def prime_timers(rows: dict[int, list[Timer]]) -> None:
+    """Keep the timer rows of many instances (read at once by their batch) for their steps' ``_timer_rows``:
+    ``rows`` has every instance's rows (an empty list for none)."""
+    prime_rows(Timer, _instance_of, rows)
+
+
+def _instance_of(row: Task | Timer) -> int:
+    return row.instance_id
 
 
 def _stage_of_case(step: _Step) -> str | None:
@@ -207,7 +239,10 @@ def _timer_rows(case: Case, instance: ProcessInstance, waits: list[WaitingEvent]
     if next_due is not None and (instance.next_timer_at is None or next_due < instance.next_timer_at):
         wakeup.announce(next_due)
     instance.next_timer_at = next_due
-    for row in db.session.scalars(select(Timer).where(Timer.instance_id == instance.id)):
+    rows = take_primed(Timer, instance.id)
+    if rows is None:
+        rows = list(db.session.scalars(select(Timer).where(Timer.instance_id == instance.id)))
+    for row in rows:
         key = (row.element_id, row.due_at)
         if key in wanted:
             wanted.discard(key)

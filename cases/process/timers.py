@@ -36,21 +36,27 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from cases.core import events
-from cases.core.db import db, unit_of_work
-from cases.core.models import Case, utcnow
+from cases.core.db import db, unit_of_work, write_changed_rows
+from cases.core.models import Case, Task, utcnow
 from cases.process import incidents
-from cases.process.after_step import synchronise
+from cases.process.after_step import prime_open_tasks, prime_timers, synchronise
 from cases.process.lease import Fenced
 from cases.process.locking import lock_instance
 from cases.process.models import InstanceStatus, ProcessInstance, Timer
 from cases.process.runs import load_run
 from cases.sla import clock as sla
+from cases.sla.models import SlaTarget
 
 log = logging.getLogger("caseflow.timers")
 
 #: Errors that say nothing about the instance (a lock wait gave up, a deadlock, the connection
 #: dropped, a writer that forgot to lock): the instance is left for the next run, not marked.
 TRANSIENT = (OperationalError, StaleDataError)
+
+#: what a batch's steps change row by row: written before its flush, a statement per set of changed
+#: columns (``write_changed_rows``: the flush would send one UPDATE per instance and per task, the
+#: version checked, and group SLA targets only when neighbours changed the same columns)
+BATCH_WRITTEN = (ProcessInstance, Case, Task, SlaTarget)
 
 _fence: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("timer_fence", default=None)
 
@@ -157,8 +163,9 @@ def fire_step(instance: ProcessInstance, case: Case, now: datetime) -> list[str]
 
 def fire_batch(instance_ids: list[int], now: datetime, should_stop: Callable[[], bool] | None = None) -> BatchResult:
     """Fire what is due on ``instance_ids`` in **one transaction**: one statement locks them, one
-    reads their due timers *after* the lock (what another scheduler fired meanwhile is gone), one
-    their cases, three their SLA rows; the fence is called once, just before the one commit. A
+    reads their timers *after* the lock (what another scheduler fired meanwhile is gone), one
+    their cases, one their open tasks, three their SLA rows (what each step reads of them, primed
+    for it: cases/core/db.py ``prime_rows``); the fence is called once, just before the one commit. A
     crash, or a fence that raises, before that commit leaves nothing of the batch committed and
     every instance of it due again. ``should_stop`` is asked between instances: the batch then
     commits what it has fired.
@@ -186,17 +193,20 @@ def _fire_batch(instance_ids: list[int], now: datetime, should_stop: Callable[[]
         if not instances:
             return result  # fired by another, failed meanwhile, or held elsewhere
         locked = [i.id for i in instances]
-        due: dict[int, set[tuple[str, datetime]]] = {}
-        for instance_id, element_id, due_at in db.session.execute(
-                select(Timer.instance_id, Timer.element_id, Timer.due_at)
-                .where(Timer.instance_id.in_(locked), Timer.due_at < now)):
-            due.setdefault(instance_id, set()).add((element_id, due_at))
-        firing = [i for i in instances if i.id in due]
+        timer_rows: dict[int, list[Timer]] = {instance_id: [] for instance_id in locked}
+        for row in db.session.scalars(select(Timer).where(Timer.instance_id.in_(locked))
+                                      .execution_options(populate_existing=True)):
+            timer_rows[row.instance_id].append(row)
+        firing = [i for i in instances if any(row.due_at < now for row in timer_rows[i.id])]
         if not firing:
             return result
         cases = {c.id: c for c in db.session.scalars(
             select(Case).where(Case.id.in_({i.case_id for i in firing})).execution_options(populate_existing=True))}
-        sla.read_ahead(sorted(cases))  # every step reads its case's SLA rows: all of them in three statements
+        # every step reads its instance's timer and open task rows and its case's SLA rows: all of
+        # them read here, for the whole batch (the timers with the due check above)
+        prime_timers({i.id: timer_rows[i.id] for i in firing})
+        prime_open_tasks([i.id for i in firing])
+        sla.read_ahead(sorted(cases))
         for instance in firing:
             if should_stop and should_stop():
                 break
@@ -218,7 +228,9 @@ def _fire_batch(instance_ids: list[int], now: datetime, should_stop: Callable[[]
                     continue
             if fired:
                 result.fired[instance_id] = fired
-        db.session.flush()  # the batch's writes, statements of a kind grouped
+        if not careful:  # the rows every step changes, one executemany per set of changed columns
+            write_changed_rows([o for o in db.session.dirty if isinstance(o, BATCH_WRITTEN)])
+        db.session.flush()  # the rest of the batch's writes, statements of a kind grouped
         fence = _fence.get()
         if fence is not None:
             fence()  # raises Fenced: the whole batch rolls back, nothing fired
@@ -247,7 +259,8 @@ def fire_instance(instance_id: int, now: datetime) -> list[str]:
 
 
 def fire_due(now: datetime | None = None, batch_size: int = 100,
-             should_stop: Callable[[], bool] | None = None) -> FiringReport:
+             should_stop: Callable[[], bool] | None = None,
+             on_backlog: Callable[[], None] | None = None) -> FiringReport:
     """Fire every due timer, ``batch_size`` instances per transaction (``fire_batch``), until none
     is left.
 
@@ -259,8 +272,10 @@ def fire_due(now: datetime | None = None, batch_size: int = 100,
     (or, outside its savepoint — the lock, the commit —, its whole batch) for the next run.
     ``should_stop`` is asked between instances (a scheduler shutting down commits the batch at
     hand so far and stops; what is left stays due). A fence that fails raises ``Fenced`` out of
-    the run, its batch rolled back."""
+    the run, its batch rolled back. ``on_backlog`` is called once, the first time a batch comes back
+    full (more may be due than one batch: the leader then wakes its firing workers)."""
     report = FiringReport()
+    backlog_told = on_backlog is None
     cursor: tuple[datetime, int] | None = None
     while not (should_stop and should_stop()):
         batch = due_instances(now or utcnow(), batch_size, cursor)
@@ -268,6 +283,10 @@ def fire_due(now: datetime | None = None, batch_size: int = 100,
             break
         report.batches += 1
         cursor = (batch[-1][1], batch[-1][0])
+        if not backlog_told and len(batch) >= batch_size:
+            backlog_told = True
+            assert on_backlog is not None
+            on_backlog()
         ids = [instance_id for instance_id, _due in batch]
         try:
             result = fire_batch(ids, now or utcnow(), should_stop)

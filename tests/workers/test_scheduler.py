@@ -146,6 +146,36 @@ def test_a_timer_announced_during_a_run_is_not_lost(app, config, running, monkey
         assert built.wake.next_run_time() == soon + EPSILON  # not the idle interval the run planned
 
 
+def test_a_timer_announced_during_a_run_after_it_last_read_the_table_wakes_the_next_run(
+        app, config, running, timer_process, monkeypatch, freeze_time):
+    """A run plans its next wake from the earliest due time it read at its end. A timer committed
+    after that read, due later than what the *previous* run saw, is not covered by any plan: its
+    announcement must move the wake-up (it used to be dropped, and the timer waited for the idle
+    interval — the stream's late timers under load)."""
+    [instance] = timer_cases(timer_process, 1)
+    due = _due_of(instance)
+    later = due + timedelta(minutes=5)  # after the due time the previous run saw
+    real = timers.next_due
+
+    def committed_after_the_read():
+        seen = real()
+        if built.wake.runs >= 1:
+            built.wake.hint(later)  # a request commits a timer right after this run's last look
+        return seen
+
+    with freeze_time(due - timedelta(hours=2)) as clock:
+        built = scheduling.build(app)
+        monkeypatch.setattr(timers, "next_due", committed_after_the_read)
+        running(built)
+        _runs(built, 1)
+        assert built.wake.next_run_time() == due + EPSILON
+        clock.move_to(due + timedelta(seconds=1))
+        built.aps.wakeup()
+        _runs(built, 2)
+        assert fired_per_instance() == Counter({instance: 1})  # nothing else due: the idle interval, were it not for the hint
+        assert built.wake.wait_until(lambda: built.wake.next_run_time() == later + EPSILON, WAIT)
+
+
 def test_a_run_far_behind_schedule_runs_once_and_drains_the_burst(app, config, running, timer_process, freeze_time):
     ids = timer_cases(timer_process, 17)  # more than three batches of 5
     due = max(_due_of(i) for i in ids)

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import delete, event, select
 
-from cases.core.db import db, prime_transaction_rows, transaction_rows, unit_of_work
+from cases.core.db import db, prime_rows, prime_transaction_rows, take_primed, transaction_rows, unit_of_work
 from cases.sla.models import SlaPause
 from tests.helpers import open_case
 
@@ -73,6 +73,40 @@ def test_primed_rows_stand_in_for_the_reads(api, world):
         pause = SlaPause(case_id=case_id, reason="x", started_at=AT)
         db.session.add(pause)
         assert _pauses(case_id) == [pause]  # a new row still drops the primed list
+
+
+def test_rows_primed_by_key_are_taken_once_and_a_row_of_a_key_forgets_that_key_only(api, world):
+    """A timer batch primes a hundred instances' rows; one step adding or deleting a row of its own
+    key must not drop the others' (they stay read), and must drop its own (its read sees the row)."""
+    first = open_case(api, customer_id=world.customers["ACME"].id)["id"]
+    second = open_case(api, customer_id=world.customers["ACME"].id)["id"]
+    with unit_of_work():
+        db.session.add(SlaPause(case_id=first, reason="x", started_at=AT))
+    with unit_of_work():
+        kept = db.session.scalars(select(SlaPause).where(SlaPause.case_id == first)).one()
+        prime_rows(SlaPause, lambda row: row.case_id, {first: [kept], second: []})
+        assert take_primed(SlaPause, 12345) is None  # never primed: read it
+        db.session.add(SlaPause(case_id=second, reason="waiting:customer_reply", started_at=AT))
+        assert take_primed(SlaPause, second) is None  # a row of its key came: read again
+        assert take_primed(SlaPause, first) == [kept]  # the other key's rows stay
+        assert take_primed(SlaPause, first) is None  # taken once
+    with unit_of_work():
+        kept = db.session.scalars(select(SlaPause).where(SlaPause.case_id == first)).one()
+        prime_rows(SlaPause, lambda row: row.case_id, {first: [kept], second: []})
+        db.session.delete(kept)
+        assert take_primed(SlaPause, first) is None  # a row of it is being deleted
+        assert take_primed(SlaPause, second) is not None
+    with unit_of_work():
+        prime_rows(SlaPause, lambda row: row.case_id, {first: [], second: []})
+        savepoint = db.session.begin_nested()
+        savepoint.rollback()
+        assert take_primed(SlaPause, first) is None  # a rollback forgets everything primed
+        prime_rows(SlaPause, lambda row: row.case_id, {first: [], second: []})
+        db.session.execute(delete(SlaPause).where(SlaPause.case_id == 0))  # a bulk statement on the table
+        assert take_primed(SlaPause, second) is None
+        prime_rows(SlaPause, lambda row: row.case_id, {first: []})
+    with unit_of_work():
+        assert take_primed(SlaPause, first) is None  # a new transaction starts with nothing primed
 
 
 def test_a_read_flushes_only_for_its_own_table_also_without_autoflush(api, world):
