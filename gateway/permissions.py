@@ -314,6 +314,8 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("training_pages.follow_up", "POST"): (TRAINING_RUNNERS, "page: follow up on absentees (move or excuse)"),
 
     ("training_pages.move", "POST"): (TRAINING_PLANNERS, "page: move one who missed to a later session"),
+    ("training_pages.reschedule", "POST"): (TRAINING_PLANNERS, "page: move a training session before it starts (its timers move)"),
+    ("training_pages.cancel", "POST"): (TRAINING_PLANNERS, "page: cancel a training session before it starts (its process ends)"),
     ("training_pages.from_case", "POST"): (TRAINING_ENROLLERS, "page: enrol a case's user in a training"),
     ("risk_pages.index", "GET"): (STAFF, "page: the risk register"),
     ("risk_pages.raise_risk", "POST"): (STAFF, "page: raise a risk"),

@@ -26,6 +26,15 @@ def local_moment(raw: str) -> datetime | None:
     return moment.replace(tzinfo=zone()) if moment.tzinfo is None else moment
 
 
+def local_input(moment: datetime | None) -> str:
+    """A moment as a ``datetime-local`` value in the pages' zone (what :func:`local_moment` reads back)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # stored in UTC
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(zone()).strftime("%Y-%m-%dT%H:%M")
+
+
 def day(raw: str) -> date | None:
     try:
         return date.fromisoformat(raw)

@@ -1,6 +1,6 @@
 """Training (cases/service/training.py; the API: /api/v1/training): the sessions with the form to plan
 one, a session's page (participants, enrol someone, record attendance and scores, move one who missed
-to a later session), and enrolling a case's user from the case page."""
+to a later session, move or cancel the session before it starts), and enrolling a case's user from the case page."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,11 +9,11 @@ from flask import Flask, flash, request
 from flask_babel import gettext as _
 
 from cases.casework import queries
-from cases.core.errors import Conflict, ValidationFailed
+from cases.core.errors import Conflict, PreconditionRequired, ValidationFailed
 from cases.core.models import utcnow
 from cases.service import training
 from web.pages import back_to, current_user, page_blueprint, render
-from web.service_forms import local_moment, refusals, required, whole, zone
+from web.service_forms import local_input, local_moment, refusals, required, whole, zone
 
 blp = page_blueprint("training_pages", url_prefix="/service/training")
 
@@ -78,7 +78,8 @@ def _session(session_id: int, status: int = 200, errors: dict[str, Any] | None =
     user = current_user()
     row = training.session(user, session_id)
     return render("training/session.html", status, s=row, may_run=training.may_run(user, row), later=training.later_sessions(row), kinds=training.KINDS,
-                  errors=errors or {}, values=values or {}, now=utcnow(), task=training.open_task(row))
+                  errors=errors or {}, values=values or {}, now=utcnow(), task=training.open_task(row),
+                  zone=zone().key, local_input=local_input)
 
 
 @blp.get("/<int(max=2147483647):session_id>")
@@ -163,6 +164,64 @@ def follow_up(session_id: int, participant_id: int) -> Any:
                         {f"reason-{participant_id}": reason})
     flash(_("Excused."), "success")
     return back_to("training_pages.session", session_id=session_id)
+
+
+def _version(form: Any) -> int | None:
+    try:
+        return int(form.get("version", ""))
+    except ValueError:
+        return None
+
+
+@blp.post("/<int(max=2147483647):session_id>/reschedule")
+def reschedule(session_id: int) -> Any:
+    """Move a planned session before it starts (its process's timers move, the invited are told)."""
+    values = {name: request.form.get(name, "").strip() for name in ("starts_at", "ends_at", "reminder_hours")}
+    errors: dict[str, Any] = {}
+    required(values, ("starts_at",), errors)
+    fields: dict[str, Any] = {}
+    for name in ("starts_at", "ends_at"):
+        if values[name]:
+            fields[name] = local_moment(values[name])
+            if fields[name] is None:
+                errors[name] = _("A date and time.")
+    if values["reminder_hours"]:
+        fields["reminder_hours"] = whole(values["reminder_hours"], 0, training.MAX_REMINDER_HOURS)
+        if fields["reminder_hours"] is None:
+            errors["reminder_hours"] = _("A whole number from 0 to %(n)d.", n=training.MAX_REMINDER_HOURS)
+    if errors:
+        return _session(session_id, 422, errors, values)
+    try:
+        training.reschedule(current_user(), session_id, fields, _version(request.form))
+    except ValidationFailed as exc:
+        return _session(session_id, 422, refusals(exc), values)
+    except (Conflict, PreconditionRequired) as exc:
+        return _session(session_id, 409, {"reschedule": _stale_or_closed(exc)}, values)
+    flash(_("The session is moved; the invited are told the new time."), "success")
+    return back_to("training_pages.session", session_id=session_id)
+
+
+@blp.post("/<int(max=2147483647):session_id>/cancel")
+def cancel(session_id: int) -> Any:
+    """Cancel a planned session before it starts, saying why (everyone invited is told; its process ends)."""
+    reason = request.form.get("reason", "").strip()
+    values = {"cancel_reason": reason}
+    if len(reason) > 2000:
+        return _session(session_id, 422, {"cancel_reason": _("At most %(n)d characters.", n=2000)}, values)
+    try:
+        training.cancel(current_user(), session_id, _version(request.form), reason or None)
+    except ValidationFailed as exc:
+        return _session(session_id, 422, {"cancel_reason": next(iter(refusals(exc).values()), None)}, values)
+    except (Conflict, PreconditionRequired) as exc:
+        return _session(session_id, 409, {"reschedule": _stale_or_closed(exc)}, values)
+    flash(_("The session is cancelled; everyone invited is told."), "success")
+    return back_to("training_pages.session", session_id=session_id)
+
+
+def _stale_or_closed(exc: Conflict | PreconditionRequired) -> str:
+    if exc.code == "session_closed":
+        return str(_("The session has started or is no longer planned: it cannot be moved or cancelled."))
+    return str(_("Someone changed the session meanwhile: reload and try again."))
 
 
 @blp.post("/from-case/<int(max=2147483647):case_id>")

@@ -196,3 +196,51 @@ def test_an_absentee_is_excused_from_the_session_page_and_the_task_page_points_t
     person = db.session.get(TrainingParticipant, ann)
     assert (person.excused_at is not None, person.follow_up_note) == (True, "Parental leave")
     assert db.session.get(Case, session["process_case_id"]).status == "closed"  # the follow-up completed it
+
+
+def test_a_session_is_moved_and_cancelled_from_its_page_with_the_input_kept(pages, api, world):
+    from tests.api.test_training import staff_with_mail
+    from tests.api.test_training_process import timer_dues
+    staff_with_mail("ann")
+    starts = (datetime.now(SHANGHAI) + timedelta(days=5)).replace(hour=10, minute=0, second=0, microsecond=0)
+    session = api.post("/api/v1/training/sessions", "supervisor", json={
+        "kind": "staff_technical", "title": "备份与恢复", "trainer": "techlead", "invitees": ["ann"],
+        "starts_at": starts.isoformat(), "reminder_hours": 24}).json
+    case_id = session["process_case_id"]
+    assert timer_dues(case_id) == [starts - timedelta(hours=24)]
+    agent = pages("agent1")
+    assert 'id="reschedule-form"' not in agent.text(agent.get(f"/service/training/{session['id']}"))
+    assert agent.post(f"/service/training/{session['id']}/cancel", {"version": str(session["version"])}).status_code == 403
+    supervisor = pages("supervisor")
+    page = supervisor.text(supervisor.get(f"/service/training/{session['id']}"))
+    assert f'value="{starts.strftime("%Y-%m-%dT%H:%M")}"' in page  # the form starts from the session's local time
+    url = f"/service/training/{session['id']}/reschedule"
+    # a start in the past and a lead out of range: refused by the field, typed input kept, nothing moved
+    r = supervisor.post(url, {"version": str(session["version"]), "starts_at": _local(-1), "reminder_hours": "999"})
+    assert r.status_code == 422 and 'id="e-reminder_hours"' in supervisor.text(r) and 'value="999"' in supervisor.text(r)
+    r = supervisor.post(url, {"version": str(session["version"]), "starts_at": _local(-1)})
+    assert r.status_code == 422 and 'id="e-starts_at"' in supervisor.text(r) and _local(-1) in supervisor.text(r)
+    assert timer_dues(case_id) == [starts - timedelta(hours=24)]
+    moved = starts + timedelta(days=2)
+    r = supervisor.post(url, {"version": str(session["version"]), "starts_at": moved.strftime("%Y-%m-%dT%H:%M"),
+                              "reminder_hours": "48"})
+    assert r.status_code == 303, supervisor.text(r)
+    db.session.expire_all()
+    row = db.session.get(TrainingSession, session["id"])
+    assert (row.starts_at.astimezone(SHANGHAI), row.ends_at - row.starts_at) == (moved, timedelta(hours=2))
+    assert timer_dues(case_id) == [moved - timedelta(hours=48)]
+    # a stale form (the version before the move) is a 409 that says so; nothing changes
+    r = supervisor.post(f"/service/training/{session['id']}/cancel", {"version": str(session["version"]),
+                                                                      "reason": "Trainer ill"})
+    assert r.status_code == 409 and 'id="e-reschedule"' in supervisor.text(r)
+    assert 'value="Trainer ill"' in supervisor.text(r)
+    db.session.expire_all()
+    assert db.session.get(TrainingSession, session["id"]).status == "planned"
+    r = supervisor.post(f"/service/training/{session['id']}/cancel", {"version": str(row.version),
+                                                                      "reason": "Trainer ill"})
+    assert r.status_code == 303, supervisor.text(r)
+    db.session.expire_all()
+    assert db.session.get(TrainingSession, session["id"]).status == "cancelled"
+    assert timer_dues(case_id) == [] and db.session.get(Case, case_id).status == "closed"
+    page = supervisor.text(supervisor.get(f"/service/training/{session['id']}"))
+    assert 'id="reschedule-form"' not in page and 'id="cancel-form"' not in page
