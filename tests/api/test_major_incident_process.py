@@ -91,7 +91,8 @@ def test_each_rung_fires_at_its_moment_once_and_late_after_an_outage(app, api, w
                                          ("resolution", "manager")]  # once each, late
         assert waiting(db.session.get(Case, own_id)) == []
     events = db.session.scalars(select(CaseEvent.data).where(CaseEvent.case_id == case["id"],
-                                                             CaseEvent.kind == "major_incident_escalated")).all()
+                                                             CaseEvent.kind == "major_incident_escalated")
+                                   .order_by(CaseEvent.id)).all()
     assert [(e["target"], e["rung"], e["level"]) for e in events] == [
         ("first_response", "warning", "warning"), ("first_response", "breach", "breach"),
         ("resolution", "warning", "warning"), ("resolution", "breach", "breach"), ("resolution", "manager", "manager")]

@@ -226,7 +226,8 @@ def test_its_own_sla_escalates_on_the_policys_ladder(api, outage, clock):
     first = {t["kind"]: t for t in got["sla"]}["first_response"]
     assert first["met_at"] is not None and first["breached"] is True
     events = db.session.scalars(select(CaseEvent.data).where(CaseEvent.case_id == outage["a1"]["id"],
-                                                             CaseEvent.kind == "major_incident_escalated")).all()
+                                                             CaseEvent.kind == "major_incident_escalated")
+                                   .order_by(CaseEvent.id)).all()
     assert [e["rung"] for e in events] == ["warning", "breach", "warning"]
 
 
