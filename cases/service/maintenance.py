@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from cases.core.access import require_role
-from cases.core.db import db, unit_of_work, use_case
+from cases.core.db import db, use_case
 from cases.core.errors import NotFound, ValidationFailed
 from cases.core.models import Case, CaseKind, CaseStatus, Customer, User, UserRole, utcnow
 from cases.core.services import ServiceContext, operation
@@ -159,22 +159,15 @@ def start_missing_processes() -> list[int]:
     keep the engine's task tree short). The schedules started; run by the service job (due.py)."""
     if not service_process.deployed(PROCESS):
         return []
-    candidates = list(db.session.scalars(
-        select(MaintenanceSchedule.id).outerjoin(Case, Case.id == MaintenanceSchedule.process_case_id)
-        .where(MaintenanceSchedule.active.is_(True),
-               or_(MaintenanceSchedule.process_case_id.is_(None), Case.status == CaseStatus.CLOSED.value))
-        .order_by(MaintenanceSchedule.id)))
-    db.session.rollback()
-    started = []
-    for schedule_id in candidates:
-        with unit_of_work():
-            row = db.session.scalar(select(MaintenanceSchedule).where(MaintenanceSchedule.id == schedule_id)
-                                    .with_for_update(skip_locked=True, of=MaintenanceSchedule))
-            if row is None or not row.active or service_process.running(row.process_case):
-                continue
-            if _start_process(None, row) is not None:
-                started.append(row.id)
-    return started
+
+    def start_one(row: MaintenanceSchedule) -> bool:
+        return row.active and not service_process.running(row.process_case) and _start_process(None, row) is not None
+
+    return service_process.start_missing(MaintenanceSchedule, select(MaintenanceSchedule.id).outerjoin(
+        Case, Case.id == MaintenanceSchedule.process_case_id).where(
+        MaintenanceSchedule.active.is_(True),
+        or_(MaintenanceSchedule.process_case_id.is_(None), Case.status == CaseStatus.CLOSED.value))
+        .order_by(MaintenanceSchedule.id), start_one)
 
 
 def _schedule_of(ctx: ServiceContext, schedule_id: int) -> MaintenanceSchedule | None:

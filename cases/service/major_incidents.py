@@ -54,7 +54,7 @@ from cases.outbox import notifications, replies
 from cases.process import forms
 from cases.process.deploy import current_version
 from cases.process.models import CaseCollaborator, ProcessInstance
-from cases.service import review
+from cases.service import review, service_process
 from cases.service.models import MajorIncident, MajorIncidentCase, MajorIncidentMember, MajorIncidentUpdate
 from cases.sla import business_time, calendars
 from cases.sla import ladder as sla_ladder
@@ -525,28 +525,19 @@ def start_missing_processes() -> list[int]:
     has passed come due on the next timer run; those reached already are not reached again."""
     if current_version(PROCESS) is None:
         return []
-    candidates = list(db.session.scalars(select(MajorIncident.id).where(
-        MajorIncident.status == OPEN, MajorIncident.process_case_id.is_(None)).order_by(MajorIncident.id)))
-    db.session.rollback()
-    started = []
-    for incident_id in candidates:
-        with unit_of_work():
-            incident = db.session.scalar(select(MajorIncident).where(MajorIncident.id == incident_id)
-                                         .with_for_update(skip_locked=True, of=MajorIncident))
-            if incident is None or not incident.is_open or incident.process_case_id is not None:
-                continue
-            _start_process(None, incident, utcnow())
-            started.append(incident.id)
-    return started
+
+    def start_one(incident: MajorIncident) -> bool:
+        if not incident.is_open or incident.process_case_id is not None:
+            return False
+        _start_process(None, incident, utcnow())
+        return True
+
+    return service_process.start_missing(MajorIncident, select(MajorIncident.id).where(
+        MajorIncident.status == OPEN, MajorIncident.process_case_id.is_(None)).order_by(MajorIncident.id), start_one)
 
 
 def _open_work_task(incident: MajorIncident) -> Task | None:
-    if incident.process_case_id is None:
-        return None
-    found: Task | None = db.session.scalar(select(Task).where(
-        Task.case_id == incident.process_case_id, Task.state == TaskState.OPEN.value,
-        Task.element_id == WORK_TASK).order_by(Task.created_at).limit(1))
-    return found
+    return service_process.open_task(incident.process_case_id, WORK_TASK)
 
 
 def work_task(incident: MajorIncident) -> Task | None:

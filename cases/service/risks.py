@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from cases.casework import intake, tasks
 from cases.core import audit, events
 from cases.core.access import require_role, restrict_cases, visible_case
-from cases.core.db import db, unit_of_work, use_case
+from cases.core.db import db, use_case
 from cases.core.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
-from cases.core.models import STAFF_ROLES, Case, CaseKind, Customer, Role, Task, TaskState, User, utcnow
+from cases.core.models import STAFF_ROLES, Case, CaseKind, Customer, Role, Task, User, utcnow
 from cases.core.services import ServiceContext, operation
 from cases.core.texts import N_
 from cases.customers import records
@@ -38,7 +38,7 @@ from cases.process.deploy import current_version
 from cases.process.locking import lock_instance
 from cases.process.models import CaseCollaborator
 from cases.process.runs import load_run
-from cases.service import review
+from cases.service import review, service_process
 from cases.service.oversight_models import Risk, RiskLink, RiskReview
 from cases.sla import calendars
 from cases.sla.models import Escalation
@@ -321,18 +321,15 @@ def start_missing_reviews() -> list[int]:
     comes due on the scheduler's next timer run."""
     if current_version(PROCESS) is None:
         return []
-    candidates = list(db.session.scalars(select(Risk.id).where(Risk.status == OPEN, Risk.review_case_id.is_(None))
-                                         .order_by(Risk.id)))
-    db.session.rollback()
-    started = []
-    for risk_id in candidates:
-        with unit_of_work():
-            row = db.session.scalar(select(Risk).where(Risk.id == risk_id).with_for_update(skip_locked=True, of=Risk))
-            if row is None or not row.is_open or row.review_case_id is not None:
-                continue
-            _start_review(None, row)
-            started.append(row.id)
-    return started
+
+    def start_one(row: Risk) -> bool:
+        if not row.is_open or row.review_case_id is not None:
+            return False
+        _start_review(None, row)
+        return True
+
+    return service_process.start_missing(
+        Risk, select(Risk.id).where(Risk.status == OPEN, Risk.review_case_id.is_(None)).order_by(Risk.id), start_one)
 
 
 def _running_case(row: Risk) -> Case | None:
@@ -341,12 +338,7 @@ def _running_case(row: Risk) -> Case | None:
 
 
 def _open_review_task(row: Risk) -> Task | None:
-    if row.review_case_id is None:
-        return None
-    found: Task | None = db.session.scalar(select(Task).where(
-        Task.case_id == row.review_case_id, Task.state == TaskState.OPEN.value,
-        Task.element_id == REVIEW_TASK).order_by(Task.created_at).limit(1))
-    return found
+    return service_process.open_task(row.review_case_id, REVIEW_TASK)
 
 
 def review_task(row: Risk) -> Task | None:

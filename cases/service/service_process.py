@@ -9,13 +9,14 @@ ends the process. One case per process: a case holds one process instance
 (``process_instances.case_id`` is unique), as risk reviews, follow-up programmes and complaints do."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from cases.casework import intake
 from cases.casework.tasks import deliver_message
-from cases.core.db import db
+from cases.core.db import db, unit_of_work
 from cases.core.models import Case, Task, TaskState, User
 from cases.customers import records
 from cases.process.deploy import current_version
@@ -64,3 +65,19 @@ def open_task(case_id: int | None, element: str) -> Task | None:
         Task.case_id == case_id, Task.state == TaskState.OPEN.value, Task.element_id == element)
         .order_by(Task.created_at).limit(1))
     return found
+
+
+def start_missing(model: Any, candidates: Select[Any], start_one: Callable[[Any], bool]) -> list[int]:
+    """Start the process of each row of ``model`` whose id ``candidates`` selects, each in a unit of
+    work of its own: the row is locked (a second scheduler's run skips it, ``SKIP LOCKED``) and
+    ``start_one(row)`` starts its process when the row still needs one, saying whether it did. The
+    ids started (the scheduler's service job, cases/service/due.py)."""
+    ids = list(db.session.scalars(candidates))
+    db.session.rollback()
+    started = []
+    for row_id in ids:
+        with unit_of_work():
+            row = db.session.scalar(select(model).where(model.id == row_id).with_for_update(skip_locked=True, of=model))
+            if row is not None and start_one(row):
+                started.append(row_id)
+    return started

@@ -39,9 +39,9 @@ from sqlalchemy import func, select
 from cases.casework import intake, tasks
 from cases.core import audit, events
 from cases.core.access import require_role, visible_case
-from cases.core.db import db, unit_of_work, use_case
+from cases.core.db import db, use_case
 from cases.core.errors import Conflict, NotFound, PreconditionRequired, ValidationFailed
-from cases.core.models import STAFF_ROLES, Case, CaseKind, Customer, Role, Task, TaskState, User, UserRole, utcnow
+from cases.core.models import STAFF_ROLES, Case, CaseKind, Customer, Role, Task, User, UserRole, utcnow
 from cases.core.services import ServiceContext, operation
 from cases.core.texts import N_
 from cases.customers import records
@@ -53,7 +53,7 @@ from cases.process.deploy import current_version
 from cases.process.locking import lock_instance
 from cases.process.models import CaseCollaborator
 from cases.process.runs import load_run
-from cases.service import review
+from cases.service import review, service_process
 from cases.service.oversight_models import TrainingParticipant, TrainingSession
 from engine.errors import HandlerError
 
@@ -641,20 +641,16 @@ def start_missing_processes(now: datetime | None = None) -> list[int]:
     if current_version(PROCESS) is None:
         return []
     now = now or utcnow()
-    candidates = list(db.session.scalars(select(TrainingSession.id).where(
+
+    def start_one(row: TrainingSession) -> bool:
+        if row.status != PLANNED or row.process_case_id is not None:
+            return False
+        _start_process(None, row, invite=False)
+        return True
+
+    return service_process.start_missing(TrainingSession, select(TrainingSession.id).where(
         TrainingSession.status == PLANNED, TrainingSession.process_case_id.is_(None),
-        TrainingSession.starts_at > now).order_by(TrainingSession.id)))
-    db.session.rollback()
-    started = []
-    for session_id in candidates:
-        with unit_of_work():
-            row = db.session.scalar(select(TrainingSession).where(TrainingSession.id == session_id)
-                                    .with_for_update(skip_locked=True, of=TrainingSession))
-            if row is None or row.status != PLANNED or row.process_case_id is not None:
-                continue
-            _start_process(None, row, invite=False)
-            started.append(row.id)
-    return started
+        TrainingSession.starts_at > now).order_by(TrainingSession.id), start_one)
 
 
 def _running_case(row: TrainingSession) -> Case | None:
@@ -663,12 +659,7 @@ def _running_case(row: TrainingSession) -> Case | None:
 
 
 def _open_task(row: TrainingSession, element: str) -> Task | None:
-    if row.process_case_id is None:
-        return None
-    found: Task | None = db.session.scalar(select(Task).where(
-        Task.case_id == row.process_case_id, Task.state == TaskState.OPEN.value,
-        Task.element_id == element).order_by(Task.created_at).limit(1))
-    return found
+    return service_process.open_task(row.process_case_id, element)
 
 
 def open_task(row: TrainingSession) -> Task | None:

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from cases.casework import tasks
 from cases.core import events
 from cases.core.access import visible_case
-from cases.core.db import db, unit_of_work, use_case
+from cases.core.db import db, use_case
 from cases.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from cases.core.models import Case, CaseKind, User, UserRole, utcnow
 from cases.core.services import ServiceContext, operation
@@ -303,20 +303,14 @@ def start_missing_processes() -> list[int]:
     visits started. Run by the scheduler's service job (cases/service/due.py)."""
     if not service_process.deployed(PROCESS):
         return []
-    candidates = list(db.session.scalars(select(Visit.id).where(
+
+    def start_one(visit: Visit) -> bool:
+        return (visit.process_case_id is None and visit.status in OPEN_STATUSES
+                and _start_process(None, visit) is not None)
+
+    return service_process.start_missing(Visit, select(Visit.id).where(
         Visit.status.in_(OPEN_STATUSES), Visit.process_case_id.is_(None), Visit.window_start > utcnow())
-        .order_by(Visit.id)))
-    db.session.rollback()
-    started = []
-    for visit_id in candidates:
-        with unit_of_work():
-            visit = db.session.scalar(select(Visit).where(Visit.id == visit_id)
-                                      .with_for_update(skip_locked=True, of=Visit))
-            if visit is None or visit.process_case_id is not None or visit.status not in OPEN_STATUSES:
-                continue
-            if _start_process(None, visit) is not None:
-                started.append(visit.id)
-    return started
+        .order_by(Visit.id), start_one)
 
 
 def visit_of_step(ctx: ServiceContext, visit_id: int) -> Visit:
