@@ -4,16 +4,14 @@ never sees; a maintenance schedule opens its task on its date (the clock frozen 
 schedule's process fires it, tests/api/test_visit_process.py has more)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
 from cases.core.db import db
 from cases.core.models import CaseEvent
-from cases.customers.models import InstalledProduct
 from cases.process import timers
 from cases.service.visit_models import InternalTask
 from tests.api.dbstate import db_snapshot
@@ -93,15 +91,6 @@ def test_internal_tasks_are_tracked_and_never_shown_to_the_customer(api, world):
     events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case["id"],
                                                         CaseEvent.kind.like("internal_task%"))).all()
     assert [e.public for e in events] == [False, False]
-
-
-@pytest.fixture
-def installation(world):
-    row = InstalledProduct(customer_id=world.customers["ACME"].id, product="财务软件", product_version="7.2",
-                           installed_on=date(2025, 1, 1))
-    db.session.add(row)
-    db.session.commit()
-    return row
 
 
 def maintenance_opened() -> int:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from cases.core.db import db
 from cases.core.models import Case, CaseEvent, Task
-from cases.customers.models import Contract, InstalledProduct
+from cases.customers.models import Contract
 from cases.process import timers
 from cases.process.deploy import deploy, read_directory
 from cases.process.models import ProcessInstance, Timer
@@ -251,14 +251,6 @@ def test_a_changed_repair_form_deploys_and_new_visits_run_on_it(api, service, tm
     db.session.expire_all()
     assert {db.session.get(Visit, v["id"]).status for v in (old, new)} == {"done"}
 
-
-@pytest.fixture
-def installation(world):
-    row = InstalledProduct(customer_id=world.customers["ACME"].id, product="财务软件", product_version="7.2",
-                           installed_on=date(2025, 1, 1))
-    db.session.add(row)
-    db.session.commit()
-    return row
 
 
 def schedule_case(schedule: dict) -> Case:
