@@ -421,8 +421,9 @@ class Client:
         raise RequestFailed(f"case {case['id']} not closed after {MAX_STEPS} steps (stage {case['stage']})")
 
 
-def load_run(server: Server, clients: int, cases: int) -> dict[str, Any]:
-    """``clients`` threads drive ``cases`` cases in total; log-ins happen before the clock starts."""
+def load_run(server: Server, clients: int, cases: int, explain: Explain | None = None) -> dict[str, Any]:
+    """``clients`` threads drive ``cases`` cases in total; log-ins happen before the clock starts.
+    ``explain``: the instruments of bench/server_profile.py, running while the clock runs."""
     base = server.base
     recorder = Recorder()
     numbers = iter(range(cases))
@@ -457,12 +458,44 @@ def load_run(server: Server, clients: int, cases: int) -> dict[str, Any]:
         ready.wait()
     except threading.BrokenBarrierError:
         pass  # a log-in failed: the run ends with its errors recorded
+    if explain is not None:
+        explain.start()
     started, client_cpu, server_cpu = time.perf_counter(), time.process_time(), server.cpu_seconds()
     for t in threads:
         t.join()
     seconds = time.perf_counter() - started
     cpu = {"bench_process": time.process_time() - client_cpu, "gunicorn": server.cpu_seconds() - server_cpu}
-    return summarise(recorder, clients, cases, seconds, cpu)
+    explained = explain.stop() if explain is not None else None
+    if explained is not None and "postgres_cpu_seconds" in explained:
+        cpu["postgresql_server"] = explained.pop("postgres_cpu_seconds")
+    summary = summarise(recorder, clients, cases, seconds, cpu)
+    if explained is not None:
+        summary["where_the_time_goes"] = explained
+    return summary
+
+
+class Explain:
+    """``--explain-time``: the local PostgreSQL server's CPU, its sessions' waits and a py-spy
+    layer profile of the gunicorn workers, for one measured run (bench/server_profile.py)."""
+
+    def __init__(self, server: Server, database_url: str | None):
+        import server_profile  # the sibling module
+
+        self.pg_cpu = server_profile.ServerCpu() if database_url else None
+        self.waits = server_profile.Waits(database_url) if database_url else None
+        self.layers = server_profile.LayerProfile(children(server.pid))
+
+    def start(self) -> None:
+        for instrument in (self.pg_cpu, self.waits, self.layers):
+            if instrument is not None:
+                instrument.start()
+
+    def stop(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"gunicorn_python_cpu": self.layers.stop()}
+        if self.pg_cpu is not None and self.waits is not None:
+            found["postgres_cpu_seconds"] = self.pg_cpu.stop()
+            found["postgresql_sessions"] = self.waits.stop()
+        return found
 
 
 def summarise(rec: Recorder, clients: int, cases: int, seconds: float, cpu: dict[str, float]) -> dict[str, Any]:
@@ -489,7 +522,7 @@ def summarise(rec: Recorder, clients: int, cases: int, seconds: float, cpu: dict
 # -- orchestration -------------------------------------------------------------------------
 
 def bench_backend(backend: Backend, workdir: Path, client_counts: list[int], cases_at_16: int,
-                  workers: int, threads: int) -> dict[str, Any]:
+                  workers: int, threads: int, explain: bool = False) -> dict[str, Any]:
     prepare_database(backend.url)
     log(f"[{backend.name}] database ready; starting gunicorn --workers {workers} --threads {threads}")
     results: dict[str, Any] = {}
@@ -500,7 +533,8 @@ def bench_backend(backend: Backend, workdir: Path, client_counts: list[int], cas
         for clients in client_counts:
             cases = cases_for(clients, cases_at_16)
             log(f"[{backend.name}] {clients} client(s), {cases} cases ...")
-            results[f"c{clients}"] = run = load_run(server, clients, cases)
+            instruments = Explain(server, backend.url if backend.name == "postgresql" else None) if explain else None
+            results[f"c{clients}"] = run = load_run(server, clients, cases, instruments)
             print_run(backend.name, run)
     return results
 
@@ -513,6 +547,10 @@ def print_run(backend: str, r: dict[str, Any]) -> None:
           f"errors={r['errors']}  cpu ms/case {r['cpu_ms_per_case']}", flush=True)
     for sample in r["error_samples"][:3]:
         print(f"    error: {sample}", flush=True)
+    explained = r.get("where_the_time_goes")
+    if explained:
+        for section, figures in explained.items():
+            print(f"    {section}: {json.dumps(figures, ensure_ascii=False)}", flush=True)
 
 
 def log(message: str) -> None:
@@ -541,6 +579,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help=f"PostgreSQL server to create a throwaway database on (default {DEFAULT_PG_URL})")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (default 8)")
+    p.add_argument("--explain-time", action="store_true",
+                   help="with each measured run: the local PostgreSQL server's CPU per case, its sessions' "
+                        "waits (pg_stat_activity every 10 ms) and a py-spy profile of the workers by layer")
     args = p.parse_args(argv)
     args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -564,7 +605,8 @@ def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
             print(f"{name}: SKIPPED ({backend.skipped})", flush=True)
             return {"skipped": backend.skipped}
         try:
-            return bench_backend(backend, Path(tmp), args.clients, args.cases, args.workers, args.threads)
+            return bench_backend(backend, Path(tmp), args.clients, args.cases, args.workers, args.threads,
+                                 args.explain_time)
         except Exception as exc:  # report it, go on with the next backend
             print(f"{name}: FAILED: {exc}", flush=True)
             return {"failed": str(exc)[:2000]}
