@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from cases.core import audit
@@ -71,11 +71,14 @@ def active_contract(customer_id: int, day: date | None = None) -> Contract | Non
 def sync_tier(customer: Customer, actor: User | None = None) -> None:
     """Make the customer's tier the active contract's (``standard`` without one) when the customer
     has contracts; in the caller's transaction."""
-    has_contracts = db.session.scalar(select(func.count()).select_from(Contract)
-                                      .where(Contract.customer_id == customer.id))
-    if not has_contracts:
+    day = today()
+    active = and_(Contract.start <= day, Contract.end >= day)
+    # one statement: the active contract (the latest begun) if there is one, else any contract
+    first = db.session.scalar(select(Contract).where(Contract.customer_id == customer.id)
+                              .order_by(case((active, 0), else_=1), Contract.start.desc()).limit(1))
+    if first is None:
         return
-    contract = active_contract(customer.id)
+    contract = first if first.start <= day <= first.end else None
     tier = contract.tier if contract is not None else DEFAULT_TIER
     if customer.tier != tier:
         previous, customer.tier = customer.tier, tier

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 
 from cases.core import audit
 from cases.core.access import require_role
@@ -243,7 +243,16 @@ def deploy_upload(actor: User, files: Mapping[str, bytes], merge: bool,
 
 
 def current_version(process_id: str) -> ProcessVersion | None:
-    """The most recently activated version that contains ``process_id``."""
+    """The most recently activated version that contains ``process_id``: one statement, whose
+    filter on the ids' JSON text (``"support_case"``, quotes included) picks only versions that
+    hold it; the ids are then checked exactly (a text filter never decides alone)."""
+    newest = (ProcessVersion.activated_at.desc(), ProcessVersion.id.desc())
+    found = db.session.scalar(
+        select(ProcessVersion).where(cast(ProcessVersion.process_ids, Text).contains(json.dumps(process_id),
+                                                                                      autoescape=True))
+        .order_by(*newest).limit(1))
+    if found is not None and process_id in found.process_ids:
+        return found
     rows = db.session.execute(
         select(ProcessVersion.id, ProcessVersion.process_ids)
         .order_by(ProcessVersion.activated_at.desc(), ProcessVersion.id.desc())

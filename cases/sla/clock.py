@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cases.core import events
-from cases.core.db import db, prime_transaction_rows, transaction_rows
+from cases.core.db import db, flush_for, prime_transaction_rows, transaction_rows
 from cases.core.errors import Conflict
 from cases.core.models import Case, Role, Task, TaskState, User, UserRole, utcnow
 from cases.core.services import ServiceContext, operation
@@ -55,9 +55,21 @@ LEVELS = ("warning", "breach", "manager")
 
 # -- reading the clock -------------------------------------------------------------------------
 def targets_of(case: Case) -> list[SlaTarget]:
-    """The case's targets (read once per transaction: a step asks several times)."""
-    return transaction_rows(SlaTarget, case.id, lambda: db.session.scalars(
-        select(SlaTarget).where(SlaTarget.case_id == case.id).order_by(SlaTarget.id)))
+    """The case's targets (read once per transaction: a step asks several times). The rungs they
+    already escalated come in the same statement and are kept as ``_escalated`` reads them."""
+    def load() -> list[SlaTarget]:
+        flush_for(Escalation)  # the escalations are read with the targets: none may wait unflushed
+        rows = db.session.execute(select(SlaTarget, Escalation.level)
+                                  .outerjoin(Escalation, Escalation.target_id == SlaTarget.id)
+                                  .where(SlaTarget.case_id == case.id)
+                                  .order_by(SlaTarget.id, Escalation.id)).all()
+        targets = list({target.id: target for target, _level in rows}.values())
+        if targets:
+            prime_transaction_rows(Escalation, {frozenset(t.id for t in targets): [
+                (target.id, level) for target, level in rows if level is not None]})
+        return targets
+
+    return transaction_rows(SlaTarget, case.id, load)
 
 
 def pauses_of(case: Case) -> list[SlaPause]:
