@@ -2,6 +2,7 @@
 VIP customer's dedicated consultant."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -15,9 +16,26 @@ from cases.customers.models import CustomerConsultant
 from cases.process.models import RoundRobinTurn
 
 
-def next_user(role: str) -> User | None:
+@dataclass
+class Members:
+    """The active users of a role (by id) and those of them who have no round-robin turn row yet,
+    read in one statement (:func:`members`)."""
+
+    users: list[User]
+    without_turn: set[int] = field(default_factory=set)
+
+
+def members(role: str) -> Members:
+    rows = db.session.execute(
+        select(User, RoundRobinTurn.user_id).join(UserRole)
+        .outerjoin(RoundRobinTurn, (RoundRobinTurn.role == role) & (RoundRobinTurn.user_id == User.id))
+        .where(UserRole.role == role, User.active.is_(True)).order_by(User.id)).all()
+    return Members([user for user, _turn in rows], {user.id for user, turn in rows if turn is None})
+
+
+def next_user(role: str, of: Members | None = None) -> User | None:
     """The active user of the role whose round-robin turn is oldest (never given one: first, by id);
-    their turn becomes now.
+    their turn becomes now. ``of``: the role's members if the caller read them already.
 
     Each (role, user) has a turn row. On PostgreSQL the oldest turn not locked by a concurrent
     step is taken (``FOR UPDATE SKIP LOCKED``), so concurrent cases go to different users instead
@@ -26,16 +44,14 @@ def next_user(role: str) -> User | None:
     the write transaction holds the database lock anyway."""
     if any(isinstance(row, RoundRobinTurn) and row.role == role for row in db.session.dirty):
         db.session.flush()  # a turn of this role this step already took (populate_existing below would undo it)
-    rows = db.session.execute(
-        select(User, RoundRobinTurn.user_id).join(UserRole)
-        .outerjoin(RoundRobinTurn, (RoundRobinTurn.role == role) & (RoundRobinTurn.user_id == User.id))
-        .where(UserRole.role == role, User.active.is_(True))).all()
-    if not rows:
+    if of is None:
+        of = members(role)
+    if not of.users:
         return None
-    candidates = {user.id: user for user, _turn in rows}
-    missing = sorted(user.id for user, turn in rows if turn is None)
-    if missing:  # a user new to the role (or the role's first round robin)
-        _ensure_turns(role, missing)
+    candidates = {user.id: user for user in of.users}
+    if of.without_turn:  # a user new to the role (or the role's first round robin)
+        _ensure_turns(role, sorted(of.without_turn))
+        of.without_turn.clear()
     oldest = select(RoundRobinTurn).where(RoundRobinTurn.role == role,
                                           RoundRobinTurn.user_id.in_(candidates)) \
         .order_by(RoundRobinTurn.last_at.asc().nulls_first(), RoundRobinTurn.user_id).limit(1) \

@@ -132,12 +132,13 @@ def initial_assignee(user_task: UserTask, case: Case) -> User | None:
 def choose(strategy: str, lane: str, case: Case, now: datetime | None = None) -> User | None:
     """The user the strategy gives a new task of ``lane`` on ``case`` (None: the lane's pool)."""
     now = now or utcnow()
-    people = {u.id: u for u in lane_users(lane)}
+    members = assignment.members(lane)  # the lane's users and their round-robin turns in one statement
+    people = {u.id: u for u in members.users}
     dedicated = _dedicated(case, lane)
     picked: dict[int, User] = {}
 
     def next_in_turn() -> int | None:
-        user = assignment.next_user(lane)
+        user = assignment.next_user(lane, members)
         if user is None:
             return None
         picked[user.id] = user
@@ -154,11 +155,6 @@ def choose(strategy: str, lane: str, case: Case, now: datetime | None = None) ->
     if dedicated is not None and choice.user_id == dedicated.id:
         return dedicated
     return people.get(choice.user_id) or picked.get(choice.user_id)
-
-
-def lane_users(lane: str) -> list[User]:
-    return list(db.session.scalars(select(User).join(UserRole).where(UserRole.role == lane, User.active.is_(True))
-                                   .order_by(User.id)))
 
 
 def loads(user_ids: list[int]) -> dict[int, int]:
