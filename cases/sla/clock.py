@@ -42,7 +42,7 @@ from cases.outbox import notifications
 from cases.sla import business_time, calendars
 from cases.sla import ladder as sla_ladder
 from cases.sla import policies as sla_policies
-from cases.sla.models import Escalation, SlaPause, SlaTarget
+from cases.sla.models import Calendar, Escalation, SlaPause, SlaTarget
 
 ALARM_VARIABLE = "sla_alarm"
 #: "no rung pending": a due time no clock reaches (timer rows at or after it are not stored)
@@ -56,17 +56,21 @@ LEVELS = ("warning", "breach", "manager")
 # -- reading the clock -------------------------------------------------------------------------
 def targets_of(case: Case) -> list[SlaTarget]:
     """The case's targets (read once per transaction: a step asks several times). The rungs they
-    already escalated come in the same statement and are kept as ``_escalated`` reads them."""
+    already escalated and their stored calendars come in the same statement, kept as ``_escalated``
+    and ``calendars.find`` read them."""
     def load() -> list[SlaTarget]:
-        flush_for(Escalation)  # the escalations are read with the targets: none may wait unflushed
-        rows = db.session.execute(select(SlaTarget, Escalation.level)
+        flush_for(Escalation, Calendar)  # read with the targets: none of theirs may wait unflushed
+        rows = db.session.execute(select(SlaTarget, Escalation.level, Calendar)
                                   .outerjoin(Escalation, Escalation.target_id == SlaTarget.id)
+                                  .outerjoin(Calendar, Calendar.name == SlaTarget.calendar)
                                   .where(SlaTarget.case_id == case.id)
                                   .order_by(SlaTarget.id, Escalation.id)).all()
-        targets = list({target.id: target for target, _level in rows}.values())
+        targets = list({target.id: target for target, _level, _calendar in rows}.values())
         if targets:
             prime_transaction_rows(Escalation, {frozenset(t.id for t in targets): [
-                (target.id, level) for target, level in rows if level is not None]})
+                (target.id, level) for target, level, _calendar in rows if level is not None]})
+            prime_transaction_rows(Calendar, {target.calendar: [calendar] if calendar is not None else []
+                                              for target, _level, calendar in rows})
         return targets
 
     return transaction_rows(SlaTarget, case.id, load)
