@@ -170,7 +170,8 @@ END""",
 }
 for _dialect, _statements in CASE_OPEN_TRIGGERS.items():  # a schema made by create_all has them too
     for _statement in _statements:
-        event.listen(SlaTarget.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+        event.listen(SlaTarget.__table__, "after_create",
+                     DDL(_statement).execute_if(dialect=_dialect))  # type: ignore[no-untyped-call]
 
 class SlaPause(db.Model):
     """An interval in which the case's clocks stood still (waiting for the customer or a third party)."""

@@ -49,7 +49,7 @@ def _matches(case_id: int, key: str, value: str) -> bool:
     if key == "tier":
         return case.customer.tier == value
     now = utcnow() + LATER
-    target_rows = [t for t in db.session.scalars(select(SlaTarget).where(SlaTarget.case_id == case_id))]
+    target_rows = db.session.scalars(select(SlaTarget).where(SlaTarget.case_id == case_id)).all()
     assert key == "status" and all(t.due_at <= now for t in target_rows)
     return value == "breached"
 
