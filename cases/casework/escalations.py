@@ -21,7 +21,7 @@ from cases.core import events
 from cases.core.access import require_role, visible_case
 from cases.core.db import db, use_case
 from cases.core.errors import ValidationFailed
-from cases.core.models import PRIORITIES, Case, CaseStatus, Customer, Role, Task, TaskState, User, utcnow
+from cases.core.models import PRIORITIES, Case, Customer, Role, Task, TaskState, User, utcnow
 from cases.core.paging import Page, paginate
 from cases.process.after_step import synchronise
 from cases.process.locking import engine_errors, lock_instance
@@ -51,11 +51,14 @@ def queue(user: User, filters: dict[str, Any], page: int, per_page: int, now: da
     breached = or_(SlaTarget.breached_at.is_not(None), SlaTarget.due_at <= now)
     at_risk = and_(SlaTarget.breached_at.is_(None), SlaTarget.due_at > now, SlaTarget.warning_at <= now)
     status = filters.get("status")
-    # the total reads the running targets' queue index and the open cases' ids alone
-    # (ix_sla_targets_running_queue, ix_cases_open: migrations/versions/0019_h16v)
-    query = (select(SlaTarget).join(Case, Case.id == SlaTarget.case_id)
-             .where(SlaTarget.state == sla.RUNNING, Case.status == CaseStatus.OPEN.value,
+    # the running targets of open cases: the target's case_open is its case's status, kept by the
+    # database (cases/sla/models.py CASE_OPEN_TRIGGERS), so the page and the exact total read
+    # ix_sla_targets_open_queue alone; the cases are joined only for a filter on them
+    query = (select(SlaTarget)
+             .where(SlaTarget.state == sla.RUNNING, SlaTarget.case_open,
                     breached if status == "breached" else at_risk if status == "at_risk" else or_(breached, at_risk)))
+    if filters.get("priority") or filters.get("tier") or filters.get("team"):
+        query = query.join(Case, Case.id == SlaTarget.case_id)
     if filters.get("priority"):
         query = query.where(Case.priority == filters["priority"])
     if filters.get("tier"):  # only this filter needs the customer (every case has one: same rows)

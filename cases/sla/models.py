@@ -4,12 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    DDL,
     JSON,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
     String,
+    event,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,6 +70,8 @@ class SlaPolicyVersion(db.Model):
 #: the first cycle's targets (migrations/versions/0019_h16v)
 FIRST_RESPONSE = "kind = 'first_response' AND cycle = 1"
 FIRST_RESOLUTION = "kind = 'resolution' AND cycle = 1"
+#: the escalation queue's rows: running targets of open cases (migrations/versions/0021_h16e)
+OPEN_QUEUE = {"postgresql": "state = 'running' AND case_open", "sqlite": "state = 'running' AND case_open = 1"}
 
 
 class SlaTarget(db.Model):
@@ -97,6 +103,9 @@ class SlaTarget(db.Model):
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the policy's ladder with each rung's instant ("at"); None: warning, breach, manager
     ladder: Mapped[list | None] = mapped_column(JSON)
+    #: whether the target's case is open: the database keeps it (triggers below, 0021_h16e), the
+    #: application never writes it, so the escalation queue counts its targets without the cases
+    case_open: Mapped[bool] = mapped_column(Boolean, server_default=true(), nullable=False)
     __table_args__ = (
         Index("uq_sla_targets_case_kind_cycle", "case_id", "kind", "cycle", unique=True),
         # the escalation queue: running targets by due time (its page) and by warning time (at risk)
@@ -104,10 +113,10 @@ class SlaTarget(db.Model):
               postgresql_where=text("state = 'running'"), sqlite_where=text("state = 'running'")),
         Index("ix_sla_targets_running_warning", "warning_at",
               postgresql_where=text("state = 'running'"), sqlite_where=text("state = 'running'")),
-        # ... and everything the queue's condition reads, with the case: its total is counted from
-        # this index alone (an index-only scan), without reading the targets themselves
-        Index("ix_sla_targets_running_queue", "warning_at", "due_at", "breached_at", "case_id",
-              postgresql_where=text("state = 'running'"), sqlite_where=text("state = 'running'")),
+        # ... and the queue itself: the running targets of open cases, in the page's order, with
+        # everything its condition reads: the page and the total read this index, not the cases
+        Index("ix_sla_targets_open_queue", "due_at", "id", "warning_at", "breached_at",
+              postgresql_where=text(OPEN_QUEUE["postgresql"]), sqlite_where=text(OPEN_QUEUE["sqlite"])),
         # the KPIs: a case's first promises (first response, resolution) with what the figures read
         Index("ix_sla_targets_first_response", "case_id", "state", "breached_at", "due_at", "elapsed_seconds",
               postgresql_where=text(FIRST_RESPONSE), sqlite_where=text(FIRST_RESPONSE)),
@@ -115,6 +124,54 @@ class SlaTarget(db.Model):
               postgresql_where=text(FIRST_RESOLUTION), sqlite_where=text(FIRST_RESOLUTION)),
     )
 
+
+#: ``sla_targets.case_open`` follows its case's status, kept by the database itself in the
+#: statement that writes either table (one per database; migrations/versions/0021_h16e has the same):
+#: a target takes its case's status when inserted (or its case or the flag is written), and a case
+#: whose status changes sets its targets' flag. PostgreSQL reads the case ``FOR SHARE``: a case
+#: closing and a target inserted at the same moment wait for each other instead of missing each other.
+CASE_OPEN_TRIGGERS = {
+    "postgresql": (
+        """CREATE FUNCTION sla_targets_case_open() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT status = 'open' INTO NEW.case_open FROM cases WHERE id = NEW.case_id FOR SHARE;
+    NEW.case_open := coalesce(NEW.case_open, false);
+    RETURN NEW;
+END $$""",
+        """CREATE TRIGGER sla_targets_case_open BEFORE INSERT OR UPDATE OF case_id, case_open ON sla_targets
+FOR EACH ROW EXECUTE FUNCTION sla_targets_case_open()""",
+        """CREATE FUNCTION cases_sla_targets_open() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE sla_targets SET case_open = (NEW.status = 'open')
+     WHERE case_id = NEW.id AND case_open IS DISTINCT FROM (NEW.status = 'open');
+    RETURN NULL;
+END $$""",
+        """CREATE TRIGGER cases_sla_targets_open AFTER UPDATE OF status ON cases
+FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION cases_sla_targets_open()""",
+    ),
+    "sqlite": (
+        """CREATE TRIGGER sla_targets_case_open AFTER INSERT ON sla_targets
+BEGIN
+    UPDATE sla_targets SET case_open = coalesce((SELECT status = 'open' FROM cases WHERE id = NEW.case_id), 0)
+     WHERE id = NEW.id;
+END""",
+        """CREATE TRIGGER sla_targets_case_open_kept AFTER UPDATE OF case_id, case_open ON sla_targets
+WHEN NEW.case_open IS NOT coalesce((SELECT status = 'open' FROM cases WHERE id = NEW.case_id), 0)
+BEGIN
+    UPDATE sla_targets SET case_open = coalesce((SELECT status = 'open' FROM cases WHERE id = NEW.case_id), 0)
+     WHERE id = NEW.id;
+END""",
+        """CREATE TRIGGER cases_sla_targets_open AFTER UPDATE OF status ON cases
+WHEN OLD.status IS NOT NEW.status
+BEGIN
+    UPDATE sla_targets SET case_open = (NEW.status = 'open') WHERE case_id = NEW.id;
+END""",
+    ),
+}
+for _dialect, _statements in CASE_OPEN_TRIGGERS.items():  # a schema made by create_all has them too
+    for _statement in _statements:
+        event.listen(SlaTarget.__table__, "after_create",
+                     DDL(_statement).execute_if(dialect=_dialect))  # type: ignore[no-untyped-call]
 
 class SlaPause(db.Model):
     """An interval in which the case's clocks stood still (waiting for the customer or a third party)."""
