@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -85,16 +85,46 @@ def word(code: Any) -> str:
     return str(found) if found is not None else str(code).replace("_", " ")
 
 
+#: pattern fields whose text a moment's seconds or its zone can change within one local minute
+#: (seconds, fractions, zones, and the day periods b/B, which babel compares to the second)
+_FINER_THAN_A_MINUTE = frozenset("sSAzZvVOxXbB")
+
+
+def _by_the_minute(pattern: str, locale: Any) -> bool:
+    """Whether ``format_datetime(moment, pattern)`` depends on the moment's local minute (wall
+    time and offset) only: then two moments of one minute read the same."""
+    if pattern in ("full", "long", "medium", "short"):  # "{1} {0}" of the date and time patterns
+        texts = [locale.date_formats[pattern].pattern, locale.time_formats[pattern].pattern]
+    else:
+        texts = [pattern]
+    return not any(kind == "field" and value[0] in _FINER_THAN_A_MINUTE
+                   for text in texts for kind, value in babel_dates.tokenize_pattern(text))
+
+
+def _short_datetime() -> tuple[str, Any, Any, dict | None]:
+    pattern = get_babel().instance.date_formats["datetime.short"] or "short"
+    locale = get_locale()
+    return pattern, get_timezone(), locale, {} if locale is not None and _by_the_minute(pattern, locale) else None
+
+
 def when(moment: datetime | None) -> str:
     """A moment in the pages' time zone (the page then names the zone: ``zone_note``): Flask-Babel's
     ``format_datetime(moment, "short")``, with the locale, the zone and the format looked up once per
-    request (a timeline of a thousand events shows a thousand moments)."""
+    request (a timeline of a thousand events shows a thousand moments), and each local minute
+    formatted once per request when the format shows minutes at most (a step writes its events in
+    the same minute)."""
     if not moment:
         return "—"
     g.shows_times = True
-    pattern, zone, locale = _per_request("caseflow.short_datetime", lambda: (
-        get_babel().instance.date_formats["datetime.short"] or "short", get_timezone(), get_locale()))
-    return str(babel_dates.format_datetime(moment, pattern, tzinfo=zone, locale=locale))
+    pattern, zone, locale, minutes = _per_request("caseflow.short_datetime", _short_datetime)
+    if minutes is None:
+        return str(babel_dates.format_datetime(moment, pattern, tzinfo=zone, locale=locale))
+    local = (moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)).astimezone(zone)
+    key = (local.replace(second=0, microsecond=0, tzinfo=None), local.utcoffset())
+    text = minutes.get(key)
+    if text is None:
+        text = minutes[key] = str(babel_dates.format_datetime(moment, pattern, tzinfo=zone, locale=locale))
+    return text
 
 
 def _per_request(key: str, make: Callable[[], T]) -> T:

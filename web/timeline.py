@@ -222,7 +222,21 @@ CUSTOMER_KINDS = frozenset({
 
 
 def entries(history: list[CaseEvent], viewer: User) -> list[Entry]:
-    """Newest first (customers: the kinds of CUSTOMER_KINDS only)."""
+    """Newest first (customers: the kinds of CUSTOMER_KINDS only). A label and a name are
+    translated once per kind and per actor (a long-lived case has hundreds of events of a few kinds
+    by a few people)."""
     shown = history if viewer.is_staff else [e for e in history if e.public and e.kind in CUSTOMER_KINDS]
-    return [Entry(e.at, e.kind, str(LABELS.get(e.kind, e.kind.replace("_", " "))), _who(e.actor, viewer),
-                  local_times(_details(e, viewer))) for e in reversed(shown)]
+    labels: dict[str, str] = {}
+    names: dict[int | None, str] = {}
+    found = []
+    for e in reversed(shown):
+        label = labels.get(e.kind)
+        if label is None:
+            label = labels[e.kind] = str(LABELS.get(e.kind, e.kind.replace("_", " ")))
+        actor = e.actor
+        key = None if actor is None else actor.id
+        who = names.get(key)
+        if who is None:
+            who = names[key] = _who(actor, viewer)
+        found.append(Entry(e.at, e.kind, label, who, local_times(_details(e, viewer))))
+    return found

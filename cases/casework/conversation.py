@@ -71,11 +71,19 @@ def _said(event: CaseEvent) -> Said | None:
     return None
 
 
-def thread(user: User, case_id: int) -> list[Said]:
-    """The case's conversation, oldest first (the report first)."""
+#: the kinds of event ``_said`` reads (the others say nothing in the thread)
+SAID_KINDS = ("task_completed", "message_received", "customer_message", "staff_reply")
+
+
+def thread(user: User, case_id: int, history: list[CaseEvent] | None = None) -> list[Said]:
+    """The case's conversation, oldest first (the report first). ``history``: the case's whole
+    history in its order (``CaseEvent.at, id``) when the caller has read it already (the staff case
+    page); else the events of the kinds that say something are read."""
     case = visible_case(user, case_id)
-    history = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                                 .order_by(CaseEvent.at, CaseEvent.id)).all()
+    if history is None:
+        history = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                             CaseEvent.kind.in_(SAID_KINDS))
+                                     .order_by(CaseEvent.at, CaseEvent.id)).all()
     said = [Said(case.created_at, "customer", "report", case.description, None)]
     said += [s for s in map(_said, history) if s is not None]
     return said

@@ -14,7 +14,7 @@ from cases.core.models import Case, CaseEvent, Customer, Task, TaskState, User
 from cases.core.paging import Page, paginate
 from cases.customers.models import InstalledProduct
 from cases.process import forms
-from cases.process.models import ProcessInstance
+from cases.process.models import ProcessInstance, ProcessVersion
 from cases.process.runs import load_run
 from cases.process.taskrules import CUSTOMER_LANE, collaborating_cases
 from cases.sla.clock import RUNNING
@@ -174,9 +174,11 @@ def case_view(user: User, case_id: int) -> CaseView:
         history_query = history_query.where(CaseEvent.public.is_(True))
         tasks = [t for t in tasks if t.lane == CUSTOMER_LANE]
     history = db.session.scalars(history_query.order_by(CaseEvent.at, CaseEvent.id)).all()
-    version = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
-    return CaseView(case, list(tasks), list(history), version.version.content_hash if version else "",
-                    internal=user.is_staff)
+    # the version's hash only: not the instance row, whose engine state a long-lived case makes large
+    version = db.session.scalar(select(ProcessVersion.content_hash)
+                                .join(ProcessInstance, ProcessInstance.version_id == ProcessVersion.id)
+                                .where(ProcessInstance.case_id == case.id))
+    return CaseView(case, list(tasks), list(history), version or "", internal=user.is_staff)
 
 
 #: fields of a staff step's form that ask the customer something: shown to the customer while
