@@ -5,6 +5,7 @@ shown to them as "Support" (no staff names leave the company).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cases.core.db import db
+from cases.casework.queries import HistoryEvent
 from cases.core.models import CaseEvent, User
 from web.display import event_step_name, local_times, when, word
 from web.i18n import is_chinese
@@ -133,6 +135,7 @@ class Entry:
     label: str
     who: str
     details: str
+    shown_at: str = ""  # ``when(at)``: the moment as the page shows it
 
 
 def _who(actor: User | None, viewer: User) -> str:
@@ -143,11 +146,12 @@ def _who(actor: User | None, viewer: User) -> str:
     return actor.display_name if actor.is_customer else _("Support")
 
 
-def _details(event: CaseEvent, viewer: User) -> str:
+def _details(event: CaseEvent | HistoryEvent, viewer: User,
+             step_name: Callable[[int, dict[str, Any]], str] = event_step_name) -> str:
     data = event.data or {}
     kind = event.kind
     if kind in ("task_completed", "task_created", "task_claimed", "task_released", "task_cancelled"):
-        return event_step_name(event.case_id, data)
+        return step_name(event.case_id, data)
     if kind in ("message_received", "customer_message"):
         payload = data.get("payload")
         text = payload.get("text") if isinstance(payload, dict) else payload if isinstance(payload, str) else None
@@ -157,7 +161,7 @@ def _details(event: CaseEvent, viewer: User) -> str:
     if kind in ("attachment_added", "attachment_refused"):
         return data.get("filename", "")
     if kind == "task_assigned" and viewer.is_staff:
-        return " → ".join(filter(None, [event_step_name(event.case_id, data), data.get("assignee")]))
+        return " → ".join(filter(None, [step_name(event.case_id, data), data.get("assignee")]))
     if kind in ("case_reassigned", "case_taken_over") and viewer.is_staff:
         return " → ".join(_value("owner", name) for name in (data.get("old_owner"), data.get("owner")) if name) + (
             f" · {data['reason']}" if data.get("reason") else "")
@@ -221,14 +225,29 @@ CUSTOMER_KINDS = frozenset({
 })
 
 
-def entries(history: list[CaseEvent], viewer: User) -> list[Entry]:
-    """Newest first (customers: the kinds of CUSTOMER_KINDS only). A label and a name are
-    translated once per kind and per actor (a long-lived case has hundreds of events of a few kinds
-    by a few people)."""
+def entries(history: Sequence[CaseEvent | HistoryEvent], viewer: User) -> list[Entry]:
+    """Newest first (customers: the kinds of CUSTOMER_KINDS only). A label, a name, a step's name
+    and a moment are made once per page each (a long-lived case has hundreds of events of a few
+    kinds, by a few people, about a few steps, several in the same minute)."""
     shown = history if viewer.is_staff else [e for e in history if e.public and e.kind in CUSTOMER_KINDS]
     labels: dict[str, str] = {}
     names: dict[int | None, str] = {}
-    found = []
+    steps: dict[tuple[int, Any, Any], str] = {}
+    moments: dict[datetime, str] = {}
+
+    def step_name(case_id: int, data: dict[str, Any]) -> str:
+        key = (case_id, data.get("element"), data.get("name") or data.get("element") or "")
+        try:
+            return steps[key]
+        except (KeyError, TypeError):  # TypeError: an unhashable value in an event's data
+            found = event_step_name(case_id, data)
+        try:
+            steps[key] = found
+        except TypeError:
+            pass
+        return found
+
+    found_entries = []
     for e in reversed(shown):
         label = labels.get(e.kind)
         if label is None:
@@ -238,5 +257,10 @@ def entries(history: list[CaseEvent], viewer: User) -> list[Entry]:
         who = names.get(key)
         if who is None:
             who = names[key] = _who(actor, viewer)
-        found.append(Entry(e.at, e.kind, label, who, local_times(_details(e, viewer))))
-    return found
+        shown_at = moments.get(e.at) if e.at is not None else None
+        if shown_at is None:
+            shown_at = when(e.at)
+            if e.at is not None:
+                moments[e.at] = shown_at
+        found_entries.append(Entry(e.at, e.kind, label, who, local_times(_details(e, viewer, step_name)), shown_at))
+    return found_entries

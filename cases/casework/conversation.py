@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 
+from cases.casework.queries import HistoryEvent
 from cases.casework.tasks import deliver_message
 from cases.core import events
 from cases.core.access import FRONT_LINE_ROLES, visible_case
@@ -49,7 +51,7 @@ def _text(payload: Any) -> str | None:
     return payload if isinstance(payload, str) and payload.strip() else None
 
 
-def _said(event: CaseEvent) -> Said | None:
+def _said(event: CaseEvent | HistoryEvent) -> Said | None:
     data = event.data or {}
     if event.kind == "task_completed":
         raw = data.get("data")
@@ -75,7 +77,7 @@ def _said(event: CaseEvent) -> Said | None:
 SAID_KINDS = ("task_completed", "message_received", "customer_message", "staff_reply")
 
 
-def thread(user: User, case_id: int, history: list[CaseEvent] | None = None) -> list[Said]:
+def thread(user: User, case_id: int, history: Sequence[CaseEvent | HistoryEvent] | None = None) -> list[Said]:
     """The case's conversation, oldest first (the report first). ``history``: the case's whole
     history in its order (``CaseEvent.at, id``) when the caller has read it already (the staff case
     page); else the events of the kinds that say something are read."""
