@@ -101,7 +101,7 @@ def _by_the_minute(pattern: str, locale: Any) -> bool:
                    for text in texts for kind, value in babel_dates.tokenize_pattern(text))
 
 
-def _short_datetime() -> tuple[str, Any, Any, dict | None]:
+def _short_datetime() -> tuple[str, Any, Any, dict[Any, str] | None]:
     pattern = get_babel().instance.date_formats["datetime.short"] or "short"
     locale = get_locale()
     return pattern, get_timezone(), locale, {} if locale is not None and _by_the_minute(pattern, locale) else None

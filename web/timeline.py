@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from cases.core.db import db
 from cases.casework.queries import HistoryEvent
+from cases.core.db import db
 from cases.core.models import CaseEvent, User
 from web.display import event_step_name, local_times, when, word
 from web.i18n import is_chinese

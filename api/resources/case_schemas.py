@@ -1,6 +1,9 @@
 """Schemas of the cases blueprint."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from api.pagination import PageArgs, page_schema
@@ -30,22 +33,22 @@ class CustomerEventSchema(EventSchema):
     actor = fields.Function(_public_actor)
 
 
-def _staff_actor(event) -> str | None:
+def _staff_actor(event: Any) -> str | None:
     actor = event.actor
     return None if actor is None else actor.username
 
 
-class EventList(fields.List):
+class EventList(fields.List[Any]):
     """``fields.List(fields.Nested(schema))`` of history events, dumped to exactly what ``schema``
     (EventSchema or CustomerEventSchema) dumps, without marshmallow's per-field machinery: a case
     reopened fifty times has hundreds of events, and each cost ~60 µs through the schema. The
     OpenAPI document still describes the schema (tests/api/test_case_history_dump.py compares both)."""
 
-    def __init__(self, schema: type[Schema], actor, **kwargs) -> None:
+    def __init__(self, schema: type[Schema], actor: Callable[[Any], str | None], **kwargs: Any) -> None:
         super().__init__(fields.Nested(schema), **kwargs)
         self._actor = actor
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> list[dict[str, Any]] | None:
         if value is None:
             return None
         actor = self._actor

@@ -10,9 +10,9 @@ mail. One transaction either way.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
