@@ -10,8 +10,11 @@ counts are exact, CPU is this thread's CPU time (not wall time).
 (pyinstrument must be installed: ``.venv/bin/pip install pyinstrument``), with ``--cpu-profile``
 a cProfile of this thread's CPU time instead (``PER_REQUEST_PROFILE_OUT=file`` also writes it for
 pstats); ``--sql KIND`` prints the statements of one such request. ``--long-lived`` adds a case
-reopened 50 times and one with 1,000 more history events (see ``long_lived_cases``). The last
-stdout line is one JSON object.
+reopened 50 times and one with 1,000 more history events (see ``long_lived_cases``), each read
+three times (``GET /api/v1/cases/{id}`` and the staff case page, ``get:<kind>`` / ``page:<kind>``);
+``--same-answers-as TREE`` then reads those answers and pages again with another checkout's code
+(``PYTHONPATH=TREE``, e.g. a clone of main) on the same database and reports the paths whose bytes
+differ (the forms' CSRF token and the page's moment aside). The last stdout line is one JSON object.
 """
 from __future__ import annotations
 

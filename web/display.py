@@ -178,8 +178,18 @@ def may_claim(task: Task) -> bool:
 
 
 def _version_of(instance_id: int | None) -> int | None:
-    instance = db.session.get(ProcessInstance, instance_id) if instance_id else None
-    return instance.version_id if instance is not None else None
+    """The process version of an instance: from the session when loaded, else its one column
+    (not the row: it carries the whole engine state), once per request."""
+    if not instance_id:
+        return None
+    loaded = db.session.identity_map.get(db.session.identity_key(ProcessInstance, instance_id))
+    if loaded is not None:
+        return loaded.version_id  # type: ignore[no-any-return]
+    versions: dict[int, int | None] = _per_request("caseflow.instance_versions", dict)
+    if instance_id not in versions:
+        versions[instance_id] = db.session.scalar(
+            select(ProcessInstance.version_id).where(ProcessInstance.id == instance_id))
+    return versions[instance_id]
 
 
 def task_title(task: Task) -> str:
