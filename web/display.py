@@ -116,7 +116,10 @@ def when(moment: datetime | None) -> str:
     if not moment:
         return "—"
     g.shows_times = True
-    pattern, zone, locale, minutes = _per_request("caseflow.short_datetime", _short_datetime)
+    return _shown(moment, *_per_request("caseflow.short_datetime", _short_datetime))
+
+
+def _shown(moment: datetime, pattern: str, zone: Any, locale: Any, minutes: dict[Any, str] | None) -> str:
     if minutes is None:
         return str(babel_dates.format_datetime(moment, pattern, tzinfo=zone, locale=locale))
     local = (moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)).astimezone(zone)
@@ -125,6 +128,23 @@ def when(moment: datetime | None) -> str:
     if text is None:
         text = minutes[key] = str(babel_dates.format_datetime(moment, pattern, tzinfo=zone, locale=locale))
     return text
+
+
+def moments() -> Callable[[datetime | None], str]:
+    """``when``, with the request's format looked up once, for a page of many moments (a timeline)."""
+    if not has_request_context():
+        return when
+    found = _per_request("caseflow.short_datetime", _short_datetime)
+    told = False
+
+    def shown(moment: datetime | None) -> str:
+        nonlocal told
+        if not moment:
+            return "—"
+        if not told:
+            g.shows_times = told = True
+        return _shown(moment, *found)
+    return shown
 
 
 def _per_request(key: str, make: Callable[[], T]) -> T:

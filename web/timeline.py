@@ -18,7 +18,7 @@ from sqlalchemy import select
 from cases.casework.queries import HistoryEvent
 from cases.core.db import db
 from cases.core.models import CaseEvent, User
-from web.display import event_step_name, local_times, when, word
+from web.display import event_step_name, local_times, moments, when, word
 from web.i18n import is_chinese
 
 LABELS = {
@@ -233,7 +233,8 @@ def entries(history: Sequence[CaseEvent | HistoryEvent], viewer: User) -> list[E
     labels: dict[str, str] = {}
     names: dict[int | None, str] = {}
     steps: dict[tuple[int, Any, Any], str] = {}
-    moments: dict[datetime, str] = {}
+    shown_at_of: dict[datetime, str] = {}
+    moment = moments()
 
     def step_name(case_id: int, data: dict[str, Any]) -> str:
         key = (case_id, data.get("element"), data.get("name") or data.get("element") or "")
@@ -257,10 +258,10 @@ def entries(history: Sequence[CaseEvent | HistoryEvent], viewer: User) -> list[E
         who = names.get(key)
         if who is None:
             who = names[key] = _who(actor, viewer)
-        shown_at = moments.get(e.at) if e.at is not None else None
+        shown_at = shown_at_of.get(e.at) if e.at is not None else None
         if shown_at is None:
-            shown_at = when(e.at)
+            shown_at = moment(e.at)
             if e.at is not None:
-                moments[e.at] = shown_at
+                shown_at_of[e.at] = shown_at
         found_entries.append(Entry(e.at, e.kind, label, who, local_times(_details(e, viewer, step_name)), shown_at))
     return found_entries

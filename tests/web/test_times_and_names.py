@@ -116,6 +116,8 @@ def test_a_moment_reads_as_babel_formats_it_though_each_minute_is_formatted_once
             assert minutes is not None  # the short formats show minutes at most
             assert shown == [str(babel_dates.format_datetime(m, "short", tzinfo=zone, locale=locale)) for m in moments]
             assert len(set(shown)) == 8  # 00:58 … 01:05
+            moment = display.moments()
+            assert [moment(m) for m in moments] == shown and moment(None) == "—"
     en = Locale.parse("en")
     assert display._by_the_minute("short", en) and display._by_the_minute("yyyy-MM-dd HH:mm", en)
     for finer in ("HH:mm:ss", "HH:mm z", "h:mm B", "h:mm b", "HH:mm:ss.SSS", "HH:mm xxx"):
