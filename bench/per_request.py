@@ -10,8 +10,11 @@ counts are exact, CPU is this thread's CPU time (not wall time).
 (pyinstrument must be installed: ``.venv/bin/pip install pyinstrument``), with ``--cpu-profile``
 a cProfile of this thread's CPU time instead (``PER_REQUEST_PROFILE_OUT=file`` also writes it for
 pstats); ``--sql KIND`` prints the statements of one such request. ``--long-lived`` adds a case
-reopened 50 times and one with 1,000 more history events (see ``long_lived_cases``). The last
-stdout line is one JSON object.
+reopened 50 times and one with 1,000 more history events (see ``long_lived_cases``), each read
+three times (``GET /api/v1/cases/{id}`` and the staff case page, ``get:<kind>`` / ``page:<kind>``);
+``--same-answers-as TREE`` then reads those answers and pages again with another checkout's code
+(``PYTHONPATH=TREE``, e.g. a clone of main) on the same database and reports the paths whose bytes
+differ (the forms' CSRF token and the page's moment aside). The last stdout line is one JSON object.
 """
 from __future__ import annotations
 
@@ -136,7 +139,7 @@ class StateCost:
 
 
 def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: str | None,
-        cpu_profile: bool = False, long_lived: bool = False) -> dict[str, Any]:
+        cpu_profile: bool = False, long_lived: bool = False, same_as: Path | None = None) -> dict[str, Any]:
     os.environ.update(lc.server_env(url))
     lc.prepare_database(url)
     from server import create_app  # after the environment is set: the app reads it when created
@@ -224,7 +227,7 @@ def run(url: str, cases: int, warmup: int, profile_kind: str | None, sql_kind: s
     cpu_per_case = (time.thread_time() - started) * 1000 / cases
     long_lived_figures = None
     if long_lived:
-        long_lived_figures = long_lived_cases(app, client, tokens, call, costs, url)
+        long_lived_figures = long_lived_cases(app, client, tokens, call, costs, url, same_as=same_as)
     if printed_sql:
         print(f"--- the {len(printed_sql)} statements of one '{sql_kind}' request:", file=sys.stderr)
         for statement in printed_sql:
@@ -255,6 +258,8 @@ REOPEN_CAP = "max_turns = 30"
 LONG_USERS = ("supervisor",)
 REJECT = {"confirmed": False, "confirmation_comment": "still fails"}
 CONTINUE = {"decision": "continue", "review_note": "another round"}
+#: reads of each long-lived case (and of the fresh ones) measured: GET /api/v1/cases/{id} and the case page
+READS = 3
 
 
 def _deploy_with_higher_cap(url: str, reopens: int) -> None:
@@ -276,7 +281,7 @@ def _deploy_with_higher_cap(url: str, reopens: int) -> None:
 
 
 def long_lived_cases(app, client, tokens: dict[str, str], call, costs: dict, url: str,
-                     reopens: int = 50, history: int = 1000) -> dict[str, Any]:
+                     reopens: int = 50, history: int = 1000, same_as: Path | None = None) -> dict[str, Any]:
     """Issue 16's long-lived cases beside fresh ones, on the same (re-deployed) version: a case
     rejected by its customer about ``reopens`` times (its resolve step measured in the last three rounds) (each time back through resolve, and after the
     third through a supervisor's review), and a case with ``history`` more events in its history
@@ -311,9 +316,13 @@ def long_lived_cases(app, client, tokens: dict[str, str], call, costs: dict, url
             tasks = step(task, data)
         raise RuntimeError(f"never reached {element}")
 
+    read_cases: list[int] = []
+
     def read(kind: str, case_id: int) -> None:
-        call(f"get:{kind}", "GET", f"/api/v1/cases/{case_id}", lc.READER, None, 200, True)
-        call(f"page:{kind}", "GET", f"/cases/{case_id}", lc.READER, None, 200, True)
+        read_cases.append(case_id)
+        for _ in range(READS):  # alternating, the median of READS: one sample is at a GC's mercy
+            call(f"get:{kind}", "GET", f"/api/v1/cases/{case_id}", lc.READER, None, 200, True)
+            call(f"page:{kind}", "GET", f"/cases/{case_id}", lc.READER, None, 200, True)
 
     def measure(kind: str, case: dict, element: str, tasks: list[dict]) -> None:
         read(kind, case["id"])
@@ -354,12 +363,62 @@ def long_lived_cases(app, client, tokens: dict[str, str], call, costs: dict, url
         db.session.commit()
     measure("history", case, "assign", tasks)
     figures: dict[str, Any] = {"reopens": reopens, "extra_history_events": history}
+    if same_as is not None:
+        figures["same_answers_as"] = same_answers(client, tokens, url, same_as, read_cases)
     for kind, entry in costs.items():
         if kind.endswith((":fresh", ":reopened", ":history")):
             figures[kind] = {"statements": statistics.median(entry["statements"]),
                              "cpu_ms": round(statistics.median(entry["cpu_ms"]), 1),
                              "state_kb": round(statistics.median(entry["state_kb"]), 1)}
     return figures
+
+
+#: what differs between two reads of one page in one tree: the session's CSRF token in its forms,
+#: the moment the page was made (live notices since)
+_PER_READ = [(r'name="csrf_token" value="[^"]*"', 'name="csrf_token" value=""'),
+             (r'data-live-since="[^"]*"', 'data-live-since=""')]
+_READ_IN_OTHER_TREE = """
+import json, os, sys
+os.environ.setdefault("CASEFLOW_ENV", "development")
+from server import create_app
+asked = json.load(sys.stdin)
+client = create_app().test_client()
+print(json.dumps({path: client.get(path, headers={"Authorization": "Bearer " + asked["token"]}).get_data(as_text=True)
+                  for path in asked["paths"]}))
+"""
+
+
+def _normalised(text: str) -> str:
+    import re
+
+    for pattern, replacement in _PER_READ:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+def same_answers(client, tokens: dict[str, str], url: str, tree: Path, case_ids: list[int]) -> dict[str, Any]:
+    """GET /api/v1/cases/{id} and the case page of each case read, by this tree and by ``tree`` (run
+    with PYTHONPATH=tree on the same database, e.g. the main branch before a change): the same
+    bytes (the forms' CSRF token aside), or the paths that differ (their texts in /tmp)."""
+    import re
+    import subprocess
+
+    paths = [p for case_id in dict.fromkeys(case_ids) for p in (f"/api/v1/cases/{case_id}", f"/cases/{case_id}")]
+    here = {p: _normalised(client.get(p, headers={"Authorization": f"Bearer {tokens[lc.READER]}"})
+                           .get_data(as_text=True)) for p in paths}
+    done = subprocess.run([sys.executable, "-c", _READ_IN_OTHER_TREE], cwd=tree, capture_output=True, text=True,
+                          input=json.dumps({"token": tokens[lc.READER], "paths": paths}),
+                          env={**lc.server_env(url), "PYTHONPATH": str(tree)})
+    if done.returncode != 0:
+        raise RuntimeError(f"reading in {tree} failed:\n{done.stderr[-2000:]}")
+    there = {p: _normalised(t) for p, t in json.loads(done.stdout.splitlines()[-1]).items()}
+    differ = [p for p in paths if here[p] != there[p]]
+    for p in differ:
+        name = re.sub(r"\W+", "_", p)
+        Path(f"/tmp/per_request{name}.here").write_text(here[p], encoding="utf-8")
+        Path(f"/tmp/per_request{name}.there").write_text(there[p], encoding="utf-8")
+    return {"tree": str(tree), "compared": len(paths), "differ": differ,
+            "bytes": sum(len(t) for t in here.values())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -374,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sql", help="a request kind, as --profile")
     p.add_argument("--long-lived", action="store_true",
                    help="also a case reopened 50 times and one with 1,000 more history events, beside fresh ones")
+    p.add_argument("--same-answers-as", type=Path, metavar="TREE",
+                   help="with --long-lived: compare the API answers and case pages read with those of another "
+                        "checkout (e.g. the main branch) on the same database")
     p.add_argument("--cpu-profile", action="store_true",
                    help="with --profile: cProfile on this thread's CPU time instead of pyinstrument's wall time")
     args = p.parse_args(argv)
@@ -384,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"skipped": backend.skipped}))
             return 1
         figures = run(backend.url, args.cases, args.warmup, args.profile, args.sql, args.cpu_profile,
-                      args.long_lived)
+                      args.long_lived, args.same_answers_as)
     report = {"backend": args.backend, "loadavg_1m_at_start": round(load, 2),
               "loadavg_1m_at_end": round(os.getloadavg()[0], 2), **figures}
     for kind, entry in figures["per_request"].items():

@@ -168,7 +168,9 @@ def case_page(case_id: int, status: int = 200, write_text: str | None = None,
     may_write = user.is_customer or user.has_role(*FRONT_LINE_ROLES)
     may_answer = answer is not None and may_write
     return render("case.html", status, case=view.case, tasks=view.tasks, entries=timeline.entries(view.history, user),
-                  conversation=conversation.thread(user, case_id), may_write=may_write, write_text=write_text,
+                  # staff read the whole history (the customer's view holds the public part only)
+                  conversation=conversation.thread(user, case_id, view.history if view.internal else None),
+                  may_write=may_write, write_text=write_text,
                   max_text=conversation.MAX_TEXT, typed=typed, typed_errors=typed_errors or {},
                   files=attachments.list_for_case(user, case_id), clock=clock(view.case),
                   diagrams=diagrams.case_diagrams(user, case_id) if user.is_staff else [],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -85,16 +85,66 @@ def word(code: Any) -> str:
     return str(found) if found is not None else str(code).replace("_", " ")
 
 
+#: pattern fields whose text a moment's seconds or its zone can change within one local minute
+#: (seconds, fractions, zones, and the day periods b/B, which babel compares to the second)
+_FINER_THAN_A_MINUTE = frozenset("sSAzZvVOxXbB")
+
+
+def _by_the_minute(pattern: str, locale: Any) -> bool:
+    """Whether ``format_datetime(moment, pattern)`` depends on the moment's local minute (wall
+    time and offset) only: then two moments of one minute read the same."""
+    if pattern in ("full", "long", "medium", "short"):  # "{1} {0}" of the date and time patterns
+        texts = [locale.date_formats[pattern].pattern, locale.time_formats[pattern].pattern]
+    else:
+        texts = [pattern]
+    return not any(kind == "field" and value[0] in _FINER_THAN_A_MINUTE
+                   for text in texts for kind, value in babel_dates.tokenize_pattern(text))
+
+
+def _short_datetime() -> tuple[str, Any, Any, dict[Any, str] | None]:
+    pattern = get_babel().instance.date_formats["datetime.short"] or "short"
+    locale = get_locale()
+    return pattern, get_timezone(), locale, {} if locale is not None and _by_the_minute(pattern, locale) else None
+
+
 def when(moment: datetime | None) -> str:
     """A moment in the pages' time zone (the page then names the zone: ``zone_note``): Flask-Babel's
     ``format_datetime(moment, "short")``, with the locale, the zone and the format looked up once per
-    request (a timeline of a thousand events shows a thousand moments)."""
+    request (a timeline of a thousand events shows a thousand moments), and each local minute
+    formatted once per request when the format shows minutes at most (a step writes its events in
+    the same minute)."""
     if not moment:
         return "—"
     g.shows_times = True
-    pattern, zone, locale = _per_request("caseflow.short_datetime", lambda: (
-        get_babel().instance.date_formats["datetime.short"] or "short", get_timezone(), get_locale()))
-    return str(babel_dates.format_datetime(moment, pattern, tzinfo=zone, locale=locale))
+    return _shown(moment, *_per_request("caseflow.short_datetime", _short_datetime))
+
+
+def _shown(moment: datetime, pattern: str, zone: Any, locale: Any, minutes: dict[Any, str] | None) -> str:
+    if minutes is None:
+        return str(babel_dates.format_datetime(moment, pattern, tzinfo=zone, locale=locale))
+    local = (moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)).astimezone(zone)
+    key = (local.replace(second=0, microsecond=0, tzinfo=None), local.utcoffset())
+    text = minutes.get(key)
+    if text is None:
+        text = minutes[key] = str(babel_dates.format_datetime(moment, pattern, tzinfo=zone, locale=locale))
+    return text
+
+
+def moments() -> Callable[[datetime | None], str]:
+    """``when``, with the request's format looked up once, for a page of many moments (a timeline)."""
+    if not has_request_context():
+        return when
+    found = _per_request("caseflow.short_datetime", _short_datetime)
+    told = False
+
+    def shown(moment: datetime | None) -> str:
+        nonlocal told
+        if not moment:
+            return "—"
+        if not told:
+            g.shows_times = told = True
+        return _shown(moment, *found)
+    return shown
 
 
 def _per_request(key: str, make: Callable[[], T]) -> T:
@@ -148,8 +198,18 @@ def may_claim(task: Task) -> bool:
 
 
 def _version_of(instance_id: int | None) -> int | None:
-    instance = db.session.get(ProcessInstance, instance_id) if instance_id else None
-    return instance.version_id if instance is not None else None
+    """The process version of an instance: from the session when loaded, else its one column
+    (not the row: it carries the whole engine state), once per request."""
+    if not instance_id:
+        return None
+    loaded = db.session.identity_map.get(db.session.identity_key(ProcessInstance, instance_id))
+    if loaded is not None:
+        return loaded.version_id  # type: ignore[no-any-return]
+    versions: dict[int, int | None] = _per_request("caseflow.instance_versions", dict)
+    if instance_id not in versions:
+        versions[instance_id] = db.session.scalar(
+            select(ProcessInstance.version_id).where(ProcessInstance.id == instance_id))
+    return versions[instance_id]
 
 
 def task_title(task: Task) -> str:

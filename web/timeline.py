@@ -5,6 +5,7 @@ shown to them as "Support" (no staff names leave the company).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,9 +15,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from cases.casework.queries import HistoryEvent
 from cases.core.db import db
 from cases.core.models import CaseEvent, User
-from web.display import event_step_name, local_times, when, word
+from web.display import event_step_name, local_times, moments, when, word
 from web.i18n import is_chinese
 
 LABELS = {
@@ -133,6 +135,7 @@ class Entry:
     label: str
     who: str
     details: str
+    shown_at: str = ""  # ``when(at)``: the moment as the page shows it
 
 
 def _who(actor: User | None, viewer: User) -> str:
@@ -143,11 +146,12 @@ def _who(actor: User | None, viewer: User) -> str:
     return actor.display_name if actor.is_customer else _("Support")
 
 
-def _details(event: CaseEvent, viewer: User) -> str:
+def _details(event: CaseEvent | HistoryEvent, viewer: User,
+             step_name: Callable[[int, dict[str, Any]], str] = event_step_name) -> str:
     data = event.data or {}
     kind = event.kind
     if kind in ("task_completed", "task_created", "task_claimed", "task_released", "task_cancelled"):
-        return event_step_name(event.case_id, data)
+        return step_name(event.case_id, data)
     if kind in ("message_received", "customer_message"):
         payload = data.get("payload")
         text = payload.get("text") if isinstance(payload, dict) else payload if isinstance(payload, str) else None
@@ -157,7 +161,7 @@ def _details(event: CaseEvent, viewer: User) -> str:
     if kind in ("attachment_added", "attachment_refused"):
         return data.get("filename", "")
     if kind == "task_assigned" and viewer.is_staff:
-        return " → ".join(filter(None, [event_step_name(event.case_id, data), data.get("assignee")]))
+        return " → ".join(filter(None, [step_name(event.case_id, data), data.get("assignee")]))
     if kind in ("case_reassigned", "case_taken_over") and viewer.is_staff:
         return " → ".join(_value("owner", name) for name in (data.get("old_owner"), data.get("owner")) if name) + (
             f" · {data['reason']}" if data.get("reason") else "")
@@ -221,8 +225,43 @@ CUSTOMER_KINDS = frozenset({
 })
 
 
-def entries(history: list[CaseEvent], viewer: User) -> list[Entry]:
-    """Newest first (customers: the kinds of CUSTOMER_KINDS only)."""
+def entries(history: Sequence[CaseEvent | HistoryEvent], viewer: User) -> list[Entry]:
+    """Newest first (customers: the kinds of CUSTOMER_KINDS only). A label, a name, a step's name
+    and a moment are made once per page each (a long-lived case has hundreds of events of a few
+    kinds, by a few people, about a few steps, several in the same minute)."""
     shown = history if viewer.is_staff else [e for e in history if e.public and e.kind in CUSTOMER_KINDS]
-    return [Entry(e.at, e.kind, str(LABELS.get(e.kind, e.kind.replace("_", " "))), _who(e.actor, viewer),
-                  local_times(_details(e, viewer))) for e in reversed(shown)]
+    labels: dict[str, str] = {}
+    names: dict[int | None, str] = {}
+    steps: dict[tuple[int, Any, Any], str] = {}
+    shown_at_of: dict[datetime, str] = {}
+    moment = moments()
+
+    def step_name(case_id: int, data: dict[str, Any]) -> str:
+        key = (case_id, data.get("element"), data.get("name") or data.get("element") or "")
+        try:
+            return steps[key]
+        except (KeyError, TypeError):  # TypeError: an unhashable value in an event's data
+            found = event_step_name(case_id, data)
+        try:
+            steps[key] = found
+        except TypeError:
+            pass
+        return found
+
+    found_entries = []
+    for e in reversed(shown):
+        label = labels.get(e.kind)
+        if label is None:
+            label = labels[e.kind] = str(LABELS.get(e.kind, e.kind.replace("_", " ")))
+        actor = e.actor
+        key = None if actor is None else actor.id
+        who = names.get(key)
+        if who is None:
+            who = names[key] = _who(actor, viewer)
+        shown_at = shown_at_of.get(e.at) if e.at is not None else None
+        if shown_at is None:
+            shown_at = moment(e.at)
+            if e.at is not None:
+                shown_at_of[e.at] = shown_at
+        found_entries.append(Entry(e.at, e.kind, label, who, local_times(_details(e, viewer, step_name)), shown_at))
+    return found_entries

@@ -10,12 +10,14 @@ mail. One transaction either way.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from cases.casework.queries import HistoryEvent
 from cases.casework.tasks import deliver_message
 from cases.core import events
 from cases.core.access import FRONT_LINE_ROLES, visible_case
@@ -49,7 +51,7 @@ def _text(payload: Any) -> str | None:
     return payload if isinstance(payload, str) and payload.strip() else None
 
 
-def _said(event: CaseEvent) -> Said | None:
+def _said(event: CaseEvent | HistoryEvent) -> Said | None:
     data = event.data or {}
     if event.kind == "task_completed":
         raw = data.get("data")
@@ -71,11 +73,19 @@ def _said(event: CaseEvent) -> Said | None:
     return None
 
 
-def thread(user: User, case_id: int) -> list[Said]:
-    """The case's conversation, oldest first (the report first)."""
+#: the kinds of event ``_said`` reads (the others say nothing in the thread)
+SAID_KINDS = ("task_completed", "message_received", "customer_message", "staff_reply")
+
+
+def thread(user: User, case_id: int, history: Sequence[CaseEvent | HistoryEvent] | None = None) -> list[Said]:
+    """The case's conversation, oldest first (the report first). ``history``: the case's whole
+    history in its order (``CaseEvent.at, id``) when the caller has read it already (the staff case
+    page); else the events of the kinds that say something are read."""
     case = visible_case(user, case_id)
-    history = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                                 .order_by(CaseEvent.at, CaseEvent.id)).all()
+    if history is None:
+        history = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                             CaseEvent.kind.in_(SAID_KINDS))
+                                     .order_by(CaseEvent.at, CaseEvent.id)).all()
     said = [Said(case.created_at, "customer", "report", case.description, None)]
     said += [s for s in map(_said, history) if s is not None]
     return said

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, bindparam, func, literal_column, or_, select
@@ -14,7 +15,7 @@ from cases.core.models import Case, CaseEvent, Customer, Task, TaskState, User
 from cases.core.paging import Page, paginate
 from cases.customers.models import InstalledProduct
 from cases.process import forms
-from cases.process.models import ProcessInstance
+from cases.process.models import ProcessInstance, ProcessVersion
 from cases.process.runs import load_run
 from cases.process.taskrules import CUSTOMER_LANE, collaborating_cases
 from cases.sla.clock import RUNNING
@@ -156,11 +157,41 @@ def list_cases(user: User, filters: dict[str, Any], page: int, per_page: int) ->
     return paginate(query.order_by(Case.created_at.desc(), Case.id.desc()), page, per_page)
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """A history event as a case's page shows it: CaseEvent's columns and its actor, read as rows
+    (a long-lived case has hundreds of events; building an ORM object of each cost more than the
+    rest of the read). Read-only: write events through ``cases.core.events``."""
+
+    id: int
+    case_id: int
+    at: datetime
+    actor_id: int | None
+    kind: str
+    public: bool
+    data: dict[str, Any]
+    actor: User | None
+
+
+#: the columns of a HistoryEvent, in its order (the actor last, as an entity)
+_HISTORY_COLUMNS = (CaseEvent.id, CaseEvent.case_id, CaseEvent.at, CaseEvent.actor_id, CaseEvent.kind,
+                    CaseEvent.public, CaseEvent.data)
+
+
+def case_history(case_id: int, public_only: bool = False) -> list[HistoryEvent]:
+    """The case's events, oldest first (``at``, then ``id``), with their actors, in one statement."""
+    query = (select(*_HISTORY_COLUMNS, User).outerjoin(User, User.id == CaseEvent.actor_id)
+             .where(CaseEvent.case_id == case_id))
+    if public_only:
+        query = query.where(CaseEvent.public.is_(True))
+    return [HistoryEvent(*row) for row in db.session.execute(query.order_by(CaseEvent.at, CaseEvent.id))]
+
+
 @dataclass(frozen=True)
 class CaseView:
     case: Case
     tasks: list[Task]
-    history: list[CaseEvent]
+    history: list[HistoryEvent]
     process_version: str
     internal: bool
 
@@ -169,14 +200,14 @@ def case_view(user: User, case_id: int) -> CaseView:
     case = visible_case(user, case_id)
     tasks = db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == TaskState.OPEN.value)
                                .order_by(Task.created_at)).all()
-    history_query = select(CaseEvent).where(CaseEvent.case_id == case.id)
     if not user.is_staff:
-        history_query = history_query.where(CaseEvent.public.is_(True))
         tasks = [t for t in tasks if t.lane == CUSTOMER_LANE]
-    history = db.session.scalars(history_query.order_by(CaseEvent.at, CaseEvent.id)).all()
-    version = db.session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
-    return CaseView(case, list(tasks), list(history), version.version.content_hash if version else "",
-                    internal=user.is_staff)
+    history = case_history(case.id, public_only=not user.is_staff)
+    # the version's hash only: not the instance row, whose engine state a long-lived case makes large
+    version = db.session.scalar(select(ProcessVersion.content_hash)
+                                .join(ProcessInstance, ProcessInstance.version_id == ProcessVersion.id)
+                                .where(ProcessInstance.case_id == case.id))
+    return CaseView(case, list(tasks), history, version or "", internal=user.is_staff)
 
 
 #: fields of a staff step's form that ask the customer something: shown to the customer while

@@ -32,8 +32,25 @@ class Diagram:
     current: list[str]
 
 
+#: process id -> file, by the version's content hash (a version never changes: its hash names its
+#: files); the case page asks on every read, and parsing the BPMN files cost more than the rest of it
+_PROCESS_FILES: dict[str, dict[str, str]] = {}
+_PROCESS_FILES_KEPT = 64
+
+
 def _process_files(version: ProcessVersion) -> dict[str, str]:
     """process id -> the file of the version that defines it."""
+    known = _PROCESS_FILES.get(version.content_hash)
+    if known is not None:
+        return dict(known)
+    found = _parse_process_files(version)
+    if len(_PROCESS_FILES) >= _PROCESS_FILES_KEPT:
+        _PROCESS_FILES.clear()
+    _PROCESS_FILES[version.content_hash] = found
+    return dict(found)
+
+
+def _parse_process_files(version: ProcessVersion) -> dict[str, str]:
     found = {}
     for name, text in version.files.items():
         if not name.endswith(".bpmn"):

@@ -95,3 +95,31 @@ def test_each_role_lands_where_its_work_is(app, api, pages, acme_case):
     assert pages("agent1").get("/").headers["Location"] == "/inbox"  # nothing waits: the own tasks
     acme_case()  # a classification any agent may claim
     assert pages("agent1").get("/").headers["Location"] == "/inbox?scope=claimable"
+
+
+def test_a_moment_reads_as_babel_formats_it_though_each_minute_is_formatted_once(app):
+    """display.when keeps each local minute's text per request when the format shows no seconds;
+    a format that shows them (or a zone or a day period) is formatted each time."""
+    from datetime import datetime, timedelta, timezone
+
+    from babel import Locale
+    from babel import dates as babel_dates
+
+    from web import display
+
+    start = datetime(2026, 3, 29, 0, 58, 59, 999999, tzinfo=timezone.utc)
+    moments = [start + timedelta(seconds=s) for s in range(0, 400, 7)] + [start.replace(tzinfo=None)]
+    for language in ("en", "zh"):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            shown = [display.when(m) for m in moments]
+            _pattern, zone, locale, minutes = display._short_datetime()
+            assert minutes is not None  # the short formats show minutes at most
+            assert shown == [str(babel_dates.format_datetime(m, "short", tzinfo=zone, locale=locale)) for m in moments]
+            assert len(set(shown)) == 8  # 00:58 … 01:05
+            moment = display.moments()
+            assert [moment(m) for m in moments] == shown and moment(None) == "—"
+    en = Locale.parse("en")
+    assert display._by_the_minute("short", en) and display._by_the_minute("yyyy-MM-dd HH:mm", en)
+    for finer in ("HH:mm:ss", "HH:mm z", "h:mm B", "h:mm b", "HH:mm:ss.SSS", "HH:mm xxx"):
+        assert not display._by_the_minute(finer, en), finer
+    assert display._by_the_minute("HH:mm 'ss'", en)  # quoted letters are text
