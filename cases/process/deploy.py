@@ -247,7 +247,7 @@ def current_version(process_id: str) -> ProcessVersion | None:
     filter on the ids' JSON text (``"support_case"``, quotes included) picks only versions that
     hold it; the ids are then checked exactly (a text filter never decides alone)."""
     newest = (ProcessVersion.activated_at.desc(), ProcessVersion.id.desc())
-    found = db.session.scalar(
+    found: ProcessVersion | None = db.session.scalar(
         select(ProcessVersion).where(cast(ProcessVersion.process_ids, Text).contains(json.dumps(process_id),
                                                                                       autoescape=True))
         .order_by(*newest).limit(1))
