@@ -87,7 +87,6 @@ class ServerCpu:
 
     def __init__(self) -> None:
         self.first: dict[int, float] = {}
-        self.last: dict[int, float] = {}
 
     def _read(self) -> dict[int, float]:
         return {pid: process_cpu_seconds(pid) for pid in pg_pids()}
@@ -105,7 +104,7 @@ class Waits:
 
     def __init__(self, url: str, interval: float = 0.01):
         self.url, self.interval = url, interval
-        self.states: Counter[tuple[str, str]] = Counter()
+        self.states: Counter[str] = Counter()
         self.lock_waits: Counter[str] = Counter()
         self.samples = 0
         self._stop = threading.Event()
@@ -126,7 +125,7 @@ class Waits:
                     " AND backend_type = 'client backend'").fetchall()
                 self.samples += 1
                 for state, wait_type, wait, query in rows:
-                    self.states[(_state_name(state, wait_type, wait))] += 1
+                    self.states[_state_name(state, wait_type, wait)] += 1
                     if wait_type == "Lock":
                         self.lock_waits[f"{wait}: {' '.join((query or '').split())}"] += 1
                 time.sleep(self.interval)

@@ -253,10 +253,7 @@ def current_version(process_id: str) -> ProcessVersion | None:
         .order_by(*newest).limit(1))
     if found is not None and process_id in found.process_ids:
         return found
-    rows = db.session.execute(
-        select(ProcessVersion.id, ProcessVersion.process_ids)
-        .order_by(ProcessVersion.activated_at.desc(), ProcessVersion.id.desc())
-    )
+    rows = db.session.execute(select(ProcessVersion.id, ProcessVersion.process_ids).order_by(*newest))
     for version_id, process_ids in rows:
         if process_id in process_ids:
             return db.session.get(ProcessVersion, version_id)
