@@ -13,9 +13,11 @@ from sqlalchemy import select
 
 from cases.core.db import db
 from cases.core.errors import Conflict, ValidationFailed
+from cases.core.models import utcnow
 from cases.knowledge.models import KnowledgeArticle
 from cases.kpis.figures import Period, period_problems
 from cases.service import problems
+from cases.service.risks import today as service_today
 from web.pages import back_to, current_user, page_blueprint, render
 
 blp = page_blueprint("problem_pages", url_prefix="/problems")
@@ -35,7 +37,7 @@ def _day(raw: str | None, default: date) -> date | None:
 def _page(status: int = 200, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
           group_key: str | None = None) -> Any:
     user = current_user()
-    today = date.today()
+    today = service_today(utcnow())  # the service's date, in whose zone the period is read (not the machine's)
     first = _day(request.args.get("from"), today - timedelta(days=DEFAULT_DAYS - 1))
     last = _day(request.args.get("to"), today)
     query_errors = {}
